@@ -1,0 +1,3 @@
+"""relance: accounts-receivable collections connector for French SMEs and accounting firms."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,213 @@
+"""The adapter protocol every accounting system implements, and the registry of kinds.
+
+An adapter maps vendor records to `connector.models`, explains vendor quirks at the spot, and
+nothing else: it does not retry (connector.http does), does not touch the store, and knows no rules.
+
+Streams yield `Page`s. A page's `checkpoint` is the cursor that is valid once the page's records
+are stored; the sync engine stores both in one transaction. Cursors are JSON-serialisable dicts,
+opaque to the engine and meaningful only to the adapter that made them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from connector.errors import BadRecordError, ConfigError
+from connector.models import Customer, Invoice, Payment
+from connector.secrets import SecretStore
+
+log = logging.getLogger(__name__)
+
+Cursor = Mapping[str, Any]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A source record that could not be mapped: logged, stored for `status`, and skipped."""
+
+    source_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    records: list[T]
+    checkpoint: Cursor | None
+    rejected: list[Rejected] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    full_scan_complete: bool = False
+    """Set on the last page of a full (non-incremental) read: the store may then drop local rows
+    that the source no longer has."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    notes: bool = False
+    tasks: bool = False
+    send_via_source: bool = False
+    payments: bool = False
+    pdf: bool = False
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    kind: str
+    url: str | None
+    version: str | None
+    user: str | None = None
+    missing_rights: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PushRequest:
+    """What a reminder leaves in the source: a note, a task, or a message sent by the source.
+
+    `key` is our idempotency key; the adapter stamps it on the remote object so that
+    `find_pushed(key)` can tell, after a crash, whether the push already happened.
+    """
+
+    key: str
+    invoice_ids: list[str]
+    customer_id: str
+    level: str
+    channel: str
+    summary: str
+    body: str
+    due_date: dt.date | None = None
+    recipients: list[str] = field(default_factory=list)
+    attachment: bytes | None = None
+    attachment_name: str | None = None
+
+
+class SourceConfig(BaseModel):
+    """Base of each adapter's `[source]` table. Unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: str
+    secret_env: str | None = None
+
+
+@dataclass
+class AdapterContext:
+    """What an adapter may know of its surroundings besides its own `[source]` table."""
+
+    tenant: str
+    secrets: SecretStore
+    today: dt.date
+    state_dir: Path
+    sleep: Callable[[float], None] = time.sleep
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    kind: ClassVar[str]
+    config_model: ClassVar[type[SourceConfig]]
+    capabilities: ClassVar[Capabilities]
+
+    def __init__(self, config: Any, context: AdapterContext) -> None: ...
+
+    def check(self) -> SourceInfo: ...
+
+    def customers(self, since: Cursor | None) -> Iterator[Page[Customer]]: ...
+
+    def invoices(self, since: Cursor | None) -> Iterator[Page[Invoice]]: ...
+
+    def refresh(self, invoice_ids: list[str]) -> list[Invoice]: ...
+
+
+class BaseAdapter:
+    """Defaults shared by adapters: no payments stream, no push-back. Override what the source allows."""
+
+    kind: ClassVar[str] = ""
+    config_model: ClassVar[type[SourceConfig]] = SourceConfig
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, config: Any, context: AdapterContext) -> None:
+        self.config = config
+        self.context = context
+
+    def payments(self, since: Cursor | None) -> Iterator[Page[Payment]]:
+        return iter(())
+
+    def push_note(self, request: PushRequest) -> str:
+        raise NotImplementedError(f"{self.kind} cannot store notes")
+
+    def push_task(self, request: PushRequest) -> str:
+        raise NotImplementedError(f"{self.kind} cannot store tasks")
+
+    def send_via_source(self, request: PushRequest) -> str:
+        raise NotImplementedError(f"{self.kind} cannot send messages itself")
+
+    def find_pushed(self, key: str) -> str | None:
+        """Remote id of an object stamped with `key`, or None. Used after a crash."""
+        return None
+
+    def close(self) -> None:
+        """Release sockets; called once by whoever built the adapter."""
+
+
+def map_records(
+    raw_items: Iterable[R],
+    mapper: Callable[[R], T],
+    source_id: Callable[[R], Any],
+) -> tuple[list[T], list[Rejected]]:
+    """Map vendor items; a bad one is logged with its source id and rejected, never fatal."""
+    records: list[T] = []
+    rejected: list[Rejected] = []
+    for raw in raw_items:
+        try:
+            records.append(mapper(raw))
+        except (BadRecordError, ValidationError, ValueError, TypeError, KeyError,
+                AttributeError, IndexError, ArithmeticError) as exc:
+            try:
+                sid = source_id(raw)
+            except Exception:  # the id itself may be what is malformed
+                sid = None
+            reason = _short_reason(exc)
+            log.warning("skipped a malformed record %s: %s", sid, reason)
+            rejected.append(Rejected(None if sid is None else str(sid), reason))
+    return records, rejected
+
+
+def _short_reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        parts = [f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in exc.errors()]
+        return f"{type(exc).__name__}: " + "; ".join(parts[:5])
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+# kind -> "module:Class"; imported lazily so a missing optional dependency of one adapter
+# never breaks the others.
+REGISTRY: dict[str, str] = {
+    "demo": "connector.adapters.demo:DemoAdapter",
+    "odoo": "connector.adapters.odoo:OdooAdapter",
+    "pennylane": "connector.adapters.pennylane:PennylaneAdapter",
+    "sage": "connector.adapters.sage:SageAdapter",
+}
+
+
+def adapter_class(kind: str) -> type[BaseAdapter]:
+    target = REGISTRY.get(kind)
+    if target is None:
+        raise ConfigError(
+            f"unknown source kind {kind!r}; expected one of {', '.join(sorted(REGISTRY))}",
+            key="source.kind",
+        )
+    module_name, _, class_name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"source kind {kind!r} is not available: {exc}", key="source.kind") from exc
+    return getattr(module, class_name)

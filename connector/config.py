@@ -1,0 +1,176 @@
+"""TOML configuration → validated pydantic models. Unknown keys are refused.
+
+Every error names the file, the key and, where it can be found, the line, so that the person who
+wrote the file can fix it without reading a traceback. Secrets are never read from this file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import zoneinfo
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from connector.adapters.base import SourceConfig, adapter_class
+from connector.errors import ConfigError
+from connector.rules.policy import Policy, default_policy
+
+DEFAULT_CONFIG_NAME = "relance.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SenderConfig(_Section):
+    name: str = Field(min_length=1)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    reply_to: str | None = None
+    legal_name: str | None = None
+    address: str | None = None
+    siren: str | None = None
+    phone: str | None = None
+    iban: str | None = None
+    bic: str | None = None
+    payment_link: str | None = None
+    bcc: str | None = None
+
+
+class EmailConfig(_Section):
+    transport: Literal["smtp", "file"] = "file"
+    directory: str = "outbox"
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    secret_env: str | None = None
+    timeout: float = Field(default=30.0, gt=0)
+
+    def model_post_init(self, _context: Any) -> None:
+        if self.transport == "smtp" and not self.host:
+            raise ValueError("host is required when transport = \"smtp\"")
+
+
+class Config(_Section):
+    tenant: str = Field(default="default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+    timezone: str = "Europe/Paris"
+    state: str = "sqlite:///relance.db"
+    language: Literal["fr", "en"] = "fr"
+    source: SourceConfig
+    sender: SenderConfig
+    email: EmailConfig = EmailConfig()
+    policy: Policy = Field(default_factory=default_policy)
+    # Where the file lives: relative paths (state, email.directory) are resolved against it.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+    file: str = Field(default="<memory>", exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Paris)") from None
+        return value
+
+    @property
+    def state_url(self) -> str:
+        """The SQLAlchemy URL, with a relative SQLite path made relative to the config file."""
+        prefix = "sqlite:///"
+        if self.state.startswith(prefix) and not self.state.startswith(prefix + "/"):
+            relative = self.state[len(prefix):]
+            if relative and relative != ":memory:":
+                return prefix + str((self.base_dir / relative).resolve())
+        return self.state
+
+    @property
+    def outbox_dir(self) -> Path:
+        return (self.base_dir / self.email.directory).resolve()
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file; raise ConfigError naming the key, file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("no such file; create one with `relance init`", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the file: {exc}", file=str(path)) from None
+    return parse_config(text, file=str(path), base_dir=path.resolve().parent)
+
+
+def parse_config(text: str, *, file: str = "<memory>", base_dir: Path | None = None) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(f"not valid TOML: {exc}", file=file,
+                          line=int(match.group(1)) if match else None) from None
+    return build_config(data, text=text, file=file, base_dir=base_dir or Path("."))
+
+
+def build_config(data: dict[str, Any], *, text: str = "", file: str = "<memory>",
+                 base_dir: Path = Path(".")) -> Config:
+    """Validate already-parsed TOML data (a firm merges defaults into it first)."""
+    data = dict(data)
+    source = data.get("source")
+    if not isinstance(source, dict):
+        raise ConfigError("a [source] table with a `kind` is required", file=file, key="source")
+    kind = source.get("kind")
+    if not isinstance(kind, str):
+        raise ConfigError("`kind` is required (demo, odoo, pennylane or sage)", file=file,
+                          key="source.kind", line=_line_of(text, "source", "kind"))
+    try:
+        model = adapter_class(kind).config_model
+    except ConfigError as exc:
+        raise ConfigError(str(exc).split("] ", 1)[-1], file=file, key="source.kind",
+                          line=_line_of(text, "source", "kind")) from None
+    try:
+        data["source"] = model.model_validate(source)
+        return Config.model_validate({**data, "base_dir": base_dir, "file": file})
+    except ValidationError as exc:
+        raise _config_error(exc, text, file, prefix=("source",) if _is_source_error(exc, model)
+                            else ()) from None
+
+
+def _is_source_error(exc: ValidationError, model: type[BaseModel]) -> bool:
+    return exc.title == model.__name__
+
+
+def _config_error(exc: ValidationError, text: str, file: str, prefix: tuple[str, ...]) -> ConfigError:
+    first = exc.errors()[0]
+    loc = prefix + tuple(str(p) for p in first["loc"] if not str(p).startswith("function-"))
+    key = ".".join(loc) or None
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling; unknown keys are refused)"
+    elif first["type"] == "missing":
+        message = "this key is required"
+    more = len(exc.errors()) - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    section = [p for p in loc[:-1] if not p.isdigit()]
+    return ConfigError(message, file=file, key=key,
+                       line=_line_of(text, ".".join(section), loc[-1]) if loc else None)
+
+
+def _line_of(text: str, section: str, key: str) -> int | None:
+    """Best-effort line of `key` inside table `section` (or its array-of-tables entries)."""
+    if not text or key.isdigit():
+        return None
+    current = ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        header = re.match(r"^\[\[?\s*([^\]]+?)\s*\]\]?", line)
+        if header:
+            current = header.group(1)
+            if not section and current == key:
+                return number
+            continue
+        if current == section and re.match(rf"^\"?{re.escape(key)}\"?\s*=", line):
+            return number
+    return None

@@ -1,0 +1,1 @@
+"""Dunning rules: policies read from TOML, a pure evaluation, the French calendar and penalties."""
