@@ -46,6 +46,8 @@ class Policy(BaseModel):
     name: str = "standard"
     grouping: Literal["customer", "invoice"] = "customer"
     min_amount: Decimal = Decimal("0")
+    min_gap_days: int = Field(default=5, ge=0, le=90)
+    """No two reminders to one customer within this many days (and never two on one day)."""
     levels: tuple[Level, ...] = Field(min_length=1)
 
     @model_validator(mode="after")

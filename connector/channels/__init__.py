@@ -1,0 +1,1 @@
+"""Channels: how a planned reminder reaches a person (email, task, the source's own records)."""

@@ -1,0 +1,1 @@
+"""State and movement: the store, the sync engine, the outbox and the scheduler."""

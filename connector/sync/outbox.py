@@ -1,0 +1,186 @@
+"""The outbox: one row per reminder, with a UNIQUE idempotency key, moved through its states.
+
+    planned → sending → sent | failed | skipped | uncertain
+
+`planned → sending` is committed before the side effect and `sending → sent` right after it. A row
+still `sending` after its lease is a crash survivor: the dispatcher reconciles it (see dispatch.py).
+Transient failures reschedule the row (`next_attempt_at`); nothing sleeps in-process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from connector.models import to_minor
+from connector.rules.engine import CreditLine, DueItem, History, ReminderIntent
+from connector.sync import tables as t
+from connector.sync.store import Store, utcnow
+
+STATES = ("planned", "sending", "sent", "failed", "skipped", "uncertain")
+MAX_ATTEMPTS = 8
+
+
+def intent_payload(intent: ReminderIntent) -> dict[str, Any]:
+    data = asdict(intent)
+    return json.loads(json.dumps(data, default=str))
+
+
+def payload_items(payload: Mapping[str, Any], name: str = "items") -> list[DueItem]:
+    return [DueItem(**{**x, "issue_date": dt.date.fromisoformat(x["issue_date"]),
+                       "due_date": dt.date.fromisoformat(x["due_date"]),
+                       "total": Decimal(x["total"]), "residual": Decimal(x["residual"])})
+            for x in payload.get(name, [])]
+
+
+def payload_credits(payload: Mapping[str, Any]) -> list[CreditLine]:
+    return [CreditLine(**{**x, "issue_date": dt.date.fromisoformat(x["issue_date"]),
+                          "residual": Decimal(x["residual"])})
+            for x in payload.get("credit_notes", [])]
+
+
+CONTACTED = ("planned", "sending", "sent", "uncertain")
+
+
+def history(store: Store, tenant: str, source: str) -> History:
+    """Levels already planned per item (whatever became of the message), and the last day each
+    customer was contacted (messages that went or may have gone out; follow-up notes excluded)."""
+    items = select(t.outbox_items.c.item_id, t.outbox_items.c.level).where(
+        t.outbox_items.c.tenant == tenant, t.outbox_items.c.source == source)
+    contacts = (select(t.outbox.c.customer_id, func.max(t.outbox.c.planned_for))
+                .where(t.outbox.c.tenant == tenant, t.outbox.c.source == source,
+                       t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel != "note")
+                .group_by(t.outbox.c.customer_id))
+    levels: dict[str, set[str]] = {}
+    with store.engine.connect() as conn:
+        for item_id, level in conn.execute(items):
+            levels.setdefault(item_id, set()).add(level)
+        last_contact = {customer: day for customer, day in conn.execute(contacts)}
+    return History(levels=levels, last_contact=last_contact)
+
+
+def enqueue(store: Store, intents: Iterable[ReminderIntent], now: dt.datetime | None = None) -> int:
+    """Insert new intents; an intent whose key or (item, level, channel) exists is ignored."""
+    now = now or utcnow()
+    added = 0
+    with store.transaction() as conn:
+        for intent in intents:
+            savepoint = conn.begin_nested()
+            try:
+                _insert(conn, intent, now)
+            except IntegrityError:
+                savepoint.rollback()
+                continue
+            savepoint.commit()
+            added += 1
+    return added
+
+
+def _insert(conn: Connection, intent: ReminderIntent, now: dt.datetime) -> None:
+    conn.execute(t.outbox.insert().values(
+        key=intent.key, tenant=intent.tenant, source=intent.source,
+        customer_id=intent.customer_id, channel=intent.channel, level=intent.level,
+        status="planned", payload=json.dumps(intent_payload(intent)), attempts=0,
+        planned_for=intent.planned_for, next_attempt_at=now, created_at=now, updated_at=now))
+    conn.execute(t.outbox_items.insert(), [
+        {"outbox_key": intent.key, "tenant": intent.tenant, "source": intent.source,
+         "item_id": item.item_id, "invoice_id": item.invoice_id, "level": item.level,
+         "channel": intent.channel, "amount_minor": to_minor(item.residual, item.currency),
+         "currency": item.currency} for item in intent.items])
+
+
+def enqueue_follow_up(conn: Connection, parent: Mapping[str, Any], channel: str,
+                      now: dt.datetime) -> None:
+    """A row that depends on a sent one (the note left in the source after an email)."""
+    key = f"{parent['key'][:28]}{channel[:4]}"
+    exists = conn.execute(select(t.outbox.c.id).where(t.outbox.c.key == key)).first()
+    if exists:
+        return
+    conn.execute(t.outbox.insert().values(
+        key=key, tenant=parent["tenant"], source=parent["source"],
+        customer_id=parent["customer_id"], channel=channel, level=parent["level"],
+        status="planned", payload=parent["payload"], attempts=0,
+        planned_for=parent["planned_for"], next_attempt_at=now, created_at=now, updated_at=now))
+
+
+def claim(store: Store, tenant: str, now: dt.datetime, lease: dt.timedelta,
+          limit: int = 200, channels: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Move due `planned` rows to `sending` (committed) and return them."""
+    query = (select(t.outbox).where(t.outbox.c.tenant == tenant, t.outbox.c.status == "planned",
+                                    t.outbox.c.next_attempt_at <= now)
+             .order_by(t.outbox.c.id).limit(limit))
+    if channels is not None:
+        query = query.where(t.outbox.c.channel.in_(list(channels)))
+    claimed: list[dict[str, Any]] = []
+    with store.transaction() as conn:
+        for row in conn.execute(query).mappings().all():
+            moved = conn.execute(update(t.outbox).where(
+                t.outbox.c.id == row["id"], t.outbox.c.status == "planned").values(
+                status="sending", lease_until=now + lease, attempts=row["attempts"] + 1,
+                updated_at=now))
+            if moved.rowcount == 1:  # another worker may have taken it first
+                claimed.append({**row, "status": "sending", "attempts": row["attempts"] + 1})
+    return claimed
+
+
+def stale_sending(store: Store, tenant: str, now: dt.datetime) -> list[dict[str, Any]]:
+    """Rows left in `sending` past their lease: the process that claimed them died."""
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(t.outbox).where(
+            t.outbox.c.tenant == tenant, t.outbox.c.status == "sending",
+            t.outbox.c.lease_until < now)).mappings()]
+
+
+def mark(conn: Connection, key: str, status: str, now: dt.datetime, *, reason: str | None = None,
+         remote_id: str | None = None, payload: Mapping[str, Any] | None = None,
+         next_attempt_at: dt.datetime | None = None) -> None:
+    if status not in STATES:
+        raise ValueError(status)
+    values: dict[str, Any] = {"status": status, "updated_at": now, "lease_until": None,
+                              "reason": reason}
+    if status == "sent":
+        values["sent_at"] = now
+    if remote_id is not None:
+        values["remote_id"] = remote_id
+    if payload is not None:
+        values["payload"] = json.dumps(payload)
+    if next_attempt_at is not None:
+        values["next_attempt_at"] = next_attempt_at
+    conn.execute(update(t.outbox).where(t.outbox.c.key == key).values(**values))
+
+
+def counts(store: Store, tenant: str) -> dict[str, int]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(t.outbox.c.status, func.count()).where(
+            t.outbox.c.tenant == tenant).group_by(t.outbox.c.status)).all()
+    return {status: int(n) for status, n in rows}
+
+
+def rows(store: Store, tenant: str, status: str | None = None,
+         limit: int = 100) -> list[dict[str, Any]]:
+    query = select(t.outbox).where(t.outbox.c.tenant == tenant)
+    if status:
+        query = query.where(t.outbox.c.status == status)
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(
+            query.order_by(t.outbox.c.id.desc()).limit(limit)).mappings()]
+
+
+def resolve_uncertain(store: Store, tenant: str, key: str, sent: bool) -> bool:
+    """A human's answer for an `uncertain` row: it was delivered (sent) or not (planned again)."""
+    now = utcnow()
+    with store.transaction() as conn:
+        result = conn.execute(update(t.outbox).where(
+            t.outbox.c.tenant == tenant, t.outbox.c.key == key,
+            t.outbox.c.status == "uncertain").values(
+            status="sent" if sent else "planned", updated_at=now, next_attempt_at=now,
+            sent_at=now if sent else None,
+            reason="confirmed delivered by a person" if sent else "re-sent after review"))
+        return result.rowcount == 1

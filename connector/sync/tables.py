@@ -1,0 +1,173 @@
+"""The store's tables (SQLAlchemy Core), one schema for SQLite and PostgreSQL.
+
+Every row carries its tenant; records are keyed on (tenant, source, external id). Money is kept as
+integer minor units (cents) next to its currency: exact on both databases and summable in SQL.
+Changes to this file need an Alembic migration in `migrations/versions/`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+
+def _record_key() -> list[Column]:
+    return [Column("tenant", String(64), primary_key=True),
+            Column("source", String(32), primary_key=True),
+            Column("external_id", String(128), primary_key=True)]
+
+
+customers = Table(
+    "customers", metadata, *_record_key(),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("email", Text),
+    Column("phone", Text),
+    Column("language", String(8), nullable=False),
+    Column("contacts", Text, nullable=False),  # JSON list of Contact
+    Column("tags", Text, nullable=False),  # JSON list of str
+    Column("do_not_dun", Boolean, nullable=False),
+    Column("company_id", String(64)),
+    Column("updated_at", DateTime(timezone=True)),
+    Column("synced_at", DateTime(timezone=True), nullable=False),
+)
+
+invoices = Table(
+    "invoices", metadata, *_record_key(),
+    Column("number", Text, nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("residual_minor", BigInteger, nullable=False),
+    Column("pdf_url", Text),
+    Column("instalments", Text, nullable=False),  # JSON list of Instalment
+    Column("credited_invoice_id", String(128)),
+    Column("company_id", String(64)),
+    Column("paid_date", Date),
+    Column("updated_at", DateTime(timezone=True)),
+    Column("synced_at", DateTime(timezone=True), nullable=False),
+    Index("ix_invoices_open", "tenant", "source", "status"),
+    Index("ix_invoices_customer", "tenant", "source", "customer_id"),
+)
+
+payments = Table(
+    "payments", metadata, *_record_key(),
+    Column("customer_id", String(128)),
+    Column("invoice_id", String(128)),
+    Column("date", Date, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("synced_at", DateTime(timezone=True), nullable=False),
+    Index("ix_payments_invoice", "tenant", "source", "invoice_id"),
+)
+
+cursors = Table(
+    "cursors", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("source", String(32), primary_key=True),
+    Column("stream", String(32), primary_key=True),
+    Column("value", Text, nullable=False),  # JSON, opaque to everyone but the adapter
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+sync_rejects = Table(
+    "sync_rejects", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("stream", String(32), nullable=False),
+    Column("source_id", String(128)),
+    Column("reason", Text, nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Index("ix_rejects_tenant", "tenant", "source", "seen_at"),
+)
+
+sync_runs = Table(
+    "sync_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(16), nullable=False),  # running | ok | failed
+    Column("counts", Text, nullable=False),  # JSON
+    Column("error", Text),
+    Index("ix_sync_runs_tenant", "tenant", "source", "started_at"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("tenant", String(64), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("level", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON: the intent, enough to render and push
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("planned_for", Date, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("reason", Text),
+    Column("remote_id", Text),
+    Index("ix_outbox_due", "tenant", "status", "next_attempt_at"),
+    Index("ix_outbox_customer", "tenant", "source", "customer_id", "created_at"),
+)
+
+# One row per (invoice item, level, channel) a reminder covers: the database itself refuses to plan
+# the same level twice for the same invoice, whatever the grouping of messages.
+outbox_items = Table(
+    "outbox_items", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("outbox_key", String(64), nullable=False),
+    Column("tenant", String(64), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("item_id", String(160), nullable=False),
+    Column("invoice_id", String(128), nullable=False),
+    Column("level", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    UniqueConstraint("tenant", "source", "item_id", "level", "channel", name="uq_item_level"),
+    Index("ix_items_outbox", "outbox_key"),
+    Index("ix_items_invoice", "tenant", "source", "invoice_id"),
+)
+
+tasks = Table(
+    "tasks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("tenant", String(64), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("status", String(16), nullable=False),  # open | done
+    Column("remote_id", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_tasks_tenant", "tenant", "status"),
+)
