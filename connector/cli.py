@@ -252,5 +252,13 @@ def outbox_resolve(obj: Obj, key: str, sent: bool) -> None:
     click.echo("recorded as sent" if sent else "planned again; the next run sends it")
 
 
+def _register_areas() -> None:
+    from connector.commands import register
+    register(main)
+
+
+_register_areas()
+
+
 if __name__ == "__main__":
     main()

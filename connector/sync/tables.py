@@ -171,3 +171,32 @@ tasks = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_tasks_tenant", "tenant", "status"),
 )
+
+# Pauses a person asked for: a dispute on an invoice, a payment promise until a date, a customer on
+# hold. Kept with who/when/why; resolved (not deleted) so the history stays.
+pauses = Table(
+    "pauses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("scope", String(16), nullable=False),  # invoice | customer
+    Column("target_id", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),  # dispute | promise | pause
+    Column("until", Date),
+    Column("reason", Text),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_by", String(128)),
+    Index("ix_pauses_target", "tenant", "source", "scope", "target_id"),
+)
+
+# One run per tenant at a time, across processes and machines sharing the database: a lease that
+# its holder renews and that anyone may take over once it has expired.
+tenant_locks = Table(
+    "tenant_locks", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
