@@ -19,12 +19,14 @@ from connector.config import Config
 from connector.rules.engine import ReminderIntent, evaluate
 from connector.secrets import SecretStore
 from connector.sync import outbox
+from connector.sync.candidates import candidate_customers
 from connector.sync import tables as t
 from connector.sync.dispatch import DeliveryReport, Dispatcher
 from connector.sync.engine import SyncResult, sync
 from connector.sync.store import Store
 
 log = logging.getLogger(__name__)
+NARROW_LIMIT = 2000  # candidate customers above which plan scans the whole open ledger
 
 
 def today_in(timezone: str, now: dt.datetime | None = None) -> dt.date:
@@ -79,12 +81,21 @@ class Tenant:
     def sync(self) -> SyncResult:
         return sync(self.store, self.adapter, self.name, self.source)
 
-    def plan(self) -> list[ReminderIntent]:
-        """What is due today, from the store alone. Writes nothing."""
-        done = outbox.history(self.store, self.name, self.source)
-        ledger = self.store.open_ledger(self.name, self.source)
-        return list(evaluate(self.config.policy, ledger, done, self.today,
-                             tenant=self.name, source=self.source))
+    def plan(self, *, narrow: bool = True) -> list[ReminderIntent]:
+        """What is due today, from the store alone. Writes nothing.
+
+        `narrow` lets SQL skip customers that certainly have nothing new (candidates.py); the
+        result is the same either way, only faster.
+        """
+        policy = self.config.policy
+        only = self.store.scalars(candidate_customers(policy, self.name, self.source, self.today)) \
+            if narrow else None
+        if only is not None and len(only) > NARROW_LIMIT:
+            only = None  # most customers have something new: one ordered scan is cheaper
+        done = outbox.history(self.store, self.name, self.source, only=only)
+        ledger = self.store.open_ledger(self.name, self.source, only=only)
+        return list(evaluate(policy, ledger, done, self.today, tenant=self.name,
+                             source=self.source))
 
     def run(self, *, dry_run: bool = False, do_sync: bool = True,
             stop: Callable[[], bool] = lambda: False) -> RunResult:
