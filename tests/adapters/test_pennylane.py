@@ -386,3 +386,40 @@ def test_fake_reports_spec_violations(fake: FakePennylane, adapter: PennylaneAda
                  headers={"Authorization": f"Bearer {fake.token}"}, timeout=5)
     assert any("undeclared query parameter" in v for v in fake.violations)
     fake.violations.clear()
+
+
+def test_fake_enforces_the_rate_limit(fake: FakePennylane) -> None:
+    """Without a client-side budget, the 26th request within 5 s is refused with retry-after."""
+    import requests
+
+    headers = {"Authorization": f"Bearer {fake.token}"}
+    answers = [requests.get(f"{fake.base_url}/me", headers=headers, timeout=5) for _ in range(26)]
+    assert [a.status_code for a in answers[:25]] == [200] * 25
+    assert answers[24].headers["ratelimit-remaining"] == "0"
+    assert int(answers[24].headers["ratelimit-reset"]) > 10**9  # a Unix time
+    assert answers[25].status_code == 429 and int(answers[25].headers["retry-after"]) >= 1
+
+
+def test_a_share_of_random_faults_is_absorbed(spec: Any, tmp_path: Path,
+                                              fake_time: FakeTime) -> None:
+    fake = FakePennylane(fault_rate=0.3, fault_seed=11).start()
+    try:
+        fake.seed(customers=150, invoices=450)
+        adapter = make_adapter(fake, tmp_path, fake_time)
+        assert len(drain(adapter.customers(None))[0]) == 150
+        assert len(drain(adapter.invoices(None))[0]) >= 449
+        assert fake.count() > 7 and fake_time.sleeps  # some requests failed and were retried
+    finally:
+        fake.stop()
+    assert fake.violations == []
+
+
+def test_end_to_end_helper_gives_a_working_endpoint(spec: Any, tmp_path: Path) -> None:
+    from tests.fakes.pennylane_server import pennylane_endpoint
+
+    with pennylane_endpoint(customers=3, invoices=6) as (base_url, token):
+        SecretStore("e2e").set("source", token)
+        context = AdapterContext("e2e", SecretStore("e2e"), TODAY, tmp_path)
+        adapter = PennylaneAdapter(PennylaneConfig(base_url=base_url), context)
+        assert adapter.check().missing_rights == []
+        assert len(drain(adapter.customers(None))[0]) == 3
