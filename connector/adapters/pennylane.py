@@ -1,7 +1,9 @@
 """Pennylane Company API v2: customers, customer invoices (credit notes included), changelogs.
 
-Vendor docs: https://pennylane.readme.io/reference (OpenAPI: https://pennylane.readme.io/openapi/accounting.json),
-rate limits: https://pennylane.readme.io/docs/rate-limiting-1, scopes: https://pennylane.readme.io/docs/v2-scopes.
+Vendor docs: https://pennylane.readme.io/reference
+OpenAPI: https://pennylane.readme.io/openapi/accounting.json
+Rate limits: https://pennylane.readme.io/docs/rate-limiting-1
+Scopes: https://pennylane.readme.io/docs/v2-scopes
 
 Cursor (one per stream), a JSON dict:
     {"changelog": <Pennylane changelog cursor or null>, "since": <RFC 3339 instant or null>,
@@ -73,7 +75,7 @@ class PennylaneConfig(SourceConfig):
     kind: str = "pennylane"
     base_url: str = DEFAULT_BASE_URL
     trace: Literal["none", "appendix"] = "none"
-    """"appendix": leave each reminder as a PDF appendix on the invoice (needs customer_invoices:all)."""
+    """"appendix": leave each reminder as a PDF appendix on its invoices (customer_invoices:all)."""
     full_scan_days: int = Field(default=7, ge=1, le=365)
     """Every so many days an increment reads all invoices, in case the changelog missed a change."""
 
@@ -81,11 +83,12 @@ class PennylaneConfig(SourceConfig):
 class PennylaneAdapter(BaseAdapter):
     kind: ClassVar[str] = "pennylane"
     config_model: ClassVar[type[SourceConfig]] = PennylaneConfig
-    capabilities: Capabilities = Capabilities()  # per instance: notes only with trace = "appendix"
+    # Per instance: Pennylane keeps a trace (notes) only when the config asks for appendices.
+    capabilities = Capabilities()
 
     def __init__(self, config: PennylaneConfig, context: AdapterContext) -> None:
         super().__init__(config, context)
-        self.capabilities = Capabilities(notes=config.trace == "appendix")
+        self.capabilities = Capabilities(notes=config.trace == "appendix")  # type: ignore[misc]
         token = context.secrets.get("source", env=config.secret_env) or ""
         # The budget is keyed on a fingerprint: the token itself must never be a dict key that
         # could end up in a repr or a log.
@@ -112,8 +115,8 @@ class PennylaneAdapter(BaseAdapter):
         if response.status_code == 401:
             raise AuthError(
                 f"Pennylane refused the company API token at {self.config.base_url} (401): "
-                "generate a new one in Pennylane, Settings > Connectivity > Developers, and store it "
-                "with `relance secret set source`")
+                "generate a new company API token in the company's Pennylane settings and store "
+                "it with `relance secret set source` (or the variable named by secret_env)")
         if response.status_code == 403:
             raise AuthError(
                 f"the Pennylane token lacks the scope {scope!r} needed for {method} {path} (403): "

@@ -1,7 +1,8 @@
-"""Pennylane v2 payloads → relance models, and the small PDF left on an invoice as a reminder trace.
+"""Pennylane v2 payloads → relance models, and the small PDF left on an invoice as a trace.
 
-Field meanings are from the Company API v2 OpenAPI document (pennylane.readme.io/openapi/accounting.json,
-schemas of `GET /customer_invoices` and `GET /customers`). Every function here is pure.
+Field meanings are from the Company API v2 OpenAPI document
+(https://pennylane.readme.io/openapi/accounting.json, schemas of `GET /customer_invoices` and
+`GET /customers`). Every function here is pure.
 """
 
 from __future__ import annotations

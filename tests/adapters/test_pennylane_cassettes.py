@@ -2,7 +2,8 @@
 alone, with no server and no network, and no credential is ever written into a cassette.
 
 The cassettes were recorded against the fake Pennylane (which validates every exchange against the
-OpenAPI document). Re-record with:  RELANCE_RECORD_CASSETTES=1 pytest tests/adapters/test_pennylane_cassettes.py
+OpenAPI document). Re-record with:
+    RELANCE_RECORD_CASSETTES=1 pytest tests/adapters/test_pennylane_cassettes.py
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class _NoTime:
 
 
 def scenario(base_url: str, state_dir: Path, fake: Any = None) -> dict[str, Any]:
-    """check → full read → (a payment) → increment → refresh → appendix push → find it again."""
+    """check, full read, (a payment), increment, refresh, appendix push, find it again."""
     SecretStore("t1").set("source", TOKEN)
     no_time = _NoTime()
     context = AdapterContext("t1", SecretStore("t1"), NOW.date(), state_dir, sleep=no_time.sleep)

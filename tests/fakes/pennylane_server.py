@@ -1,27 +1,24 @@
-"""A fake Pennylane Company API v2 over real HTTP on 127.0.0.1, checked against Pennylane's OpenAPI.
+"""A fake Pennylane Company API v2 over real HTTP on 127.0.0.1, checked against its OpenAPI.
 
-Every request it receives and every regular response it sends is validated with openapi-core against
-`shared/specs/pennylane/openapi.json`; a mismatch is appended to `violations` (and a bad request is
-answered 400), so a test fixture can assert the list is empty at teardown. Deliberate faults (429 from
-the rate limiter, injected 5xx, timeouts, resets, malformed bodies) are not validated: the spec does
-not document them (the 429 and its headers come from the rate-limiting docs page).
+Every request it receives and every regular response it sends is validated with openapi-core
+against `shared/specs/pennylane/openapi.json`; a mismatch is appended to `violations` (and a bad
+request is answered 400), so a test fixture can assert the list is empty at teardown. Deliberate
+faults (429 from the rate limiter, injected 5xx, timeouts, resets, malformed bodies) are not
+validated: the spec does not document them (the 429 and its headers come from the rate-limiting
+docs page).
 
 End-to-end tests start it with `pennylane_endpoint()` (yields `(base_url, token)`) or
-`start_fake_pennylane()` (returns the running `FakePennylane`, with `.base_url`, `.token`, `.stop()`).
+`start_fake_pennylane()` (returns the running `FakePennylane`: `.base_url`, `.token`, `.stop()`).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import email.parser
 import email.policy
-import functools
 import json
 import math
-import os
 import random
-import re
 import socket
 import struct
 import threading
@@ -29,30 +26,31 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-PREFIX = "/api/external/v2"
-SPEC_HOST = "https://app.pennylane.com"
-SPEC_PATH = Path(os.environ.get("RELANCE_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared")
-                 ) / "specs" / "pennylane" / "openapi.json"
+from tests.fakes.pennylane_records import (
+    Event,
+    StoredInvoice,
+    customer_json,
+    decode_event_cursor,
+    event_cursor,
+    filter_fields,
+    invoice_json,
+    iso,
+    list_cursor,
+    list_cursor_id,
+    matches,
+)
+from tests.fakes.pennylane_spec import PREFIX, check_request, check_response, load_spec
+
 DEFAULT_TOKEN = "pl-fake-company-token-0123456789"
 ALL_SCOPES = ("customer_invoices:all", "customers:all")
-RETENTION = dt.timedelta(weeks=4)
-
-
-@functools.lru_cache(maxsize=1)
-def load_spec() -> Any:
-    """The parsed OpenAPI document (about 5 s: load it once per test session)."""
-    from openapi_core import OpenAPI
-
-    with SPEC_PATH.open(encoding="utf-8") as handle:
-        raw = json.load(handle)
-    return OpenAPI.from_dict(raw), raw
+RETENTION = dt.timedelta(weeks=4)  # changelog retention
+__all__ = ["FakePennylane", "load_spec", "pennylane_endpoint", "start_fake_pennylane"]
 
 
 @dataclass
@@ -74,24 +72,6 @@ class Fault:
             self.path is None or path.startswith(self.path))
 
 
-@dataclass
-class _Invoice:
-    id: int
-    number: str
-    customer_id: int | None
-    total: Decimal
-    date: dt.date | None
-    deadline: dt.date | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    paid_amount: Decimal = Decimal(0)
-    credited_invoice: int | None = None
-    draft: bool = False
-    cancelled: bool = False
-    e_invoicing: str | None = None
-    overrides: dict[str, Any] = field(default_factory=dict)
-
-
 class FakePennylane:
     """In-memory customers and invoices behind the endpoints the adapter uses."""
 
@@ -104,9 +84,9 @@ class FakePennylane:
         self.clock_offset = dt.timedelta(0)
         self.rate_limit, self.rate_period = rate_limit, rate_period
         self.customers: dict[int, dict[str, Any]] = {}
-        self.invoices: dict[int, _Invoice] = {}
+        self.invoices: dict[int, StoredInvoice] = {}
         self.appendices: dict[int, list[dict[str, Any]]] = {}
-        self.events: dict[str, list[tuple[int, int, str, dt.datetime]]] = {
+        self.events: dict[str, list[Event]] = {
             "customer_invoices": [], "customers": []}
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
@@ -120,7 +100,8 @@ class FakePennylane:
         self._cursor_filters: dict[str, tuple[str, str | None, str | None]] = {}
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
-        self._spec = load_spec() if validate else None
+        if validate:
+            load_spec()  # fail early (and once) if the OpenAPI document is missing
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self) -> FakePennylane:
@@ -143,7 +124,8 @@ class FakePennylane:
         server = Server(("127.0.0.1", 0), Handler)
         server.daemon_threads, server.block_on_close = True, False
         self._server = server
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True, name="fake-pennylane").start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True,
+                         name="fake-pennylane").start()
         return self
 
     def stop(self) -> None:
@@ -166,24 +148,7 @@ class FakePennylane:
                      language: str = "fr_FR") -> int:
         with self._lock:
             cid = self._new_id()
-            now = _iso(self.now())
-            common = {
-                "id": cid, "name": name, "billing_iban": None, "payment_conditions": "30_days",
-                "recipient": name, "phone": "+33 1 23 45 67 89", "reference": None, "notes": None,
-                "ledger_account": {"id": 4110000 + cid}, "emails": list(emails),
-                "billing_address": _address(), "delivery_address": _address(),
-                "created_at": now, "updated_at": now, "customer_type": kind,
-                "external_reference": f"ext-c-{cid}", "billing_language": language,
-                "mandates": {"url": self._url(f"/customers/{cid}/mandates")},
-                "pro_account_mandates": {"url": self._url(f"/customers/{cid}/pro_account_mandates")},
-                "contacts": {"url": self._url(f"/customers/{cid}/contacts")},
-            }
-            if kind == "company":
-                common.update(vat_number=f"FR00{cid:09d}", reg_no=f"{cid:09d}")
-            else:
-                first, _, last = name.partition(" ")
-                common.update(first_name=first, last_name=last or first)
-            self.customers[cid] = common
+            self.customers[cid] = customer_json(cid, name, kind, emails, language, self.now())
             self._event("customers", cid, "insert")
             return cid
 
@@ -199,7 +164,7 @@ class FakePennylane:
             when = None if deadline is None else (
                 date + dt.timedelta(days=30) if deadline == "auto" else deadline)
             assert not isinstance(when, str)
-            self.invoices[iid] = _Invoice(
+            self.invoices[iid] = StoredInvoice(
                 iid, number or f"F{date.year}-{iid:05d}", customer_id, Decimal(str(total)), date,
                 when, self.now(), self.now(), Decimal(str(paid)), credit_note_of, draft,
                 e_invoicing=e_invoicing)
@@ -297,8 +262,10 @@ class FakePennylane:
                               {**headers, **extra})
         status, payload, checked = self._answer(method, path, query, body, handler, token)
         raw = json.dumps(payload).encode() if payload is not None else b""
-        if checked and self._spec is not None:
-            self._check_response(method, parts.path, query, handler, body, status, raw)
+        if checked and self.validate:
+            problem = check_response(method, parts.path, query, handler.headers, body, status, raw)
+            if problem:
+                self.violations.append(problem)
         if fault is not None and fault.kind == "timeout":
             time.sleep(self.fault_delay)
         if fault is not None and fault.kind == "reset":
@@ -351,47 +318,13 @@ class FakePennylane:
             return Fault(self._fault_rng.choice(["429", "500", "503"]))
         return None
 
-    # -- validation -----------------------------------------------------------------------------
-    def _check_request(self, method: str, full_path: str, query: dict[str, str],
-                       handler: BaseHTTPRequestHandler, body: bytes) -> str | None:
-        from openapi_core.testing import MockRequest
-
-        api, _ = self._spec  # type: ignore[misc]
-        request = MockRequest(SPEC_HOST, method, full_path, args=query,
-                              headers=dict(handler.headers), data=body,
-                              content_type=handler.headers.get("Content-Type") or "")
-        try:
-            api.validate_request(request)
-        except Exception as exc:  # noqa: BLE001 - every validation error is a violation
-            return f"{method} {full_path}: request: {exc} {exc.__cause__ or ''}"[:800]
-        declared = _declared_params(method, full_path)
-        unknown = sorted(set(query) - declared)
-        if unknown:
-            return f"{method} {full_path}: undeclared query parameter(s) {unknown}"
-        return None
-
-    def _check_response(self, method: str, full_path: str, query: dict[str, str],
-                        handler: BaseHTTPRequestHandler, body: bytes, status: int,
-                        raw: bytes) -> None:
-        from openapi_core.testing import MockRequest, MockResponse
-
-        api, _ = self._spec  # type: ignore[misc]
-        request = MockRequest(SPEC_HOST, method, full_path, args=query,
-                              headers=dict(handler.headers), data=body,
-                              content_type=handler.headers.get("Content-Type") or "")
-        try:
-            api.validate_response(request, MockResponse(raw, status_code=status))
-        except Exception as exc:  # noqa: BLE001
-            self.violations.append(
-                f"{method} {full_path}: response {status}: {exc} {exc.__cause__ or ''}"[:800])
-
     # -- routes ---------------------------------------------------------------------------------
     def _answer(self, method: str, path: str, query: dict[str, str], body: bytes,
                 handler: BaseHTTPRequestHandler, token: str) -> tuple[int, Any, bool]:
         if token not in self.tokens:
             return 401, {"error": "The access token is invalid", "status": 401}, True
-        if self._spec is not None:
-            problem = self._check_request(method, PREFIX + path, query, handler, body)
+        if self.validate:
+            problem = check_request(method, PREFIX + path, query, handler.headers, body)
             if problem:
                 self.violations.append(problem)
                 return 400, {"message": problem[:300]}, False
@@ -446,38 +379,31 @@ class FakePennylane:
         source = self.customers if resource == "customers" else self.invoices
         rows = sorted(source, reverse=descending)
         try:
-            rows = [i for i in rows if all(_matches(self._fields(resource, i), f)
+            rows = [i for i in rows if all(matches(filter_fields(resource, source[i]), f)
                                            for f in filters)]
         except (KeyError, ValueError, TypeError) as exc:
             return 400, {"message": f"unsupported filter: {exc}"}
         if cursor:
-            last = int(base64.urlsafe_b64decode(cursor.encode()).decode().rsplit(":", 1)[1])
+            last = list_cursor_id(cursor)
             rows = [i for i in rows if (i < last if descending else i > last)]
         chunk, has_more = rows[:limit], len(rows) > limit
         next_cursor = None
         if has_more:
-            next_cursor = base64.urlsafe_b64encode(f"{path}:{chunk[-1]}".encode()).decode()
+            next_cursor = list_cursor(path, chunk[-1])
             self._cursor_filters[next_cursor] = (path, query.get("filter"), query.get("sort"))
         bug = self.pagination_bug.get(path)
         if bug == "missing_cursor":
             has_more, next_cursor = True, None
         elif bug == "repeat_cursor":
             has_more = True
-            next_cursor = base64.urlsafe_b64encode(f"{path}:0".encode()).decode()
+            next_cursor = list_cursor(path, 0)
             self._cursor_filters[next_cursor] = (path, query.get("filter"), query.get("sort"))
             chunk = rows[:limit] if not cursor else []
-        render = self._customer_json if resource == "customers" else self._invoice_json
-        return 200, {"items": [render(i) for i in chunk], "has_more": has_more,
+        today = self.now().date()
+        items = [dict(self.customers[i]) if resource == "customers"
+                 else invoice_json(self.invoices[i], today) for i in chunk]
+        return 200, {"items": items, "has_more": has_more,
                      "next_cursor": next_cursor}
-
-    def _fields(self, resource: str, item_id: int) -> dict[str, Any]:
-        if resource == "customers":
-            c = self.customers[item_id]
-            return {"id": item_id, "customer_type": c["customer_type"], "name": c["name"]}
-        inv = self.invoices[item_id]
-        return {"id": item_id, "customer_id": inv.customer_id, "draft": inv.draft,
-                "credit_note": inv.credited_invoice is not None, "invoice_number": inv.number,
-                "date": inv.date.isoformat() if inv.date else None}
 
     def _changelog(self, resource: str, query: dict[str, str]) -> tuple[int, Any]:
         if query.get("cursor") and query.get("start_date"):
@@ -485,7 +411,7 @@ class FakePennylane:
         horizon = self.now() - RETENTION
         events = [e for e in self.events[resource] if e[3] >= horizon]
         if query.get("cursor"):
-            seq, at = _decode_event_cursor(query["cursor"])
+            seq, at = decode_event_cursor(query["cursor"])
             if at < horizon:
                 return 422, {"error": "Cursor is older than the 4 weeks retention", "status": 422}
             events = [e for e in events if e[0] > seq]
@@ -497,9 +423,9 @@ class FakePennylane:
             events = [e for e in events if e[3] >= start]
         limit = int(query.get("limit") or 20)
         chunk = events[:limit]
-        next_cursor = _event_cursor(chunk[-1]) if chunk else None
-        return 200, {"items": [{"id": e[1], "operation": e[2], "processed_at": _iso(e[3]),
-                                "updated_at": _iso(e[3]), "created_at": _iso(e[3])}
+        next_cursor = event_cursor(chunk[-1]) if chunk else None
+        return 200, {"items": [{"id": e[1], "operation": e[2], "processed_at": iso(e[3]),
+                                "updated_at": iso(e[3]), "created_at": iso(e[3])}
                                for e in chunk],
                      "has_more": len(events) > limit, "next_cursor": next_cursor}
 
@@ -514,8 +440,8 @@ class FakePennylane:
         ctype = handler.headers.get("Content-Type", "")
         message = email.parser.BytesParser(policy=email.policy.default).parsebytes(
             f"Content-Type: {ctype}\r\n\r\n".encode() + body)
-        files = [p for p in message.iter_parts() if p.get_param("name", header="content-disposition")
-                 == "file"] if message.is_multipart() else []
+        parts = list(message.iter_parts()) if message.is_multipart() else []
+        files = [p for p in parts if p.get_param("name", header="content-disposition") == "file"]
         if not files or not files[0].get_filename():
             return 400, {"message": "file is missing", "field": "file",
                          "code": "NotExistRequiredKey"}
@@ -523,78 +449,11 @@ class FakePennylane:
         if not bytes(content).startswith(b"%PDF-"):
             return 422, {"error": "The file is not a supported document", "status": 422}
         appendix_id = self._new_id()
-        now = _iso(self.now())
+        now = iso(self.now())
         item = {"id": appendix_id, "url": f"https://files.example/{appendix_id}",
                 "filename": files[0].get_filename(), "created_at": now, "updated_at": now}
         stored.append(item)
         return 201, item
-
-    # -- rendering ------------------------------------------------------------------------------
-    def _customer_json(self, cid: int) -> dict[str, Any]:
-        return dict(self.customers[cid])
-
-    def _invoice_json(self, iid: int) -> dict[str, Any]:
-        inv = self.invoices[iid]
-        sign = Decimal(-1) if inv.credited_invoice is not None else Decimal(1)
-        remaining = max(inv.total - inv.paid_amount, Decimal(0))
-        if inv.draft:
-            status = "draft"
-        elif inv.credited_invoice is not None:
-            status = "credit_note"
-        elif inv.cancelled:
-            status = "cancelled"
-        elif remaining == 0:
-            status = "paid"
-        elif inv.paid_amount > 0:
-            status = "partially_paid"
-        elif inv.deadline is not None and inv.deadline < self.now().date():
-            status = "late"
-        else:
-            status = "upcoming"
-        before_tax = (inv.total / Decimal("1.2")).quantize(Decimal("0.01"))
-        url = functools.partial(self._url)
-        out: dict[str, Any] = {
-            "id": iid, "label": f"Facture {inv.number}", "invoice_number": inv.number,
-            "currency": "EUR", "amount": _money(sign * inv.total),
-            "currency_amount": _money(sign * inv.total),
-            "currency_amount_before_tax": _money(sign * before_tax), "exchange_rate": "1.0",
-            "date": inv.date.isoformat() if inv.date else None,
-            "deadline": inv.deadline.isoformat() if inv.deadline else None,
-            "currency_tax": _money(sign * (inv.total - before_tax)),
-            "tax": _money(sign * (inv.total - before_tax)), "language": "fr_FR",
-            "paid": remaining == 0 and not inv.draft, "status": status,
-            "discount": {"type": "absolute", "value": "0.0"}, "ledger_entry": {"id": iid * 10},
-            "public_file_url": f"https://files.example/{iid}.pdf?signature=abc",
-            "filename": f"{inv.number}.pdf",
-            "remaining_amount_with_tax": None if inv.draft else _money(sign * remaining),
-            "remaining_amount_without_tax": None if inv.draft else _money(
-                sign * (remaining / Decimal("1.2")).quantize(Decimal("0.01"))),
-            "draft": inv.draft, "special_mention": None,
-            "customer": None if inv.customer_id is None else {
-                "id": inv.customer_id, "url": url(f"/customers/{inv.customer_id}")},
-            "invoice_line_sections": {"url": url(f"/customer_invoices/{iid}/invoice_line_sections")},
-            "invoice_lines": {"url": url(f"/customer_invoices/{iid}/invoice_lines")},
-            "custom_header_fields": {"url": url(f"/customer_invoices/{iid}/custom_header_fields")},
-            "categories": {"url": url(f"/customer_invoices/{iid}/categories")},
-            "pdf_invoice_free_text": "", "pdf_invoice_subject": "", "pdf_description": None,
-            "billing_subscription": None,
-            "credited_invoice": None if inv.credited_invoice is None else {
-                "id": inv.credited_invoice, "url": url(f"/customer_invoices/{inv.credited_invoice}")},
-            "customer_invoice_template": None, "transaction_reference": None,
-            "payments": {"url": url(f"/customer_invoices/{iid}/payments")},
-            "matched_transactions": {"url": url(f"/customer_invoices/{iid}/matched_transactions")},
-            "appendices": {"url": url(f"/customer_invoices/{iid}/appendices")},
-            "quote": None, "external_reference": f"ext-i-{iid}",
-            "e_invoicing": None if inv.e_invoicing is None else {
-                "status": inv.e_invoicing, "reason": None},
-            "archived_at": None, "created_at": _iso(inv.created_at),
-            "updated_at": _iso(inv.updated_at),
-        }
-        out.update(inv.overrides)
-        return out
-
-    def _url(self, path: str) -> str:
-        return f"{SPEC_HOST}{PREFIX}{path}"
 
     def _new_id(self) -> int:
         self._next_id += 1
@@ -603,60 +462,6 @@ class FakePennylane:
     def _event(self, resource: str, item_id: int, operation: str) -> None:
         self._seq += 1
         self.events[resource].append((self._seq, item_id, operation, self.now()))
-
-
-def _matches(fields: dict[str, Any], rule: dict[str, Any]) -> bool:
-    value, op, want = fields[rule["field"]], rule["operator"], rule["value"]
-
-    def norm(v: Any) -> Any:
-        if isinstance(value, bool):
-            return v if isinstance(v, bool) else str(v).lower() == "true"
-        if isinstance(value, int):
-            return int(v)
-        return v
-
-    if op == "in":
-        return value in [norm(v) for v in want]
-    if op == "not_in":
-        return value not in [norm(v) for v in want]
-    comparisons: dict[str, Callable[[Any, Any], bool]] = {
-        "eq": lambda a, b: a == b, "not_eq": lambda a, b: a != b, "lt": lambda a, b: a < b,
-        "lteq": lambda a, b: a <= b, "gt": lambda a, b: a > b, "gteq": lambda a, b: a >= b}
-    return comparisons[op](value, norm(want))
-
-
-@functools.lru_cache(maxsize=256)
-def _declared_params(method: str, full_path: str) -> frozenset[str]:
-    """Query parameter names the spec declares for one operation (openapi-core ignores extras)."""
-    _, raw = load_spec()
-    for pattern, item in raw["paths"].items():
-        regex = "/".join("[^/]+" if s.startswith("{") else re.escape(s) for s in pattern.split("/"))
-        if re.fullmatch(regex, full_path) and method.lower() in item:
-            params = item[method.lower()].get("parameters", []) + item.get("parameters", [])
-            return frozenset(p["name"] for p in params if p.get("in") == "query")
-    return frozenset()
-
-
-def _event_cursor(event: tuple[int, int, str, dt.datetime]) -> str:
-    return base64.urlsafe_b64encode(f"{event[0]}|{_iso(event[3])}".encode()).decode()
-
-
-def _decode_event_cursor(cursor: str) -> tuple[int, dt.datetime]:
-    seq, _, at = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-    return int(seq), dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def _money(amount: Decimal) -> str:
-    return f"{amount:.2f}"
-
-
-def _address() -> dict[str, str]:
-    return {"address": "1 rue de la Paix", "postal_code": "75002", "city": "Paris",
-            "country_alpha2": "FR"}
 
 
 def start_fake_pennylane(*, customers: int = 20, invoices: int = 60, seed: int = 7,
