@@ -225,7 +225,7 @@ class PennylaneAdapter(BaseAdapter):
         path = f"/changelogs/{resource}"
         last_op: dict[str, str] = {}
         position = {"changelog": since.get("changelog"), "since": since.get("since")}
-        seen: set[str] = set()
+        seen: set[str] = {since["changelog"]} if since.get("changelog") else set()
         pages = 0
         while True:
             response = self._call("GET", path, READ_SCOPES[resource], params=params,

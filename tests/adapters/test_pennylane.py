@@ -265,6 +265,19 @@ def test_broken_pagination_is_an_error_not_a_hang(fake: FakePennylane, adapter: 
     assert fake.count(path="/customer_invoices") <= 3
 
 
+@pytest.mark.parametrize("bug", ["repeat_cursor", "missing_cursor"])
+def test_broken_changelog_pagination_is_an_error(fake: FakePennylane, adapter: PennylaneAdapter,
+                                                 bug: str) -> None:
+    _, cursor = drain(adapter.invoices(None))
+    fake.pay(open_invoice(fake))
+    _, cursor = drain(adapter.invoices(cursor))  # now resuming from a changelog cursor
+    fake.pagination_bug["/changelogs/customer_invoices"] = bug
+    before = fake.count(path="/changelogs")
+    with pytest.raises(PermanentError, match="has_more without a new next_cursor"):
+        drain(adapter.invoices(cursor))
+    assert fake.count(path="/changelogs") - before <= 2
+
+
 def test_server_errors_are_retried_with_backoff(fake: FakePennylane, adapter: PennylaneAdapter,
                                                 fake_time: FakeTime) -> None:
     fake.script("500", "503", path="/customer_invoices")

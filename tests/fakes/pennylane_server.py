@@ -424,10 +424,16 @@ class FakePennylane:
         limit = int(query.get("limit") or 20)
         chunk = events[:limit]
         next_cursor = event_cursor(chunk[-1]) if chunk else None
+        has_more = len(events) > limit
+        bug = self.pagination_bug.get(f"/changelogs/{resource}")
+        if bug == "missing_cursor":
+            has_more, next_cursor = True, None
+        elif bug == "repeat_cursor":
+            has_more, next_cursor = True, query.get("cursor") or next_cursor
         return 200, {"items": [{"id": e[1], "operation": e[2], "processed_at": iso(e[3]),
                                 "updated_at": iso(e[3]), "created_at": iso(e[3])}
                                for e in chunk],
-                     "has_more": len(events) > limit, "next_cursor": next_cursor}
+                     "has_more": has_more, "next_cursor": next_cursor}
 
     def _appendices(self, method: str, invoice_id: int, body: bytes,
                     handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
