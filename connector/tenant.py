@@ -105,7 +105,8 @@ class Tenant:
             return RunResult(synced, planned, 0, None, dry_run=True)
         enqueued = outbox.enqueue(self.store, planned)
         transport = build_transport(self.config, self.secrets)
-        report = Dispatcher(self.store, self.adapter, self.config, transport).run(stop=stop)
+        report = Dispatcher(self.store, self.adapter, self.config, transport,
+                            exclusive=True).run(stop=stop)
         return RunResult(synced, planned, enqueued, report)
 
     def status(self) -> dict[str, Any]:

@@ -6,8 +6,9 @@ Order of one delivery (DESIGN §3):
    waits for a person (`relance outbox review`). We never send twice on a guess.
 2. claimed rows go through the freshness gate: their invoices are re-read from the source in one
    batch; paid, credited or disputed items are dropped, amounts are brought up to date.
-3. the side effect, then `sent` in the same transaction as what depends on it (the local task row,
-   the follow-up note that leaves a trace in the source).
+3. each row is claimed (`planned → sending`, committed) just before its side effect, one at a time,
+   so a crash leaves at most one reminder in doubt; then `sent` in the same transaction as what
+   depends on it (the local task row, the follow-up note that leaves a trace in the source).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class Dispatcher:
     config: Config
     transport: Transport
     now: Callable[[], dt.datetime] = utcnow
+    exclusive: bool = False
+    """True when the caller holds the tenant's run lock: then every row still `sending` belongs to a
+    dead process, whatever its lease says, and is reconciled at once."""
     report: DeliveryReport = field(default_factory=DeliveryReport)
 
     @property
@@ -70,20 +74,22 @@ class Dispatcher:
         """Deliver everything due. `stop()` is asked between deliveries (graceful shutdown)."""
         self.reconcile()
         while not stop():
-            rows = outbox.claim(self.store, self.tenant, self.now(), LEASE)
+            rows = outbox.due(self.store, self.tenant, self.now())
             if not rows:
                 break
             fresh = self.freshness_gate(rows)
-            for index, row in enumerate(rows):
+            for row in rows:
                 if stop():
-                    self._release(rows[index:])
-                    return self.report
-                self.deliver(row, fresh)
+                    return self.report  # unclaimed rows simply stay planned
+                claimed = outbox.claim_one(self.store, row, self.now(), LEASE)
+                if claimed is not None:
+                    self.deliver(claimed, fresh)
         return self.report
 
     # -- 1. crash survivors ---------------------------------------------------------------------
     def reconcile(self) -> None:
-        for row in outbox.stale_sending(self.store, self.tenant, self.now()):
+        horizon = self.now() + (LEASE * 2 if self.exclusive else dt.timedelta(0))
+        for row in outbox.stale_sending(self.store, self.tenant, horizon):
             done = self._already_done(row)
             with self.store.transaction() as conn:
                 if done is None:
@@ -253,13 +259,6 @@ class Dispatcher:
         with self.store.transaction() as conn:
             outbox.mark(conn, row["key"], "failed", self.now(), reason=reason)
         self.report.record(row["key"], "failed", reason)
-
-    def _release(self, rows: list[dict[str, Any]]) -> None:
-        """Graceful stop: rows claimed but not started go back to `planned`, untouched."""
-        with self.store.transaction() as conn:
-            for row in rows:
-                outbox.mark(conn, row["key"], "planned", self.now(), reason=None,
-                            next_attempt_at=self.now())
 
 
 def outbox_payload(row: dict[str, Any]) -> dict[str, Any]:

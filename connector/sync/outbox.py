@@ -120,24 +120,30 @@ def enqueue_follow_up(conn: Connection, parent: Mapping[str, Any], channel: str,
         planned_for=parent["planned_for"], next_attempt_at=now, created_at=now, updated_at=now))
 
 
-def claim(store: Store, tenant: str, now: dt.datetime, lease: dt.timedelta,
-          limit: int = 200, channels: Iterable[str] | None = None) -> list[dict[str, Any]]:
-    """Move due `planned` rows to `sending` (committed) and return them."""
+def due(store: Store, tenant: str, now: dt.datetime, limit: int = 200) -> list[dict[str, Any]]:
+    """Planned rows whose time has come, oldest first (read only: nothing is claimed yet)."""
     query = (select(t.outbox).where(t.outbox.c.tenant == tenant, t.outbox.c.status == "planned",
                                     t.outbox.c.next_attempt_at <= now)
              .order_by(t.outbox.c.id).limit(limit))
-    if channels is not None:
-        query = query.where(t.outbox.c.channel.in_(list(channels)))
-    claimed: list[dict[str, Any]] = []
+    with store.engine.connect() as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def claim_one(store: Store, row: Mapping[str, Any], now: dt.datetime,
+              lease: dt.timedelta) -> dict[str, Any] | None:
+    """planned → sending for ONE row, committed, right before its side effect.
+
+    One row at a time, so that a crash leaves at most one reminder in doubt. Returns the claimed
+    row, or None when another worker took it first.
+    """
     with store.transaction() as conn:
-        for row in conn.execute(query).mappings().all():
-            moved = conn.execute(update(t.outbox).where(
-                t.outbox.c.id == row["id"], t.outbox.c.status == "planned").values(
-                status="sending", lease_until=now + lease, attempts=row["attempts"] + 1,
-                updated_at=now))
-            if moved.rowcount == 1:  # another worker may have taken it first
-                claimed.append({**row, "status": "sending", "attempts": row["attempts"] + 1})
-    return claimed
+        moved = conn.execute(update(t.outbox).where(
+            t.outbox.c.key == row["key"], t.outbox.c.status == "planned").values(
+            status="sending", lease_until=now + lease, attempts=row["attempts"] + 1,
+            updated_at=now))
+    if moved.rowcount != 1:
+        return None
+    return {**row, "status": "sending", "attempts": row["attempts"] + 1}
 
 
 def stale_sending(store: Store, tenant: str, now: dt.datetime) -> list[dict[str, Any]]:
