@@ -180,6 +180,8 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
         (write_date, id) rather than offset, so rows sharing a write_date across a page boundary
         are neither lost nor repeated, even when rows change while we page.
         """
+        if "write_date" not in fields:
+            fields = [*fields, "write_date"]
         start = (since or {}).get("write_date")
         bound: list[Any] = []
         if start:
@@ -295,8 +297,15 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
 
     # -- customers -------------------------------------------------------------------------
     def customers(self, since: Cursor | None) -> Iterator[Page[Customer]]:
-        # Scan commercial customers AND billing contacts: a changed billing e-mail only touches
-        # the child's write_date, so its commercial partner must be re-read then.
+        """Invoiced commercial partners with their billing contacts, in two passes.
+
+        1. Partners by write_date: customers themselves AND billing contacts, because a changed
+           billing e-mail only touches the child's write_date.
+        2. (incremental runs) Partners of invoices changed since the last run: posting the first
+           invoice of a partner raises its customer_rank with raw SQL, which leaves the
+           partner's write_date alone, so pass 1 would never see a new customer.
+        The cursor keeps one (write_date, id) mark per pass.
+        """
         domain: list[Any] = [
             "|",
             "&", ["customer_rank", ">", 0],
@@ -305,22 +314,43 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
         if self.config.company_ids:
             domain += ["|", ["company_id", "=", False],
                        ["company_id", "in", list(self.config.company_ids)]]
-        # Archived customers may still owe money.
-        context = self._context(active_test=False)
-        fields = list(self.profile.partner_fields if self.profile else om.PARTNER_FIELDS)
-        fields.append("commercial_partner_id")
+        context = self._context(active_test=False)  # archived customers may still owe money
+        self._connect()
+        fields = [*(self.profile.partner_fields if self.profile else om.PARTNER_FIELDS),
+                  "commercial_partner_id"]
         seen: dict[int, str] = {}  # customer id → newest write_date already yielded this run
+        moves_since = (since or {}).get("invoices")
+        # Without a mark, take it before reading partners: what is posted later is caught next run.
+        mark = moves_since or self._latest_move()
+        checkpoint: dict[str, Any] = {}
         pages = list_ahead(self._scan(PARTNER, domain, fields, since, context))
-        for (rows, rejected, checkpoint), last in pages:
-            records, bad = self._customer_page(rows, seen, context, fields)
+        for (rows, rejected, position), last in pages:
+            targets = self._targets(rows, seen)
+            known = {r["id"]: r for r in rows if _is_customer(r)}
+            records, bad = self._customers_by_id(targets, known, seen, context, fields)
+            checkpoint = {**position, "invoices": mark}
             yield Page(records, checkpoint, rejected=rejected + bad,
                        full_scan_complete=last and since is None)
+        if moves_since is None:
+            return
+        for rows, _, position in self._scan(MOVE, self._invoice_domain(),
+                                            ["commercial_partner_id"], moves_since,
+                                            self._context()):
+            targets = sorted({om.m2o_id(r["commercial_partner_id"]) or 0 for r in rows}
+                             - set(seen) - {0})
+            records, bad = self._customers_by_id(targets, {}, seen, context, fields)
+            yield Page(records, {**checkpoint, "invoices": position}, rejected=bad)
 
-    def _customer_page(self, rows: list[dict[str, Any]], seen: dict[int, str],
-                       context: dict[str, Any], fields: list[str]
-                       ) -> tuple[list[Customer], list[Rejected]]:
-        # Every scanned row stands for its commercial partner (itself, or a billing contact's).
-        by_id = {r["id"]: r for r in rows if _is_customer(r)}
+    def _latest_move(self) -> dict[str, Any]:
+        rows = self._execute(MOVE, "search_read", [self._invoice_domain()], {
+            "fields": ["write_date"], "order": "write_date desc, id desc", "limit": 1,
+            "context": self._context()})
+        return {"write_date": rows[0]["write_date"], "id": rows[0]["id"]} if rows else \
+            {"write_date": None, "id": 0}
+
+    @staticmethod
+    def _targets(rows: list[dict[str, Any]], seen: dict[int, str]) -> list[int]:
+        """Every scanned row stands for its commercial partner (itself, or a contact's)."""
         wanted: list[int] = []
         for row in rows:
             target = om.m2o_id(row["commercial_partner_id"])
@@ -329,8 +359,14 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
             if target in seen and row["write_date"] <= seen[target]:
                 continue  # already yielded this run with this change in it
             wanted.append(target)
+        return wanted
+
+    def _customers_by_id(self, wanted: list[int], known: dict[int, dict[str, Any]],
+                         seen: dict[int, str], context: dict[str, Any], fields: list[str]
+                         ) -> tuple[list[Customer], list[Rejected]]:
         if not wanted:
             return [], []
+        by_id = dict(known)
         missing = [i for i in wanted if i not in by_id]
         if missing:
             parents, _ = self._read_robust(PARTNER, missing, fields, context)
@@ -338,7 +374,7 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
         contacts = self._execute(PARTNER, "search_read", [[
             ["commercial_partner_id", "in", wanted], ["type", "=", "invoice"],
             ["id", "not in", wanted], ["active", "=", True]]], {
-            "fields": om.CONTACT_FIELDS + ["commercial_partner_id"], "order": "id asc",
+            "fields": [*om.CONTACT_FIELDS, "commercial_partner_id"], "order": "id asc",
             "context": context})
         by_parent: dict[int, list[dict[str, Any]]] = {}
         for contact in contacts:

@@ -93,10 +93,13 @@ def classify_fault(code: object) -> type[Exception]:
     return FAULT_TABLE.get(code, PermanentError) if isinstance(code, int) else PermanentError
 
 
-def fault_detail(fault_string: str) -> str:
-    """The useful last line of an Odoo traceback."""
+def fault_detail(code: object, fault_string: str) -> str:
+    """What to show of a fault: Odoo sends a whole traceback for code 1 (its last line says what
+    went wrong) and the exception's own message, possibly several lines, for the others."""
     lines = [line.strip() for line in str(fault_string).splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "no detail"
+    if not lines:
+        return "no detail"
+    return (lines[-1] if code == 1 else " ".join(lines))[:300]
 
 
 # -- value helpers -------------------------------------------------------------------------

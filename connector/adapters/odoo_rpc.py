@@ -57,7 +57,7 @@ class OdooRpc:
         return result
 
     def _from_fault(self, fault: xmlrpc.client.Fault, what: str) -> Exception:
-        code, detail = fault.faultCode, om.fault_detail(fault.faultString)
+        code, detail = fault.faultCode, om.fault_detail(fault.faultCode, fault.faultString)
         cls = om.classify_fault(code)
         if code == 3:
             message = (f"Odoo refused the API key for user {self.username} on database "

@@ -61,7 +61,7 @@ class FakeOdooServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True,
                                         name="fake-odoo")
         self._thread.start()
         return self

@@ -1,0 +1,31 @@
+"""Shared set-up of the Odoo adapter tests: a fake server and an adapter talking to it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.adapters.base import AdapterContext
+from connector.adapters.odoo import OdooAdapter, OdooConfig
+from connector.secrets import SecretStore
+from tests.fakes.odoo_server import FakeOdooServer
+
+TODAY = dt.date(2026, 11, 27)
+
+
+def make_adapter(server: FakeOdooServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 *, url: str | None = None, key: str | None = None,
+                 **config: Any) -> OdooAdapter:
+    """An adapter on the fake, key in $ODOO_KEY, no real sleeping between retries."""
+    monkeypatch.setenv("ODOO_KEY", key or server.key)
+    base, database, username, _ = server.credentials() if url is None else (url, "dunning",
+                                                                             "bot@example.fr", "")
+    settings: dict[str, Any] = {"url": base, "database": database, "username": username,
+                                "secret_env": "ODOO_KEY", **config}
+    context = AdapterContext("t1", SecretStore("t1"), TODAY, tmp_path, sleep=lambda s: None)
+    adapter = OdooAdapter(OdooConfig(**settings), context)
+    adapter.http.timeout = (2.0, 0.5)  # the fake's "timeout" fault sleeps past this
+    return adapter
