@@ -57,9 +57,7 @@ class OdooPushMixin:
     def _body(self, text: str) -> str:
         # 17+ escapes a str body (only Markup, which RPC cannot send, is kept as HTML): plain
         # text it is. 16 stores the string as HTML, so escape it ourselves and keep line breaks.
-        if self._serie <= 16:
-            return html.escape(text).replace("\n", "<br/>")
-        return text
+        return _html(text) if self._serie <= 16 else text
 
     def push_note(self, request: PushRequest) -> str:
         invoice = self._target(request)
@@ -82,7 +80,8 @@ class OdooPushMixin:
             "res_id": invoice["id"],
             "activity_type_id": self._activity_type(kind),
             "summary": request.summary[:120],
-            "note": self._body(f"{request.body}\n{self.stamp(request.key)}"),
+            # An Html field takes a str as HTML in every version: escape it ourselves.
+            "note": _html(f"{request.body}\n{self.stamp(request.key)}"),
             "date_deadline": (request.due_date or self.context.today).isoformat(),
             "user_id": self._assignee(invoice),
         }
@@ -171,3 +170,7 @@ class OdooPushMixin:
                                   key="source.activity_user")
             self._ids[key] = int(found[0])
         return self._ids[key]
+
+
+def _html(text: str) -> str:
+    return html.escape(text).replace("\n", "<br/>")

@@ -387,4 +387,5 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 
 
 def _as_html(text: str) -> str:
-    return text if text.lstrip().startswith("<") else f"<p>{html.escape(text)}</p>"
+    """An Html field takes a str as HTML (sanitised, not escaped); bare text gets a <p>."""
+    return text if text.lstrip().startswith("<") else f"<p>{text}</p>"

@@ -299,6 +299,7 @@ class FakeOdooServer:
 class _Handler(BaseHTTPRequestHandler):
     server_fake: FakeOdooServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
