@@ -37,7 +37,6 @@ from connector.models import Customer, Invoice
 
 log = logging.getLogger(__name__)
 Rows = list[dict[str, Any]]
-Position = tuple[str, int] | None  # (write_date, id) of the last row a page saw
 MOVE = "account.move"
 PARTNER = "res.partner"
 
@@ -170,15 +169,18 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
 
     # -- incremental scans -----------------------------------------------------------------
     def _scan(self, model: str, domain: list[Any], fields: list[str], since: Cursor | None,
-              context: dict[str, Any]) -> Iterator[tuple[list[dict[str, Any]], list[Rejected],
-                                                       dict[str, Any]]]:
-        """Pages of raw rows ordered by (write_date, id), with the checkpoint after each page.
+              context: dict[str, Any]) -> Iterator[tuple[Rows, list[Rejected], dict[str, Any]]]:
+        """Pages of raw rows in write_date order, with the checkpoint valid after each page.
 
-        The lower bound is inclusive and moved back by `lookback_seconds`: Odoo stamps
-        write_date with the *start* of the transaction, so a long transaction that commits after
-        our read carries a write_date older than rows we already saw. Pages are cut by keyset
-        (write_date, id) rather than offset, so rows sharing a write_date across a page boundary
-        are neither lost nor repeated, even when rows change while we page.
+        - The lower bound is inclusive and moved back by `lookback_seconds`: Odoo stamps
+          write_date with the *start* of the transaction, so a transaction that commits after
+          our read carries a write_date older than rows we already saw.
+        - Pages are cut by keyset, not offset, so rows that change while we page cannot shift
+          others out of sight. Odoo keeps write_date to the microsecond but sends it truncated
+          to the second, and orders by the full value: rows of one displayed second come in
+          microsecond order, not id order (recorded: ids 4, 5, 2, 3 all at 19:14:20). So the
+          keyset is "a later second, or this second and an id not yet seen" — comparing
+          (write_date, id) as sent would loop on, or skip, rows sharing a second.
         """
         if "write_date" not in fields:
             fields = [*fields, "write_date"]
@@ -190,30 +192,34 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
             bound = [["write_date", ">=", om.format_datetime(
                 lowered - timedelta(seconds=self.config.lookback_seconds))]]
         checkpoint = {"write_date": start or None, "id": int((since or {}).get("id", 0))}
-        after: tuple[str, int] | None = None
+        second: str | None = None  # the displayed second of the last row read
+        seen: set[int] = set()  # ids already read in that second
         while True:
             keyset: list[Any] = []
-            if after is not None:
-                keyset = ["|", ["write_date", ">", after[0]],
-                          "&", ["write_date", "=", after[0]], ["id", ">", after[1]]]
-            page_domain = domain + bound + keyset
-            rows, rejected, position = self._search_read_robust(model, page_domain, fields,
-                                                                context)
-            if position is not None:
-                after = position
-                checkpoint = {"write_date": after[0], "id": after[1]}
+            if second is not None:
+                keyset = ["|", ["write_date", ">=", _next_second(second)],
+                          "&", ["write_date", ">=", second], ["id", "not in", sorted(seen)]]
+            rows, rejected, scanned = self._search_read_robust(model, domain + bound + keyset,
+                                                               fields, context)
+            if scanned:
+                last = scanned[-1][0]
+                here = {row_id for stamp, row_id in scanned if stamp == last}
+                seen = seen | here if last == second else here
+                second = last
+                checkpoint = {"write_date": last, "id": scanned[-1][1]}
             yield rows, rejected, dict(checkpoint)
-            if len(rows) + len(rejected) < self.config.page_size:
+            if len(scanned) < self.config.page_size:
                 return
 
     def _search_read_robust(self, model: str, domain: list[Any], fields: list[str],
-                            context: dict[str, Any]) -> tuple[Rows, list[Rejected], Position]:
-        """One page of rows, the rejected ones, and the (write_date, id) of the last row seen."""
+                            context: dict[str, Any]
+                            ) -> tuple[Rows, list[Rejected], list[tuple[str, int]]]:
+        """One page: rows, rejected ones, and (write_date, id) of every row in server order."""
         options = {"order": "write_date asc, id asc", "limit": self.config.page_size,
                    "context": context}
         try:
             rows = self._execute(model, "search_read", [domain], {"fields": fields, **options})
-            return rows, [], (rows[-1]["write_date"], rows[-1]["id"]) if rows else None
+            return rows, [], [(r["write_date"], r["id"]) for r in rows]
         except PermanentError as exc:
             if getattr(exc, "fault_code", None) not in (1, 2):
                 raise
@@ -222,9 +228,10 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
             log.warning("reading %s failed (%s); reading the page in parts", model, exc)
         keys = self._execute(model, "search_read", [domain], {"fields": ["write_date"],
                                                               **options})
-        rows, rejected = self._read_robust(model, [k["id"] for k in keys], fields, context)
-        rows.sort(key=lambda r: (r["write_date"], r["id"]))
-        return rows, rejected, (keys[-1]["write_date"], keys[-1]["id"]) if keys else None
+        order = {k["id"]: n for n, k in enumerate(keys)}
+        rows, rejected = self._read_robust(model, list(order), fields, context)
+        rows.sort(key=lambda r: order[r["id"]])
+        return rows, rejected, [(k["write_date"], k["id"]) for k in keys]
 
     def _read_robust(self, model: str, ids: list[int], fields: list[str],
                      context: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Rejected]]:
@@ -394,6 +401,12 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
 def _is_customer(row: Mapping[str, Any]) -> bool:
     """A commercial partner (company, or person without one) that has been invoiced."""
     return (bool(row["is_company"]) or not row["parent_id"]) and row["customer_rank"] > 0
+
+
+def _next_second(stamp: str) -> str:
+    moment = om.parse_datetime(stamp)
+    assert moment is not None
+    return om.format_datetime(moment + timedelta(seconds=1))
 
 
 def list_ahead(items: Iterator[Any]) -> Iterator[tuple[Any, bool]]:

@@ -16,13 +16,17 @@ from tests.fakes.odoo_server import FakeOdooServer
 TODAY = dt.date(2026, 11, 27)
 
 
-def make_adapter(server: FakeOdooServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def make_adapter(server: FakeOdooServer | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                  *, url: str | None = None, key: str | None = None,
                  **config: Any) -> OdooAdapter:
     """An adapter on the fake, key in $ODOO_KEY, no real sleeping between retries."""
-    monkeypatch.setenv("ODOO_KEY", key or server.key)
-    base, database, username, _ = server.credentials() if url is None else (url, "dunning",
-                                                                             "bot@example.fr", "")
+    if server is None:
+        assert url is not None and key is not None
+        base, database, username = url, "dunning", "bot@example.fr"
+    else:
+        base, database, username, server_key = server.credentials()
+        base, key = url or base, key or server_key
+    monkeypatch.setenv("ODOO_KEY", key)
     settings: dict[str, Any] = {"url": base, "database": database, "username": username,
                                 "secret_env": "ODOO_KEY", **config}
     context = AdapterContext("t1", SecretStore("t1"), TODAY, tmp_path, sleep=lambda s: None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -112,6 +113,21 @@ def test_same_write_date_across_a_page_boundary(odoo: FakeOdooServer, tmp_path: 
                   and p.checkpoint["write_date"] == "2026-11-25 08:00:00")
     resumed = {i.external_id for i in drain(adapter.invoices(middle))[0]}
     assert {str(n) for n in new} <= resumed
+
+
+def test_rows_of_one_second_in_microsecond_order_unlike_id_order(
+        odoo: FakeOdooServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Odoo orders by the full write_date but sends it cut to the second (recorded: ids 4, 5,
+    2, 3 all at 19:14:20). A keyset on the (second, id) as sent would loop or skip here."""
+    odoo.data.now = "2026-11-25 09:00:00"
+    for move in (9, 8, 5, 4, 3, 2, 1):  # written in reverse id order within one second
+        odoo.data.write("account.move", move)
+    odoo.data.now = None
+    adapter = make_adapter(odoo, tmp_path, monkeypatch, page_size=2)
+    pages = list(itertools.islice(adapter.invoices(None), 20))
+    ids = [i.external_id for p in pages for i in p.records]
+    assert ids == ["9", "8", "5", "4", "3", "2", "1"]
+    assert len(pages) == 4 and pages[-1].full_scan_complete
 
 
 def test_a_row_changed_while_paging_is_read_again(odoo: FakeOdooServer, tmp_path: Path,

@@ -95,6 +95,7 @@ class OdooData:
         self.major = int(serie.split(".")[0].rsplit("~", 1)[-1])
         self.tables: dict[str, dict[int, dict[str, Any]]] = {m: {} for m in SCHEMA}
         self._seq = itertools.count(1000)
+        self._micro = itertools.count(1)
         self.now: str | None = None
         self.uid = 2
         self.user_companies: set[int] = set()
@@ -104,12 +105,15 @@ class OdooData:
 
     # -- clock and raw writes -------------------------------------------------------------
     def clock(self) -> str:
+        """Like PostgreSQL: microseconds kept. Odoo sends datetimes cut to the second, but
+        orders and compares on the full value. A frozen `now` still ticks a microsecond per
+        write, so that rows written "at the same second" have a real order, as in Odoo."""
         if self.now is not None:
-            return self.now
-        return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+            return f"{self.now[:19]}.{next(self._micro) % 1_000_000:06d}"
+        return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def advance(self, seconds: int) -> str:
-        base = dt.datetime.strptime(self.clock(), "%Y-%m-%d %H:%M:%S")
+        base = dt.datetime.strptime(self.clock()[:19], "%Y-%m-%d %H:%M:%S")
         self.now = (base + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S")
         return self.now
 
@@ -156,9 +160,9 @@ class OdooData:
         if model == "res.partner" and name == "display_name":
             return self.display_name(model, record["id"])
         if model == "res.partner" and name == "credit":
-            return round(sum(m["amount_residual_signed"] for m in self.tables["account.move"]
+            return float(round(sum(m["amount_residual_signed"] for m in self.tables["account.move"]
                              .values() if m["commercial_partner_id"] == record["id"]
-                             and m["state"] == "posted"), 2)
+                             and m["state"] == "posted"), 2))
         if isinstance(kind, tuple) and kind[0] == O2M:
             _, target, inverse = kind
             return sorted(r["id"] for r in self.tables[target].values()
@@ -178,6 +182,8 @@ class OdooData:
             kind = SCHEMA[model].get(name)
             if isinstance(kind, tuple) and kind[0] == M2O:
                 value = [value, self.display_name(kind[1], value)] if value else False
+            elif kind == "datetime" and value:
+                value = value[:19]  # sent without the microseconds
             out[name] = value
         return out
 
@@ -230,6 +236,9 @@ class OdooData:
         if name != "id" and name not in SCHEMA[model]:
             raise fault(1, f"ValueError: Invalid field {model}.{name} in leaf "
                            f"('{name}', '{op}', {value!r})")
+
+        if SCHEMA[model].get(name) == "datetime" and isinstance(value, str) and len(value) == 19:
+            value += ".000000"  # PostgreSQL reads '... 19:14:20' as 19:14:20.000000
 
         def test(record: dict[str, Any]) -> bool:
             have = self.raw_value(model, record, name)

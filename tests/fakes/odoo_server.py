@@ -177,7 +177,9 @@ class FakeOdooServer:
         self.add_invoice(7, 500.0, "2026-10-14", move_id=2, ref="SEED-2")
         self.add_invoice(8, 750.0, "2026-10-19", move_id=3, ref="SEED-3")
         self.add_invoice(8, 1200.0, "2026-11-18", move_id=4, ref="SEED-4")
+        # Same displayed second, distinct microseconds: Odoo sent them as 4, 5, 2, 3.
         d.now = "2026-11-23 19:14:20"
+        d.write("account.move", 4)
         self.add_invoice(9, 300.0, "2026-09-24", move_id=5, ref="SEED-5")
         self.register_payment(2, 200.0)
         self.register_payment(3)
