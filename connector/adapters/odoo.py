@@ -30,7 +30,7 @@ from connector.adapters.base import (
     map_records,
 )
 from connector.adapters.odoo_push import OdooPushMixin
-from connector.adapters.odoo_rpc import OdooRpc, describe_http
+from connector.adapters.odoo_rpc import OdooRpc, describe_http, fault_code
 from connector.errors import AuthError, ConfigError, PermanentError
 from connector.http import HttpClient
 from connector.models import Customer, Invoice
@@ -75,14 +75,17 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
         self.profile: om.VersionProfile | None = None
         self.server_version: str | None = None
         self._serie = 0
+        self._api_key: str | None = None
         self._ids: dict[str, int] = {}
 
     # -- session ---------------------------------------------------------------------------
     @property
     def _key(self) -> str:
-        key = self.context.secrets.get("source", env=self.config.secret_env)
-        assert key is not None
-        return key
+        """Read once, lazily: building an adapter must not need the secret (nor a keyring)."""
+        if self._api_key is None:
+            self._api_key = self.context.secrets.get("source", env=self.config.secret_env)
+        assert self._api_key is not None
+        return self._api_key
 
     def _connect(self) -> om.VersionProfile:
         """version() then authenticate(), once per adapter; Odoo checks the key on every call."""
@@ -97,8 +100,12 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
                 f"{om.OLDEST}.0 to {om.NEWEST}.0 (upgrade Odoo, or export a FEC file instead)",
                 key="source.url")
         profile = om.PROFILES[min(serie, om.NEWEST)]
-        uid = self.rpc.call("common", "authenticate",
-                            (self.config.database, self.config.username, self._key, {}))
+        try:
+            uid = self.rpc.call("common", "authenticate",
+                                (self.config.database, self.config.username, self._key, {}))
+        except PermanentError as exc:  # fault 1: most often a database that does not exist
+            raise ConfigError(f"Odoo at {self.config.url} could not open database "
+                              f"{self.config.database!r}: {exc}", key="source.database") from None
         if not uid:
             raise AuthError(
                 f"Odoo refused the API key for user {self.config.username} on database "
@@ -221,7 +228,7 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
             rows = self._execute(model, "search_read", [domain], {"fields": fields, **options})
             return rows, [], [(r["write_date"], r["id"]) for r in rows]
         except PermanentError as exc:
-            if getattr(exc, "fault_code", None) not in (1, 2):
+            if fault_code(exc) not in (1, 2):
                 raise
             # One broken record (a failing computed field, a bad translation) fails the whole
             # read: list the page by stored columns only, and read around the broken record.
@@ -242,7 +249,7 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
             return self._execute(model, "read", [ids], {"fields": fields,
                                                         "context": context}), []
         except PermanentError as exc:
-            if getattr(exc, "fault_code", None) not in (1, 2):
+            if fault_code(exc) not in (1, 2):
                 raise
             if len(ids) == 1:
                 log.warning("skipped %s %s: %s", model, ids[0], exc)

@@ -13,21 +13,19 @@ from typing import Any
 from xml.parsers.expat import ExpatError
 
 from connector.adapters import odoo_mapping as om
-from connector.errors import ConnectorError, TransientError
+from connector.errors import TransientError
 from connector.http import HttpClient
 from connector.secrets import redact
 
 
-class OdooFault(ConnectorError):
-    """Marker mixed into the error raised for an XML-RPC fault, to keep its code."""
-
-    fault_code: object = None
+def fault_code(error: BaseException) -> object:
+    """The XML-RPC fault code an error came from, or None (HTTP or network errors)."""
+    return getattr(error, "fault_code", None)
 
 
 def _fault_error(cls: type[Exception], message: str, code: object) -> Exception:
-    error_type = type(f"Odoo{cls.__name__}", (cls, OdooFault), {})
-    error = error_type(redact(message))
-    error.fault_code = code  # type: ignore[attr-defined]
+    error = cls(redact(message))
+    error.fault_code = code  # type: ignore[attr-defined]  # read by fault_code()
     return error
 
 

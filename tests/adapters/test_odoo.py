@@ -12,7 +12,7 @@ import pytest
 
 from connector.adapters.base import BaseAdapter, adapter_class
 from connector.adapters.odoo import OdooAdapter, OdooConfig
-from connector.errors import AuthError, ConfigError, PermanentError, TransientError
+from connector.errors import AuthError, ConfigError, TransientError
 from connector.models import Invoice
 from tests.adapters.contract import AdapterContract, drain
 from tests.adapters.odoo_helpers import make_adapter
@@ -302,6 +302,21 @@ def test_refused_key_names_user_and_database_never_the_key(
                                         "database dunning") as revoked:
         drain(good.invoices(None))
     assert old_key not in str(revoked.value) and old_key not in repr(good.rpc)
+
+
+def test_an_unknown_database_is_a_config_error(odoo: FakeOdooServer, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    adapter = make_adapter(odoo, tmp_path, monkeypatch, database="dunnning")
+    with pytest.raises(ConfigError, match=r"\[source.database\].*'dunnning'.*does not exist"):
+        adapter.check()
+
+
+def test_missing_secret_is_a_config_error_only_when_used(
+        odoo: FakeOdooServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    adapter = make_adapter(odoo, tmp_path, monkeypatch)
+    monkeypatch.delenv("ODOO_KEY")
+    with pytest.raises(ConfigError, match="ODOO_KEY"):
+        adapter.check()
 
 
 def test_a_missing_right_is_named(adapter: OdooAdapter, odoo: FakeOdooServer) -> None:

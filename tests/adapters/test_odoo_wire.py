@@ -1,4 +1,4 @@
-"""What crosses the wire: fault and status classification, and the fake's shapes vs. real Odoo 17."""
+"""What crosses the wire: fault and status classification; the fake's shapes vs. a real Odoo 17."""
 
 from __future__ import annotations
 
@@ -97,8 +97,9 @@ def test_fake_reproduces_the_recorded_books() -> None:
         for name in set(theirs) & {"payment_state", "write_date", "reversed_entry_id"}:
             if name != "reversed_entry_id":
                 assert mine[name] == theirs[name], name
-        for name in {"name", "move_type", "state", "partner_id", "invoice_date",
-                     "invoice_date_due", "currency_id", "amount_total", "amount_residual"} & set(theirs):
+        for name in set(theirs) & {"name", "move_type", "state", "partner_id", "invoice_date",
+                                   "invoice_date_due", "currency_id", "amount_total",
+                                   "amount_residual"}:
             assert mine[name] == theirs[name], name
 
 
