@@ -204,7 +204,7 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
         while True:
             keyset: list[Any] = []
             if second is not None:
-                keyset = ["|", ["write_date", ">=", _next_second(second)],
+                keyset = ["|", ["write_date", ">=", om.next_second(second)],
                           "&", ["write_date", ">=", second], ["id", "not in", sorted(seen)]]
             rows, rejected, scanned = self._search_read_robust(model, domain + bound + keyset,
                                                                fields, context)
@@ -340,7 +340,7 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
         pages = list_ahead(self._scan(PARTNER, domain, fields, since, context))
         for (rows, rejected, position), last in pages:
             targets = self._targets(rows, seen)
-            known = {r["id"]: r for r in rows if _is_customer(r)}
+            known = {r["id"]: r for r in rows if om.is_customer(r)}
             records, bad = self._customers_by_id(targets, known, seen, context, fields)
             checkpoint = {**position, "invoices": mark}
             yield Page(records, checkpoint, rejected=rejected + bad,
@@ -384,7 +384,7 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
         missing = [i for i in wanted if i not in by_id]
         if missing:
             parents, _ = self._read_robust(PARTNER, missing, fields, context)
-            by_id.update({p["id"]: p for p in parents if _is_customer(p)})
+            by_id.update({p["id"]: p for p in parents if om.is_customer(p)})
         contacts = self._execute(PARTNER, "search_read", [[
             ["commercial_partner_id", "in", wanted], ["type", "=", "invoice"],
             ["id", "not in", wanted], ["active", "=", True]]], {
@@ -403,17 +403,6 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
 
     def close(self) -> None:
         self.http.session.close()
-
-
-def _is_customer(row: Mapping[str, Any]) -> bool:
-    """A commercial partner (company, or person without one) that has been invoiced."""
-    return (bool(row["is_company"]) or not row["parent_id"]) and row["customer_rank"] > 0
-
-
-def _next_second(stamp: str) -> str:
-    moment = om.parse_datetime(stamp)
-    assert moment is not None
-    return om.format_datetime(moment + timedelta(seconds=1))
 
 
 def list_ahead(items: Iterator[Any]) -> Iterator[tuple[Any, bool]]:

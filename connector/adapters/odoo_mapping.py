@@ -137,6 +137,17 @@ def format_datetime(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime(ODOO_DATETIME)
 
 
+def is_customer(row: Mapping[str, Any]) -> bool:
+    """A commercial partner (company, or person without one) that has been invoiced."""
+    return (bool(row["is_company"]) or not row["parent_id"]) and row["customer_rank"] > 0
+
+
+def next_second(stamp: str) -> str:
+    moment = parse_datetime(stamp)
+    assert moment is not None
+    return format_datetime(moment + dt.timedelta(seconds=1))
+
+
 # -- records -------------------------------------------------------------------------------
 def map_invoice(raw: Mapping[str, Any], lines: list[Mapping[str, Any]] | None = None) -> Invoice:
     state = raw["payment_state"]

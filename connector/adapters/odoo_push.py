@@ -1,23 +1,27 @@
 """Odoo push-back: chatter notes, activities and messages sent by Odoo, stamped with our key.
 
-Every object we create carries `[relance:KEY]` (KEY is a hex digest, so Odoo's HTML escaping
-leaves it intact) so that `find_pushed(KEY)` can tell after a crash whether the push happened.
+Every object we create carries `[relance:KEY]` so that `find_pushed(KEY)` can tell after a crash
+whether the push happened; we never resend a write on a guess.
 Docs: https://www.odoo.com/documentation/17.0/developer/reference/backend/mixins.html
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from connector.adapters import odoo_mapping as om
 from connector.adapters.base import AdapterContext, PushRequest
 from connector.errors import ConfigError, PermanentError
+from connector.models import to_decimal
 
 MOVE = "account.move"
 PARTNER = "res.partner"
+_SAFE_KEY = re.compile(r"[A-Za-z0-9.:-]{1,128}")
 
 
 class OdooPushMixin:
@@ -35,7 +39,13 @@ class OdooPushMixin:
     # -- push-back -------------------------------------------------------------------------
     @staticmethod
     def stamp(key: str) -> str:
-        """What we write on every pushed object so that find_pushed(key) finds it again."""
+        """What we write on every pushed object so that find_pushed(key) finds it again.
+
+        Odoo escapes HTML in what we post, and `ilike` treats % and _ as wildcards: a key with
+        other characters than these is replaced by its digest, so the stamp reads back as sent.
+        """
+        if not _SAFE_KEY.fullmatch(key):
+            key = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
         return f"[relance:{key}]"
 
     def _target(self, request: PushRequest) -> dict[str, Any]:
@@ -61,10 +71,11 @@ class OdooPushMixin:
 
     def push_note(self, request: PushRequest) -> str:
         invoice = self._target(request)
-        currency = om.m2o_name(invoice["currency_id"]) or ""
+        currency = om.m2o_name(invoice["currency_id"]) or "EUR"
+        due = to_decimal(invoice["amount_residual"], currency)
         recipients = ", ".join(request.recipients) or "aucun destinataire"
         note = (f"Relance {request.level} ({request.channel}) à {recipients} : "
-                f"{request.summary} ; reste dû {invoice['amount_residual']:.2f} {currency} sur "
+                f"{request.summary} ; reste dû {due} {currency} sur "
                 f"{invoice['name']} {self.stamp(request.key)}")
         message_id = self._execute(MOVE, "message_post", [[invoice["id"]]], {
             "body": self._body(note), "message_type": "comment",
@@ -90,7 +101,13 @@ class OdooPushMixin:
         return str(activity_id[0] if isinstance(activity_id, list) else activity_id)
 
     def send_via_source(self, request: PushRequest) -> str:
-        """Odoo mails the recipients itself (message_post as a comment to their partners)."""
+        """Odoo mails the recipients itself (message_post as a comment to their partners).
+
+        Odoo also notifies the invoice's followers subscribed to Discussions, and subscribes the
+        bot user. The key stamp ends the message, so the customer sees it as a reference.
+        """
+        if not request.customer_id.isdigit():
+            raise PermanentError(f"customer {request.customer_id!r} is not an Odoo partner id")
         invoice = self._target(request)
         partners = self._execute(PARTNER, "search_read", [[
             ["email", "in", list(request.recipients)],

@@ -367,3 +367,21 @@ def test_retries_give_up_after_a_bounded_number_of_attempts(
     odoo.script(*["503"] * 10, method="search_read")
     with pytest.raises(TransientError, match="503"):
         drain(adapter.invoices(None))
+
+
+def test_fake_server_helper_gives_a_config_the_loader_accepts(
+        odoo: FakeOdooServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from connector.adapters.base import AdapterContext
+    from connector.config import parse_config
+    from connector.secrets import SecretStore
+
+    text = odoo.source_toml(secret_env="ODOO_KEY") + (
+        '\n[sender]\nname = "ACME"\nemail = "compta@acme.example"\n')
+    config = parse_config(text)
+    assert isinstance(config.source, OdooConfig) and config.source.url == odoo.url
+    url, database, username, key = odoo.credentials()
+    assert (config.source.database, config.source.username) == (database, username)
+    monkeypatch.setenv("ODOO_KEY", key)
+    context = AdapterContext("t1", SecretStore("t1"), dt.date(2026, 11, 27), tmp_path)
+    adapter = adapter_class(config.source.kind)(config.source, context)
+    assert adapter.check().missing_rights == []

@@ -172,3 +172,13 @@ def test_writes_name_the_invoice_company(odoo: FakeOdooServer, tmp_path: Path,
     assert adapter.push_note(request(invoice=str(move)))
     assert adapter._write_context({"company_id": [other, "Filiale"]}) == {
         "allowed_company_ids": [other, 1]}
+
+
+def test_keys_with_odd_characters_are_stamped_by_digest(adapter: OdooAdapter) -> None:
+    odd = "tenant/acme & co <level 2> 100%_"
+    assert adapter.stamp(odd) == adapter.stamp(odd)
+    assert adapter.stamp(odd).startswith("[relance:") and "&" not in adapter.stamp(odd)
+    assert adapter.stamp("rl-0001:ab") == "[relance:rl-0001:ab]"
+    pushed = adapter.push_note(request(key=odd))
+    assert adapter.find_pushed(odd) == pushed
+    assert adapter.find_pushed(odd + "x") is None

@@ -398,3 +398,13 @@ def running_fake_odoo(serie: str = "17.0", *, seed: bool = True) -> Iterator[Fak
         yield server
     finally:
         server.stop()
+
+
+if __name__ == "__main__":  # python -m tests.fakes.odoo_server: a fake Odoo for manual runs
+    server = start_fake_odoo()
+    print(server.source_toml(), f"\nexport ODOO_KEY={server.key}\n", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
