@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,7 +206,7 @@ def group_lines(lines: Iterable[Mapping[str, Any]]) -> dict[int, list[Mapping[st
     return by_move
 
 
-def map_customer(raw: Mapping[str, Any], contacts: list[Mapping[str, Any]]) -> Customer:
+def map_customer(raw: Mapping[str, Any], contacts: Sequence[Mapping[str, Any]]) -> Customer:
     name = text(raw["name"])
     if not name:
         raise BadRecordError("partner without a name", source_id=str(raw.get("id")))

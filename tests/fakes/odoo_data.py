@@ -200,8 +200,11 @@ class OdooData:
         rows.sort(key=lambda r: r["id"])
         for part in reversed([p.strip() for p in (order or "id asc").split(",") if p.strip()]):
             name, _, direction = part.partition(" ")
-            rows.sort(key=lambda r, n=name: _sort_key(self.raw_value(model, r, n)),
-                      reverse=direction.strip().lower() == "desc")
+
+            def key(row: dict[str, Any], field: str = name) -> tuple[int, Any]:
+                return _sort_key(self.raw_value(model, row, field))
+
+            rows.sort(key=key, reverse=direction.strip().lower() == "desc")
         rows = rows[offset or 0:]
         return rows[:limit] if limit else rows
 
@@ -337,7 +340,7 @@ class OdooData:
                 raise fault(1, f"ValueError: Invalid field '{name}' on model '{model}'")
         values = dict(values)
         if model == "mail.activity":
-            ir_model = self.tables["ir.model"].get(values.get("res_model_id"))
+            ir_model = self.tables["ir.model"].get(int(values.get("res_model_id") or 0))
             if ir_model is None:
                 raise fault(1, "psycopg2.errors.NotNullViolation: null value in column "
                                "\"res_model_id\" of relation \"mail_activity\"")

@@ -324,9 +324,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path not in ("/xmlrpc/2/common", "/xmlrpc/2/object"):
             return self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
         try:
-            params, method = xmlrpc.client.loads(body)
+            params, called = xmlrpc.client.loads(body)
         except Exception:
             return self._send(400, b"bad request", "text/plain")
+        method = called or ""
         inner = str(params[4]) if method == "execute_kw" and len(params) > 4 else method
         kind = fake._next_fault(inner)
         if kind in ("503", "502", "504"):
