@@ -31,5 +31,5 @@ def make_adapter(server: FakeOdooServer | None, tmp_path: Path, monkeypatch: pyt
                                 "secret_env": "ODOO_KEY", **config}
     context = AdapterContext("t1", SecretStore("t1"), TODAY, tmp_path, sleep=lambda s: None)
     adapter = OdooAdapter(OdooConfig(**settings), context)
-    adapter.http.timeout = (2.0, 0.5)  # the fake's "timeout" fault sleeps past this
+    adapter.http.timeout = (2.0, 5.0)
     return adapter

@@ -217,6 +217,7 @@ def test_customers_and_billing_contacts(adapter: OdooAdapter, odoo: FakeOdooServ
 
 
 def test_incremental_customers(adapter: OdooAdapter, odoo: FakeOdooServer) -> None:
+    odoo.data.now = "2026-11-26 10:00:00"  # well after the seeded books and their look-back
     quiet = odoo.add_partner("Delta", email=None)
     billing = odoo.add_partner("Compta Delta", email="old@delta.example", is_company=False,
                                parent_id=quiet, type="invoice")
@@ -346,7 +347,8 @@ def test_private_method_is_an_auth_error(adapter: OdooAdapter) -> None:
 def test_a_transient_failure_on_a_read_is_retried(adapter: OdooAdapter, odoo: FakeOdooServer,
                                                   kind: str) -> None:
     adapter.check()
-    odoo.timeout_delay = 0.8
+    adapter.http.timeout = (2.0, 0.3)
+    odoo.timeout_delay = 0.6  # the "timeout" fault answers after the client gave up
     odoo.script(kind, method="search_read")
     invoices = drain(adapter.invoices(None))[0]
     assert len(invoices) == 7

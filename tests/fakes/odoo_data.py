@@ -96,6 +96,7 @@ class OdooData:
         self.tables: dict[str, dict[int, dict[str, Any]]] = {m: {} for m in SCHEMA}
         self._seq = itertools.count(1000)
         self._micro = itertools.count(1)
+        self._last: dt.datetime | None = None
         self.now: str | None = None
         self.uid = 2
         self.user_companies: set[int] = set()
@@ -107,10 +108,18 @@ class OdooData:
     def clock(self) -> str:
         """Like PostgreSQL: microseconds kept. Odoo sends datetimes cut to the second, but
         orders and compares on the full value. A frozen `now` still ticks a microsecond per
-        write, so that rows written "at the same second" have a real order, as in Odoo."""
+        write, so that rows written "at the same second" have a real order, as in Odoo.
+        Unfrozen, the clock never goes back behind a stamp it gave (a host clock set before
+        the seeded books would otherwise hide new writes behind old ones)."""
         if self.now is not None:
-            return f"{self.now[:19]}.{next(self._micro) % 1_000_000:06d}"
-        return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            stamp = dt.datetime.strptime(self.now[:19], "%Y-%m-%d %H:%M:%S").replace(
+                microsecond=next(self._micro) % 1_000_000)
+        else:
+            stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            if self._last is not None and stamp <= self._last:
+                stamp = self._last + dt.timedelta(microseconds=1)
+        self._last = stamp if self._last is None else max(stamp, self._last)
+        return stamp.strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def advance(self, seconds: int) -> str:
         base = dt.datetime.strptime(self.clock()[:19], "%Y-%m-%d %H:%M:%S")
