@@ -216,6 +216,24 @@ def test_customers_and_billing_contacts(adapter: OdooAdapter, odoo: FakeOdooServ
     assert all(i.customer_id in customers for i in invoices)
 
 
+def test_customers_paged_one_by_one_are_whole_and_unique(
+        odoo: FakeOdooServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    odoo.data.now = "2026-11-26 10:00:00"  # everything below shares one displayed second
+    delta = odoo.add_partner("Delta", email=None)
+    odoo.add_invoice(delta, 100.0, "2026-11-01")
+    contact = odoo.add_partner("Compta Delta", email="f@delta.example", is_company=False,
+                               parent_id=delta, type="invoice")
+    odoo.data.write("res.partner", 7)  # Alpha changes after its billing contact was created
+    adapter = make_adapter(odoo, tmp_path, monkeypatch, page_size=1)
+    pages = list(itertools.islice(adapter.customers(None), 30))
+    customers = [c for p in pages for c in p.records]
+    assert sorted(c.external_id for c in customers) == sorted(["7", "8", "9", str(delta)])
+    found = next(c for c in customers if c.external_id == str(delta))
+    assert [x.email for x in found.contacts] == ["f@delta.example"]
+    assert all(p.checkpoint for p in pages) and pages[-1].full_scan_complete
+    assert contact not in {int(c.external_id) for c in customers}
+
+
 def test_incremental_customers(adapter: OdooAdapter, odoo: FakeOdooServer) -> None:
     odoo.data.now = "2026-11-26 10:00:00"  # well after the seeded books and their look-back
     quiet = odoo.add_partner("Delta", email=None)
