@@ -194,8 +194,8 @@ class TokenManager:
 
     def _exchange_refresh(self, pair: TokenPair) -> TokenPair:
         secret = self.secrets.get("source", env=self.secret_env)
-        # 1. Keep the pair we refresh from under its own key *before* the server rotates it.
-        self.secrets.set(PREVIOUS, pair.to_json())
+        # Until the answer is stored, `pair` stays under TOKENS: a failed or dropped call loses
+        # nothing, and the next run retries with it.
         self.refresh_count += 1
         response = self._http.request(
             "POST", self.token_url, data={
@@ -204,7 +204,10 @@ class TokenManager:
             headers={"Accept": "application/json"}, allow=(400, 401))
         check_token_response(response)
         new = TokenPair.from_response(response.json(), self.clock())
-        # 2. Store the new pair at once; the previous key is dropped only by confirm().
+        # The server accepted `pair`: it becomes the fallback, then the new pair is stored.
+        # At every instant the keyring holds the old pair, and the new one from the second write;
+        # the fallback is dropped only by confirm(), once the new pair served a call.
+        self.secrets.set(PREVIOUS, pair.to_json())
         self.secrets.set(TOKENS, new.to_json())
         self._unconfirmed = True
         log.info("refreshed the Sage access token for tenant %s", self.secrets.tenant)
