@@ -12,16 +12,13 @@ re-read, and open invoices are re-read in full every `open_refresh_days` as a sa
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import logging
-import os
 import time
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field
 
@@ -31,7 +28,6 @@ from connector.adapters.base import (
     Capabilities,
     Cursor,
     Page,
-    PushRequest,
     SourceConfig,
     SourceInfo,
     map_records,
@@ -50,14 +46,15 @@ from connector.adapters.sage_mapping import (
     map_artefact,
     map_contact,
     map_payment,
-    reminder_pdf,
     touched_artefacts,
 )
+from connector.adapters.sage_push import SagePushMixin
 from connector.errors import AuthError
 from connector.http import HttpClient, shared_budget
 from connector.models import Customer, Invoice, Payment
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 PAGE_SIZE = 200  # the spec's maximum for items_per_page
 LOOK_BACK = 120.0  # seconds re-read at each increment: clock skew between us and Sage is harmless
 # (resource path, our kind, attributes, number field)
@@ -83,7 +80,7 @@ class SageConfig(SourceConfig):
     attachment_context_type: str = "SALES_INVOICE"
 
 
-class SageAdapter(BaseAdapter):
+class SageAdapter(SagePushMixin, BaseAdapter):
     kind: ClassVar[str] = "sage"
     config_model: ClassVar[type[SourceConfig]] = SageConfig
     capabilities: ClassVar[Capabilities] = Capabilities(notes=True, payments=True)
@@ -104,7 +101,6 @@ class SageAdapter(BaseAdapter):
                                         "Accept": "application/json"},
                                sleep=context.sleep, describe_error=describe_error)
         self.clock = time.time
-        self._journal = Path(context.state_dir) / f"sage-pushes-{context.tenant}.json"
 
     # -- transport ------------------------------------------------------------------------------
     def _call(self, method: str, path: str, *, allow: tuple[int, ...] = (), **kwargs: Any) -> Any:
@@ -193,6 +189,10 @@ class SageAdapter(BaseAdapter):
         self._call("GET", "attachment_context_types", params={"items_per_page": 1})
         return True
 
+    def token_warning(self) -> str | None:
+        """For `relance status`: a warning when the stored refresh token nears its 31 days."""
+        return token_age_warning(self.tokens.load(), self.context.today)
+
     # -- customers -------------------------------------------------------------------------------
     def customers(self, since: Cursor | None) -> Iterator[Page[Customer]]:
         started = self._stamp(self.clock())
@@ -209,9 +209,7 @@ class SageAdapter(BaseAdapter):
             params["updated_or_created_since"] = since_at
             deleted = self._ids("contacts", {"contact_type_id": "CUSTOMER",
                                              "deleted_since": since_at})
-        pages = list(self._pages("contacts", params))
-        for n, items in enumerate(pages):
-            last = n == len(pages) - 1
+        for items, last in _with_last(self._pages("contacts", params)):
             records, rejected = map_records(
                 items, lambda raw: map_contact(raw, self._persons(str(raw["id"]))),
                 lambda raw: raw.get("id"))
@@ -226,7 +224,7 @@ class SageAdapter(BaseAdapter):
 
     # -- invoices and credit notes -------------------------------------------------------------
     def invoices(self, since: Cursor | None) -> Iterator[Page[Invoice]]:
-        """Invoices and credit notes, one stream; the cursor holds one high-water mark per resource."""
+        """Invoices and credit notes in one stream; one high-water mark per resource."""
         started = self._stamp(self.clock())
         today = self.context.today
         checkpoint: dict[str, Any] = {name: started for name in
@@ -236,7 +234,7 @@ class SageAdapter(BaseAdapter):
         batches: list[tuple[str, Iterable[list[dict[str, Any]]]]] = []
         deleted: list[str] = []
         if since is None:
-            for name, (path, kind, attributes) in ARTEFACTS.items():
+            for path, kind, attributes in ARTEFACTS.values():
                 batches.append((kind, self._pages(path, {"attributes": attributes})))
         else:
             for name, (path, kind, attributes) in ARTEFACTS.items():
@@ -284,10 +282,7 @@ class SageAdapter(BaseAdapter):
             for items in self._pages(path, {"attributes": attributes,
                                             "updated_or_created_since": at}):
                 for raw in items:
-                    for line in raw.get("allocated_artefacts") or []:
-                        artefact = line.get("artefact") or {}
-                        if artefact.get("id") in touched_artefacts(raw):
-                            refs[str(artefact["id"])] = artefact
+                    refs.update(touched_artefacts(raw))
         return list(refs.values())
 
     def _reread(self, refs: list[dict[str, Any]], seen: set[str]) -> Page[Invoice]:
@@ -311,9 +306,7 @@ class SageAdapter(BaseAdapter):
             # deleted receipt is reported by its Sage id, i.e. the prefix of those ids.
             deleted = self._ids("contact_payments", {"transaction_type_id": "CUSTOMER_RECEIPT",
                                                      "deleted_since": at})
-        pages = list(self._pages("contact_payments", params))
-        for n, items in enumerate(pages):
-            last = n == len(pages) - 1
+        for items, last in _with_last(self._pages("contact_payments", params)):
             mapped, rejected = map_records(items, map_payment, lambda raw: raw.get("id"))
             records = [payment for group in mapped for payment in group]
             yield Page(records, {"payments": started} if last else None, rejected,
@@ -341,95 +334,19 @@ class SageAdapter(BaseAdapter):
                                  lambda pair: pair[1].get("id"))
         return records
 
-    # -- push-back ------------------------------------------------------------------------------
-    def push_note(self, request: PushRequest) -> str:
-        """Append a stamped line to the contact's notes and/or attach a PDF copy to the invoice.
-
-        Each part checks first whether it is already there, so a retry after a crash completes
-        the push without doubling it. Returns the attachment id, else `contact:<id>`.
-        """
-        self._journal_add(request)
-        result = f"contact:{request.customer_id}"
-        if "contact_note" in self.config.push:
-            self._append_note(request)
-        if "invoice_attachment" in self.config.push and request.invoice_ids:
-            result = self._attach(request)
-        return result
-
-    def find_pushed(self, key: str) -> str | None:
-        entry = self._journal_read().get(key)
-        if entry is None:
-            return None  # the journal is written before any push: none was attempted
-        if "invoice_attachment" in self.config.push and entry.get("invoice"):
-            found = self._find_attachment(entry["invoice"], key)
-            if found:
-                return found
-        if "contact_note" in self.config.push:
-            contact = self._call("GET", f"contacts/{entry['contact']}",
-                                 params={"attributes": "notes"}, allow=(404,)) or {}
-            if _stamp_of(key) in (contact.get("notes") or ""):
-                return f"contact:{entry['contact']}"
-        return None
-
-    def _append_note(self, request: PushRequest) -> None:
-        path = f"contacts/{urllib.parse.quote(request.customer_id, safe='')}"
-        # Sage has no ETag: this read-modify-write can lose a note typed in the same second.
-        notes = (self._call("GET", path, params={"attributes": "notes"}) or {}).get("notes") or ""
-        if _stamp_of(request.key) in notes:
-            return
-        line = (f"{_stamp_of(request.key)} {self.context.today.isoformat()} {request.summary}"
-                f" ({request.channel}, {request.level})")
-        updated = f"{notes.rstrip()}\n{line}" if notes.strip() else line
-        self._call("PUT", path, json={"contact": {"notes": updated}})
-
-    def _attach(self, request: PushRequest) -> str:
-        invoice = request.invoice_ids[0]
-        found = self._find_attachment(invoice, request.key)
-        if found:
-            return found
-        pdf = reminder_pdf(request.summary, request.body.splitlines())
-        created = self._call("POST", "attachments", json={"attachment": {
-            "file": base64.b64encode(pdf).decode(), "file_name": _file_name(request.key),
-            "mime_type": "application/pdf", "file_extension": ".pdf", "file_size": len(pdf),
-            "description": f"relance {request.key}: {request.summary}"[:200],
-            "attachment_context_type_id": self.config.attachment_context_type,
-            "attachment_context_id": invoice, "is_public": False}})
-        return str(created["id"])
-
-    def _find_attachment(self, invoice_id: str, key: str) -> str | None:
-        # The spec requires both context filters together.
-        for items in self._pages("attachments", {
-                "attachment_context_type_id": self.config.attachment_context_type,
-                "attachment_context_id": invoice_id, "attributes": "file_name"}):
-            for item in items:
-                if item.get("file_name") == _file_name(key):
-                    return str(item["id"])
-        return None
-
-    def _journal_read(self) -> dict[str, Any]:
-        try:
-            return json.loads(self._journal.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            return {}
-
-    def _journal_add(self, request: PushRequest) -> None:
-        """Where a push goes, written *before* it happens, so find_pushed knows where to look."""
-        entries = self._journal_read()
-        entries[request.key] = {"contact": request.customer_id,
-                                "invoice": request.invoice_ids[0] if request.invoice_ids else None}
-        self._journal.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._journal.with_suffix(".tmp")
-        tmp.write_text(json.dumps(entries, indent=1), encoding="utf-8")
-        os.replace(tmp, self._journal)
-
     def close(self) -> None:
         self.http.session.close()
         self.tokens.close()
 
 
-def _stamp_of(key: str) -> str:
-    return f"[relance:{key}]"
-
-
-def _file_name(key: str) -> str:
-    return f"relance-{key}.pdf"
+def _with_last(pages: Iterable[T]) -> Iterator[tuple[T, bool]]:
+    """Each page with a flag telling whether it is the last one (one page of look-ahead)."""
+    iterator = iter(pages)
+    try:
+        current = next(iterator)
+    except StopIteration:
+        return
+    for following in iterator:
+        yield current, False
+        current = following
+    yield current, True

@@ -3,7 +3,7 @@
 Docs: https://developer.sage.com/accounting/guides/authenticating/authentication
 
 Sage has no server-to-server flow: a user consents once in a browser, and from then on we live on a
-refresh token that lasts 31 days and *rotates*: every refresh returns a new one and kills the old one.
+refresh token that lasts 31 days and *rotates*: each refresh returns a new one, killing the old.
 Losing the new token (crash between the token endpoint's answer and our write) means asking the user
 to consent again, so the order of writes below matters more than anything else in this module.
 
@@ -59,7 +59,8 @@ class TokenPair:
     refresh_issued_at: str  # ISO datetime (UTC) of the refresh token's birth
 
     def __repr__(self) -> str:  # never print a token, even in a debugger or a failed assert
-        return f"TokenPair(expires_at={self.expires_at:.0f}, refresh_issued_at={self.refresh_issued_at})"
+        return (f"TokenPair(expires_at={self.expires_at:.0f}, "
+                f"refresh_issued_at={self.refresh_issued_at})")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -103,7 +104,8 @@ def token_age_warning(tokens: TokenPair | dict[str, Any] | str | None,
         return f"the Sage refresh token expired {age - REFRESH_LIFETIME_DAYS} day(s) ago: {REAUTH}"
     if age >= WARN_FROM_DAY:
         left = REFRESH_LIFETIME_DAYS - age
-        return (f"the Sage refresh token is {age} days old and expires in {left} day(s) unless used: "
+        return (f"the Sage refresh token is {age} days old and expires in {left} day(s) unless "
+                "used: "
                 "run `relance sync` (or keep `relance serve` running) before then")
     return None
 
@@ -165,7 +167,8 @@ class TokenManager:
             # Another adapter instance (or process) may have refreshed while we waited.
             pair = self.load()
             if pair is None:
-                raise AuthError(f"no Sage token is stored for tenant {self.secrets.tenant!r}: {REAUTH}")
+                raise AuthError(
+                    f"no Sage token is stored for tenant {self.secrets.tenant!r}: {REAUTH}")
             if force and self._pair is not None and pair.refresh_token != self._pair.refresh_token:
                 force = False  # someone refreshed for us while we waited
             if force or pair.expires_at - self.clock() < REFRESH_MARGIN:
@@ -241,8 +244,8 @@ def check_token_response(response: requests.Response) -> None:
         return
     detail = describe_oauth_error(response)
     if "invalid_grant" in detail:
-        raise AuthError(f"Sage refused the stored authorisation (invalid_grant: expired, revoked or "
-                        f"already used): {REAUTH}")
+        raise AuthError("Sage refused the stored authorisation (invalid_grant: expired, revoked "
+                        f"or already used): {REAUTH}")
     raise AuthError(f"Sage refused the OAuth request ({detail}); check client_id and the client "
                     f"secret, then {REAUTH}")
 
@@ -295,9 +298,11 @@ def authorize(config: Any, secrets: SecretStore, *, open_browser: Callable[[str]
             "scope": "full_access", "state": state, "country": "fr", "locale": "fr-FR"})
         open_browser(url)
         try:
-            answer: dict[str, str] = server.results.get(timeout=timeout)  # type: ignore[attr-defined]
+            answer: dict[str, str] = server.results.get(  # type: ignore[attr-defined]
+                timeout=timeout)
         except queue.Empty:
-            raise AuthError(f"no answer from the browser within {timeout:.0f} s: {REAUTH}") from None
+            raise AuthError(
+                f"no answer from the browser within {timeout:.0f} s: {REAUTH}") from None
     finally:
         server.shutdown()
         server.server_close()
@@ -310,7 +315,8 @@ def authorize(config: Any, secrets: SecretStore, *, open_browser: Callable[[str]
     http = HttpClient(config.token_url, describe_error=describe_oauth_error)
     try:
         response = http.request("POST", config.token_url, data={
-            "grant_type": "authorization_code", "code": answer["code"], "redirect_uri": redirect_uri,
+            "grant_type": "authorization_code", "code": answer["code"],
+            "redirect_uri": redirect_uri,
             "client_id": config.client_id, "client_secret": client_secret},
             headers={"Accept": "application/json"}, allow=(400, 401))
         check_token_response(response)

@@ -46,7 +46,7 @@ def loads(response: requests.Response) -> Any:
 
 
 def describe_error(response: requests.Response) -> str:
-    """Sage errors are a JSON array of {$severity, $dataCode, $message, $source}: make it a sentence."""
+    """Sage errors are a JSON array of {$severity, $dataCode, $message, $source}: one sentence."""
     try:
         data = json.loads(response.content or b"null")
     except ValueError:
@@ -177,9 +177,10 @@ def map_payment(raw: dict[str, Any]) -> list[Payment]:
     return records
 
 
-def touched_artefacts(raw: dict[str, Any]) -> set[str]:
-    """Ids of the invoices and credit notes a payment or allocation settles."""
-    return {i for line in raw.get("allocated_artefacts") or [] if (i := _id(line.get("artefact")))}
+def touched_artefacts(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The artefacts (id -> reference with `$path`) a payment or allocation settles."""
+    return {ref: line["artefact"] for line in raw.get("allocated_artefacts") or []
+            if (ref := _id(line.get("artefact")))}
 
 
 def reminder_pdf(title: str, lines: list[str]) -> bytes:

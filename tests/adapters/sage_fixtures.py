@@ -1,4 +1,4 @@
-"""Shared set-up of the Sage tests: a running fake with a small French ledger, and adapters on it."""
+"""Set-up shared by the Sage tests: a running fake with a small French ledger, adapters on it."""
 
 from __future__ import annotations
 
@@ -60,7 +60,8 @@ def seed(sage: RunningSage) -> dict[str, Any]:
     return ids
 
 
-def store_tokens(secrets: SecretStore, sage: RunningSage, *, expired: bool = False) -> dict[str, Any]:
+def store_tokens(secrets: SecretStore, sage: RunningSage, *,
+                 expired: bool = False) -> dict[str, Any]:
     tokens = sage.grant_tokens()
     if expired:
         tokens["expires_at"] = 0.0

@@ -1,4 +1,4 @@
-"""The Sage adapter against the fake Sage server: contract, mapping, increments, push-back, faults."""
+"""The Sage adapter against the fake server: contract, mapping, increments, push-back, faults."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from connector.adapters.base import BaseAdapter, PushRequest
-from connector.adapters.sage import SageAdapter
+from connector.adapters.sage import SageConfig
 from connector.errors import AuthError, TransientError
 from tests.adapters.contract import AdapterContract, drain
 from tests.adapters.sage_fixtures import N_BULK, make_adapter, sage, seed  # noqa: F401
@@ -35,7 +35,7 @@ class TestSageContract(AdapterContract):
         return pay_one
 
 
-def _page_requests(sage: RunningSage, resource: str) -> list[str]:
+def _page_requests(sage: RunningSage, resource: str) -> list[str]:  # noqa: F811
     return [e["query"] for e in sage.fake.log if e["path"] == f"/v3.1/{resource}"]
 
 
@@ -51,7 +51,8 @@ def test_full_read_maps_statuses_amounts_and_pages(sage: RunningSage, tmp_path: 
     assert len(invoices) == N_BULK + 4
     assert invoices[ids["void"]].status == "cancelled" and invoices[ids["void"]].residual == 0
     assert invoices[ids["paid"]].status == "paid"
-    assert invoices[ids["usd"]].currency == "USD" and invoices[ids["usd"]].total == Decimal("1234.56")
+    usd = invoices[ids["usd"]]
+    assert usd.currency == "USD" and usd.total == Decimal("1234.56")
     assert invoices[ids["bulk"][1]].total == Decimal("101.01")
     credit = invoices[ids["credit"]]
     assert credit.kind == "credit_note" and credit.residual == Decimal("40.00")
@@ -224,3 +225,44 @@ def test_customers_increment_and_deletion(sage: RunningSage, tmp_path: Path) -> 
     assert [c.external_id for p in pages for c in p.records] == [ids["dubois"]]
     assert [d for p in pages for d in p.deleted] == [ids["bristol"]]
     assert not any(p.full_scan_complete for p in pages)
+
+
+def test_fake_server_flags_what_the_spec_forbids(sage: RunningSage) -> None:  # noqa: F811
+    """The spec check is real: a wrong parameter, attribute or field type is caught."""
+    import requests
+    ids = seed(sage)
+    tokens = sage.grant_tokens()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}", "X-Business": sage.business_id}
+    sage.fake.touch("sales_invoices", ids["bulk"][0], total_amount="douze euros")
+    for query in ("contact_type=CUSTOMER", "attributes=invoice_number,amount_due",
+                  "attributes=total_amount&items_per_page=200"):
+        requests.get(f"{sage.base_url}/sales_invoices?{query}", headers=headers, timeout=10)
+    found = list(sage.fake.violations)
+    sage.fake.violations.clear()
+    assert any("'contact_type' is not in the spec" in v for v in found)
+    assert any("'amount_due' is not a property" in v for v in found)
+    assert any("total_amount" in v and "is not of type 'number'" in v for v in found)
+
+
+def test_random_faults_do_not_change_the_result(sage: RunningSage, tmp_path: Path) -> None:  # noqa: F811
+    seed(sage)
+    clean = drain(make_adapter(sage, tmp_path).invoices(None))[0]
+    sleeps: list[float] = []
+    adapter = make_adapter(sage, tmp_path, tenant="noisy", sleeps=sleeps)
+    adapter.http.timeout = (2.0, 0.3)
+    sage.server.timeout_sleep = 0.4
+    sage.fake.fault_rate = 0.2
+    assert drain(adapter.invoices(None))[0] == clean
+    assert sleeps  # some faults were drawn and retried
+
+
+def test_config_is_checked_like_any_source(tmp_path: Path) -> None:
+    from connector.config import parse_config
+    from connector.errors import ConfigError
+    text = ('[source]\nkind = "sage"\nbusiness_id = "b1"\nclient_id = "app"\n'
+            '[sender]\nname = "Démo"\nemail = "compta@demo.fr"\n')
+    source = parse_config(text).source
+    assert isinstance(source, SageConfig) and source.requests_per_minute == 100
+    assert source.token_url == "https://oauth.accounting.sage.com/token"
+    with pytest.raises(ConfigError, match=r"source\.business_id\] this key is required"):
+        parse_config(text.replace("business_id", "bussiness_id"))

@@ -96,8 +96,9 @@ def test_replay_without_a_server(tmp_path: Path) -> None:
     business = re.search(r"X-Business:\s*\n\s*- ([0-9a-f]{32})", recorded).group(1)
     secrets = SecretStore("replay")
     secrets.set("source", "not-the-recorded-secret")
-    secrets.set(TOKENS, json.dumps({"access_token": "expired-access", "refresh_token": "old-refresh",
-                                    "expires_at": 0, "refresh_issued_at": "2026-11-20T08:00:00"}))
+    secrets.set(TOKENS, json.dumps({"access_token": "expired-access",
+                                    "refresh_token": "old-refresh", "expires_at": 0,
+                                    "refresh_issued_at": "2026-11-20T08:00:00"}))
     nowhere = "http://127.0.0.1:9"
     config = SageConfig(business_id=business, client_id="relance-test-app",
                         base_url=f"{nowhere}/v3.1", token_url=f"{nowhere}/oauth/token",

@@ -1,9 +1,9 @@
 """Checks requests and responses of the fake Sage server against the saved Accounts API description.
 
-The description (../shared/specs/sage/openapi3.json, see SOURCE.md there) documents list endpoints as
-bare arrays while the API answers with an envelope (`$items`, `$next`, ...): items are validated one
-by one against the item schema. `/businesses` belongs to Sage's Core API and is not in this
-description; it is checked against the small schema below, written from Sage's guide.
+The description (../shared/specs/sage/openapi3.json, see SOURCE.md there) documents list endpoints
+as bare arrays while the API answers with an envelope (`$items`, `$next`, ...): items are
+validated one by one against the item schema. `/businesses` belongs to Sage's Core API and is
+not in this description; it is checked against the small schema below, written from Sage's guide.
 """
 
 from __future__ import annotations
