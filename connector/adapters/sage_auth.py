@@ -288,7 +288,8 @@ def authorize(config: Any, secrets: SecretStore, *, open_browser: Callable[[str]
     server = ThreadingHTTPServer(("127.0.0.1", config.redirect_port or 0), _Callback)
     server.expected_state = state  # type: ignore[attr-defined]
     server.results = queue.Queue()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              daemon=True)
     thread.start()
     try:
         redirect_uri = f"http://127.0.0.1:{server.server_address[1]}/callback"

@@ -24,7 +24,12 @@ from connector.adapters.sage_auth import (
 from connector.errors import AuthError, ConfigError, TransientError
 from connector.secrets import SecretStore
 from tests.adapters.contract import drain
-from tests.adapters.sage_fixtures import make_adapter, sage, seed  # noqa: F401
+from tests.adapters.sage_fixtures import (  # noqa: F401 - fixtures
+    make_adapter,
+    needs_sage_spec,
+    sage,
+    seed,
+)
 from tests.fakes.sage_server import RunningSage, SageFake, start_sage
 
 

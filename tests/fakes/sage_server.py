@@ -284,7 +284,8 @@ def start_sage(fake: SageFake | None = None, *, business_name: str = "SARL Démo
     business = fake.add_business(business_name)
     server = _Server(("127.0.0.1", 0), _Handler)
     server.fake = fake
-    thread = threading.Thread(target=server.serve_forever, daemon=True, name="fake-sage")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True, name="fake-sage")
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     return RunningSage(fake, url, url + BASE_PATH, url + "/oauth/authorize", url + "/oauth/token",
