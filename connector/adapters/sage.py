@@ -104,7 +104,12 @@ class SageAdapter(SagePushMixin, BaseAdapter):
 
     # -- transport ------------------------------------------------------------------------------
     def _call(self, method: str, path: str, *, allow: tuple[int, ...] = (), **kwargs: Any) -> Any:
-        response = self.http.request(method, path, allow=allow, **kwargs)
+        response = self.http.request(method, path, allow=(*allow, 401), **kwargs)
+        if response.status_code == 401 and 401 not in allow:
+            # An access token can die before its 5 minutes (revoked, or the clocks disagree):
+            # refresh once and try again; a second 401 is a real refusal (e.g. no subscription).
+            self.tokens.ensure_fresh(force=True)
+            response = self.http.request(method, path, allow=allow, **kwargs)
         if response.status_code < 400:
             self.tokens.confirm()  # the new pair works: the previous one may go
         if response.status_code in allow:

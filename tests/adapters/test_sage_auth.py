@@ -269,3 +269,15 @@ def test_tokens_never_in_logs_or_errors(sage: RunningSage, tmp_path: Path,  # no
     texts = [caplog.text, str(refused.value), repr(pairs[0]), repr(adapter.config)]
     for value in secret_values:
         assert all(value not in text for text in texts)
+
+
+def test_access_token_refused_early_is_refreshed_once(sage: RunningSage,  # noqa: F811
+                                                      tmp_path: Path) -> None:
+    adapter = make_adapter(sage, tmp_path)
+    adapter.check()
+    sage.fake.expire_access()  # dead before its stored expiry
+    assert len(drain(adapter.customers(None))[0]) == 0
+    assert sage.fake.token_calls == ["refresh_token"]
+    sage.fake.revoke_all()
+    with pytest.raises(AuthError, match="relance auth sage"):
+        drain(adapter.customers(None))

@@ -198,6 +198,12 @@ class SageFake:
     def refresh_token_now(self) -> str | None:
         return self.grants[-1].refresh if self.grants else None
 
+    def expire_access(self) -> None:
+        """Every access token dies now (refresh tokens live on)."""
+        with self.lock:
+            for grant in self.grants:
+                grant.access_expires = 0.0
+
     def revoke_all(self) -> None:
         with self.lock:
             self.grants.clear()
