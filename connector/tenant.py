@@ -16,6 +16,7 @@ from typing import Any
 from connector.adapters.base import AdapterContext, BaseAdapter, adapter_class
 from connector.channels.email import FileTransport, SmtpTransport, Transport
 from connector.config import Config
+from connector.errors import ConnectorError
 from connector.rules.engine import ReminderIntent, evaluate
 from connector.secrets import SecretStore
 from connector.sync import outbox
@@ -122,7 +123,15 @@ class Tenant:
             "outbox": outbox.counts(self.store, self.name),
             "open_tasks": [_jsonable(r) for r in open_tasks(self.store, self.name)],
             "recent_rejects": [_jsonable(r) for r in self.store.recent_rejects(self.name, 10)],
+            "warnings": self._source_warnings(),
         }
+
+    def _source_warnings(self) -> list[str]:
+        """Asked of the source without a network call; a source we cannot open is itself news."""
+        try:
+            return self.adapter.status_warnings()
+        except ConnectorError as exc:
+            return [f"source not usable: {exc}"]
 
     def close(self) -> None:
         if self._adapter is not None:

@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from connector.cli import main
+from tests.e2e import relance, user_loop, write_user_config
 from tests.fakes.pennylane_server import FakePennylane, start_fake_pennylane
-
-CONFIG = """\
-tenant = "boulangerie-durand"
-state = "sqlite:///state.db"
-
-[source]
-kind = "pennylane"
-base_url = "{base_url}"
-trace = "appendix"
-secret_env = "PENNYLANE_TOKEN"
-
-[sender]
-name = "Boulangerie Durand"
-email = "compta@boulangerie-durand.fr"
-
-[email]
-transport = "file"
-directory = "outbox"
-"""
 
 
 @pytest.fixture
@@ -40,42 +19,28 @@ def fake() -> Iterator[FakePennylane]:
     assert not server.violations, server.violations
 
 
-def relance(config: Path, *args: str, token: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["--config", str(config), *args],
-                                env={"PENNYLANE_TOKEN": token}, catch_exceptions=False)
-    return result.exit_code, result.output
+def source(fake: FakePennylane) -> str:
+    return (f'[source]\nkind = "pennylane"\nbase_url = "{fake.base_url}"\ntrace = "appendix"\n'
+            'secret_env = "PENNYLANE_TOKEN"\n')
+
+
+def traces(fake: FakePennylane) -> list[dict]:
+    return [a for items in fake.appendices.values() for a in items]
 
 
 def test_user_loop_against_fake_pennylane(tmp_path: Path, fake: FakePennylane) -> None:
-    config = tmp_path / "relance.toml"
-    config.write_text(CONFIG.format(base_url=fake.base_url), encoding="utf-8")
-    code, out = relance(config, "check", token=fake.token)
-    assert code == 0, out
-    code, out = relance(config, "sync", token=fake.token)
-    assert code == 0 and "invoices" in out, out
-    code, out = relance(config, "plan", "--json", token=fake.token)
-    planned = json.loads(out)
-    emails = [p for p in planned if p["channel"] == "email"]
-    assert code == 0 and emails
-    code, out = relance(config, "run", token=fake.token)
-    assert code == 0, out
-    eml = list((tmp_path / "outbox").glob("*.eml"))
-    assert len(eml) == len(emails)
-    traces = [a for items in fake.appendices.values() for a in items]
-    # one trace on each invoice a reminder covers, named with the key of the note after the email
-    for planned_email in emails:
-        invoices = {i["item_id"].split("#")[0] for i in planned_email["invoices"]}
-        assert sum(planned_email["key"][:28] in a["filename"] for a in traces) == len(invoices)
-    # again: nothing new is sent, no trace is added
-    code, out = relance(config, "run", token=fake.token)
-    assert code == 0 and "Nothing to send today." in out
-    assert len(list((tmp_path / "outbox").glob("*.eml"))) == len(eml)
-    assert len([a for items in fake.appendices.values() for a in items]) == len(traces)
+    config = write_user_config(tmp_path, source(fake))
+    loop = user_loop(config, env={"PENNYLANE_TOKEN": fake.token})
+    assert loop.emails and loop.emails_written == len(loop.emails)
+    # one trace on each invoice a reminder covers, named with the key of the note after the email;
+    # the second run added none
+    for email in loop.emails:
+        invoices = {i["item_id"].split("#")[0] for i in email["invoices"]}
+        assert sum(email["key"][:28] in a["filename"] for a in traces(fake)) == len(invoices)
     assert fake.token not in (tmp_path / "state.db").read_bytes().decode("latin-1")
 
 
 def test_wrong_token_is_a_clear_error(tmp_path: Path, fake: FakePennylane) -> None:
-    config = tmp_path / "relance.toml"
-    config.write_text(CONFIG.format(base_url=fake.base_url), encoding="utf-8")
-    code, out = relance(config, "check", token="not-the-token-0000000000")
+    config = write_user_config(tmp_path, source(fake))
+    code, out = relance(config, "check", env={"PENNYLANE_TOKEN": "not-the-token-0000000000"})
     assert code == 2 and "not-the-token-0000000000" not in out

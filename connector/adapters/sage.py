@@ -198,6 +198,10 @@ class SageAdapter(SagePushMixin, BaseAdapter):
         """For `relance status`: a warning when the stored refresh token nears its 31 days."""
         return token_age_warning(self.tokens.load(), self.context.today)
 
+    def status_warnings(self) -> list[str]:
+        warning = self.token_warning()
+        return [warning] if warning else []
+
     # -- customers -------------------------------------------------------------------------------
     def customers(self, since: Cursor | None) -> Iterator[Page[Customer]]:
         started = self._stamp(self.clock())

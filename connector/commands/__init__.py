@@ -7,4 +7,6 @@ import click
 
 def register(main: click.Group) -> None:
     """Attach every area's commands. Each area module exposes `register(main)`."""
-    # one line per area, e.g.: from connector.commands import rules; rules.register(main)
+    # one line per area
+    from connector.commands import auth
+    auth.register(main)
