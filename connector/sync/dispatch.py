@@ -128,6 +128,7 @@ class Dispatcher:
                 continue
             payload = outbox_payload(row)
             ids.update(i.invoice_id for i in outbox.payload_items(payload))
+            ids.update(i.invoice_id for i in outbox.payload_items(payload, "statement"))
             ids.update(c.invoice_id for c in outbox.payload_credits(payload))
         if not ids:
             return {}
@@ -154,7 +155,13 @@ class Dispatcher:
             {**c, "residual": str(fresh[c["invoice_id"]].residual)}
             for c in payload.get("credit_notes", [])
             if c["invoice_id"] in fresh and fresh[c["invoice_id"]].is_open]
-        updated = {**payload, "items": kept, "credit_notes": credits}
+        statement = []  # "other open invoices" must not list one paid in the meantime either
+        for item in outbox.payload_items(payload, "statement"):
+            invoice = fresh.get(item.invoice_id)
+            residual = _item_residual(invoice, item.item_id) if invoice is not None else None
+            if invoice is not None and invoice.is_open and residual:
+                statement.append({**_item_dict(item), "residual": str(residual)})
+        updated = {**payload, "items": kept, "credit_notes": credits, "statement": statement}
         if not kept:
             return updated, f"paid, credited or disputed since planned: {', '.join(dropped)}"
         due = sum((Decimal(i["residual"]) for i in kept), Decimal(0))

@@ -36,6 +36,10 @@ def utcnow() -> dt.datetime:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Python's sqlite3 commits implicitly around DDL and never BEGINs before it: a migration killed
+    # half-way would leave half a schema. We take transactions into our own hands instead
+    # (the `begin` listener below), so schema changes and savepoints are truly atomic.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (status) never block the run
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -53,6 +57,7 @@ def open_engine(url: str) -> Engine:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(url)
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
             return engine
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
