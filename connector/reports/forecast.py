@@ -90,15 +90,18 @@ def forecast(items: Iterable[OpenItem], habits: Mapping[tuple[str, str, str], Ha
         spread = max(habit.spread, MIN_SPREAD)
         mean = max(item.due_date.toordinal() - origin + habit.mean, 0.0)
         alive = 1.0 - _cdf((-0.5 - mean) / spread)  # P(not paid before today)
-        placed = Decimal(0)
+        # Cents are rounded on the running total, so the weeks and `later` add up to the item.
+        placed, cumulative = Decimal(0), 0.0
+        amount = float(item.amount)
         for k, (lower, upper) in enumerate(bounds):
             p = (_cdf((upper - mean) / spread) - _cdf((lower - mean) / spread)) / alive
             if p <= 1e-9:
                 continue
-            share = (item.amount * Decimal(repr(round(p, 9)))).quantize(CENT, ROUND_HALF_UP)
-            expected[k] += share
-            placed += share
-            amount = float(item.amount)
+            cumulative = min(cumulative + p, 1.0)
+            reached = (item.amount * Decimal(repr(round(cumulative, 9)))).quantize(
+                CENT, ROUND_HALF_UP)
+            expected[k] += reached - placed
+            placed = reached
             variance[k] += amount * amount * p * (1.0 - p)
         result.later += item.amount - placed
     for k, start in enumerate(starts):

@@ -67,7 +67,7 @@ def report_tables(report: Report) -> list[Table]:
                     [[k, v, SUMMARY_UNITS[k]] for k, v in summary_values(report).items()])
     aging_rows = [[*((c.key[0],) if tenant else ()), c.key[2], c.name,
                    *(c.buckets[b] for b in BUCKETS), c.gross, c.credits, c.net, c.disputed]
-                  for c in report.customers]
+                  for c in report.customers if c.gross or c.credits]  # owing or owed
     totals = report.aging_total
     gross = sum(totals.values(), Decimal(0))
     credits = report.summary["open_credit_notes"]

@@ -112,8 +112,8 @@ def test_forecast_shifts_by_the_customer_habit_and_uses_the_fallback() -> None:
     expected = [w.expected for w in outlook.weeks]
     # "new" has no history: the ledger-wide habit (on time) → week of 06-29; "late" pays
     # 21 days after 07-02 = Thursday 07-23 → week of 07-20, with the minimum spread of 2 days
-    # (2Φ(1.75) − 1 = 92 %).
-    assert expected[0] > D(95) and expected[3] == D("91.99")
+    # (2Φ(1.75) − 1 = 91.99 %; cents are rounded on the running total, so ± 0.01).
+    assert expected[0] > D(95) and abs(expected[3] - D("91.99")) <= D("0.01")
     assert expected[1] + expected[2] < D(10)
 
 
