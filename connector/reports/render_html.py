@@ -61,11 +61,11 @@ def render(report: Report, language: str = "fr") -> str:
         f'<!DOCTYPE html>\n<html lang="{escape(language)}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
-        f"<header><h1>{escape(title)}</h1><p>{escape(words['as_of'])} "
-        f"{escape(display('date', report.today, report.currency, language))} · "
-        f"{escape(words['period'])} {report.period_days} {escape(words['days'])} · "
-        f"{escape(words['window'])} {report.window_days} {escape(words['days'])} · "
-        f"{escape(report.currency)}</p></header><main>",
+        (f"<header><h1>{escape(title)}</h1><p>{escape(words['as_of'])} "
+         f"{escape(display('date', report.today, report.currency, language))} · "
+         f"{escape(words['period'])} {report.period_days} {escape(words['days'])} · "
+         f"{escape(words['window'])} {report.window_days} {escape(words['days'])} · "
+         f"{escape(report.currency)}</p></header><main>"),
         _cards(report, language), '<div class="charts">', *_charts(report, language), "</div>",
         *(_table(t, report, language) for t in tables), "</main>",
         f"<footer>{_skipped(report, language)}{escape(words['formulas'])}</footer>",

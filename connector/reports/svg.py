@@ -35,6 +35,11 @@ def _open(name: str, title: str, height: int = HEIGHT) -> str:
             f'<title>{escape(title)}</title>')
 
 
+def _axis() -> str:
+    return (f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" '
+            f'y2="{HEIGHT - BOTTOM}" class="axis"/>')
+
+
 def _empty(name: str, title: str, message: str) -> str:
     return (_open(name, title, 80) + f'<text x="{WIDTH / 2}" y="45" text-anchor="middle" '
             f'class="muted">{escape(message)}</text></svg>')
@@ -53,8 +58,7 @@ def bars(name: str, title: str, marks: Sequence[Mark], empty: str,
     top = _scale([m.value for m in marks])
     plot_h = HEIGHT - TOP - BOTTOM
     slot = (WIDTH - LEFT - RIGHT) / len(marks)
-    parts = [_open(name, title), f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" '
-             f'x2="{WIDTH - RIGHT}" y2="{HEIGHT - BOTTOM}" class="axis"/>']
+    parts = [_open(name, title), _axis()]
     for i, mark in enumerate(marks):
         h = float(max(mark.value, Decimal(0)) / top) * plot_h
         x, y = LEFT + i * slot + slot * 0.15, HEIGHT - BOTTOM - h
@@ -89,8 +93,7 @@ def band(name: str, title: str, marks: Sequence[Mark], empty: str, legend: str,
              for c, m in reversed(list(zip(centers, marks, strict=True)))]
     parts = [_open(name, title),
              f'<polygon points="{" ".join(upper + lower)}" class="band" data-band="low-high"/>',
-             f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" '
-             f'y2="{HEIGHT - BOTTOM}" class="axis"/>']
+             _axis()]
     for i, (center, mark) in enumerate(zip(centers, marks, strict=True)):
         y = y_of(mark.value)
         parts.append(
@@ -122,8 +125,7 @@ def lines(name: str, title: str, series: Sequence[tuple[str, Sequence[Mark]]],
     plot_h = HEIGHT - TOP - BOTTOM
     pad = 44  # room for the first and last point's value and date
     step = (WIDTH - LEFT - RIGHT - 2 * pad) / max(count - 1, 1)
-    parts = [_open(name, title), f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" '
-             f'x2="{WIDTH - RIGHT}" y2="{HEIGHT - BOTTOM}" class="axis"/>']
+    parts = [_open(name, title), _axis()]
     for s, (label, marks) in enumerate(series):
         color = ("#1f5f99", "#e07b26")[s % 2]
         points = [(LEFT + pad + i * step, HEIGHT - BOTTOM - float(m.value / top) * plot_h, m)

@@ -61,7 +61,7 @@ def documents() -> list[Invoice]:
         _inv("B1", "B", "01-10", "02-09", "500.00", "500.00", "open"),
         _inv("B2", "B", "04-15", "05-15", "800.00", "0", "paid", paid_date=d("05-05")),
         _inv("B3", "B", "05-20", "06-19", "1000.00", "700.00", "partial", instalments=(
-            Instalment(due_date=d("05-20"), amount=Decimal("300.00"), residual=Decimal("0")),
+            Instalment(due_date=d("05-20"), amount=Decimal("300.00"), residual=Decimal(0)),
             Instalment(due_date=d("06-19"), amount=Decimal("700.00"),
                        residual=Decimal("700.00")))),
         _inv("B4", "B", "04-05", "05-05", "250.00", "0", "cancelled"),

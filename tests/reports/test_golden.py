@@ -146,7 +146,7 @@ def test_forecast_of_the_golden_ledger(golden_report: Report) -> None:
     assert all(w.low <= w.expected <= w.high for w in outlook.weeks)
     # A2 (habit +10 days, expected 06-10, already past) is expected from today on: the first
     # two weeks carry most of it and of B3#2 (habit −2.5 days, overdue too).
-    assert outlook.weeks[0].expected + outlook.weeks[1].expected > D("800")
+    assert outlook.weeks[0].expected + outlook.weeks[1].expected > D(800)
 
 
 def test_firm_view_adds_tenants_up(golden_store: Store) -> None:
