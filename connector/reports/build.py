@@ -240,7 +240,8 @@ def _finish(acc: _Pass, tenants: list[tuple[str, str]], weeks: int) -> Report:
         everyone.merge(line.lateness)
     summary: dict[str, Decimal | int | None] = {
         "receivables_gross": gross, "open_credit_notes": credits, "receivables_net": net,
-        "overdue": overdue, "current_net": current, "disputed": sum((c.disputed for c in lines), ZERO),
+        "overdue": overdue, "current_net": current,
+        "disputed": sum((c.disputed for c in lines), ZERO),
         "sales": sales, "receivables_begin": acc.owed[acc.begin],
         "dso": dso, "dso_countback": acc.countback(acc.today), "best_dso": best,
         "add": dso - best if dso is not None and best is not None else None,

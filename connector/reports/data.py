@@ -81,7 +81,7 @@ def cancelled_invoice_ids(store: Store, tenant: str, source: str) -> set[str]:
 
 
 def sent_reminders(store: Store, tenant: str, source: str) -> dict[str, list[Reminded]]:
-    """Items reminded by a message that went out (`sent`), per invoice; one entry per item and level.
+    """Items reminded by a message that went out (`sent`), per invoice; one per item and level.
 
     An item reminded at one level by email and task counts once, on the earliest day.
     """

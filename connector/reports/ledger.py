@@ -37,7 +37,7 @@ class ScheduleItem:
 
 
 def residual_now(invoice: Invoice) -> Decimal:
-    """What is owed today: the residual of open, partial and disputed documents; nothing otherwise."""
+    """What is owed today: the residual of open, partial and disputed documents, else nothing."""
     return invoice.residual if invoice.status in OWED_STATUSES else ZERO
 
 

@@ -35,13 +35,15 @@ header p{margin:4px 0 0;opacity:.85}main{padding:20px 28px;max-width:1280px;marg
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:12px}
 .card{background:#fff;border-radius:8px;padding:12px 14px;box-shadow:0 1px 2px #0002}
 .card .k{font-size:12px;color:#5a6472}.card .v{font-size:22px;font-weight:600;margin-top:4px}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px;margin:18px 0}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px;
+margin:18px 0}
 figure{background:#fff;border-radius:8px;margin:0;padding:12px;box-shadow:0 1px 2px #0002}
 figcaption{font-weight:600;margin-bottom:6px}figure p{margin:6px 0 0;font-size:12px;color:#5a6472}
 svg{width:100%;height:auto;font-size:11px}svg .axis{stroke:#9aa3ad}svg .label{fill:#3b4450}
 svg .value{fill:#1d2430;font-weight:600}svg .muted{fill:#7a838e}svg .legend{font-weight:600}
 svg .band{fill:#1f5f9933}svg .bar{fill:#1f5f99}svg .whisker{stroke:#0b2f52;stroke-width:1.5}
-section{background:#fff;border-radius:8px;padding:12px 14px;margin:16px 0;box-shadow:0 1px 2px #0002;
+section{background:#fff;border-radius:8px;padding:12px 14px;margin:16px 0;
+box-shadow:0 1px 2px #0002;
 overflow-x:auto}h2{font-size:17px;margin:4px 0 10px}
 table{border-collapse:collapse;width:100%;font-size:12px}
 th,td{padding:4px 6px;border-bottom:1px solid #e4e7eb;white-space:nowrap}
@@ -83,7 +85,8 @@ def _cards(report: Report, language: str) -> str:
     values = summary_values(report)
     return '<div class="cards">' + "".join(
         f'<div class="card" data-kpi="{key}"><div class="k">{escape(words[key])}</div>'
-        f'<div class="v">{escape(display(SUMMARY_UNITS[key], values[key], report.currency, language))}'
+        f'<div class="v">'
+        f"{escape(display(SUMMARY_UNITS[key], values[key], report.currency, language))}"
         f"</div></div>" for key in CARDS) + "</div>"
 
 
@@ -135,7 +138,8 @@ def _table(table: Table, report: Report, language: str) -> str:
     words = labels(language)
     numeric = [c.kind not in ("text", "date") for c in table.columns]
     if table.name == "summary":
-        head = f"<tr><th>{escape(words['indicator'])}</th><th class=n>{escape(words['value'])}</th></tr>"
+        head = (f"<tr><th>{escape(words['indicator'])}</th>"
+                f"<th class=n>{escape(words['value'])}</th></tr>")
         body = "".join(f'<tr data-key="{row[0]}"><td>{escape(words[row[0]])}</td><td class=n>'
                        f"{escape(cell(table, row, 1, report.currency, language))}</td></tr>"
                        for row in table.rows)
