@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.reports.build import Report
+from connector.reports.labels import labels
 from connector.reports.tables import Table, header, report_tables
 
 MONEY_FORMAT = '#,##0.00'
@@ -70,6 +71,7 @@ def write_xlsx(report: Report, path: Path, language: str = "fr") -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    words = labels(language)
     book = Workbook()
     book.remove(book.active)
     for table in report_tables(report):
@@ -78,6 +80,8 @@ def write_xlsx(report: Report, path: Path, language: str = "fr") -> Path:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
+            if table.name == "summary":  # a person reads the sheet: the indicator's name
+                row = [words.get(row[0], row[0]), *row[1:]]
             sheet.append(list(row))  # Decimal is written exactly (its text), dates as dates
         for index, column in enumerate(table.columns, start=1):
             letter = sheet.cell(row=1, column=index).column_letter

@@ -157,6 +157,10 @@ def test_firm_view_adds_tenants_up(golden_store: Store) -> None:
     assert both.summary["receivables_net"] == D("4000.00")
     assert both.summary["sales"] == D("5600.00") and both.summary["dso"] == D("64.3")
     assert {c.key[0] for c in both.customers} == {"golden", "other"}
+    from connector.reports.tables import report_tables
+    aging = report_tables(both)[1]
+    assert aging.keys[0] == "tenant" and {r["tenant"] for r in aging.records()} == {
+        "golden", "other", ""}
 
 
 def test_other_currencies_are_counted_apart(golden_store: Store) -> None:
