@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
+
+AREAS = ("auth", "report")
 
 
 def register(main: click.Group) -> None:
     """Attach every area's commands. Each area module exposes `register(main)`."""
-    # one line per area
-    from connector.commands import auth
-    auth.register(main)
+    for area in AREAS:
+        importlib.import_module(f"connector.commands.{area}").register(main)
