@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from decimal import Decimal
@@ -36,6 +37,8 @@ def intent_payload(intent: ReminderIntent) -> dict[str, Any]:
 def payload_items(payload: Mapping[str, Any], name: str = "items") -> list[DueItem]:
     return [DueItem(**{**x, "issue_date": dt.date.fromisoformat(x["issue_date"]),
                        "due_date": dt.date.fromisoformat(x["due_date"]),
+                       "noticed_on": dt.date.fromisoformat(x["noticed_on"])
+                       if x.get("noticed_on") else None,
                        "total": Decimal(x["total"]), "residual": Decimal(x["residual"])})
             for x in payload.get(name, [])]
 
@@ -46,24 +49,42 @@ def payload_credits(payload: Mapping[str, Any]) -> list[CreditLine]:
             for x in payload.get("credit_notes", [])]
 
 
+# Messages that went or may have gone out: they count for the minimum gap. Failed and skipped
+# rows do not (nothing reached the customer), nor the notes left in the source afterwards.
 CONTACTED = ("planned", "sending", "sent", "uncertain")
 
 
-def history(store: Store, tenant: str, source: str) -> History:
-    """Levels already planned per item (whatever became of the message), and the last day each
-    customer was contacted (messages that went or may have gone out; follow-up notes excluded)."""
-    items = select(t.outbox_items.c.item_id, t.outbox_items.c.level).where(
-        t.outbox_items.c.tenant == tenant, t.outbox_items.c.source == source)
-    contacts = (select(t.outbox.c.customer_id, func.max(t.outbox.c.planned_for))
+def history(store: Store, tenant: str, source: str, timezone: str = "Europe/Paris") -> History:
+    """Levels already planned per item (whatever became of the message) with the day each was
+    first planned, and the last day each customer was contacted: the day a message left (in the
+    tenant's time zone) or, not yet sent, the day it was planned for."""
+    zone = zoneinfo.ZoneInfo(timezone)
+    items = (select(t.outbox_items.c.item_id, t.outbox_items.c.level,
+                    func.min(t.outbox.c.planned_for))
+             .join(t.outbox, t.outbox.c.key == t.outbox_items.c.outbox_key)
+             .where(t.outbox_items.c.tenant == tenant, t.outbox_items.c.source == source)
+             .group_by(t.outbox_items.c.item_id, t.outbox_items.c.level))
+    contacts = (select(t.outbox.c.customer_id, t.outbox.c.planned_for, t.outbox.c.sent_at)
                 .where(t.outbox.c.tenant == tenant, t.outbox.c.source == source,
-                       t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel != "note")
-                .group_by(t.outbox.c.customer_id))
+                       t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel != "note"))
     levels: dict[str, set[str]] = {}
+    dates: dict[str, dict[str, dt.date]] = {}
+    last_contact: dict[str, dt.date] = {}
     with store.engine.connect() as conn:
-        for item_id, level in conn.execute(items):
+        for item_id, level, planned in conn.execute(items):
             levels.setdefault(item_id, set()).add(level)
-        last_contact = {customer: day for customer, day in conn.execute(contacts)}
-    return History(levels=levels, last_contact=last_contact)
+            dates.setdefault(item_id, {})[level] = planned
+        for customer, planned, sent_at in conn.execute(contacts):
+            day = _local_day(sent_at, zone) if sent_at is not None else planned
+            if customer not in last_contact or day > last_contact[customer]:
+                last_contact[customer] = day
+    return History(levels=levels, last_contact=last_contact, dates=dates)
+
+
+def _local_day(moment: dt.datetime, zone: zoneinfo.ZoneInfo) -> dt.date:
+    if moment.tzinfo is None:  # SQLite hands back naive UTC
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(zone).date()
 
 
 def enqueue(store: Store, intents: Iterable[ReminderIntent], now: dt.datetime | None = None) -> int:
