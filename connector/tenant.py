@@ -16,9 +16,11 @@ from typing import Any
 from connector.adapters.base import AdapterContext, BaseAdapter, adapter_class
 from connector.channels.email import FileTransport, SmtpTransport, Transport
 from connector.config import Config
-from connector.rules.engine import ReminderIntent, evaluate
+from connector.rules.engine import Decision, ReminderIntent, evaluate
+from connector.rules.penalties import check_contract_rate
 from connector.secrets import SecretStore
 from connector.sync import outbox
+from connector.sync import pauses as pause_store
 from connector.sync import tables as t
 from connector.sync.dispatch import DeliveryReport, Dispatcher
 from connector.sync.engine import SyncResult, sync
@@ -79,12 +81,14 @@ class Tenant:
     def sync(self) -> SyncResult:
         return sync(self.store, self.adapter, self.name, self.source)
 
-    def plan(self) -> list[ReminderIntent]:
+    def plan(self, trace: list[Decision] | None = None) -> list[ReminderIntent]:
         """What is due today, from the store alone. Writes nothing."""
-        done = outbox.history(self.store, self.name, self.source)
+        check_contract_rate(self.config.penalties, self.today)
+        done = outbox.history(self.store, self.name, self.source, self.config.timezone)
         ledger = self.store.open_ledger(self.name, self.source)
-        return list(evaluate(self.config.policy, ledger, done, self.today,
-                             tenant=self.name, source=self.source))
+        held = pause_store.unresolved(self.store, self.name, self.source)
+        return list(evaluate(self.config.rulebook, ledger, done, self.today, tenant=self.name,
+                             source=self.source, pauses=held, trace=trace))
 
     def run(self, *, dry_run: bool = False, do_sync: bool = True,
             stop: Callable[[], bool] = lambda: False) -> RunResult:
@@ -109,6 +113,9 @@ class Tenant:
                          ("payments", t.payments))},
             "outbox": outbox.counts(self.store, self.name),
             "open_tasks": [_jsonable(r) for r in open_tasks(self.store, self.name)],
+            "pauses": [{"scope": p.scope, "target": p.target_id, "what": p.describe()}
+                       for p in pause_store.active(self.store, self.name, self.source,
+                                                   self.today)],
             "recent_rejects": [_jsonable(r) for r in self.store.recent_rejects(self.name, 10)],
         }
 

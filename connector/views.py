@@ -51,6 +51,8 @@ def delivery_summary(report: DeliveryReport | None) -> str:
         return "Dry run: nothing was sent."
     text = (f"sent {report.sent}, skipped {report.skipped}, failed {report.failed}, "
             f"rescheduled {report.retried}, uncertain {report.uncertain}")
+    if report.waiting:
+        text += "\noutside the send window: reminders are queued and leave on the next run inside it"
     reasons = [f"  {status}: {key[:12]}… {reason}" for key, status, reason in report.details
                if status in ("skipped", "failed", "uncertain") and reason]
     return "\n".join([text, *reasons[:20]])
@@ -71,6 +73,9 @@ def status_text(status: dict[str, Any]) -> str:
     if status["open_tasks"]:
         lines.append(f"open tasks ({len(status['open_tasks'])}):")
         lines += [f"  {task['due_date']}  {task['title']}" for task in status["open_tasks"]]
+    if status.get("pauses"):
+        lines.append(f"paused ({len(status['pauses'])}):")
+        lines += [f"  {p['scope']} {p['target']}: {p['what']}" for p in status["pauses"]]
     if status["recent_rejects"]:
         lines.append("records skipped by recent syncs:")
         lines += [f"  {r['stream']} {r['source_id']}: {r['reason']}" for r in

@@ -24,10 +24,12 @@ from sqlalchemy.exc import IntegrityError
 
 from connector.adapters.base import BaseAdapter, PushRequest
 from connector.channels.email import Transport, build_message
+from connector.channels.letter import LetterStore, letter_pdf
 from connector.channels.render import render
 from connector.config import Config
 from connector.errors import ConnectorError, TransientError
 from connector.models import Invoice
+from connector.rules.calendar import BusinessCalendar, SendWindow
 from connector.secrets import redact
 from connector.sync import outbox
 from connector.sync import tables as t
@@ -47,6 +49,7 @@ class DeliveryReport:
     retried: int = 0
     uncertain: int = 0
     details: list[tuple[str, str, str]] = field(default_factory=list)  # key, status, reason
+    waiting: bool = False  # outside the send window: nothing was claimed
 
     def record(self, key: str, status: str, reason: str = "") -> None:
         setattr(self, status, getattr(self, status) + 1)
@@ -66,9 +69,20 @@ class Dispatcher:
     def tenant(self) -> str:
         return self.config.tenant
 
+    def window_open(self) -> bool:
+        """Messages leave only inside `policy.send_window`, on business days (tenant's zone)."""
+        policy = self.config.policy
+        window = SendWindow.parse(policy.send_window, self.config.timezone,
+                                  BusinessCalendar(policy.calendar))
+        return window is None or window.allows(self.now())
+
     def run(self, stop: Callable[[], bool] = lambda: False) -> DeliveryReport:
-        """Deliver everything due. `stop()` is asked between deliveries (graceful shutdown)."""
+        """Deliver everything due. `stop()` is asked between deliveries (graceful shutdown).
+        Outside the send window nothing is claimed: the rows wait, planned, for the next run."""
         self.reconcile()
+        if not self.window_open():
+            self.report.waiting = True
+            return self.report
         while not stop():
             rows = outbox.claim(self.store, self.tenant, self.now(), LEASE)
             if not rows:
@@ -103,6 +117,9 @@ class Dispatcher:
     def _already_done(self, row: dict[str, Any]) -> str | bool | None:
         """Remote id when delivered, False when certainly not, None when nobody can tell."""
         channel = row["channel"]
+        if channel == "letter":
+            return self.letters.path(row["key"]).as_posix() if self.letters.exists(row["key"]) \
+                else False
         if channel == "email":
             sent = self.transport.already_sent(row["key"])
             return None if sent is None else (row["key"] if sent else False)
@@ -194,14 +211,25 @@ class Dispatcher:
 
     def _side_effect(self, row: dict[str, Any], payload: dict[str, Any]) -> str | None:
         channel = row["channel"]
+        if channel == "letter":
+            return self.letters.write(row["key"], self._letter(payload))
         if channel == "email":
             context = template_context(payload, self.config)
             rendered = render(payload["template"], context, payload.get("language", "fr"))
+            attachments = []
+            if "letter" in payload.get("level_channels", ()):
+                # the formal notice also goes by email, as a PDF (the same text as the paper one)
+                attachments.append((f"mise-en-demeure-{payload['customer_id']}.pdf",
+                                    self._letter(payload), "application/pdf"))
             message = build_message(rendered, sender=self.config.sender,
                                     recipients=list(payload["recipients"]), key=row["key"],
-                                    now=self.now())
-            bcc = [self.config.sender.bcc] if self.config.sender.bcc else None
-            return self.transport.send(message, bcc=bcc)
+                                    now=self.now(), attachments=attachments)
+            cc = list(payload.get("cc") or [])
+            if cc:
+                message["Cc"] = ", ".join(cc)
+            # the transport's `bcc` is the extra envelope recipients: the Cc header names them
+            bcc = ([self.config.sender.bcc] if self.config.sender.bcc else []) + cc
+            return self.transport.send(message, bcc=bcc or None)
         request = self._push_request(row, payload)
         if channel == "task":
             return self.adapter.push_task(request) if self.adapter.capabilities.tasks else None
@@ -209,6 +237,15 @@ class Dispatcher:
         if method is None:
             raise ConnectorError(f"channel {channel!r} cannot be delivered")
         return getattr(self.adapter, method)(request)
+
+    @property
+    def letters(self) -> LetterStore:
+        return LetterStore(self.config.letters_dir)
+
+    def _letter(self, payload: dict[str, Any]) -> bytes:
+        language = payload.get("language", "fr")
+        return letter_pdf(template_context(payload, self.config), language,
+                          title="Mise en demeure" if language != "en" else "Formal notice")
 
     def _push_request(self, row: dict[str, Any], payload: dict[str, Any]) -> PushRequest:
         items = outbox.payload_items(payload)
