@@ -139,6 +139,8 @@ def plan(obj: Obj, as_json: bool) -> None:
     intents = tenant.plan()
     click.echo(views.plan_json(intents) if as_json else views.plan_table(intents,
                                                                          obj.config.language))
+    if not as_json and (held := tenant.paused()):
+        click.echo(views.paused_text(held))
 
 
 @main.command()

@@ -113,11 +113,18 @@ class Tenant:
                          ("payments", t.payments))},
             "outbox": outbox.counts(self.store, self.name),
             "open_tasks": [_jsonable(r) for r in open_tasks(self.store, self.name)],
-            "pauses": [{"scope": p.scope, "target": p.target_id, "what": p.describe()}
-                       for p in pause_store.active(self.store, self.name, self.source,
-                                                   self.today)],
+            "pauses": self.paused(),
             "recent_rejects": [_jsonable(r) for r in self.store.recent_rejects(self.name, 10)],
         }
+
+    def paused(self) -> list[dict[str, Any]]:
+        """Active disputes, promises and customer pauses, invoices shown by their number."""
+        held = pause_store.active(self.store, self.name, self.source, self.today)
+        invoices = self.store.invoices_by_id(
+            self.name, self.source, [p.target_id for p in held if p.scope == "invoice"])
+        return [{"scope": p.scope, "what": p.describe(),
+                 "target": invoices[p.target_id].number if p.target_id in invoices
+                 else p.target_id} for p in held]
 
     def close(self) -> None:
         if self._adapter is not None:

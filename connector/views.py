@@ -46,6 +46,13 @@ def plan_table(intents: Sequence[ReminderIntent], language: str = "fr") -> str:
     return "\n".join(lines)
 
 
+def paused_text(paused: Sequence[dict[str, Any]]) -> str:
+    """Invoices and customers on hold: listed so nobody wonders why they get nothing."""
+    lines = [f"paused ({len(paused)}), nothing planned for:"]
+    lines += [f"  {p['scope']} {p['target']}: {p['what']}" for p in paused]
+    return "\n".join(lines)
+
+
 def delivery_summary(report: DeliveryReport | None) -> str:
     if report is None:
         return "Dry run: nothing was sent."
@@ -74,8 +81,7 @@ def status_text(status: dict[str, Any]) -> str:
         lines.append(f"open tasks ({len(status['open_tasks'])}):")
         lines += [f"  {task['due_date']}  {task['title']}" for task in status["open_tasks"]]
     if status.get("pauses"):
-        lines.append(f"paused ({len(status['pauses'])}):")
-        lines += [f"  {p['scope']} {p['target']}: {p['what']}" for p in status["pauses"]]
+        lines.append(paused_text(status["pauses"]))
     if status["recent_rejects"]:
         lines.append("records skipped by recent syncs:")
         lines += [f"  {r['stream']} {r['source_id']}: {r['reason']}" for r in
