@@ -94,6 +94,16 @@ class CustomerOverride(BaseModel):
         return (value,) if isinstance(value, str) else value
 
 
+DEFAULT_LEVELS: tuple[Level, ...] = (
+    Level(name="courtesy", days=-3, channel=("email",), template="courtesy"),
+    Level(name="first", days=1, channel=("email",), template="first"),
+    Level(name="second", days=7, channel=("email", "task"), template="second",
+          task_title="Appeler le client"),
+    Level(name="final", days=20, channel=("email", "task"), template="final",
+          task_title="Mise en demeure : préparer l'envoi recommandé"),
+)
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -112,7 +122,8 @@ class Policy(BaseModel):
     """Hours when messages may leave, "08:30-18:00" in the tenant's time zone; None = any time."""
     segments: tuple[Segment, ...] = ()
     """Only read on the default `[policy]`: which named policy a customer gets."""
-    levels: tuple[Level, ...] = Field(min_length=1)
+    levels: tuple[Level, ...] = Field(default_factory=lambda: DEFAULT_LEVELS, min_length=1)
+    """Without `levels`, a policy uses the standard escalation below."""
 
     @field_validator("send_window")
     @classmethod
@@ -145,11 +156,4 @@ class Policy(BaseModel):
 
 def default_policy() -> Policy:
     """The escalation a careful credit controller follows; what `relance init` writes."""
-    return Policy(levels=(
-        Level(name="courtesy", days=-3, channel=("email",), template="courtesy"),
-        Level(name="first", days=1, channel=("email",), template="first"),
-        Level(name="second", days=7, channel=("email", "task"), template="second",
-              task_title="Appeler le client"),
-        Level(name="final", days=20, channel=("email", "task"), template="final",
-              task_title="Mise en demeure : préparer l'envoi recommandé"),
-    ))
+    return Policy(levels=DEFAULT_LEVELS)
