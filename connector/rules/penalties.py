@@ -205,11 +205,11 @@ def claim(items: Iterable[Any], today: dt.date, *, kind: str,
     for item in items:
         penalty = late_penalties(item.residual, item.due_date, today, kind=kind, terms=terms,
                                  noticed_on=getattr(item, "noticed_on", None), rates=rates)
-        interest += penalty.interest
+        interest += sum((p.interest for p in penalty.periods), Decimal(0))  # rounded once, below
         if penalty.indemnity:
             indemnities[item.invoice_id] = penalty.indemnity
         by_invoice[item.item_id] = penalty
         rate = penalty.rate if penalty.rate is not None else rate
         provisional = provisional or penalty.provisional
-    return Claim(interest, sum(indemnities.values(), Decimal("0.00")), rate, by_invoice,
-                 provisional)
+    return Claim(interest.quantize(CENT, ROUND_HALF_UP), sum(indemnities.values(), Decimal("0.00")),
+                 rate, by_invoice, provisional)

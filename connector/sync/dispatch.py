@@ -64,6 +64,7 @@ class Dispatcher:
     transport: Transport
     now: Callable[[], dt.datetime] = utcnow
     report: DeliveryReport = field(default_factory=DeliveryReport)
+    _pdfs: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def tenant(self) -> str:
@@ -243,9 +244,17 @@ class Dispatcher:
         return LetterStore(self.config.letters_dir)
 
     def _letter(self, payload: dict[str, Any]) -> bytes:
+        """The formal notice for this payload; the letter row and the email row of one level
+        share their context, so the PDF is made once per run."""
         language = payload.get("language", "fr")
-        return letter_pdf(template_context(payload, self.config), language,
-                          title="Mise en demeure" if language != "en" else "Formal notice")
+        context = template_context(payload, self.config)
+        cache_key = json.dumps([language, context], default=str, sort_keys=True)
+        if cache_key not in self._pdfs:
+            self._pdfs.clear()  # only the sibling row needs it: keep memory flat
+            self._pdfs[cache_key] = letter_pdf(
+                context, language, title="Mise en demeure" if language != "en" else
+                "Formal notice")
+        return self._pdfs[cache_key]
 
     def _push_request(self, row: dict[str, Any], payload: dict[str, Any]) -> PushRequest:
         items = outbox.payload_items(payload)

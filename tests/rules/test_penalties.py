@@ -67,8 +67,8 @@ def test_forty_euros_once_per_invoice_never_per_instalment_or_reminder() -> None
     assert total.indemnity == D("80.00")  # I1 and I2, not three times
     again = claim(items, dt.date(2026, 3, 20), kind="company")
     assert again.indemnity == D("80.00")  # a later reminder claims the same two, not more
-    assert total.interest == cents(D("300") * D("0.1215") * 30 / 365) + cents(
-        D("700") * D("0.1215") * 30 / 365) + cents(D("100") * D("0.1215") * 30 / 365)
+    # interest on the 1 100 € still due, rounded once at the end: 1100 × 12.15 % × 30 / 365
+    assert total.interest == cents(D("1100") * D("0.1215") * 30 / 365) == D("10.98")
 
 
 def test_b2c_no_indemnity_and_no_interest_before_the_formal_notice() -> None:
