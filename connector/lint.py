@@ -46,12 +46,15 @@ def policies(config: Config) -> list[tuple[str, Policy]]:
 
 
 def check(config: Config, today: dt.date, invoices: Iterable[Invoice] = ()) -> list[Finding]:
-    findings: list[Finding] = []
+    findings = check_money(config, today)
+    if any(f.where == "penalties.contract_rate" for f in findings):
+        # reported above; render the samples with the legal default rate instead
+        config = config.model_copy(update={"penalties": config.penalties.model_copy(
+            update={"contract_rate": None})})
     for where, policy in policies(config):
         findings += check_levels(where, policy, today)
         findings += check_templates(where, policy, config, today)
     findings += check_segments(config)
-    findings += check_money(config, today)
     findings += check_terms(invoices)
     return findings
 
