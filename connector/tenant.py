@@ -24,7 +24,7 @@ from connector.sync import pauses as pause_store
 from connector.sync import tables as t
 from connector.sync.dispatch import DeliveryReport, Dispatcher
 from connector.sync.engine import SyncResult, sync
-from connector.sync.store import Store
+from connector.sync.store import Store, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -91,14 +91,18 @@ class Tenant:
                              source=self.source, pauses=held, trace=trace))
 
     def run(self, *, dry_run: bool = False, do_sync: bool = True,
-            stop: Callable[[], bool] = lambda: False) -> RunResult:
+            stop: Callable[[], bool] = lambda: False,
+            now: Callable[[], dt.datetime] | None = None) -> RunResult:
+        """`now` replaces the clock of the outbox and the dispatcher (simulations, tests)."""
         synced = self.sync() if do_sync else None
         planned = self.plan()
         if dry_run:
             return RunResult(synced, planned, 0, None, dry_run=True)
-        enqueued = outbox.enqueue(self.store, planned)
+        clock = now or utcnow
+        enqueued = outbox.enqueue(self.store, planned, now=clock())
         transport = build_transport(self.config, self.secrets)
-        report = Dispatcher(self.store, self.adapter, self.config, transport).run(stop=stop)
+        report = Dispatcher(self.store, self.adapter, self.config, transport,
+                            now=clock).run(stop=stop)
         return RunResult(synced, planned, enqueued, report)
 
     def status(self) -> dict[str, Any]:
