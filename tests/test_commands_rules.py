@@ -139,3 +139,13 @@ def test_templates_preview(tmp_path: Path, template: str, lang: str, expected: s
                     "--lang", lang)
     assert result.exit_code == 0, result.output
     assert expected in result.output
+
+
+def test_every_template_variable_is_documented(tmp_path: Path) -> None:
+    from connector.config import load_config
+    from connector.lint import sample_payload
+    from connector.sync.messages import template_context
+    config = load_config(write_config(tmp_path))
+    documented = (Path(__file__).resolve().parent.parent / "docs" / "templates.md").read_text()
+    variables = set(template_context(sample_payload(config, "first"), config))
+    assert sorted(v for v in variables if f"`{v}" not in documented) == []

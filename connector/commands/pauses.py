@@ -26,17 +26,8 @@ def _who(by: str | None) -> str:
         return "unknown"
 
 
-def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter("expected a date as YYYY-MM-DD") from None
-
-
 def register(main: click.Group) -> None:
-    from connector.cli import EXIT_USAGE, Obj, handle_errors
+    from connector.cli import EXIT_USAGE, Obj, _parse_day, handle_errors
 
     by_option = click.option("--by", help="Who asks (default: the OS user).")
 
@@ -58,7 +49,7 @@ def register(main: click.Group) -> None:
 
     @main.command()
     @click.argument("invoice")
-    @click.option("--until", required=True, callback=_date, metavar="YYYY-MM-DD",
+    @click.option("--until", required=True, callback=_parse_day, metavar="YYYY-MM-DD",
                   help="The day the customer promised to pay by.")
     @click.option("--reason")
     @by_option
@@ -79,7 +70,7 @@ def register(main: click.Group) -> None:
 
     @main.command()
     @click.argument("customer")
-    @click.option("--until", required=True, callback=_date, metavar="YYYY-MM-DD")
+    @click.option("--until", required=True, callback=_parse_day, metavar="YYYY-MM-DD")
     @click.option("--reason")
     @by_option
     @click.pass_obj
