@@ -8,4 +8,5 @@ import click
 def register(main: click.Group) -> None:
     """Attach every area's commands. Each area module exposes `register(main)`."""
     # one line per area, e.g.: from connector.commands import rules; rules.register(main)
-    from connector.commands import pauses, rules; pauses.register(main); rules.register(main)  # noqa: E702,I001
+    from connector.commands import pauses; pauses.register(main)  # noqa: E702
+    from connector.commands import rules; rules.register(main)  # noqa: E702

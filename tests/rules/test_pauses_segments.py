@@ -153,3 +153,13 @@ policy = "gentle"
     bad = tmp_path / "bad"
     with pytest.raises(ConfigError, match="no policy named 'missing'"):
         load_config(write_config(bad, extra='[[policy.segments]]\npolicy = "missing"\n'))
+
+
+def test_the_trace_says_why_nothing_goes_out_within_the_gap() -> None:
+    ledger = [(customer(), [invoice("I1", DUE)])]
+    history = History(last_contact={"C1": D(2026, 11, 25)})
+    trace: list[Decision] = []
+    assert plan(POLICY, ledger, history=history, trace=trace) == []
+    gap = [d.text for d in trace if d.topic == "gap"]
+    assert gap and "2026-11-25" in gap[0] and "5 day(s)" in gap[0]
+    assert any(d.topic == "level" and "'final' reached" in d.text for d in trace)
