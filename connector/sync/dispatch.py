@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,8 +31,10 @@ from connector.config import Config
 from connector.errors import ConnectorError, TransientError
 from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar, SendWindow
+from connector.rules.pauses import PauseIndex
 from connector.secrets import redact
 from connector.sync import outbox
+from connector.sync import pauses as pause_store
 from connector.sync import tables as t
 from connector.sync.messages import note_text, task_text, template_context
 from connector.sync.store import Store, utcnow
@@ -65,6 +68,7 @@ class Dispatcher:
     now: Callable[[], dt.datetime] = utcnow
     report: DeliveryReport = field(default_factory=DeliveryReport)
     _pdfs: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _held: PauseIndex = field(default_factory=lambda: PauseIndex((), dt.date.min), repr=False)
 
     @property
     def tenant(self) -> str:
@@ -84,6 +88,9 @@ class Dispatcher:
         if not self.window_open():
             self.report.waiting = True
             return self.report
+        today = self.now().astimezone(zoneinfo.ZoneInfo(self.config.timezone)).date()
+        self._held = PauseIndex(pause_store.unresolved(self.store, self.tenant,
+                                                       self.config.source.kind), today)
         while not stop():
             rows = outbox.claim(self.store, self.tenant, self.now(), LEASE)
             if not rows:
@@ -155,10 +162,14 @@ class Dispatcher:
     def _gate(self, payload: dict[str, Any], fresh: dict[str, Invoice]) -> tuple[dict[str, Any], str]:
         """The payload brought up to date; reason is non-empty when nothing is left to ask."""
         kept, dropped = [], []
+        held = self._held.customers.get(payload["customer_id"])
+        if held is not None:  # paused after this reminder was planned
+            return {**payload, "items": []}, f"customer on hold: {held.describe()}"
         for item in outbox.payload_items(payload):
             invoice = fresh.get(item.invoice_id)
             residual = _item_residual(invoice, item.item_id) if invoice is not None else None
-            if invoice is None or not invoice.is_open or invoice.status == "disputed" or not residual:
+            if invoice is None or not invoice.is_open or invoice.status == "disputed" or not residual \
+                    or item.invoice_id in self._held.invoices:
                 dropped.append(item.number)
                 continue
             kept.append({**_item_dict(item), "residual": str(residual)})
@@ -168,7 +179,7 @@ class Dispatcher:
             if c["invoice_id"] in fresh and fresh[c["invoice_id"]].is_open]
         updated = {**payload, "items": kept, "credit_notes": credits}
         if not kept:
-            return updated, f"paid, credited or disputed since planned: {', '.join(dropped)}"
+            return updated, f"paid, credited, disputed or paused since planned: {', '.join(dropped)}"
         due = sum((Decimal(i["residual"]) for i in kept), Decimal(0))
         if due - sum((Decimal(c["residual"]) for c in credits), Decimal(0)) <= 0:
             return updated, "open credit notes now cover what was due"

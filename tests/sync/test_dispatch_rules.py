@@ -43,3 +43,29 @@ cc = ["dg@client.fr"]
     message = email.message_from_bytes((config.outbox_dir / f"{mine[0].key}.eml").read_bytes())
     assert message["To"] == "factures@client.fr" and message["Cc"] == "dg@client.fr"
     assert "dg@client.fr" in Recording.envelope
+
+
+def test_a_dispute_recorded_after_planning_stops_the_queued_reminder(tmp_path: Path) -> None:
+    from connector.sync import outbox
+    from connector.sync import pauses as pause_store
+    from connector.sync.dispatch import Dispatcher
+    config = load_config(write_config(tmp_path))
+    tenant = open_tenant(config, today=TODAY)
+    tenant.sync()
+    intents = tenant.plan()
+    single = next(i for i in intents if i.channel == "email" and len(i.items) == 1)
+    held = next(i for i in intents if i.channel == "email" and i.customer_id != single.customer_id)
+    outbox.enqueue(tenant.store, intents)  # e.g. queued last night, outside the send window
+    pause_store.add(tenant.store, tenant.name, "demo", scope="invoice",
+                    target_id=single.items[0].invoice_id, kind="dispute", until=None,
+                    reason="litige", by="test")
+    pause_store.add(tenant.store, tenant.name, "demo", scope="customer",
+                    target_id=held.customer_id, kind="pause", until=dt.date(2026, 12, 31),
+                    reason="procédure collective", by="test")
+    report = Dispatcher(tenant.store, tenant.adapter, config,
+                        FileTransport(config.outbox_dir)).run()
+    reasons = {key: reason for key, status, reason in report.details if status == "skipped"}
+    assert "paused since planned" in reasons[single.key]
+    assert "procédure collective" in reasons[held.key]
+    assert not (config.outbox_dir / f"{single.key}.eml").exists()
+    assert report.sent > 0
