@@ -21,9 +21,7 @@ def invoke(*args: str):
 
 @pytest.fixture
 def config(tmp_path: Path) -> str:
-    path = write_config(tmp_path)
-    path.write_text(path.read_text().replace("seed = 42", "seed = 42\ncustomers = 20\n"
-                                                          "invoices = 300"))
+    path = write_config(tmp_path, small=True)
     assert invoke("--config", str(path), "--today", TODAY, "sync").exit_code == 0
     return str(path)
 

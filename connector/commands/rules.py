@@ -13,6 +13,7 @@ from connector.rules.engine import Decision, evaluate
 from connector.sync import outbox
 from connector.sync import pauses as pause_store
 from connector.sync.messages import template_context
+from connector.tenant import today_in
 
 
 def register(main: click.Group) -> None:
@@ -87,7 +88,7 @@ def register(main: click.Group) -> None:
         """Print TEMPLATE (e.g. first, final, formal_notice, _letter) rendered on a sample."""
         config = obj.config
         payload = lint.sample_payload(config, template, kind=kind, language=lang,
-                                      today=obj.today)
+                                      today=obj.today or today_in(config.timezone))
         context = template_context(payload, config)
         if template == "_letter":
             click.echo(letter_text(context, lang))

@@ -59,17 +59,9 @@ address = "4 place Bellecour\\n69002 Lyon"
 """
 
 
-def small_config(directory: Path, extra: str) -> Path:
-    """A smaller demo ledger (PDFs take a fifth of a second each)."""
-    path = write_config(directory, extra=extra)
-    path.write_text(path.read_text().replace("seed = 42", "seed = 42\ncustomers = 20\n"
-                                                          "invoices = 300"))
-    return path
-
-
 @pytest.fixture
 def tenant(tmp_path: Path) -> Tenant:
-    return open_tenant(load_config(small_config(tmp_path, POLICY)), today=TODAY)
+    return open_tenant(load_config(write_config(tmp_path, extra=POLICY, small=True)), today=TODAY)
 
 
 def shown(amount: Decimal, language: str) -> str:
