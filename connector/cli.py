@@ -19,6 +19,7 @@ import click
 from connector import __version__, views
 from connector.config import DEFAULT_CONFIG_NAME, Config, load_config
 from connector.errors import AuthError, ConfigError, ConnectorError
+from connector.rules.calendar import BusinessCalendar
 from connector.secrets import SecretStore, install_log_redaction, redact
 from connector.sync import outbox
 from connector.tenant import Tenant, open_tenant, today_in
@@ -139,6 +140,11 @@ def plan(obj: Obj, as_json: bool) -> None:
     intents = tenant.plan()
     click.echo(views.plan_json(intents) if as_json else views.plan_table(intents,
                                                                          obj.config.language))
+    if not as_json and (closed := BusinessCalendar(obj.config.policy.calendar).why_not(
+            tenant.today)):
+        click.echo(f"Reminders go out on business days only: {closed}.")
+    if not as_json and (held := tenant.paused()):
+        click.echo(views.paused_text(held))
 
 
 @main.command()

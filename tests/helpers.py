@@ -30,11 +30,14 @@ directory = "outbox"
 
 
 def write_config(directory: Path, *, tenant: str = "acme", seed: int = 42,
-                 anchor: str = "2026-11-27", extra: str = "") -> Path:
+                 anchor: str = "2026-11-27", extra: str = "", small: bool = False) -> Path:
+    """`small`: a 20-customer demo ledger, for tests that render many PDFs or run many days."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "relance.toml"
-    path.write_text(BASE_CONFIG.format(tenant=tenant, seed=seed, anchor=anchor) + extra,
-                    encoding="utf-8")
+    text = BASE_CONFIG.format(tenant=tenant, seed=seed, anchor=anchor)
+    if small:
+        text = text.replace(f"seed = {seed}\n", f"seed = {seed}\ncustomers = 20\ninvoices = 300\n")
+    path.write_text(text + extra, encoding="utf-8")
     return path
 
 

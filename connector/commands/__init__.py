@@ -6,7 +6,7 @@ import importlib
 
 import click
 
-AREAS = ("auth", "report")
+AREAS = ("auth", "report", "pauses", "rules")
 
 
 def register(main: click.Group) -> None:
