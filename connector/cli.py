@@ -20,6 +20,7 @@ from connector import __version__, views
 from connector.config import DEFAULT_CONFIG_NAME, Config, load_config
 from connector.errors import AuthError, ConfigError, ConnectorError
 from connector.rules.calendar import BusinessCalendar
+from connector.rules.calendar import BusinessCalendar
 from connector.secrets import SecretStore, install_log_redaction, redact
 from connector.sync import outbox
 from connector.tenant import Tenant, open_tenant, today_in
@@ -193,6 +194,13 @@ def demo(obj: Obj, directory: str, seed: int) -> None:
         text = text.replace("seed = 42", f"seed = {seed}")
         config_path.write_text(text, encoding="utf-8")
     obj.config_path = str(config_path)
+    if obj.today is None:
+        # Reminders leave on business days only: on a weekend or holiday the demo shows the last
+        # business day instead of an empty plan.
+        shown = BusinessCalendar(obj.config.policy.calendar).last_business_day(today)
+        if shown != today:
+            click.echo(f"{today.isoformat()} is not a business day; showing {shown.isoformat()}.")
+        obj.today = shown
     tenant = obj.tenant()
     result = tenant.run()
     click.echo(views.plan_table(result.planned, obj.config.language))

@@ -73,6 +73,12 @@ class BusinessCalendar:
             day += dt.timedelta(days=1)
         return day
 
+    def last_business_day(self, day: dt.date) -> dt.date:
+        """`day` itself when it is a business day, else the one before it."""
+        while not self.is_business_day(day):
+            day -= dt.timedelta(days=1)
+        return day
+
 
 def end_of_month(day: dt.date) -> dt.date:
     return day.replace(day=_calendar.monthrange(day.year, day.month)[1])
