@@ -10,15 +10,25 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, Select, and_, create_engine, delete, event, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    and_,
+    create_engine,
+    delete,
+    event,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -64,8 +74,36 @@ def open_engine(url: str) -> Engine:
         raise ConfigError(f"cannot use this state URL: {exc}", key="state") from None
 
 
+def head_revision() -> str:
+    """The newest migration, read from the files themselves (no Alembic import on the hot path)."""
+    revises: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        revision = re.search(r'^revision = "([^"]+)"', text, re.M)
+        down = re.search(r'^down_revision = "([^"]+)"', text, re.M)
+        if revision:
+            revises[revision.group(1)] = down.group(1) if down else None
+    heads = set(revises) - set(revises.values())
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations must form one line, found heads {sorted(heads)}")
+    return heads.pop()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the latest migration (idempotent; runs on every open)."""
+    """Bring the schema to the latest migration (idempotent; runs on every open, and costs one
+    query when the schema is already current)."""
+    if current_revision(engine) == head_revision():
+        return
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
