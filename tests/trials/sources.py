@@ -51,6 +51,9 @@ class OdooSource:
             self.fake.register_payment(move_id)
         return [str(moves[i]["name"]) for i in chosen]
 
+    def set_faults(self, share: float, seed: int = 1) -> None:
+        self.fake.chaos(share, seed=seed)
+
     def stop(self) -> None:
         self.fake.stop()
 
@@ -79,6 +82,9 @@ class PennylaneSource:
         for invoice_id in chosen:
             self.fake.pay(invoice_id)
         return [self.fake.invoices[i].number for i in chosen]
+
+    def set_faults(self, share: float, seed: int = 1) -> None:
+        self.fake.fault_rate = share
 
     def stop(self) -> None:
         self.fake.stop()
@@ -127,6 +133,9 @@ class SageSource:
         for invoice_id in chosen:
             self.running.fake.pay(invoice_id, day=self.today)
         return [str(invoices[i]["invoice_number"]) for i in chosen]
+
+    def set_faults(self, share: float, seed: int = 1) -> None:
+        self.running.fake.fault_rate = share
 
     def stop(self) -> None:
         self.running.stop()
