@@ -57,6 +57,8 @@ class EmailConfig(_Section):
     username: str | None = None
     secret_env: str | None = None
     timeout: float = Field(default=30.0, gt=0)
+    ca_file: str | None = None
+    """A PEM bundle to trust instead of the system's (an internal relay with a private CA)."""
 
     def model_post_init(self, _context: Any) -> None:
         if self.transport == "smtp" and not self.host:
