@@ -10,7 +10,7 @@ from connector.models import Customer, Invoice
 
 BASE_CONFIG = """\
 tenant = "{tenant}"
-state = "sqlite:///state.db"
+state = "{state}"
 
 [source]
 kind = "demo"
@@ -30,10 +30,11 @@ directory = "outbox"
 
 
 def write_config(directory: Path, *, tenant: str = "acme", seed: int = 42,
-                 anchor: str = "2026-11-27", extra: str = "") -> Path:
+                 anchor: str = "2026-11-27", extra: str = "",
+                 state: str = "sqlite:///state.db") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "relance.toml"
-    path.write_text(BASE_CONFIG.format(tenant=tenant, seed=seed, anchor=anchor) + extra,
+    path.write_text(BASE_CONFIG.format(tenant=tenant, seed=seed, anchor=anchor, state=state) + extra,
                     encoding="utf-8")
     return path
 
