@@ -1,0 +1,288 @@
+"""The scheduler behind `relance serve`, and `run_tenant`, the one function a worker calls.
+
+`run_tenant` runs one job of one tenant under the tenant's lease lock and records it in the run
+journal; it never raises for the tenant's own failures, so a scheduler loop (or a queue worker) can
+call it for tenant after tenant. The `Scheduler` decides what is due from the schedule and the
+journal (so a restart, or a second `serve` process on the same database, does not run a day twice),
+runs it, and sleeps until the next thing is due. Clock and sleep are injected: tests drive a
+simulated month in seconds. A stop request (SIGTERM) lets the delivery in hand finish and starts
+nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connector.config import Config, load_config
+from connector.errors import ConfigError, ConnectorError
+from connector.logs import bound
+from connector.secrets import redact
+from connector.sync import runs
+from connector.sync.schedule import (
+    BusinessDay,
+    Schedule,
+    local_day,
+    next_reminders,
+    next_sync,
+    weekday_business_day,
+)
+from connector.sync.store import Store, utcnow
+from connector.tenant import open_tenant
+
+log = logging.getLogger(__name__)
+LEASE = dt.timedelta(minutes=10)
+JOBS = ("reminders", "sync")
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass
+class TenantRunResult:
+    tenant: str
+    job: str
+    status: str  # ok | failed | stopped | busy
+    run_id: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def load_any_config(path: str | Path) -> Config:
+    """A relance.toml, or a firm's `clients/<slug>.toml` (merged over its firm.toml)."""
+    path = Path(path)
+    if path.parent.name == "clients" and (path.parent.parent / "firm.toml").is_file():
+        from connector.firm import Firm
+        return Firm(path.parent.parent).config(path.stem)
+    return load_config(path)
+
+
+class _Heartbeat:
+    """Renews the lease while the run works; notices when the lease was lost."""
+
+    def __init__(self, store: Store, tenant: str, holder: str, clock: Clock,
+                 lease: dt.timedelta) -> None:
+        self.store, self.tenant, self.holder, self.clock, self.lease = (store, tenant, holder,
+                                                                         clock, lease)
+        self.lost = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True,
+                                        name=f"lease-{tenant}")
+
+    def _beat(self) -> None:
+        while not self._done.wait(self.lease.total_seconds() / 3):
+            try:
+                if not runs.renew(self.store, self.tenant, self.holder, self.clock(), self.lease):
+                    log.error("lost the lock of tenant %s; stopping its run", self.tenant)
+                    self.lost = True
+                    return
+            except Exception:  # a database hiccup: try again at the next beat
+                log.warning("could not renew the lock of tenant %s", self.tenant, exc_info=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+def run_tenant(config: Config | str | Path, today: dt.date | None = None, *,
+               job: str = "reminders", store: Store | None = None,
+               stop: Callable[[], bool] = lambda: False, holder: str | None = None,
+               clock: Clock = utcnow, lease: dt.timedelta = LEASE) -> TenantRunResult:
+    """Run one job (`reminders` = sync + plan + deliver, or `sync`) of one tenant, exclusively.
+
+    Plain arguments in, a plain result out: a queue worker can call it unchanged with a path to
+    the tenant's configuration. Returns status `busy` without doing anything when another process
+    holds the tenant's lock.
+    """
+    if job not in JOBS:
+        raise ValueError(f"unknown job {job!r}")
+    if not isinstance(config, Config):
+        config = load_any_config(config)
+    own_store = store is None
+    store = store or Store(config.state_url)
+    holder = holder or runs.new_holder()
+    tenant_name = config.tenant
+    try:
+        if not runs.acquire(store, tenant_name, holder, clock(), lease):
+            log.info("tenant %s is being run by another process; skipped", tenant_name)
+            return TenantRunResult(tenant_name, job, "busy")
+        try:
+            return _run_locked(config, store, job, today, stop, holder, clock, lease)
+        finally:
+            runs.release(store, tenant_name, holder)
+    finally:
+        if own_store:
+            store.close()
+
+
+def _run_locked(config: Config, store: Store, job: str, today: dt.date | None,
+                stop: Callable[[], bool], holder: str, clock: Clock,
+                lease: dt.timedelta) -> TenantRunResult:
+    day = today or local_day(clock(), config.timezone)
+    run_id = runs.start(store, config.tenant, job, day, holder, clock())
+    result = TenantRunResult(config.tenant, job, "ok", run_id)
+    tenant = open_tenant(config, today=day, store=store)
+    with bound(tenant=config.tenant, run_id=run_id, job=job), \
+            _Heartbeat(store, config.tenant, holder, clock, lease) as heartbeat:
+        log.info("run started (%s, %s)", job, day.isoformat())
+        try:
+            if job == "sync":
+                synced = tenant.sync()
+                result.summary = {"synced": synced.counts, "rejected": synced.rejected}
+            else:
+                done = tenant.run(stop=lambda: stop() or heartbeat.lost)
+                report = done.delivery
+                result.summary = {
+                    "synced": done.sync.counts if done.sync else {}, "planned": len(done.planned),
+                    "enqueued": done.enqueued,
+                    **({k: getattr(report, k) for k in ("sent", "skipped", "failed", "retried",
+                                                        "uncertain")} if report else {})}
+                if stop() or heartbeat.lost:
+                    result.status = "stopped"  # what is left goes out on the next run
+        except ConnectorError as exc:
+            result.status, result.error = "failed", redact(str(exc))
+            log.error("run failed: %s", result.error)
+        except Exception as exc:  # a bug in one tenant must not stop the others
+            result.status, result.error = "failed", redact(f"{type(exc).__name__}: {exc}")
+            log.exception("run failed unexpectedly")
+        finally:
+            tenant.close()
+            runs.finish(store, config.tenant, run_id, result.status, clock(), result.summary,
+                        result.error)
+        log.info("run %s: %s", result.status, result.summary)
+    return result
+
+
+@dataclass
+class Entry:
+    """One tenant the scheduler serves: its configuration and schedule, or why it cannot load."""
+
+    name: str
+    config: Config | None
+    schedule: Schedule = field(default_factory=Schedule)
+    error: ConfigError | None = None
+
+
+class Scheduler:
+    """Runs every tenant's due jobs, one tenant at a time per tenant (the store's lease lock)."""
+
+    def __init__(self, entries: Callable[[], Iterable[Entry]], *, clock: Clock = utcnow,
+                 sleep: Callable[[float], Any] | None = None, today: dt.date | None = None,
+                 business_day: BusinessDay = weekday_business_day, holder: str | None = None,
+                 lease: dt.timedelta = LEASE, max_sleep: float = 300.0,
+                 runner: Callable[..., TenantRunResult] = run_tenant) -> None:
+        self.entries, self.clock, self.today = entries, clock, today
+        self.business_day, self.lease, self.max_sleep, self.runner = (business_day, lease,
+                                                                      max_sleep, runner)
+        self.holder = holder or runs.new_holder()
+        self._stop = threading.Event()
+        self.sleep = sleep or self._stop.wait
+        self._stores: dict[str, Store] = {}
+        self._reported: set[str] = set()
+        self.results: list[TenantRunResult] = []
+
+    # -- stopping -------------------------------------------------------------------------------
+    def request_stop(self, *_args: object) -> None:
+        """Signal handler: finish the delivery in hand, start nothing new."""
+        if not self._stop.is_set():
+            log.info("stop requested; finishing the delivery in hand")
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # -- what is due ----------------------------------------------------------------------------
+    def store(self, config: Config) -> Store:
+        url = config.state_url
+        if url not in self._stores:
+            self._stores[url] = Store(url)
+        return self._stores[url]
+
+    def due(self, entry: Entry, now: dt.datetime) -> tuple[str | None, dt.datetime | None]:
+        """The job due now for this tenant (reminders first), and when the next one falls due."""
+        config = entry.config
+        assert config is not None
+        store = self.store(config)
+        day = self.today or local_day(now, config.timezone)
+        done = runs.last(store, config.tenant, "reminders", status="ok", day=day) is not None
+        retry_after = None
+        latest = runs.last(store, config.tenant, "reminders", day=day)
+        if latest is not None and latest["status"] == "failed":
+            retry_after = runs.aware(latest["finished_at"] or latest["started_at"]) \
+                + dt.timedelta(minutes=entry.schedule.retry_minutes)
+        reminders = next_reminders(entry.schedule, config.tenant, config.timezone, now,
+                                   done_today=done, retry_after=retry_after,
+                                   business_day=self.business_day, today=self.today)
+        synced = next_sync(entry.schedule, config.tenant, self._last_sync(store, config.tenant))
+        if reminders is not None and reminders <= now:
+            return "reminders", None
+        if synced is not None and synced <= now:
+            return "sync", None
+        upcoming = [t for t in (reminders, synced) if t is not None]
+        return None, min(upcoming) if upcoming else None
+
+    @staticmethod
+    def _last_sync(store: Store, tenant: str) -> dt.datetime | None:
+        """The latest sync attempt: any sync (CLI, reminders run) or a sync job that failed early."""
+        attempts = [runs.aware(row["started_at"]) for row in
+                    (store.last_sync(tenant), runs.last(store, tenant, "sync")) if row]
+        return max(attempts) if attempts else None  # type: ignore[type-var]
+
+    # -- the loop -------------------------------------------------------------------------------
+    def tick(self) -> dt.datetime | None:
+        """Run everything due now; return when the next thing falls due (None: nothing ever)."""
+        wake: dt.datetime | None = None
+        for entry in self.entries():
+            if self.stopping:
+                return None
+            if entry.config is None:
+                if entry.name not in self._reported:
+                    log.error("client %s cannot be loaded: %s", entry.name, entry.error)
+                    self._reported.add(entry.name)
+                continue
+            self._reported.discard(entry.name)
+            try:
+                job, upcoming = self.due(entry, self.clock())
+                if job is not None:
+                    self.results.append(self.runner(
+                        entry.config, self.today, job=job, store=self.store(entry.config),
+                        stop=lambda: self.stopping, holder=self.holder, clock=self.clock,
+                        lease=self.lease))
+                    job, upcoming = self.due(entry, self.clock())
+                    if job is not None:  # still due (busy elsewhere, or failed): look again soon
+                        upcoming = self.clock() + dt.timedelta(seconds=min(60, self.max_sleep))
+            except Exception:  # the database or a bug: log it, keep serving the other tenants
+                log.exception("scheduling tenant %s failed", entry.name)
+                upcoming = self.clock() + dt.timedelta(seconds=min(60, self.max_sleep))
+            if upcoming is not None and (wake is None or upcoming < wake):
+                wake = upcoming
+        return wake
+
+    def serve(self, until: dt.datetime | None = None) -> None:
+        """Loop until stopped (or until `until`, for simulations and `--once`)."""
+        log.info("serving as %s", self.holder)
+        while not self.stopping:
+            wake = self.tick()
+            now = self.clock()
+            if self.stopping or (until is not None and now >= until):
+                break
+            target = wake if wake is not None else now + dt.timedelta(seconds=self.max_sleep)
+            if until is not None:
+                target = min(target, until)
+            seconds = min(max((target - now).total_seconds(), 0.0), self.max_sleep)
+            self.sleep(max(seconds, 0.001))
+        self.close()
+        log.info("stopped")
+
+    def close(self) -> None:
+        for store in self._stores.values():
+            store.close()
+        self._stores.clear()
