@@ -76,4 +76,5 @@ def configure(*, as_json: bool, level: int | None = None) -> None:
             "%(asctime)s %(levelname)s %(name)s: %(message)s"))
         if not any(isinstance(f, ContextFilter) for f in handler.filters):
             handler.addFilter(ContextFilter())
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl …" on every open
     install_log_redaction()
