@@ -107,11 +107,11 @@ def history(store: Store, tenant: str, limit: int = 1000) -> list[dict[str, Any]
             .order_by(RUNS.c.started_at, RUNS.c.id).limit(limit)).mappings()]
 
 
-def failures_since(store: Store, tenant: str, since: dt.datetime) -> int:
+def count(store: Store, tenant: str, job: str, day: dt.date, status: str) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(RUNS).where(
-            RUNS.c.tenant == tenant, RUNS.c.status == "failed",
-            RUNS.c.started_at >= since)).scalar() or 0)
+            RUNS.c.tenant == tenant, RUNS.c.job == job, RUNS.c.day == day,
+            RUNS.c.status == status)).scalar() or 0)
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:

@@ -38,6 +38,7 @@ from connector.tenant import open_tenant
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=10)
 JOBS = ("reminders", "sync")
+MAX_RETRY = 240.0  # minutes between two attempts of a failing reminders run
 Clock = Callable[[], dt.datetime]
 
 
@@ -215,9 +216,11 @@ class Scheduler:
         done = runs.last(store, config.tenant, "reminders", status="ok", day=day) is not None
         retry_after = None
         latest = runs.last(store, config.tenant, "reminders", day=day)
-        if latest is not None and latest["status"] == "failed":
+        if latest is not None and latest["status"] == "failed":  # back off: 15, 30, 60… ≤ 4 h
+            failures = runs.count(store, config.tenant, "reminders", day, "failed")
+            delay = min(entry.schedule.retry_minutes * 2 ** min(failures - 1, 8), MAX_RETRY)
             retry_after = runs.aware(latest["finished_at"] or latest["started_at"]) \
-                + dt.timedelta(minutes=entry.schedule.retry_minutes)
+                + dt.timedelta(minutes=delay)
         reminders = next_reminders(entry.schedule, config.tenant, config.timezone, now,
                                    done_today=done, retry_after=retry_after,
                                    business_day=self.business_day, today=self.today)
