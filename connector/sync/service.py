@@ -260,14 +260,18 @@ class Scheduler:
                         stop=lambda: self.stopping, holder=self.holder, clock=self.clock,
                         lease=self.lease))
                     job, upcoming = self.due(entry, self.clock())
-                    if job is not None:  # still due (busy elsewhere, or failed): look again soon
-                        upcoming = self.clock() + dt.timedelta(seconds=min(60, self.max_sleep))
+                    if job is not None:  # still due (busy elsewhere): look again soon
+                        upcoming = self.clock() + self._soon(entry.schedule)
             except Exception:  # the database or a bug: log it, keep serving the other tenants
                 log.exception("scheduling tenant %s failed", entry.name)
-                upcoming = self.clock() + dt.timedelta(seconds=min(60, self.max_sleep))
+                upcoming = self.clock() + self._soon(entry.schedule)
             if upcoming is not None and (wake is None or upcoming < wake):
                 wake = upcoming
         return wake
+
+    def _soon(self, schedule: Schedule) -> dt.timedelta:
+        """A tenant another process is running: look again within a minute (or half a period)."""
+        return dt.timedelta(seconds=min(60.0, schedule.sync_every_minutes * 30, self.max_sleep))
 
     def serve(self, until: dt.datetime | None = None) -> None:
         """Loop until stopped (or until `until`, for simulations and `--once`)."""
