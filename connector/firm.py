@@ -16,7 +16,6 @@ the firm's `email.directory` writes into its own sub-folder of it.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connector.config import Config, _line_of, build_config
+from connector.config import Config, _line_of, build_config, read_toml
 from connector.errors import ConfigError
 from connector.sync.schedule import Schedule
 
@@ -53,21 +52,6 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-def _read(path: Path) -> tuple[dict[str, Any], str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("no such file", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the file: {exc}", file=str(path)) from None
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        raise ConfigError(f"not valid TOML: {exc}", file=str(path),
-                          line=int(match.group(1)) if match else None) from None
-
-
 def _has(data: Mapping[str, Any], dotted: str) -> bool:
     node: Any = data
     for part in dotted.split("."):
@@ -90,7 +74,7 @@ class Firm:
         self.file = self.directory / FIRM_FILE
         if not self.file.is_file():
             raise ConfigError(f"not a firm directory: {FIRM_FILE} is missing", file=str(self.file))
-        self.defaults, self.text = _read(self.file)
+        self.defaults, self.text = read_toml(self.file)
         for key in ("tenant",):
             if key in self.defaults:
                 raise ConfigError("the tenant is each client file's name; remove this key",
@@ -114,7 +98,7 @@ class Firm:
         if not SLUG.match(slug):
             raise ConfigError("a client file's name is its tenant id: letters, digits, '.', '_' "
                               "or '-' (at most 63)", file=str(path))
-        data, text = _read(path)
+        data, text = read_toml(path)
         if "tenant" in data and data["tenant"] != slug:
             raise ConfigError(f"the tenant is the file's name ({slug!r}); remove this key",
                               file=str(path), key="tenant", line=_line_of(text, "", "tenant"))

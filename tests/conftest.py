@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from keyring.backend import KeyringBackend
 
 from connector.sync.store import Store
-from tests.pg import PgServer, start_server
+from tests.pg import PgServer, start_server, unavailable
 
 
 class MemoryKeyring(KeyringBackend):
@@ -45,10 +46,12 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     """One PostgreSQL server for the whole session (skipped where PostgreSQL is not installed)."""
+    reason = unavailable()
+    if reason and os.environ.get("CI"):
+        pytest.fail(f"CI must run the PostgreSQL tests: {reason}")
+    if reason:
+        pytest.skip(reason)
     server = start_server()
-    if server is None:
-        pytest.skip("PostgreSQL is not installed (no initdb on PATH nor in /usr/lib/postgresql); "
-                    ".ci/run installs it")
     try:
         # one migrated template: each test's database is a cheap copy of it
         template = server.create_database()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -86,11 +87,23 @@ class PgServer:
         return self.url(name)
 
 
-def start_server() -> PgServer | None:
-    """Start one server, or None when PostgreSQL is not installed on this machine."""
+def unavailable() -> str | None:
+    """Why no server can be started here, or None."""
+    if find_bin_dir() is None:
+        return ("PostgreSQL is not installed (no initdb on PATH nor in /usr/lib/postgresql); "
+                ".ci/run installs it")
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root and there is no `postgres` user to run initdb as"
+    return None
+
+
+def start_server() -> PgServer:
+    """Start one server (check `unavailable()` first)."""
     bin_dir = find_bin_dir()
-    if bin_dir is None:
-        return None
+    assert bin_dir is not None
     server = PgServer(bin_dir, Path(tempfile.mkdtemp(prefix="relance-pg-")))
     try:
         server.start()
