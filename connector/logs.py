@@ -17,15 +17,15 @@ from typing import Any
 
 from connector.secrets import install_log_redaction
 
-_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("relance_log_context",
-                                                                          default={})
+_context: contextvars.ContextVar[tuple[tuple[str, Any], ...]] = contextvars.ContextVar(
+    "relance_log_context", default=())
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 @contextmanager
 def bound(**fields: Any) -> Iterator[None]:
     """Add fields (e.g. tenant=…, run_id=…) to every log line emitted inside the block."""
-    token = _context.set({**_context.get(), **fields})
+    token = _context.set(tuple({**dict(_context.get()), **fields}.items()))
     try:
         yield
     finally:
@@ -34,7 +34,7 @@ def bound(**fields: Any) -> Iterator[None]:
 
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in _context.get().items():
+        for key, value in _context.get():
             if not hasattr(record, key):
                 setattr(record, key, value)
         return True

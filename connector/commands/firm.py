@@ -137,7 +137,8 @@ def client_summary(slug: str, loaded: Client | ConfigError, stores: _Stores,
         "errors": errors}
     if detail:
         summary.update(
-            outbox=counts, today=day.isoformat(), lock=_jsonable(runs.lock_of(store, config.tenant)),
+            outbox=counts, today=day.isoformat(),
+            lock=_jsonable(runs.lock_of(store, config.tenant)),
             runs={job: _jsonable({k: v for k, v in row.items() if k != "id"}) if row else None
                   for job, row in last_runs.items()})
     return summary

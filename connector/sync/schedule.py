@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-BusinessDay = Callable[[dt.date], bool]
+Holiday = Callable[[dt.date], bool]
 
 
 class Schedule(BaseModel):
@@ -30,17 +30,18 @@ class Schedule(BaseModel):
     reminders_at: dt.time = dt.time(8, 30)
     """Local time (the tenant's `timezone`) of the daily reminders run."""
     days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
-    """Days the reminders run; public holidays are left out by the business-day hook."""
+    """Days the reminders run (business days by default); public holidays are left out by the
+    scheduler's `holiday` hook."""
     sync_every_minutes: float = Field(default=60, gt=0)
     jitter_minutes: float = Field(default=5, ge=0)
     retry_minutes: float = Field(default=15, gt=0)
     """After a failed reminders run, try again this much later (the same day only)."""
 
 
-def weekday_business_day(day: dt.date) -> bool:
-    """Monday to Friday. The hook where French public holidays plug in (rules/calendar.py):
-    pass the calendar's predicate as `business_day` to the scheduler."""
-    return day.weekday() < 5
+def no_holiday(_day: dt.date) -> bool:
+    """The default `holiday` hook: none. French public holidays plug in here (rules/calendar.py):
+    pass the calendar's "is this a public holiday" predicate as `holiday` to the scheduler."""
+    return False
 
 
 def jitter(tenant: str, slot: str, minutes: float) -> dt.timedelta:
@@ -63,13 +64,13 @@ def reminders_start(schedule: Schedule, tenant: str, timezone: str, day: dt.date
         .astimezone(dt.timezone.utc)
 
 
-def runs_on(schedule: Schedule, day: dt.date, business_day: BusinessDay) -> bool:
-    return schedule.enabled and WEEKDAYS[day.weekday()] in schedule.days and business_day(day)
+def runs_on(schedule: Schedule, day: dt.date, holiday: Holiday) -> bool:
+    return schedule.enabled and WEEKDAYS[day.weekday()] in schedule.days and not holiday(day)
 
 
 def next_reminders(schedule: Schedule, tenant: str, timezone: str, now: dt.datetime, *,
                    done_today: bool, retry_after: dt.datetime | None,
-                   business_day: BusinessDay = weekday_business_day,
+                   holiday: Holiday = no_holiday,
                    today: dt.date | None = None) -> dt.datetime | None:
     """When the reminders job is next due (<= now means: due now); None if never (disabled).
 
@@ -77,19 +78,20 @@ def next_reminders(schedule: Schedule, tenant: str, timezone: str, now: dt.datet
     a failed run today. `today` forces the day (`--today`), in which case only that day runs.
     """
     day = today or local_day(now, timezone)
-    if runs_on(schedule, day, business_day) and not done_today:
+    if runs_on(schedule, day, holiday) and not done_today:
         start = reminders_start(schedule, tenant, timezone, day)
         return max(start, retry_after) if retry_after else start
     if today is not None:
         return None
     for ahead in range(1, 15):
         candidate = day + dt.timedelta(days=ahead)
-        if runs_on(schedule, candidate, business_day):
+        if runs_on(schedule, candidate, holiday):
             return reminders_start(schedule, tenant, timezone, candidate)
     return None
 
 
-def next_sync(schedule: Schedule, tenant: str, last_started: dt.datetime | None) -> dt.datetime | None:
+def next_sync(schedule: Schedule, tenant: str,
+              last_started: dt.datetime | None) -> dt.datetime | None:
     """When the hourly (or so) sync is next due; the first one is due at once."""
     if not schedule.enabled:
         return None

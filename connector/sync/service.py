@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +26,12 @@ from connector.logs import bound
 from connector.secrets import redact
 from connector.sync import runs
 from connector.sync.schedule import (
-    BusinessDay,
+    Holiday,
     Schedule,
     local_day,
     next_reminders,
     next_sync,
-    weekday_business_day,
+    no_holiday,
 )
 from connector.sync.store import Store, utcnow
 from connector.tenant import open_tenant
@@ -176,11 +177,11 @@ class Scheduler:
 
     def __init__(self, entries: Callable[[], Iterable[Entry]], *, clock: Clock = utcnow,
                  sleep: Callable[[float], Any] | None = None, today: dt.date | None = None,
-                 business_day: BusinessDay = weekday_business_day, holder: str | None = None,
+                 holiday: Holiday = no_holiday, holder: str | None = None,
                  lease: dt.timedelta = LEASE, max_sleep: float = 300.0,
                  runner: Callable[..., TenantRunResult] = run_tenant) -> None:
         self.entries, self.clock, self.today = entries, clock, today
-        self.business_day, self.lease, self.max_sleep, self.runner = (business_day, lease,
+        self.holiday, self.lease, self.max_sleep, self.runner = (holiday, lease,
                                                                       max_sleep, runner)
         self.holder = holder or runs.new_holder()
         self._stop = threading.Event()
@@ -221,9 +222,12 @@ class Scheduler:
             delay = min(entry.schedule.retry_minutes * 2 ** min(failures - 1, 8), MAX_RETRY)
             retry_after = runs.aware(latest["finished_at"] or latest["started_at"]) \
                 + dt.timedelta(minutes=delay)
-        reminders = next_reminders(entry.schedule, config.tenant, config.timezone, now,
+        shift = self._shift(now, config.timezone)  # --today: that day, at the clock's hour
+        reminders = next_reminders(entry.schedule, config.tenant, config.timezone, now + shift,
                                    done_today=done, retry_after=retry_after,
-                                   business_day=self.business_day, today=self.today)
+                                   holiday=self.holiday, today=self.today)
+        if reminders is not None:
+            reminders -= shift
         synced = next_sync(entry.schedule, config.tenant, self._last_sync(store, config.tenant))
         if reminders is not None and reminders <= now:
             return "reminders", None
@@ -232,9 +236,16 @@ class Scheduler:
         upcoming = [t for t in (reminders, synced) if t is not None]
         return None, min(upcoming) if upcoming else None
 
+    def _shift(self, now: dt.datetime, timezone: str) -> dt.timedelta:
+        if self.today is None:
+            return dt.timedelta(0)
+        local = now.astimezone(zoneinfo.ZoneInfo(timezone))
+        return local.replace(year=self.today.year, month=self.today.month,
+                             day=self.today.day) - local
+
     @staticmethod
     def _last_sync(store: Store, tenant: str) -> dt.datetime | None:
-        """The latest sync attempt: any sync (CLI, reminders run) or a sync job that failed early."""
+        """The latest sync attempt: any sync (CLI, a reminders run) or a sync job that failed."""
         attempts = [runs.aware(row["started_at"]) for row in
                     (store.last_sync(tenant), runs.last(store, tenant, "sync")) if row]
         return max(attempts) if attempts else None  # type: ignore[type-var]

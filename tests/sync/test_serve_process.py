@@ -144,7 +144,7 @@ def test_two_servers_on_one_postgresql_never_run_a_tenant_twice_at_once(
             spans = sorted((runs.aware(r["started_at"]), runs.aware(r["finished_at"]))
                            for r in history)
             assert all(end is not None for _start, end in spans), outputs
-            for (_s1, end), (start, _e2) in zip(spans, spans[1:]):
+            for (_s1, end), (start, _e2) in zip(spans, spans[1:], strict=False):
                 assert end <= start, f"{tenant}: two runs overlap"
             reminders = [r for r in history if r["job"] == "reminders" and r["status"] == "ok"]
             assert len(reminders) == 1  # once for the day, though two servers were up

@@ -16,7 +16,7 @@ from connector.errors import TransientError
 from connector.firm import Client, Firm
 from connector.sync import runs
 from connector.sync import tables as t
-from connector.sync.schedule import Schedule, jitter, next_reminders, weekday_business_day
+from connector.sync.schedule import Schedule, jitter, next_reminders
 from connector.sync.service import Entry, Scheduler, run_tenant
 from connector.sync.store import Store
 from tests.helpers import write_firm
@@ -65,8 +65,11 @@ def test_reminders_fall_on_business_days_at_the_local_time_with_a_stable_jitter(
     assert after.astimezone(PARIS).date() == dt.date(2026, 11, 30)  # Monday, not the weekend
     no_monday = next_reminders(  # the hook where public holidays plug in
         schedule, "acme", "Europe/Paris", friday_early, done_today=True, retry_after=None,
-        business_day=lambda d: weekday_business_day(d) and d != dt.date(2026, 11, 30))
+        holiday=lambda d: d == dt.date(2026, 11, 30))
     assert no_monday.astimezone(PARIS).date() == dt.date(2026, 12, 1)
+    saturdays = Schedule(days=("sat",))
+    assert next_reminders(saturdays, "acme", "Europe/Paris", friday_early, done_today=False,
+                          retry_after=None).astimezone(PARIS).date() == dt.date(2026, 11, 28)
     assert next_reminders(Schedule(enabled=False), "acme", "Europe/Paris", friday_early,
                           done_today=False, retry_after=None) is None
 
@@ -108,9 +111,9 @@ def test_a_week_each_tenant_on_its_schedule_and_a_failing_one_isolated(
             start = local(run["started_at"])
             assert dt.time(8, 30) <= start.time() < dt.time(8, 36)
         jobs = sorted(local(r["started_at"]) for r in history if r["job"] == "sync")
-        assert all(b - a >= dt.timedelta(hours=6) for a, b in zip(jobs, jobs[1:]))
+        assert all(b - a >= dt.timedelta(hours=6) for a, b in zip(jobs, jobs[1:], strict=False))
         every_sync = sorted(local(r["started_at"]) for r in _sync_runs(store, tenant))
-        assert max(b - a for a, b in zip(every_sync, every_sync[1:])) \
+        assert max(b - a for a, b in zip(every_sync, every_sync[1:], strict=False)) \
             <= dt.timedelta(hours=6, minutes=5, seconds=1)
         assert json.loads(reminders[0]["summary"])["sent"] > 0
     broken = runs.history(store, "broken")
@@ -120,7 +123,7 @@ def test_a_week_each_tenant_on_its_schedule_and_a_failing_one_isolated(
     monday = [local(r["started_at"]) for r in broken
               if r["job"] == "reminders" and r["day"] == business_days[0]]
     assert 4 <= len(monday) <= 9
-    waits = [b - a for a, b in zip(monday, monday[1:])]
+    waits = [b - a for a, b in zip(monday, monday[1:], strict=False)]
     assert waits == sorted(waits) and waits[0] >= dt.timedelta(minutes=15)
     assert clock.sleeps < 300
     store.close()
@@ -176,4 +179,18 @@ def test_run_tenant_takes_a_client_file_path_as_a_queue_worker_would(firm: Path)
     assert result.status == "ok" and result.summary["synced"]["invoices"] > 0
     store = Store(Firm(firm).config("beta").state_url)
     assert runs.last(store, "beta", "sync")["run_id"] == result.run_id
+    store.close()
+
+
+def test_a_forced_today_runs_that_day_at_the_clocks_hour(firm: Path) -> None:
+    """`relance --today 2026-12-01 serve`: reminders of Dec 1st, once the clock says 08:30."""
+    forced = dt.date(2026, 12, 1)
+    clock = SimClock(dt.datetime(2026, 11, 23, 7, 0, tzinfo=PARIS))
+    scheduler = Scheduler(firm_entries(firm), clock=clock, sleep=clock.sleep, today=forced)
+    scheduler.tick()
+    assert [r.job for r in scheduler.results if r.tenant == "alpha"] == ["sync"]
+    clock.now = dt.datetime(2026, 11, 23, 8, 40, tzinfo=PARIS).astimezone(UTC)
+    scheduler.tick()
+    store = Store(Firm(firm).config("alpha").state_url)
+    assert runs.last(store, "alpha", "reminders")["day"] == forced
     store.close()

@@ -1,10 +1,11 @@
-"""The store on a SQLite file and on PostgreSQL: migrations, upserts keyed per tenant, cursors moving with their data."""
+"""The store on a SQLite file and on PostgreSQL: migrations, upserts keyed per tenant, cursors
+moving with their data."""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from alembic.autogenerate import compare_metadata
