@@ -245,9 +245,11 @@ class Scheduler:
 
     @staticmethod
     def _last_sync(store: Store, tenant: str) -> dt.datetime | None:
-        """The latest sync attempt: any sync (CLI, a reminders run) or a sync job that failed."""
+        """The latest scheduled sync: a sync job or a reminders run (which syncs first). From the
+        journal, stamped by the scheduler's clock (the sync engine's own records use the wall
+        clock, which a simulation does not follow)."""
         attempts = [runs.aware(row["started_at"]) for row in
-                    (store.last_sync(tenant), runs.last(store, tenant, "sync")) if row]
+                    (runs.last(store, tenant, job) for job in JOBS) if row]
         return max(attempts) if attempts else None  # type: ignore[type-var]
 
     # -- the loop -------------------------------------------------------------------------------
