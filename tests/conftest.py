@@ -63,9 +63,12 @@ def pg_server() -> Iterator[PgServer]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh state database: a SQLite file, or a new database on the session's PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'state.db'}"
+        yield f"sqlite:///{tmp_path / 'state.db'}"
+        return
     server: PgServer = request.getfixturevalue("pg_server")
-    return server.create_database(template=server.template)
+    url = server.create_database(template=server.template)
+    yield url
+    server.drop_database(url)

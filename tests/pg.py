@@ -81,10 +81,19 @@ class PgServer:
         query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template:
             query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        self._admin(query)
+        return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop a test's database, closing what the test left connected (PostgreSQL 13+)."""
+        name = url.rsplit("/", 1)[1]
+        self._admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+
+    def _admin(self, query: sql.Composable) -> None:
         with psycopg.connect(host="127.0.0.1", port=self.port, user=self.user,
                              dbname="postgres", autocommit=True) as conn:
             conn.execute(query)
-        return self.url(name)
 
 
 def unavailable() -> str | None:

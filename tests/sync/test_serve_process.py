@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import json
 import os
 import signal
 import subprocess
@@ -105,7 +106,10 @@ def test_sigterm_during_delivery_finishes_the_message_in_hand_and_nothing_else(
         wait_for(lambda: len(sink.keys) >= 2)
     finally:
         output = stop(process)
-    assert '"stop requested' in output or "stop requested" in output
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]  # --log-json
+    assert any(line["msg"].startswith("stop requested") for line in lines)
+    run_lines = [line for line in lines if line.get("tenant") == "acme"]
+    assert run_lines and all(len(line["run_id"]) == 32 for line in run_lines)
     store = Store(Firm(firm).config("acme").state_url)
     try:
         counts = outbox.counts(store, "acme")
