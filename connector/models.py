@@ -7,6 +7,7 @@ must go through `to_decimal()` which converts via `str()` so 0.1 stays 0.1.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
 
@@ -19,6 +20,7 @@ CustomerKind = Literal["company", "individual"]
 OPEN_STATUSES: frozenset[str] = frozenset({"open", "partial"})
 
 
+@functools.lru_cache(maxsize=256)
 def currency_digits(currency: str) -> int:
     """Number of decimals of an ISO 4217 currency (EUR 2, JPY 0, TND 3)."""
     return get_currency_precision(currency.upper())

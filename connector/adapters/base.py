@@ -150,6 +150,10 @@ class BaseAdapter:
     def send_via_source(self, request: PushRequest) -> str:
         raise NotImplementedError(f"{self.kind} cannot send messages itself")
 
+    def status_warnings(self) -> list[str]:
+        """Things `relance status` should tell a person about this source (expiring grants...)."""
+        return []
+
     def find_pushed(self, key: str) -> str | None:
         """Remote id of an object stamped with `key`, or None. Used after a crash."""
         return None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
+
+AREAS = ("auth", "report", "firm")
 
 
 def register(main: click.Group) -> None:
     """Attach every area's commands. Each area module exposes `register(main)`."""
-    # one line per area, e.g.: from connector.commands import rules; rules.register(main)
-    from connector.commands import firm; firm.register(main)  # noqa: E702, I001
+    for area in AREAS:
+        importlib.import_module(f"connector.commands.{area}").register(main)

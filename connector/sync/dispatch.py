@@ -6,8 +6,9 @@ Order of one delivery (DESIGN §3):
    waits for a person (`relance outbox review`). We never send twice on a guess.
 2. claimed rows go through the freshness gate: their invoices are re-read from the source in one
    batch; paid, credited or disputed items are dropped, amounts are brought up to date.
-3. the side effect, then `sent` in the same transaction as what depends on it (the local task row,
-   the follow-up note that leaves a trace in the source).
+3. each row is claimed (`planned → sending`, committed) just before its side effect, one at a time,
+   so a crash leaves at most one reminder in doubt; then `sent` in the same transaction as what
+   depends on it (the local task row, the follow-up note that leaves a trace in the source).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class Dispatcher:
     config: Config
     transport: Transport
     now: Callable[[], dt.datetime] = utcnow
+    exclusive: bool = False
+    """True when the caller holds the tenant's run lock: then every row still `sending` belongs to a
+    dead process, whatever its lease says, and is reconciled at once."""
     report: DeliveryReport = field(default_factory=DeliveryReport)
 
     @property
@@ -70,20 +74,22 @@ class Dispatcher:
         """Deliver everything due. `stop()` is asked between deliveries (graceful shutdown)."""
         self.reconcile()
         while not stop():
-            rows = outbox.claim(self.store, self.tenant, self.now(), LEASE)
+            rows = outbox.due(self.store, self.tenant, self.now())
             if not rows:
                 break
             fresh = self.freshness_gate(rows)
-            for index, row in enumerate(rows):
+            for row in rows:
                 if stop():
-                    self._release(rows[index:])
-                    return self.report
-                self.deliver(row, fresh)
+                    return self.report  # unclaimed rows simply stay planned
+                claimed = outbox.claim_one(self.store, row, self.now(), LEASE)
+                if claimed is not None:
+                    self.deliver(claimed, fresh)
         return self.report
 
     # -- 1. crash survivors ---------------------------------------------------------------------
     def reconcile(self) -> None:
-        for row in outbox.stale_sending(self.store, self.tenant, self.now()):
+        horizon = self.now() + (LEASE * 2 if self.exclusive else dt.timedelta(0))
+        for row in outbox.stale_sending(self.store, self.tenant, horizon):
             done = self._already_done(row)
             with self.store.transaction() as conn:
                 if done is None:
@@ -122,6 +128,7 @@ class Dispatcher:
                 continue
             payload = outbox_payload(row)
             ids.update(i.invoice_id for i in outbox.payload_items(payload))
+            ids.update(i.invoice_id for i in outbox.payload_items(payload, "statement"))
             ids.update(c.invoice_id for c in outbox.payload_credits(payload))
         if not ids:
             return {}
@@ -148,7 +155,13 @@ class Dispatcher:
             {**c, "residual": str(fresh[c["invoice_id"]].residual)}
             for c in payload.get("credit_notes", [])
             if c["invoice_id"] in fresh and fresh[c["invoice_id"]].is_open]
-        updated = {**payload, "items": kept, "credit_notes": credits}
+        statement = []  # "other open invoices" must not list one paid in the meantime either
+        for item in outbox.payload_items(payload, "statement"):
+            invoice = fresh.get(item.invoice_id)
+            residual = _item_residual(invoice, item.item_id) if invoice is not None else None
+            if invoice is not None and invoice.is_open and residual:
+                statement.append({**_item_dict(item), "residual": str(residual)})
+        updated = {**payload, "items": kept, "credit_notes": credits, "statement": statement}
         if not kept:
             return updated, f"paid, credited or disputed since planned: {', '.join(dropped)}"
         due = sum((Decimal(i["residual"]) for i in kept), Decimal(0))
@@ -253,13 +266,6 @@ class Dispatcher:
         with self.store.transaction() as conn:
             outbox.mark(conn, row["key"], "failed", self.now(), reason=reason)
         self.report.record(row["key"], "failed", reason)
-
-    def _release(self, rows: list[dict[str, Any]]) -> None:
-        """Graceful stop: rows claimed but not started go back to `planned`, untouched."""
-        with self.store.transaction() as conn:
-            for row in rows:
-                outbox.mark(conn, row["key"], "planned", self.now(), reason=None,
-                            next_attempt_at=self.now())
 
 
 def outbox_payload(row: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from connector.models import to_minor
 from connector.rules.engine import CreditLine, DueItem, History, ReminderIntent
 from connector.sync import tables as t
-from connector.sync.store import Store, utcnow
+from connector.sync.candidates import CONTACTED
+from connector.sync.store import CHUNK, Store, utcnow
 
 STATES = ("planned", "sending", "sent", "failed", "skipped", "uncertain")
 MAX_ATTEMPTS = 8
@@ -46,23 +47,32 @@ def payload_credits(payload: Mapping[str, Any]) -> list[CreditLine]:
             for x in payload.get("credit_notes", [])]
 
 
-CONTACTED = ("planned", "sending", "sent", "uncertain")
 
 
-def history(store: Store, tenant: str, source: str) -> History:
+def history(store: Store, tenant: str, source: str,
+            only: Sequence[str] | None = None) -> History:
     """Levels already planned per item (whatever became of the message), and the last day each
-    customer was contacted (messages that went or may have gone out; follow-up notes excluded)."""
-    items = select(t.outbox_items.c.item_id, t.outbox_items.c.level).where(
-        t.outbox_items.c.tenant == tenant, t.outbox_items.c.source == source)
-    contacts = (select(t.outbox.c.customer_id, func.max(t.outbox.c.planned_for))
-                .where(t.outbox.c.tenant == tenant, t.outbox.c.source == source,
-                       t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel != "note")
-                .group_by(t.outbox.c.customer_id))
+    customer was contacted (messages that went or may have gone out; follow-up notes excluded).
+    `only`: the customer ids whose history is needed (all when None)."""
     levels: dict[str, set[str]] = {}
+    last_contact: dict[str, dt.date] = {}
+    ids = sorted(set(only)) if only is not None else None
+    chunks = [None] if ids is None else [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
     with store.engine.connect() as conn:
-        for item_id, level in conn.execute(items):
-            levels.setdefault(item_id, set()).add(level)
-        last_contact = {customer: day for customer, day in conn.execute(contacts)}
+        for chunk in chunks:
+            items = (select(t.outbox_items.c.item_id, t.outbox_items.c.level)
+                     .join(t.outbox, t.outbox.c.key == t.outbox_items.c.outbox_key)
+                     .where(t.outbox_items.c.tenant == tenant, t.outbox_items.c.source == source))
+            contacts = (select(t.outbox.c.customer_id, func.max(t.outbox.c.planned_for))
+                        .where(t.outbox.c.tenant == tenant, t.outbox.c.source == source,
+                               t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel != "note")
+                        .group_by(t.outbox.c.customer_id))
+            if chunk is not None:
+                items = items.where(t.outbox.c.customer_id.in_(chunk))
+                contacts = contacts.where(t.outbox.c.customer_id.in_(chunk))
+            for item_id, level in conn.execute(items):
+                levels.setdefault(item_id, set()).add(level)
+            last_contact.update({customer: day for customer, day in conn.execute(contacts)})
     return History(levels=levels, last_contact=last_contact)
 
 
@@ -110,24 +120,30 @@ def enqueue_follow_up(conn: Connection, parent: Mapping[str, Any], channel: str,
         planned_for=parent["planned_for"], next_attempt_at=now, created_at=now, updated_at=now))
 
 
-def claim(store: Store, tenant: str, now: dt.datetime, lease: dt.timedelta,
-          limit: int = 200, channels: Iterable[str] | None = None) -> list[dict[str, Any]]:
-    """Move due `planned` rows to `sending` (committed) and return them."""
+def due(store: Store, tenant: str, now: dt.datetime, limit: int = 200) -> list[dict[str, Any]]:
+    """Planned rows whose time has come, oldest first (read only: nothing is claimed yet)."""
     query = (select(t.outbox).where(t.outbox.c.tenant == tenant, t.outbox.c.status == "planned",
                                     t.outbox.c.next_attempt_at <= now)
              .order_by(t.outbox.c.id).limit(limit))
-    if channels is not None:
-        query = query.where(t.outbox.c.channel.in_(list(channels)))
-    claimed: list[dict[str, Any]] = []
+    with store.engine.connect() as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def claim_one(store: Store, row: Mapping[str, Any], now: dt.datetime,
+              lease: dt.timedelta) -> dict[str, Any] | None:
+    """planned → sending for ONE row, committed, right before its side effect.
+
+    One row at a time, so that a crash leaves at most one reminder in doubt. Returns the claimed
+    row, or None when another worker took it first.
+    """
     with store.transaction() as conn:
-        for row in conn.execute(query).mappings().all():
-            moved = conn.execute(update(t.outbox).where(
-                t.outbox.c.id == row["id"], t.outbox.c.status == "planned").values(
-                status="sending", lease_until=now + lease, attempts=row["attempts"] + 1,
-                updated_at=now))
-            if moved.rowcount == 1:  # another worker may have taken it first
-                claimed.append({**row, "status": "sending", "attempts": row["attempts"] + 1})
-    return claimed
+        moved = conn.execute(update(t.outbox).where(
+            t.outbox.c.key == row["key"], t.outbox.c.status == "planned").values(
+            status="sending", lease_until=now + lease, attempts=row["attempts"] + 1,
+            updated_at=now))
+    if moved.rowcount != 1:
+        return None
+    return {**row, "status": "sending", "attempts": row["attempts"] + 1}
 
 
 def stale_sending(store: Store, tenant: str, now: dt.datetime) -> list[dict[str, Any]]:

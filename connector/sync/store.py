@@ -18,7 +18,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, select, update
+from sqlalchemy import Connection, Engine, Select, and_, create_engine, delete, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -28,6 +28,7 @@ from connector.sync import tables as t
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
+CHUNK = 500  # ids per IN (...) list: well under every database's bound-parameter limit
 
 
 def utcnow() -> dt.datetime:
@@ -35,11 +36,16 @@ def utcnow() -> dt.datetime:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Python's sqlite3 commits implicitly around DDL and never BEGINs before it: a migration killed
+    # half-way would leave half a schema. We take transactions into our own hands instead
+    # (the `begin` listener below), so schema changes and savepoints are truly atomic.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (status) never block the run
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: the open ledger stays in memory
     cursor.close()
 
 
@@ -51,6 +57,7 @@ def open_engine(url: str) -> Engine:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(url)
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
             return engine
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
@@ -186,12 +193,22 @@ class Store:
                 found.update({r["external_id"]: invoice_from_row(r) for r in rows})
         return found
 
-    def open_ledger(self, tenant: str, source: str) -> Iterator[tuple[Customer, list[Invoice]]]:
+    def open_ledger(self, tenant: str, source: str, only: Sequence[str] | None = None,
+                    ) -> Iterator[tuple[Customer, list[Invoice]]]:
         """Each customer with open items, with its open invoices and open credit notes.
 
         Streams customer by customer (ordered by customer id), so memory stays flat as the
-        ledger grows.
+        ledger grows. `only`: the customer ids to restrict to (see candidates.py).
         """
+        if only is None:
+            yield from self._ledger_part(tenant, source, None)
+            return
+        ids = sorted(set(only))
+        for start in range(0, len(ids), CHUNK):
+            yield from self._ledger_part(tenant, source, ids[start:start + CHUNK])
+
+    def _ledger_part(self, tenant: str, source: str, ids: list[str] | None,
+                     ) -> Iterator[tuple[Customer, list[Invoice]]]:
         query = (select(t.invoices).where(
             t.invoices.c.tenant == tenant, t.invoices.c.source == source,
             t.invoices.c.status.in_(("open", "partial", "disputed")),
@@ -199,6 +216,9 @@ class Store:
             .order_by(t.invoices.c.customer_id, t.invoices.c.due_date, t.invoices.c.external_id))
         customers_query = select(t.customers).where(
             t.customers.c.tenant == tenant, t.customers.c.source == source)
+        if ids is not None:
+            query = query.where(t.invoices.c.customer_id.in_(ids))
+            customers_query = customers_query.where(t.customers.c.external_id.in_(ids))
         with self.engine.connect() as conn:
             known = {row["external_id"]: row
                      for row in conn.execute(customers_query).mappings()}
@@ -224,6 +244,10 @@ class Store:
                 inv.status.in_(("open", "partial", "disputed")), inv.residual_minor > 0)
                 .group_by(inv.currency).order_by(inv.currency)).all()
         return {currency: (int(total or 0), int(late or 0)) for currency, total, late in rows}
+
+    def scalars(self, query: Select) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
 
     def count(self, table: t.Table, tenant: str) -> int:
         from sqlalchemy import func

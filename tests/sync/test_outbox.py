@@ -93,8 +93,9 @@ def _crash_while_sending(tenant: Tenant) -> list[dict]:
     tenant.sync()
     outbox.enqueue(tenant.store, tenant.plan())
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
-    claimed = outbox.claim(tenant.store, tenant.name, dt.datetime.now(dt.timezone.utc),
-                           lease=dt.timedelta(minutes=15))
+    now = dt.datetime.now(dt.timezone.utc)
+    claimed = [outbox.claim_one(tenant.store, row, now, dt.timedelta(minutes=15))
+               for row in outbox.due(tenant.store, tenant.name, now)[:3]]
     with tenant.store.transaction() as conn:  # the lease of the dead process runs out
         conn.execute(update(t.outbox).where(t.outbox.c.status == "sending")
                      .values(lease_until=past))

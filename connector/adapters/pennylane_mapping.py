@@ -1,0 +1,207 @@
+"""Pennylane v2 payloads → relance models, and the small PDF left on an invoice as a trace.
+
+Field meanings are from the Company API v2 OpenAPI document
+(https://pennylane.readme.io/openapi/accounting.json, schemas of `GET /customer_invoices` and
+`GET /customers`). Every function here is pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any
+
+from connector.errors import BadRecordError
+from connector.models import Contact, Customer, Invoice, to_decimal
+
+# Pennylane's 17 invoice statuses → ours. Pennylane computes `upcoming`/`late` itself from the
+# deadline; `partially_cancelled` means a credit note took part of the amount away, so what is left
+# is still owed. The quote-ish and unfinished statuses are not invoices anyone can be chased for.
+_STATUS: dict[str, str] = {
+    "upcoming": "open",
+    "late": "open",
+    "partially_paid": "partial",
+    "partially_cancelled": "partial",
+    "paid": "paid",
+    "cancelled": "cancelled",
+    "archived": "cancelled",
+    "credit_note": "open",
+}
+_NOT_AN_INVOICE = {"draft", "incomplete", "proforma", "shipping_order", "purchasing_order",
+                   "estimate_pending", "estimate_accepted", "estimate_invoiced", "estimate_denied"}
+# e-invoicing lifecycle (French reform): the buyer's platform says the invoice is contested.
+_DISPUTED_E_INVOICING = {"in_dispute", "refused", "rejected"}
+# French default when an invoice names no due date: 30 days after delivery/issue
+# (Code de commerce, art. L441-10). Pennylane allows `deadline: null` on imported invoices.
+DEFAULT_TERMS = dt.timedelta(days=30)
+
+
+def raw_id(raw: Any) -> Any:
+    """The Pennylane id of a raw item, for logs of rejected records."""
+    return raw.get("id") if isinstance(raw, dict) else None
+
+
+def map_invoice(raw: dict[str, Any]) -> Invoice:
+    """One item of `GET /customer_invoices` (credit notes included) → Invoice."""
+    status = raw["status"]
+    if raw.get("draft") or status in _NOT_AN_INVOICE:
+        raise BadRecordError(f"status {status!r} is not a finalized invoice", str(raw.get("id")))
+    if status not in _STATUS:
+        raise BadRecordError(f"unknown Pennylane status {status!r}", str(raw.get("id")))
+    customer = raw.get("customer")
+    if not customer or customer.get("id") is None:
+        raise BadRecordError("invoice has no customer: nobody to remind", str(raw.get("id")))
+    issue = _day(raw.get("date"))
+    deadline = _day(raw.get("deadline"))
+    if issue is None and deadline is None:
+        raise BadRecordError("invoice has neither a date nor a deadline", str(raw.get("id")))
+    if issue is None:
+        issue = deadline
+    if deadline is None:
+        deadline = issue + DEFAULT_TERMS
+    currency = (raw.get("currency") or "EUR").upper()
+    # Credit notes may carry negative amounts; we keep magnitudes and let `kind` carry the sign.
+    total = abs(to_decimal(raw["currency_amount"], currency))
+    remaining = raw.get("remaining_amount_with_tax")
+    # remaining_amount_with_tax is null on some imported documents: `paid` is then all we know.
+    # (The spec does not say its currency; it is the invoice's own for EUR invoices, the only
+    # case we have seen.)
+    if remaining is None:
+        residual = Decimal(0) if raw.get("paid") else total
+    else:
+        residual = abs(to_decimal(remaining, currency))
+    is_credit_note = status == "credit_note" or raw.get("credited_invoice") is not None
+    ours = _STATUS[status]
+    if raw.get("paid") or (residual == 0 and ours in ("open", "partial")):
+        ours = "paid"
+    elif ours == "open" and 0 < residual < total:
+        ours = "partial"
+    elif ours == "partial" and residual == 0:
+        ours = "paid"
+    if ours in ("paid", "cancelled"):
+        residual = Decimal(0)
+    e_invoicing = raw.get("e_invoicing") or {}
+    if ours in ("open", "partial") and e_invoicing.get("status") in _DISPUTED_E_INVOICING:
+        ours = "disputed"
+    credited = raw.get("credited_invoice") or {}
+    return Invoice(
+        external_id=str(raw["id"]),
+        number=raw.get("invoice_number") or raw.get("label") or str(raw["id"]),
+        customer_id=str(customer["id"]),
+        kind="credit_note" if is_credit_note else "invoice",
+        status=ours,
+        issue_date=issue,
+        due_date=deadline,
+        currency=currency,
+        total=total,
+        residual=residual,
+        # public_file_url is a signed link that expires after 30 minutes: never worth storing.
+        pdf_url=None,
+        credited_invoice_id=str(credited["id"]) if credited.get("id") is not None else None,
+        updated_at=_moment(raw.get("updated_at")),
+    )
+
+
+def map_customer(raw: dict[str, Any]) -> Customer:
+    """One item of `GET /customers` (a oneOf company / individual) → Customer.
+
+    `emails` are the addresses Pennylane itself sends invoices to, so they are the billing
+    contacts; `recipient` names the addressee. The separate `/customers/{id}/contacts` list is not
+    read: it does not change invoice recipients and would cost one request per customer.
+    """
+    kind = raw.get("customer_type")
+    if kind not in ("company", "individual"):
+        raise BadRecordError(f"unknown customer_type {kind!r}", str(raw.get("id")))
+    name = (raw.get("name") or "").strip()
+    if not name and kind == "individual":
+        name = f"{raw.get('first_name') or ''} {raw.get('last_name') or ''}".strip()
+    if not name:
+        raise BadRecordError("customer has no name", str(raw.get("id")))
+    emails = [e.strip() for e in raw.get("emails") or [] if isinstance(e, str) and e.strip()]
+    recipient = (raw.get("recipient") or "").strip() or None
+    return Customer(
+        external_id=str(raw["id"]),
+        name=name,
+        kind=kind,
+        email=emails[0] if emails else None,
+        phone=(raw.get("phone") or "").strip() or None,
+        language=raw.get("billing_language") or "fr",
+        contacts=tuple(Contact(name=recipient, email=e) for e in emails),
+        updated_at=_moment(raw.get("updated_at")),
+    )
+
+
+def _day(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+
+
+# -- the trace left in Pennylane: a one-page PDF appendix -------------------------------------
+
+def appendix_name(level: str, day: dt.date, key: str) -> str:
+    """`relance-<level>-<date>-<key>.pdf`: readable in Pennylane, and findable again by key."""
+    return f"relance-{_slug(level)}-{day.isoformat()}-{_slug(key)}.pdf"
+
+
+def appendix_suffix(key: str) -> str:
+    """The end of every appendix name made for `key`: what find_pushed looks for."""
+    return f"-{_slug(key)}.pdf"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:80] or "x"
+
+
+def minimal_pdf(title: str, lines: list[str]) -> bytes:
+    """A valid one-page PDF 1.4 with Helvetica text; enough for a trace, no dependency needed.
+
+    Text is encoded in WinAnsi (cp1252) so French accents survive; longer texts are cut to what
+    fits on the page.
+    """
+    rows = [title, ""] + [chunk for line in lines for chunk in _wrap(line, 95)]
+    ops = ["BT", "/F1 10 Tf", "13 TL", "50 800 Td"]
+    for number, row in enumerate(rows[:58]):
+        size = "14" if number == 0 else "10"
+        ops.append(f"/F1 {size} Tf ({_pdf_text(row)}) Tj T*")
+    ops.append("ET")
+    stream = "\n".join(ops).encode("cp1252", errors="replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    words, rows, current = line.split(" "), [], ""
+    for word in words:
+        if current and len(current) + 1 + len(word) > width:
+            rows.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    rows.append(current)
+    return [row[i:i + width] for row in rows for i in range(0, max(len(row), 1), width)]
+
+
+def _pdf_text(text: str) -> str:
+    clean = "".join(ch if ch >= " " else " " for ch in text)
+    return clean.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")

@@ -1,0 +1,361 @@
+"""Sage Accounting (ex Sage One / Business Cloud Accounting), REST API v3.1.
+
+Docs: https://developer.sage.com/accounting/reference/ (Accounts API) and
+https://developer.sage.com/accounting/guides/ (authentication, multi_business, pagination,
+response_codes). OAuth and the token pair live in `sage_auth`; record mapping in `sage_mapping`.
+
+Increments: every list endpoint we read takes `updated_or_created_since` (inclusive) and
+`deleted_since` (exclusive). Whether recording a payment bumps the invoice's `updated_at` is not
+documented, so payments and allocations are read incrementally too and the invoices they touch are
+re-read, and open invoices are re-read in full every `open_refresh_days` as a safety net.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import urllib.parse
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import Field
+
+from connector.adapters.base import (
+    AdapterContext,
+    BaseAdapter,
+    Capabilities,
+    Cursor,
+    Page,
+    SourceConfig,
+    SourceInfo,
+    map_records,
+)
+from connector.adapters.sage_auth import REAUTH, TokenManager, token_age_warning
+from connector.adapters.sage_mapping import (
+    ALLOCATION_ATTRIBUTES,
+    CONTACT_ATTRIBUTES,
+    CREDIT_NOTE_ATTRIBUTES,
+    INVOICE_ATTRIBUTES,
+    PAYMENT_ATTRIBUTES,
+    PERSON_ATTRIBUTES,
+    describe_error,
+    is_skipped,
+    loads,
+    map_artefact,
+    map_contact,
+    map_payment,
+    touched_artefacts,
+)
+from connector.adapters.sage_push import SagePushMixin
+from connector.errors import AuthError
+from connector.http import HttpClient, shared_budget
+from connector.models import Customer, Invoice, Payment
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+PAGE_SIZE = 200  # the spec's maximum for items_per_page
+LOOK_BACK = 120.0  # seconds re-read at each increment: clock skew between us and Sage is harmless
+# (resource path, our kind, attributes, number field)
+ARTEFACTS = {"invoices": ("sales_invoices", "invoice", INVOICE_ATTRIBUTES),
+             "credit_notes": ("sales_credit_notes", "credit_note", CREDIT_NOTE_ATTRIBUTES)}
+
+
+class SageConfig(SourceConfig):
+    kind: str = "sage"
+    business_id: str = Field(min_length=1)
+    client_id: str = Field(min_length=1)
+    base_url: str = "https://api.accounting.sage.com/v3.1"
+    auth_url: str = "https://www.sageone.com/oauth2/auth/central?filter=apiv3.1"
+    token_url: str = "https://oauth.accounting.sage.com/token"
+    redirect_port: int | None = Field(default=None, ge=1024, le=65535)
+    requests_per_minute: int = Field(default=100, ge=1, le=10_000)
+    open_refresh_days: int = Field(default=1, ge=0)
+    """Re-read every open invoice when this many days passed since the last time (0: never)."""
+    customers_full_days: int = Field(default=7, ge=1)
+    """A contact-person change does not bump its contact: customers are read in full this often."""
+    push: tuple[Literal["contact_note", "invoice_attachment"], ...] = (
+        "contact_note", "invoice_attachment")
+    attachment_context_type: str = "SALES_INVOICE"
+
+
+class SageAdapter(SagePushMixin, BaseAdapter):
+    kind: ClassVar[str] = "sage"
+    config_model: ClassVar[type[SourceConfig]] = SageConfig
+    capabilities: ClassVar[Capabilities] = Capabilities(notes=True, payments=True)
+
+    def __init__(self, config: SageConfig, context: AdapterContext) -> None:
+        super().__init__(config, context)
+        self.tokens = TokenManager(context.secrets, client_id=config.client_id,
+                                   token_url=config.token_url, secret_env=config.secret_env,
+                                   state_dir=Path(context.state_dir), sleep=context.sleep)
+        host = urllib.parse.urlsplit(config.base_url).netloc
+        # Sage counts per business, whoever asks: one budget per business id and host.
+        budget = shared_budget(f"sage-business:{config.business_id}", host,
+                               config.requests_per_minute, 60.0)
+        # Multi-business users: without X-Business a call goes to the "lead" business, which can
+        # change; always name it (https://developer.sage.com/accounting/guides/concepts/multi_business/).
+        self.http = HttpClient(config.base_url, auth=self.tokens.auth_header, budget=budget,
+                               headers={"X-Business": config.business_id,
+                                        "Accept": "application/json"},
+                               sleep=context.sleep, describe_error=describe_error)
+        self.clock = time.time
+
+    # -- transport ------------------------------------------------------------------------------
+    def _call(self, method: str, path: str, *, allow: tuple[int, ...] = (), **kwargs: Any) -> Any:
+        response = self.http.request(method, path, allow=(*allow, 401), **kwargs)
+        if response.status_code == 401 and 401 not in allow:
+            # An access token can die before its 5 minutes (revoked, or the clocks disagree):
+            # refresh once and try again; a second 401 is a real refusal (e.g. no subscription).
+            self.tokens.ensure_fresh(force=True)
+            response = self.http.request(method, path, allow=allow, **kwargs)
+        if response.status_code < 400:
+            self.tokens.confirm()  # the new pair works: the previous one may go
+        if response.status_code in allow:
+            return None
+        return loads(response) if response.content else None
+
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        """Every page of a list endpoint, following `$next` until it is null."""
+        page = 1
+        while True:
+            body = self._call("GET", path, params={**params, "items_per_page": PAGE_SIZE,
+                                                   "page": page})
+            items = body.get("$items") or [] if isinstance(body, dict) else []
+            yield [item for item in items if isinstance(item, dict)]
+            nxt = body.get("$next") if isinstance(body, dict) else None
+            if not nxt:
+                return
+            # `$next` is a path with its own query; we keep our parameters and take its page
+            # number, so a server that drops filters from `$next` cannot widen the read.
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(str(nxt)).query)
+            following = int(query.get("page", [page + 1])[0])
+            if following <= page:
+                return
+            page = following
+
+    def _ids(self, path: str, params: dict[str, Any]) -> list[str]:
+        return [str(item["id"]) for items in self._pages(path, params) for item in items
+                if item.get("id")]
+
+    def _stamp(self, value: float) -> str:
+        return dt.datetime.fromtimestamp(value, dt.UTC).isoformat(timespec="seconds")
+
+    def _since(self, cursor: Cursor | None, name: str) -> str | None:
+        raw = cursor.get(name) if cursor else None
+        if not raw:
+            return None
+        moment = dt.datetime.fromisoformat(str(raw)).timestamp() - LOOK_BACK
+        return self._stamp(moment)
+
+    # -- check ----------------------------------------------------------------------------------
+    def check(self) -> SourceInfo:
+        self.tokens.ensure_fresh()
+        # /businesses is in Sage's Core API, not in the Accounts description: it lists every
+        # business the token's user can reach.
+        listing = self._call("GET", "businesses") or {}
+        businesses = listing.get("$items", []) if isinstance(listing, dict) else listing
+        mine = next((b for b in businesses if str(b.get("id")) == self.config.business_id), None)
+        if mine is None:
+            raise AuthError(f"the Sage user cannot reach business {self.config.business_id}: "
+                            f"check business_id or {REAUTH}")
+        missing = []
+        for right, path in (("Sales: Read Only", "sales_invoices"),
+                            ("Contacts: Read Only", "contacts")):
+            if self._call("GET", path, params={"items_per_page": 1}, allow=(403,)) is None:
+                missing.append(right)
+        warnings = []
+        types = self._ids("attachment_context_types", {})
+        if "invoice_attachment" in self.config.push and self.config.attachment_context_type \
+                not in types:
+            warnings.append(f"attachment context {self.config.attachment_context_type!r} is not "
+                            f"offered by this business ({', '.join(types) or 'none'})")
+        age = token_age_warning(self.tokens.load(), self.context.today)
+        if age:
+            warnings.append(age)
+        return SourceInfo(kind=self.kind, url=self.config.base_url, version="v3.1",
+                          user=str(mine.get("name") or mine.get("displayed_as") or mine["id"]),
+                          missing_rights=missing, warnings=warnings)
+
+    def keep_alive(self, min_age_days: float = 0.0) -> bool:
+        """Refresh an idle tenant's token so the 31-day refresh token never dies; True if done.
+
+        `relance serve` calls it daily; a sync does the same as a side effect.
+        """
+        pair = self.tokens.load()
+        if pair is None:
+            raise AuthError(f"no Sage token is stored: {REAUTH}")
+        issued = dt.datetime.fromisoformat(pair.refresh_issued_at).timestamp()
+        if (self.clock() - issued) / 86400 < min_age_days:
+            return False
+        self.tokens.ensure_fresh(force=True)
+        # One cheap call with the new access token confirms the rotation.
+        self._call("GET", "attachment_context_types", params={"items_per_page": 1})
+        return True
+
+    def token_warning(self) -> str | None:
+        """For `relance status`: a warning when the stored refresh token nears its 31 days."""
+        return token_age_warning(self.tokens.load(), self.context.today)
+
+    def status_warnings(self) -> list[str]:
+        warning = self.token_warning()
+        return [warning] if warning else []
+
+    # -- customers -------------------------------------------------------------------------------
+    def customers(self, since: Cursor | None) -> Iterator[Page[Customer]]:
+        started = self._stamp(self.clock())
+        full_at = since.get("full_at") if since else None
+        full = since is None or not full_at or (
+            self.context.today - dt.date.fromisoformat(full_at)).days \
+            >= self.config.customers_full_days
+        checkpoint = {"contacts": started,
+                      "full_at": self.context.today.isoformat() if full else full_at}
+        params: dict[str, Any] = {"contact_type_id": "CUSTOMER", "attributes": CONTACT_ATTRIBUTES}
+        deleted: list[str] = []
+        if not full:
+            since_at = self._since(since, "contacts")
+            params["updated_or_created_since"] = since_at
+            deleted = self._ids("contacts", {"contact_type_id": "CUSTOMER",
+                                             "deleted_since": since_at})
+        for items, last in _with_last(self._pages("contacts", params)):
+            records, rejected = map_records(
+                items, lambda raw: map_contact(raw, self._persons(str(raw["id"]))),
+                lambda raw: raw.get("id"))
+            yield Page(records, checkpoint if last else None, rejected,
+                       deleted=deleted if last else [], full_scan_complete=last and full)
+
+    def _persons(self, contact_id: str) -> list[dict[str, Any]]:
+        # ContactPerson items carry no contact reference, so they are read per contact
+        # (one request per customer in a full read; documented cost).
+        return [p for items in self._pages("contact_persons", {
+            "contact_id": contact_id, "attributes": PERSON_ATTRIBUTES}) for p in items]
+
+    # -- invoices and credit notes -------------------------------------------------------------
+    def invoices(self, since: Cursor | None) -> Iterator[Page[Invoice]]:
+        """Invoices and credit notes in one stream; one high-water mark per resource."""
+        started = self._stamp(self.clock())
+        today = self.context.today
+        checkpoint: dict[str, Any] = {name: started for name in
+                                      ("invoices", "credit_notes", "payments", "allocations")}
+        checkpoint["open_refresh"] = today.isoformat()
+        seen: set[str] = set()
+        batches: list[tuple[str, Iterable[list[dict[str, Any]]]]] = []
+        deleted: list[str] = []
+        if since is None:
+            for path, kind, attributes in ARTEFACTS.values():
+                batches.append((kind, self._pages(path, {"attributes": attributes})))
+        else:
+            for name, (path, kind, attributes) in ARTEFACTS.items():
+                at = self._since(since, name) or started
+                batches.append((kind, self._pages(path, {"attributes": attributes,
+                                                         "updated_or_created_since": at})))
+                deleted += self._ids(path, {"deleted_since": at})
+            last_refresh = since.get("open_refresh")
+            if self.config.open_refresh_days and (not last_refresh or (
+                    today - dt.date.fromisoformat(last_refresh)).days
+                    >= self.config.open_refresh_days):
+                for path, kind, attributes in ARTEFACTS.values():
+                    for state in ("UNPAID", "PART_PAID"):
+                        batches.append((kind, self._pages(path, {"attributes": attributes,
+                                                                 "status_id": state})))
+            else:
+                checkpoint["open_refresh"] = last_refresh
+            batches.append(("touched", [self._touched(since, started)]))
+        pending: Page[Invoice] | None = None
+        for kind, pages in batches:
+            for items in pages:
+                if kind == "touched":
+                    page = self._reread(items, seen)
+                else:
+                    fresh = [i for i in items if str(i.get("id")) not in seen]
+                    seen.update(str(i.get("id")) for i in fresh)
+                    records, rejected = map_records(
+                        [i for i in fresh if not is_skipped(i)],
+                        lambda raw, k=kind: map_artefact(raw, k), lambda raw: raw.get("id"))
+                    page = Page(records, None, rejected)
+                if pending is not None:
+                    yield pending
+                pending = page
+        pending = pending or Page([], None)
+        yield Page(pending.records, checkpoint, pending.rejected, deleted=deleted,
+                   full_scan_complete=since is None)
+
+    def _touched(self, since: Cursor, started: str) -> list[dict[str, Any]]:
+        """Artefact references (id, $path) settled by payments or allocations since the cursor."""
+        refs: dict[str, dict[str, Any]] = {}
+        for name, path, attributes in (("payments", "contact_payments", PAYMENT_ATTRIBUTES),
+                                       ("allocations", "contact_allocations",
+                                        ALLOCATION_ATTRIBUTES)):
+            at = self._since(since, name) or started
+            for items in self._pages(path, {"attributes": attributes,
+                                            "updated_or_created_since": at}):
+                for raw in items:
+                    refs.update(touched_artefacts(raw))
+        return list(refs.values())
+
+    def _reread(self, refs: list[dict[str, Any]], seen: set[str]) -> Page[Invoice]:
+        wanted = [r for r in refs if str(r["id"]) not in seen]
+        seen.update(str(r["id"]) for r in wanted)
+        credit = [str(r["id"]) for r in wanted if "credit_note" in str(r.get("$path", ""))]
+        other = [str(r["id"]) for r in wanted if "credit_note" not in str(r.get("$path", ""))]
+        return Page(self._get_artefacts(other, first="invoices")
+                    + self._get_artefacts(credit, first="credit_notes"), None)
+
+    # -- payments -------------------------------------------------------------------------------
+    def payments(self, since: Cursor | None) -> Iterator[Page[Payment]]:
+        started = self._stamp(self.clock())
+        params: dict[str, Any] = {"transaction_type_id": "CUSTOMER_RECEIPT",
+                                  "attributes": PAYMENT_ATTRIBUTES}
+        deleted: list[str] = []
+        at = self._since(since, "payments")
+        if at:
+            params["updated_or_created_since"] = at
+            # Payment records are one per allocation line, ids "<sage payment id>/<line>": a
+            # deleted receipt is reported by its Sage id, i.e. the prefix of those ids.
+            deleted = self._ids("contact_payments", {"transaction_type_id": "CUSTOMER_RECEIPT",
+                                                     "deleted_since": at})
+        for items, last in _with_last(self._pages("contact_payments", params)):
+            mapped, rejected = map_records(items, map_payment, lambda raw: raw.get("id"))
+            records = [payment for group in mapped for payment in group]
+            yield Page(records, {"payments": started} if last else None, rejected,
+                       deleted=deleted if last else [], full_scan_complete=last and at is None)
+
+    # -- freshness gate -------------------------------------------------------------------------
+    def refresh(self, invoice_ids: list[str]) -> list[Invoice]:
+        """Re-read the named artefacts. The API has no id filter on lists, so this is one GET per
+        invoice (two for a credit note or a vanished id: the invoice path is tried first)."""
+        return self._get_artefacts(list(dict.fromkeys(invoice_ids)), first="invoices")
+
+    def _get_artefacts(self, ids: list[str], *, first: str) -> list[Invoice]:
+        order = [first] + [name for name in ARTEFACTS if name != first]
+        raws: list[tuple[str, dict[str, Any]]] = []
+        for artefact_id in ids:
+            for name in order:
+                path, kind, attributes = ARTEFACTS[name]
+                raw = self._call("GET", f"{path}/{urllib.parse.quote(artefact_id, safe='')}",
+                                 params={"attributes": attributes}, allow=(404,))
+                if raw is not None:
+                    if not is_skipped(raw):
+                        raws.append((kind, raw))
+                    break
+        records, _ = map_records(raws, lambda pair: map_artefact(pair[1], pair[0]),
+                                 lambda pair: pair[1].get("id"))
+        return records
+
+    def close(self) -> None:
+        self.http.session.close()
+        self.tokens.close()
+
+
+def _with_last(pages: Iterable[T]) -> Iterator[tuple[T, bool]]:
+    """Each page with a flag telling whether it is the last one (one page of look-ahead)."""
+    iterator = iter(pages)
+    try:
+        current = next(iterator)
+    except StopIteration:
+        return
+    for following in iterator:
+        yield current, False
+        current = following
+    yield current, True

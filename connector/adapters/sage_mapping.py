@@ -1,0 +1,221 @@
+"""Sage Accounting v3.1 records → relance models, Sage error bodies → text, and a tiny reminder PDF.
+
+Field names are those of the Accounts API description (SalesInvoice, SalesCreditNote, Contact,
+ContactPerson, ContactPayment): https://developer.sage.com/accounting/reference/
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+import requests
+
+from connector.errors import BadRecordError
+from connector.models import Contact, Customer, Invoice, Payment, to_decimal
+
+# `attributes=` limits each item to what dunning needs; without it list items carry only
+# id/displayed_as/$path. Every name here is a property of the item schema in the spec.
+INVOICE_ATTRIBUTES = ("invoice_number,contact,date,due_date,total_amount,outstanding_amount,"
+                      "currency,status,last_paid,updated_at")
+CREDIT_NOTE_ATTRIBUTES = ("credit_note_number,contact,date,total_amount,outstanding_amount,"
+                          "currency,status,last_paid,updated_at")
+CONTACT_ATTRIBUTES = "name,reference,email,locale,contact_types,is_active,updated_at"
+PERSON_ATTRIBUTES = ("name,email,telephone,mobile,is_main_contact,is_preferred_contact,"
+                     "contact_person_types")
+PAYMENT_ATTRIBUTES = "date,contact,total_amount,currency,allocated_artefacts,updated_at"
+ALLOCATION_ATTRIBUTES = "date,contact,allocated_artefacts,updated_at"
+
+# Artefact statuses (Sage guide "artefact statuses"). DRAFT and PRO_FORMA are not invoices yet:
+# skipped silently, not rejected. DISPUTED exists in the enum but Sage documents it for purchases.
+STATUSES = {"UNPAID": "open", "PART_PAID": "partial", "PAID": "paid", "VOID": "cancelled",
+            "DISPUTED": "disputed"}
+SKIPPED_STATUSES = frozenset({"DRAFT", "PRO_FORMA"})
+
+
+def loads(response: requests.Response) -> Any:
+    """JSON with decimals kept exact (Sage sends amounts as JSON numbers)."""
+    try:
+        return json.loads(response.content or b"null", parse_float=Decimal)
+    except ValueError:
+        from connector.errors import TransientError
+        raise TransientError(f"Sage answered {response.status_code} with a body that is not "
+                             "JSON") from None
+
+
+def describe_error(response: requests.Response) -> str:
+    """Sage errors are a JSON array of {$severity, $dataCode, $message, $source}: one sentence."""
+    try:
+        data = json.loads(response.content or b"null")
+    except ValueError:
+        return (response.text or response.reason or "").strip()[:300]
+    if isinstance(data, dict):
+        data = data.get("errors") or [data]
+    if not isinstance(data, list):
+        return str(data)[:300]
+    parts = []
+    for item in data[:3]:
+        if not isinstance(item, dict):
+            continue
+        code, message = item.get("$dataCode") or "error", item.get("$message") or ""
+        source = item.get("$source") or item.get("$dataPath")
+        parts.append(f"{code}: {message}" + (f" ({source})" if source else ""))
+    text = "; ".join(parts) or response.reason or ""
+    codes = " ".join(str(item.get("$dataCode")) for item in data if isinstance(item, dict))
+    if "MultiUserAccessDenied" in codes:
+        text += " — the Sage user lacks the role for this area (Sales: Read Only or above)"
+    elif "No active subscription" in text:
+        text += " — the Sage subscription of this business has ended"
+    return text
+
+
+def _id(ref: Any) -> str | None:
+    return str(ref["id"]) if isinstance(ref, dict) and ref.get("id") else None
+
+
+def _day(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+
+
+def status_id(raw: dict[str, Any]) -> str:
+    return (_id(raw.get("status")) or "").upper()
+
+
+def is_skipped(raw: dict[str, Any]) -> bool:
+    """Drafts and pro formas are not owed yet: neither mapped nor rejected."""
+    return status_id(raw) in SKIPPED_STATUSES
+
+
+def map_artefact(raw: dict[str, Any], kind: str) -> Invoice:
+    """A SalesInvoice or SalesCreditNote (both list and single GET shapes)."""
+    sage_status = status_id(raw)
+    status = STATUSES.get(sage_status)
+    if status is None:
+        raise BadRecordError(f"unknown Sage status {sage_status or 'none'!r}", _id(raw))
+    currency = _id(raw.get("currency")) or "EUR"
+    total = to_decimal(raw["total_amount"], currency)
+    outstanding = raw.get("outstanding_amount")
+    residual = to_decimal(outstanding if outstanding is not None else 0, currency)
+    if status in ("paid", "cancelled"):
+        residual = Decimal(0)  # a VOID artefact may keep its old outstanding figure
+    if kind == "credit_note":
+        # a credit note's outstanding_amount is the credit not yet allocated to invoices
+        total, residual = abs(total), abs(residual)
+    number = raw.get("invoice_number" if kind == "invoice" else "credit_note_number") \
+        or raw.get("displayed_as")
+    customer = _id(raw.get("contact"))
+    if not customer:
+        raise BadRecordError("no contact on the artefact", _id(raw))
+    issued = _day(raw.get("date"))
+    if issued is None:
+        raise BadRecordError("no date on the artefact", _id(raw))
+    return Invoice(
+        external_id=str(raw["id"]), number=str(number), customer_id=customer, kind=kind,
+        status=status, issue_date=issued, due_date=_day(raw.get("due_date")) or issued,
+        currency=currency, total=total, residual=residual,
+        paid_date=_day(raw.get("last_paid")) if status == "paid" else None,
+        updated_at=_moment(raw.get("updated_at")))
+
+
+def _person_rank(person: dict[str, Any]) -> int | None:
+    """ACCOUNTS person first, then the preferred one, then the main one; others are not billing."""
+    types = {(_id(t) or "").upper() for t in person.get("contact_person_types") or []}
+    if "ACCOUNTS" in types:
+        return 0
+    if person.get("is_preferred_contact"):
+        return 1
+    if person.get("is_main_contact"):
+        return 2
+    return None
+
+
+_ROLES = {0: "billing", 1: "preferred", 2: "main"}
+
+
+def map_contact(raw: dict[str, Any], persons: list[dict[str, Any]]) -> Customer:
+    """A Contact of type CUSTOMER with its billing people (the contact's own email comes last,
+    through Customer.billing_emails)."""
+    ranked = sorted(((rank, n, p) for n, p in enumerate(persons)
+                     if (rank := _person_rank(p)) is not None and p.get("email")),
+                    key=lambda item: (item[0], item[1]))
+    contacts = tuple(Contact(name=p.get("name") or None, email=str(p["email"]).strip(),
+                             phone=p.get("telephone") or p.get("mobile") or None,
+                             role=_ROLES[rank]) for rank, _, p in ranked)
+    name = raw.get("name") or raw.get("displayed_as")
+    if not name:
+        raise BadRecordError("contact without a name", _id(raw))
+    return Customer(external_id=str(raw["id"]), name=str(name),
+                    email=(raw.get("email") or None), language=raw.get("locale") or "fr",
+                    contacts=contacts, updated_at=_moment(raw.get("updated_at")))
+
+
+def map_payment(raw: dict[str, Any]) -> list[Payment]:
+    """One Payment per invoice the receipt is allocated to, plus one for money left on account."""
+    currency = _id(raw.get("currency")) or "EUR"
+    day = _day(raw.get("date"))
+    if day is None:
+        raise BadRecordError("payment without a date", _id(raw))
+    customer = _id(raw.get("contact"))
+    records: list[Payment] = []
+    allocated = Decimal(0)
+    for n, line in enumerate(raw.get("allocated_artefacts") or [], start=1):
+        amount = to_decimal(line.get("amount") or 0, currency)
+        allocated += amount
+        records.append(Payment(external_id=f"{raw['id']}/{line.get('id') or n}",
+                               customer_id=customer, invoice_id=_id(line.get("artefact")),
+                               date=day, amount=amount, currency=currency))
+    rest = to_decimal(raw.get("total_amount") or 0, currency) - allocated
+    if rest > 0 or not records:
+        records.append(Payment(external_id=f"{raw['id']}/on-account", customer_id=customer,
+                               invoice_id=None, date=day, amount=rest, currency=currency))
+    return records
+
+
+def touched_artefacts(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The artefacts (id -> reference with `$path`) a payment or allocation settles."""
+    return {ref: line["artefact"] for line in raw.get("allocated_artefacts") or []
+            if (ref := _id(line.get("artefact")))}
+
+
+def reminder_pdf(title: str, lines: list[str]) -> bytes:
+    """A one-page PDF (Helvetica, WinAnsi) holding the reminder text: the audit copy in Sage."""
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    wrapped: list[str] = []
+    for line in [title, ""] + lines:
+        while len(line) > 95:
+            cut = line.rfind(" ", 0, 95)
+            cut = cut if cut > 20 else 95
+            wrapped.append(line[:cut])
+            line = line[cut:].lstrip()
+        wrapped.append(line)
+    ops = ["BT", "/F1 10 Tf", "14 TL", "50 800 Td"]
+    ops += [f"({escape(line)}) '" for line in wrapped[:52]]
+    ops.append("ET")
+    stream = "\n".join(ops).encode("cp1252", errors="replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)

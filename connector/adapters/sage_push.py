@@ -1,0 +1,122 @@
+"""Sage push-back: a stamped line appended to the contact's notes and a PDF copy of the reminder
+attached to the invoice. Sage has no "send reminder" endpoint and no tasks (see the adapter notes),
+so this is the trace a dunning run can leave. Docs:
+https://developer.sage.com/accounting/reference/attachments/ and .../contacts/
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from connector.adapters.base import AdapterContext, PushRequest
+from connector.adapters.sage_mapping import reminder_pdf
+
+
+class SagePushMixin:
+    """Mixed into SageAdapter: needs `config`, `context` and `_call`/`_pages` from it."""
+
+    config: Any
+    context: AdapterContext
+
+    def _call(self, method: str, path: str, *, allow: tuple[int, ...] = (), **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def _pages(self, path: str, params: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    @property
+    def _journal(self) -> Path:
+        return Path(self.context.state_dir) / f"sage-pushes-{self.context.tenant}.json"
+
+    def push_note(self, request: PushRequest) -> str:
+        """Append a stamped line to the contact's notes and/or attach a PDF copy to the invoice.
+
+        Each part checks first whether it is already there, so a retry after a crash completes
+        the push without doubling it. Returns the attachment id, else `contact:<id>`.
+        """
+        self._journal_add(request)
+        result = f"contact:{request.customer_id}"
+        if "contact_note" in self.config.push:
+            self._append_note(request)
+        if "invoice_attachment" in self.config.push and request.invoice_ids:
+            result = self._attach(request)
+        return result
+
+    def find_pushed(self, key: str) -> str | None:
+        entry = self._journal_read().get(key)
+        if entry is None:
+            return None  # the journal is written before any push: none was attempted
+        if "invoice_attachment" in self.config.push and entry.get("invoice"):
+            found = self._find_attachment(entry["invoice"], key)
+            if found:
+                return found
+        if "contact_note" in self.config.push:
+            contact = self._call("GET", f"contacts/{entry['contact']}",
+                                 params={"attributes": "notes"}, allow=(404,)) or {}
+            if _stamp_of(key) in (contact.get("notes") or ""):
+                return f"contact:{entry['contact']}"
+        return None
+
+    def _append_note(self, request: PushRequest) -> None:
+        path = f"contacts/{urllib.parse.quote(request.customer_id, safe='')}"
+        # Sage has no ETag: this read-modify-write can lose a note typed in the same second.
+        notes = (self._call("GET", path, params={"attributes": "notes"}) or {}).get("notes") or ""
+        if _stamp_of(request.key) in notes:
+            return
+        line = (f"{_stamp_of(request.key)} {self.context.today.isoformat()} {request.summary}"
+                f" ({request.channel}, {request.level})")
+        updated = f"{notes.rstrip()}\n{line}" if notes.strip() else line
+        self._call("PUT", path, json={"contact": {"notes": updated}})
+
+    def _attach(self, request: PushRequest) -> str:
+        invoice = request.invoice_ids[0]
+        found = self._find_attachment(invoice, request.key)
+        if found:
+            return found
+        pdf = reminder_pdf(request.summary, request.body.splitlines())
+        created = self._call("POST", "attachments", json={"attachment": {
+            "file": base64.b64encode(pdf).decode(), "file_name": _file_name(request.key),
+            "mime_type": "application/pdf", "file_extension": ".pdf", "file_size": len(pdf),
+            "description": f"relance {request.key}: {request.summary}"[:200],
+            "attachment_context_type_id": self.config.attachment_context_type,
+            "attachment_context_id": invoice, "is_public": False}})
+        return str(created["id"])
+
+    def _find_attachment(self, invoice_id: str, key: str) -> str | None:
+        # The spec requires both context filters together.
+        for items in self._pages("attachments", {
+                "attachment_context_type_id": self.config.attachment_context_type,
+                "attachment_context_id": invoice_id, "attributes": "file_name"}):
+            for item in items:
+                if item.get("file_name") == _file_name(key):
+                    return str(item["id"])
+        return None
+
+    def _journal_read(self) -> dict[str, Any]:
+        try:
+            return json.loads(self._journal.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def _journal_add(self, request: PushRequest) -> None:
+        """Where a push goes, written *before* it happens, so find_pushed knows where to look."""
+        entries = self._journal_read()
+        entries[request.key] = {"contact": request.customer_id,
+                                "invoice": request.invoice_ids[0] if request.invoice_ids else None}
+        self._journal.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._journal.with_suffix(".tmp")
+        tmp.write_text(json.dumps(entries, indent=1), encoding="utf-8")
+        os.replace(tmp, self._journal)
+
+
+def _stamp_of(key: str) -> str:
+    return f"[relance:{key}]"
+
+
+def _file_name(key: str) -> str:
+    return f"relance-{key}.pdf"

@@ -1,0 +1,66 @@
+"""`relance report`: where the money is, for one tenant, on screen and in files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from connector.cli import EXIT_USAGE, Obj, handle_errors
+from connector.reports import build_report
+from connector.reports.export import write_csv, write_json, write_xlsx
+from connector.reports.render_html import write_html
+from connector.reports.terminal import print_report
+
+
+def register(main: click.Group) -> None:
+    main.add_command(report)
+
+
+@click.command("report")
+@click.option("--period", default=90, show_default=True, type=click.IntRange(7, 730),
+              help="Days of sales behind DSO and CEI.")
+@click.option("--weeks", default=13, show_default=True, type=click.IntRange(1, 26),
+              help="Weeks of cash-in forecast.")
+@click.option("--window", default=14, show_default=True, type=click.IntRange(1, 120),
+              help="Days after a reminder within which a payment counts as its success.")
+@click.option("--currency", default="EUR", show_default=True,
+              help="Currency reported (documents in others are counted apart).")
+@click.option("--lang", type=click.Choice(["fr", "en"]),
+              help="Language of the labels (default: the configuration's).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write one CSV per table into DIR.")
+@click.option("--xlsx", "xlsx_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write a workbook, one sheet per table.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write a self-contained HTML dashboard (opens offline).")
+@click.pass_obj
+@handle_errors
+def report(obj: Obj, period: int, weeks: int, window: int, currency: str, lang: str | None,
+           as_json: bool, csv_dir: str | None, xlsx_file: str | None,
+           html_file: str | None) -> None:
+    """Aged balance, DSO, CEI, reminder success, payment behaviour, cash-in forecast."""
+    tenant = obj.tenant()
+    language = lang or obj.config.language
+    result = build_report(tenant.store, [(tenant.name, tenant.source)], tenant.today,
+                          period_days=period, window_days=window, weeks=weeks,
+                          currency=currency.upper())
+    if as_json:
+        click.echo(write_json(result))
+    else:
+        print_report(result, language)
+    written: list[Path] = []
+    try:
+        if csv_dir:
+            written += write_csv(result, Path(csv_dir))
+        if xlsx_file:
+            written.append(write_xlsx(result, Path(xlsx_file), language))
+        if html_file:
+            written.append(write_html(result, Path(html_file), language))
+    except OSError as exc:
+        click.echo(f"error: cannot write {exc.filename or 'the output'}: {exc.strerror}", err=True)
+        sys.exit(EXIT_USAGE)
+    for path in written:
+        click.echo(f"wrote {path}", err=as_json)

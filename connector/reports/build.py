@@ -1,0 +1,272 @@
+"""build_report(): every figure of `relance report`, from one streamed pass over the store.
+
+A firm calls it with all its clients' (tenant, source) pairs to get one consolidated report; a
+company with its own. Per document it updates small accumulators (per customer, per day of sales,
+per snapshot date), so memory follows the number of customers and open items, not the history.
+
+What is counted (docs/kpis.md says it for the user):
+- invoices and credit notes in the report currency (others are counted in `skipped_currencies`);
+- a cancelled invoice and the credit notes reversing it are left out (together they are zero);
+- receivables are open, partial and disputed documents; credit notes reduce them;
+- instalments are items of their own: aged, chased and forecast by their own due date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from connector.models import Invoice
+from connector.reports import data, kpis
+from connector.reports.forecast import Forecast, Habit, OpenItem, forecast
+from connector.reports.ledger import (
+    counted,
+    owed_on,
+    paid_lateness,
+    residual_now,
+    schedule,
+    settled_days,
+    settlements,
+)
+from connector.sync.store import Store
+
+ZERO = Decimal(0)
+TREND_MONTHS = 6
+COUNTBACK_MONTHS = 24
+CustomerKey = tuple[str, str, str]  # tenant, source, customer id
+
+
+@dataclass
+class CustomerLine:
+    key: CustomerKey
+    name: str
+    buckets: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(kpis.BUCKETS, ZERO))
+    credits: Decimal = ZERO  # open credit notes, not yet deducted from an invoice
+    disputed: Decimal = ZERO  # part of the buckets
+    open_invoices: int = 0
+    lateness: kpis.Lateness = field(default_factory=kpis.Lateness)
+
+    @property
+    def gross(self) -> Decimal:
+        return sum(self.buckets.values(), ZERO)
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.credits
+
+    @property
+    def overdue(self) -> Decimal:
+        return self.gross - self.buckets["not_due"]
+
+    @property
+    def score(self) -> kpis.Score:
+        return kpis.behaviour_score(self.lateness)
+
+
+@dataclass
+class LevelSuccess:
+    level: str
+    reminded: int = 0
+    paid: int = 0  # paid within the window after the reminder
+    unpaid: int = 0  # not paid within the window
+    pending: int = 0  # unpaid, window not over yet: not judged
+    credited: int = 0  # the invoice was cancelled by a credit note: not judged
+    offsets: int = 0  # sum of (reminder day − due date), to order levels
+
+    @property
+    def rate(self) -> Decimal | None:
+        return kpis.percent(self.paid, self.paid + self.unpaid)
+
+    @property
+    def mean_offset(self) -> float:
+        return self.offsets / self.reminded if self.reminded else 0.0
+
+
+@dataclass
+class TrendPoint:
+    day: dt.date
+    receivables: Decimal
+    sales: Decimal
+    dso: Decimal | None
+    dso_countback: Decimal | None
+
+
+@dataclass
+class Report:
+    today: dt.date
+    period_days: int
+    currency: str
+    tenants: list[tuple[str, str]]
+    window_days: int
+    customers: list[CustomerLine]
+    summary: dict[str, Decimal | int | None]
+    trend: list[TrendPoint]
+    levels: list[LevelSuccess]
+    forecast: Forecast
+    skipped_currencies: dict[str, int]
+
+    @property
+    def aging_total(self) -> dict[str, Decimal]:
+        return {b: sum((c.buckets[b] for c in self.customers), ZERO) for b in kpis.BUCKETS}
+
+    @property
+    def multi_tenant(self) -> bool:
+        return len(self.tenants) > 1
+
+
+class _Pass:
+    """The accumulators filled document by document."""
+
+    def __init__(self, today: dt.date, period: int, window: int, currency: str) -> None:
+        self.today, self.period, self.window, self.currency = today, period, window, currency
+        self.begin = today - dt.timedelta(days=period)
+        self.snapshots = sorted({today, self.begin, *kpis.month_ends(today, TREND_MONTHS)})
+        self.owed = dict.fromkeys(self.snapshots, ZERO)
+        self.sales: dict[dt.date, Decimal] = {}
+        self.customers: dict[CustomerKey, CustomerLine] = {}
+        self.levels: dict[str, LevelSuccess] = {}
+        self.open_items: list[OpenItem] = []
+        self.open_count = self.overdue_count = 0
+        self.skipped: dict[str, int] = {}
+
+    def line(self, key: CustomerKey, names: dict[str, str]) -> CustomerLine:
+        if key not in self.customers:
+            self.customers[key] = CustomerLine(key, names.get(key[2], key[2]))
+        return self.customers[key]
+
+    def add(self, doc: data.Document, cancelled: set[str], reminded: list[data.Reminded],
+            names: dict[str, str]) -> None:
+        inv = doc.invoice
+        if inv.currency != self.currency:
+            self.skipped[inv.currency] = self.skipped.get(inv.currency, 0) + 1
+            return
+        if not counted(inv, cancelled):
+            for reminder in reminded:  # credited after a reminder: neither success nor failure
+                self._judge(reminder, None, None, credited=True)
+            return
+        sign = 1 if inv.kind == "invoice" else -1
+        if inv.issue_date <= self.today:
+            self.sales[inv.issue_date] = self.sales.get(inv.issue_date, ZERO) + sign * inv.total
+        events = settlements(inv, doc.payments, self.today)
+        for day in self.snapshots:
+            self.owed[day] += sign * owed_on(inv, events, day)
+        line = self.line((doc.tenant, doc.source, inv.customer_id), names)
+        if sign < 0:
+            line.credits += residual_now(inv)
+            return
+        self._open_items(inv, line)
+        items = schedule(inv)
+        settled = settled_days(items, events)
+        for days_late in paid_lateness(items, settled, self.today):
+            line.lateness.add(days_late)
+        due = {item.item_id: item.due_date for item in items}
+        for reminder in reminded:
+            self._judge(reminder, settled.get(reminder.item_id), due.get(reminder.item_id))
+
+    def _open_items(self, inv: Invoice, line: CustomerLine) -> None:
+        residual = residual_now(inv)
+        if residual <= 0:
+            return
+        items = inv.due_items() or [(inv.external_id, inv.due_date, residual)]
+        self.open_count += 1
+        line.open_invoices += 1
+        self.overdue_count += any((self.today - due).days > 0 for _, due, _ in items)
+        for _item_id, due, amount in items:
+            line.buckets[kpis.bucket((self.today - due).days)] += amount
+            if inv.status == "disputed":
+                line.disputed += amount
+            else:
+                self.open_items.append(OpenItem(line.key, due, amount))
+
+    def _judge(self, reminder: data.Reminded, done: tuple[dt.date, bool] | None,
+               due: dt.date | None, credited: bool = False) -> None:
+        level = self.levels.setdefault(reminder.level, LevelSuccess(reminder.level))
+        level.reminded += 1
+        level.offsets += (reminder.day - due).days if due else 0
+        deadline = reminder.day + dt.timedelta(days=self.window)
+        if credited:
+            level.credited += 1
+        elif done is not None and done[0] <= deadline:
+            level.paid += 1
+        elif done is None and self.today < deadline:
+            level.pending += 1
+        else:
+            level.unpaid += 1
+
+    def sales_between(self, start: dt.date, end: dt.date) -> Decimal:
+        """Net credit sales issued in [start, end]."""
+        return sum((v for d, v in self.sales.items() if start <= d <= end), ZERO)
+
+    def countback(self, day: dt.date) -> Decimal | None:
+        months = [((end - start).days + 1, self.sales_between(start, end))
+                  for start, end in kpis.month_windows(day, COUNTBACK_MONTHS)]
+        return kpis.countback_dso(self.owed[day], months)
+
+    def trend_point(self, day: dt.date) -> TrendPoint:
+        sales = self.sales_between(day - dt.timedelta(days=self.period - 1), day)
+        return TrendPoint(day, self.owed[day], sales,
+                          kpis.ratio_dso(self.owed[day], sales, self.period), self.countback(day))
+
+
+def build_report(store: Store, tenants: Sequence[tuple[str, str]], today: dt.date, *,
+                 period_days: int = 90, window_days: int = 14, weeks: int = 13,
+                 currency: str = "EUR") -> Report:
+    """Aging, DSO (two methods), ADD, overdue rate, CEI, reminder success, lateness, forecast."""
+    acc = _Pass(today, period_days, window_days, currency)
+    for tenant, source in tenants:
+        names = data.customer_names(store, tenant, source)
+        cancelled = data.cancelled_invoice_ids(store, tenant, source)
+        reminders = data.sent_reminders(store, tenant, source)
+        for doc in data.documents(store, tenant, source):
+            acc.add(doc, cancelled, reminders.get(doc.invoice.external_id, []), names)
+    return _finish(acc, list(tenants), weeks)
+
+
+def _finish(acc: _Pass, tenants: list[tuple[str, str]], weeks: int) -> Report:
+    lines = sorted(acc.customers.values(), key=lambda c: (-c.net, c.name, c.key))
+    gross = sum((c.gross for c in lines), ZERO)
+    credits = sum((c.credits for c in lines), ZERO)
+    overdue = sum((c.overdue for c in lines), ZERO)
+    current = gross - overdue - credits
+    net = gross - credits
+    period = acc.period
+    sales = acc.sales_between(acc.begin + dt.timedelta(days=1), acc.today)
+    dso = kpis.ratio_dso(net, sales, period)
+    best = kpis.ratio_dso(current, sales, period)
+    everyone = kpis.Lateness()
+    for line in lines:
+        everyone.merge(line.lateness)
+    summary: dict[str, Decimal | int | None] = {
+        "receivables_gross": gross, "open_credit_notes": credits, "receivables_net": net,
+        "overdue": overdue, "current_net": current,
+        "disputed": sum((c.disputed for c in lines), ZERO),
+        "sales": sales, "receivables_begin": acc.owed[acc.begin],
+        "dso": dso, "dso_countback": acc.countback(acc.today), "best_dso": best,
+        "add": dso - best if dso is not None and best is not None else None,
+        "overdue_rate_amount": kpis.percent(overdue, gross),
+        "overdue_rate_count": kpis.percent(acc.overdue_count, acc.open_count),
+        "overdue_invoices": acc.overdue_count, "open_invoices": acc.open_count,
+        "cei": kpis.cei(acc.owed[acc.begin], sales, net, current),
+        "paid_items": everyone.count,
+        "avg_days_late": kpis.behaviour_score(everyone).avg_days_late,
+        "late_percent": kpis.behaviour_score(everyone).late_percent,
+    }
+    trend = [acc.trend_point(day) for day in [*kpis.month_ends(acc.today, TREND_MONTHS), acc.today]]
+    levels = sorted(acc.levels.values(), key=lambda lv: (lv.mean_offset, lv.level))
+    outlook = forecast(acc.open_items, _habits(lines, everyone), _fallback(everyone), acc.today,
+                       weeks)
+    return Report(acc.today, period, acc.currency, tenants, acc.window, lines, summary, trend,
+                  levels, outlook, dict(sorted(acc.skipped.items())))
+
+
+def _fallback(everyone: kpis.Lateness) -> Habit:
+    return Habit(everyone.mean or 0.0, everyone.spread or 0.0)
+
+
+def _habits(lines: Iterable[CustomerLine], everyone: kpis.Lateness) -> dict[CustomerKey, Habit]:
+    pooled = everyone.spread or 0.0
+    return {line.key: Habit(line.lateness.mean or 0.0,
+                            line.lateness.spread if line.lateness.count >= 3 else pooled)
+            for line in lines if line.lateness.count}

@@ -1,0 +1,76 @@
+"""`relance check`, `sync`, `plan`, `run` against the fake Odoo 17, with a config a user would write:
+one chatter note per reminder and one activity per task, never two after a rerun or a crash."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connector.channels.email import FileTransport
+from connector.config import load_config
+from connector.sync import outbox
+from connector.sync.dispatch import Dispatcher
+from connector.tenant import open_tenant
+from tests.e2e import relance, user_loop, write_user_config
+from tests.fakes.odoo_server import API_KEY, FakeOdooServer, start_fake_odoo
+
+ENV = {"ODOO_KEY": API_KEY}
+
+
+@pytest.fixture
+def odoo() -> Iterator[FakeOdooServer]:
+    server = start_fake_odoo("17.0")
+    yield server
+    server.stop()
+
+
+def notes(odoo: FakeOdooServer) -> list[dict]:
+    return [m for m in odoo.data.tables["mail.message"].values()
+            if "relance:" in str(m.get("body"))]
+
+
+def activities(odoo: FakeOdooServer) -> list[dict]:
+    return list(odoo.data.tables["mail.activity"].values())
+
+
+def test_user_loop_leaves_one_note_per_reminder_and_one_activity_per_task(
+        tmp_path: Path, odoo: FakeOdooServer) -> None:
+    config = write_user_config(tmp_path, odoo.source_toml())
+    loop = user_loop(config, env=ENV)
+    assert loop.emails and loop.emails_written == len(loop.emails)
+    assert len(notes(odoo)) == len(loop.emails)
+    assert len(activities(odoo)) == len(loop.tasks)
+    for email in loop.emails:
+        assert sum(email["key"][:28] in str(m["body"]) for m in notes(odoo)) == 1
+
+
+def test_crash_between_push_and_outbox_update_pushes_once(
+        tmp_path: Path, odoo: FakeOdooServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    config_path = write_user_config(tmp_path, odoo.source_toml())
+    monkeypatch.setenv("ODOO_KEY", API_KEY)
+    tenant = open_tenant(load_config(config_path))
+    tenant.sync()
+    outbox.enqueue(tenant.store, tenant.plan())
+    now = dt.datetime.now(dt.timezone.utc)
+    task = next(r for r in outbox.due(tenant.store, tenant.name, now) if r["channel"] == "task")
+    claimed = outbox.claim_one(tenant.store, task, now, dt.timedelta(minutes=15))
+    dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config,
+                            FileTransport(tenant.config.outbox_dir), exclusive=True)
+    dispatcher._side_effect(claimed, json.loads(claimed["payload"]))  # pushed, then "crash"
+    assert len(activities(odoo)) == 1
+    report = open_tenant(load_config(config_path)).run(do_sync=False)
+    assert (task["key"], "sent", "reconciled after an interruption") in report.delivery.details
+    assert len(activities(odoo)) == sum(1 for r in outbox.rows(tenant.store, tenant.name)
+                                        if r["channel"] == "task" and r["status"] == "sent")
+    assert len(notes(odoo)) == sum(1 for r in outbox.rows(tenant.store, tenant.name)
+                                   if r["channel"] == "note" and r["status"] == "sent")
+
+
+def test_wrong_key_is_a_clear_error(tmp_path: Path, odoo: FakeOdooServer) -> None:
+    config = write_user_config(tmp_path, odoo.source_toml())
+    code, out = relance(config, "check", env={"ODOO_KEY": "wrong-key-1234567890"})
+    assert code == 2 and "refused" in out and "wrong-key-1234567890" not in out
