@@ -18,9 +18,10 @@ import click
 
 from connector import __version__, views
 from connector.config import DEFAULT_CONFIG_NAME, Config, load_config
-from connector.errors import AuthError, ConfigError, ConnectorError
+from connector.errors import AuthError, ConfigError, ConnectorError, TransientError
 from connector.secrets import SecretStore, install_log_redaction, redact
 from connector.sync import outbox
+from connector.sync.service import hold
 from connector.tenant import Tenant, open_tenant, today_in
 
 EXAMPLE = Path(__file__).with_name("config_example.toml")
@@ -173,7 +174,11 @@ def plan(obj: Obj, as_json: bool) -> None:
 def run(obj: Obj, dry_run: bool, no_sync: bool) -> None:
     """Sync, plan, re-check each invoice at the source, and deliver."""
     tenant = obj.tenant()
-    result = tenant.run(dry_run=dry_run, do_sync=not no_sync)
+    with hold(tenant.store, tenant.name) as lease:  # never beside `serve` on the same tenant
+        if lease is None:
+            raise TransientError(f"another relance process is running {tenant.name} right now; "
+                                 "try again in a few minutes")
+        result = tenant.run(dry_run=dry_run, do_sync=not no_sync, stop=lambda: lease.lost)
     click.echo(views.plan_table(result.planned, obj.config.language))
     if not dry_run:
         click.echo(f"queued {result.enqueued} new reminder(s)")

@@ -15,7 +15,8 @@ import datetime as dt
 import logging
 import threading
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,30 +110,41 @@ def run_tenant(config: Config | str | Path, today: dt.date | None = None, *,
         config = load_any_config(config)
     own_store = store is None
     store = store or Store(config.state_url)
-    holder = holder or runs.new_holder()
-    tenant_name = config.tenant
     try:
-        if not runs.acquire(store, tenant_name, holder, clock(), lease):
-            log.info("tenant %s is being run by another process; skipped", tenant_name)
-            return TenantRunResult(tenant_name, job, "busy")
-        try:
-            return _run_locked(config, store, job, today, stop, holder, clock, lease)
-        finally:
-            runs.release(store, tenant_name, holder)
+        with hold(store, config.tenant, holder=holder, clock=clock, lease=lease) as lease_held:
+            if lease_held is None:
+                log.info("tenant %s is being run by another process; skipped", config.tenant)
+                return TenantRunResult(config.tenant, job, "busy")
+            return _run_locked(config, store, job, today, stop, lease_held, clock)
     finally:
         if own_store:
             store.close()
 
 
+@contextmanager
+def hold(store: Store, tenant: str, *, holder: str | None = None, clock: Clock = utcnow,
+         lease: dt.timedelta = LEASE) -> Iterator[_Heartbeat | None]:
+    """The tenant's lease lock for the block, renewed while it runs (`.lost` says if it was
+    taken over); None when another process holds it. Whoever delivers must hold it: the
+    dispatcher then treats every row left `sending` as a crash survivor."""
+    holder = holder or runs.new_holder()
+    if not runs.acquire(store, tenant, holder, clock(), lease):
+        yield None
+        return
+    try:
+        with _Heartbeat(store, tenant, holder, clock, lease) as heartbeat:
+            yield heartbeat
+    finally:
+        runs.release(store, tenant, holder)
+
+
 def _run_locked(config: Config, store: Store, job: str, today: dt.date | None,
-                stop: Callable[[], bool], holder: str, clock: Clock,
-                lease: dt.timedelta) -> TenantRunResult:
+                stop: Callable[[], bool], heartbeat: _Heartbeat, clock: Clock) -> TenantRunResult:
     day = today or local_day(clock(), config.timezone)
-    run_id = runs.start(store, config.tenant, job, day, holder, clock())
+    run_id = runs.start(store, config.tenant, job, day, heartbeat.holder, clock())
     result = TenantRunResult(config.tenant, job, "ok", run_id)
     tenant = open_tenant(config, today=day, store=store)
-    with bound(tenant=config.tenant, run_id=run_id, job=job), \
-            _Heartbeat(store, config.tenant, holder, clock, lease) as heartbeat:
+    with bound(tenant=config.tenant, run_id=run_id, job=job):
         log.info("run started (%s, %s)", job, day.isoformat())
         try:
             if job == "sync":

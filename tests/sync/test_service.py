@@ -187,3 +187,21 @@ def test_a_forced_today_runs_that_day_at_the_clocks_hour(firm: Path) -> None:
     store = Store(Firm(firm).config("alpha").state_url)
     assert runs.last(store, "alpha", "reminders")["day"] == forced
     store.close()
+
+
+def test_relance_run_waits_its_turn_while_serve_holds_the_tenant(firm: Path) -> None:
+    from click.testing import CliRunner
+
+    from connector.cli import main
+    store = Store(Firm(firm).config("alpha").state_url)
+    assert runs.acquire(store, "alpha", "serve-on-another-host", dt.datetime.now(UTC),
+                        dt.timedelta(minutes=10))
+    args = ["--firm", str(firm), "--client", "alpha", "--today", "2026-11-23", "run"]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 1 and "another relance process" in refused.output
+    assert not (firm / "outbox" / "alpha").exists()
+    runs.release(store, "alpha", "serve-on-another-host")
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert list((firm / "outbox" / "alpha").glob("*.eml"))
+    assert runs.lock_of(store, "alpha") is None
+    store.close()
