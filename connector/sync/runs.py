@@ -26,9 +26,12 @@ LOCKS = t.tenant_locks
 RUNS = t.tenant_runs
 
 
+_HOST = socket.gethostname()[:80].replace(":", "-")
+
+
 def new_holder() -> str:
     """Who holds a lock: host, process and a random part (two schedulers in one process differ)."""
-    return f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 # -- the lease lock -------------------------------------------------------------------------------
@@ -44,7 +47,31 @@ def acquire(store: Store, tenant: str, holder: str, now: dt.datetime,
         where=(LOCKS.c.expires_at <= now) | (LOCKS.c.holder == holder),
     ).returning(LOCKS.c.holder)
     with store.transaction() as conn:
-        return conn.execute(statement).scalar() == holder
+        if conn.execute(statement).scalar() == holder:
+            return True
+    current = lock_of(store, tenant)
+    if current is None or not _dead_here(current["holder"]):
+        return False
+    # Its holder was a process on this machine that has died (killed, crashed): take over now
+    # rather than when its lease runs out, so that a re-run right after a crash is not refused.
+    with store.transaction() as conn:
+        return conn.execute(update(LOCKS).where(
+            LOCKS.c.tenant == tenant, LOCKS.c.holder == current["holder"]).values(
+            holder=holder, acquired_at=now, expires_at=now + lease)).rowcount == 1
+
+
+def _dead_here(holder: str) -> bool:
+    """True only when the holder certainly was a process of this host that no longer exists."""
+    parts = holder.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != _HOST or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False
+    return False
 
 
 def renew(store: Store, tenant: str, holder: str, now: dt.datetime,

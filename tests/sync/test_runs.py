@@ -4,6 +4,8 @@ when many threads race for it; an expired lease can be taken over; only the hold
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -74,3 +76,20 @@ def test_journal_keeps_runs_per_tenant(store: Store) -> None:
     assert runs.last(store, "acme", "reminders", day=day + dt.timedelta(days=1)) is None
     assert runs.last(store, "acme", "sync") is None
     assert [r["run_id"] for r in runs.history(store, "acme")] == [first, second]
+
+
+def test_a_lock_left_by_a_dead_process_of_this_host_is_taken_over_at_once(store: Store) -> None:
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    dead = f"{runs.new_holder().split(':')[0]}:{finished.stdout.strip()}:deadbeef"
+    assert runs.acquire(store, "acme", "another-host:99999:abcd", NOW, LEASE)
+    assert not runs.acquire(store, "acme", runs.new_holder(), NOW, LEASE)  # not ours to judge
+    runs.release(store, "acme", "another-host:99999:abcd")
+    assert runs.acquire(store, "acme", dead, NOW, LEASE)
+    mine = runs.new_holder()
+    assert runs.acquire(store, "acme", mine, NOW + dt.timedelta(seconds=1), LEASE)
+    assert runs.lock_of(store, "acme")["holder"] == mine
+    alive = runs.new_holder()  # this very process: alive, so its lock is respected
+    runs.release(store, "acme", mine)
+    assert runs.acquire(store, "acme", alive, NOW, LEASE)
+    assert not runs.acquire(store, "acme", runs.new_holder(), NOW, LEASE)
