@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -27,6 +28,7 @@ from connector.firm import Client, Firm
 from connector.models import from_minor
 from connector.secrets import redact
 from connector.sync import outbox, runs
+from connector.sync.schedule import Schedule
 from connector.sync.service import JOBS, Entry, Scheduler
 from connector.sync.store import Store
 from connector.tenant import _jsonable, today_in
@@ -78,8 +80,7 @@ def _loaded(obj: Obj) -> Iterator[tuple[str, Client | ConfigError]]:
     """The firm's clients (or the one named), or the single --config as a firm of one."""
     if obj.firm is None:
         config = obj.config
-        yield config.tenant, Client(config.tenant, config, Entry(config.tenant, config).schedule,
-                                    file=config.base_dir / config.file)
+        yield config.tenant, Client(config.tenant, config, Schedule(), file=Path(config.file))
         return
     for slug, loaded in Firm(obj.firm).clients():
         if obj.client is None or slug == obj.client:
