@@ -19,6 +19,7 @@ import click
 from connector import __version__, views
 from connector.config import DEFAULT_CONFIG_NAME, Config, load_config
 from connector.errors import AuthError, ConfigError, ConnectorError, TransientError
+from connector.rules.calendar import BusinessCalendar
 from connector.secrets import SecretStore, install_log_redaction, redact
 from connector.sync import outbox
 from connector.sync.service import hold
@@ -163,6 +164,11 @@ def plan(obj: Obj, as_json: bool) -> None:
     intents = tenant.plan()
     click.echo(views.plan_json(intents) if as_json else views.plan_table(intents,
                                                                          obj.config.language))
+    if not as_json and (closed := BusinessCalendar(obj.config.policy.calendar).why_not(
+            tenant.today)):
+        click.echo(f"Reminders go out on business days only: {closed}.")
+    if not as_json and (held := tenant.paused()):
+        click.echo(views.paused_text(held))
 
 
 @main.command()
@@ -221,6 +227,13 @@ def demo(obj: Obj, directory: str, seed: int) -> None:
         text = text.replace("seed = 42", f"seed = {seed}")
         config_path.write_text(text, encoding="utf-8")
     obj.config_path = str(config_path)
+    if obj.today is None:
+        # Reminders leave on business days only: on a weekend or holiday the demo shows the last
+        # business day instead of an empty plan.
+        shown = BusinessCalendar(obj.config.policy.calendar).last_business_day(today)
+        if shown != today:
+            click.echo(f"{today.isoformat()} is not a business day; showing {shown.isoformat()}.")
+        obj.today = shown
     tenant = obj.tenant()
     result = tenant.run()
     click.echo(views.plan_table(result.planned, obj.config.language))

@@ -12,11 +12,20 @@ import zoneinfo
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from connector.adapters.base import SourceConfig, adapter_class
 from connector.errors import ConfigError
-from connector.rules.policy import Policy, default_policy
+from connector.rules.penalties import PenaltyTerms
+from connector.rules.policy import CustomerOverride, Policy, default_policy
+from connector.rules.segments import Rulebook
 
 DEFAULT_CONFIG_NAME = "relance.toml"
 
@@ -54,6 +63,15 @@ class EmailConfig(_Section):
             raise ValueError("host is required when transport = \"smtp\"")
 
 
+class LetterConfig(_Section):
+    """The formal notice (mise en demeure) written by the `letter` channel."""
+
+    deadline_days: int = Field(default=8, ge=1, le=60)
+    directory: str = "letters"
+    court: str | None = None
+    """Where an injonction de payer would be filed (e.g. "tribunal de commerce de Lyon")."""
+
+
 class Config(_Section):
     tenant: str = Field(default="default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
     timezone: str = "Europe/Paris"
@@ -63,6 +81,10 @@ class Config(_Section):
     sender: SenderConfig
     email: EmailConfig = EmailConfig()
     policy: Policy = Field(default_factory=default_policy)
+    policies: dict[str, Policy] = Field(default_factory=dict)
+    customers: dict[str, CustomerOverride] = Field(default_factory=dict)
+    penalties: PenaltyTerms = PenaltyTerms()
+    letter: LetterConfig = LetterConfig()
     # Where the file lives: relative paths (state, email.directory) are resolved against it.
     base_dir: Path = Field(default=Path("."), exclude=True)
     file: str = Field(default="<memory>", exclude=True)
@@ -75,6 +97,29 @@ class Config(_Section):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Paris)") from None
         return value
+
+    @model_validator(mode="after")
+    def _known_policies(self) -> Config:
+        known = set(self.policies) | {self.policy.name, "default"}
+        for number, segment in enumerate(self.policy.segments):
+            if segment.policy not in known:
+                raise ValueError(f"policy.segments[{number}]: no policy named "
+                                 f"{segment.policy!r} (define it under [policies.{segment.policy}])")
+        for customer_id, override in self.customers.items():
+            if override.policy and override.policy not in known:
+                raise ValueError(f"customers.{customer_id}.policy: no policy named "
+                                 f"{override.policy!r}")
+        return self
+
+    @property
+    def rulebook(self) -> Rulebook:
+        """The default policy, the named ones (named after their table) and the overrides."""
+        named = {name: p.model_copy(update={"name": name}) for name, p in self.policies.items()}
+        return Rulebook(self.policy, named, self.customers)
+
+    @property
+    def letters_dir(self) -> Path:
+        return (self.base_dir / self.letter.directory).resolve()
 
     @property
     def state_url(self) -> str:

@@ -17,14 +17,16 @@ from connector.adapters.base import AdapterContext, BaseAdapter, adapter_class
 from connector.channels.email import FileTransport, SmtpTransport, Transport
 from connector.config import Config
 from connector.errors import ConnectorError
-from connector.rules.engine import ReminderIntent, evaluate
+from connector.rules.engine import Decision, ReminderIntent, evaluate
+from connector.rules.penalties import check_contract_rate
 from connector.secrets import SecretStore
 from connector.sync import outbox
+from connector.sync import pauses as pause_store
 from connector.sync.candidates import candidate_customers
 from connector.sync import tables as t
 from connector.sync.dispatch import DeliveryReport, Dispatcher
 from connector.sync.engine import SyncResult, sync
-from connector.sync.store import Store
+from connector.sync.store import Store, utcnow
 
 log = logging.getLogger(__name__)
 NARROW_LIMIT = 2000  # candidate customers above which plan scans the whole open ledger
@@ -82,32 +84,51 @@ class Tenant:
     def sync(self) -> SyncResult:
         return sync(self.store, self.adapter, self.name, self.source)
 
-    def plan(self, *, narrow: bool = True) -> list[ReminderIntent]:
+    def plan(self, trace: list[Decision] | None = None, *,
+             narrow: bool = True) -> list[ReminderIntent]:
         """What is due today, from the store alone. Writes nothing.
 
         `narrow` lets SQL skip customers that certainly have nothing new (candidates.py); the
         result is the same either way, only faster.
         """
-        policy = self.config.policy
-        only = self.store.scalars(candidate_customers(policy, self.name, self.source, self.today)) \
-            if narrow else None
-        if only is not None and len(only) > NARROW_LIMIT:
-            only = None  # most customers have something new: one ordered scan is cheaper
-        done = outbox.history(self.store, self.name, self.source, only=only)
+        check_contract_rate(self.config.penalties, self.today)
+        held = pause_store.unresolved(self.store, self.name, self.source)
+        only = self._candidates(held) if narrow and trace is None else None
+        done = outbox.history(self.store, self.name, self.source, self.config.timezone, only=only)
         ledger = self.store.open_ledger(self.name, self.source, only=only)
-        return list(evaluate(policy, ledger, done, self.today, tenant=self.name,
-                             source=self.source))
+        return list(evaluate(self.config.rulebook, ledger, done, self.today, tenant=self.name,
+                             source=self.source, pauses=held, trace=trace))
+
+    def _candidates(self, held: list[Any]) -> list[str] | None:
+        """Customers that may have something new today, or None to read the whole open ledger.
+
+        Only for a single policy (segments and per-customer overrides may pick other levels), and
+        always including every customer a pause or promise names (a broken promise resumes).
+        """
+        rulebook = self.config.rulebook
+        if rulebook.named or rulebook.overrides:
+            return None
+        ids = set(self.store.scalars(candidate_customers(
+            rulebook.default, self.name, self.source, self.today)))
+        invoice_ids = [p.target_id for p in held if p.scope == "invoice"]
+        ids.update(p.target_id for p in held if p.scope == "customer")
+        ids.update(i.customer_id for i in self.store.invoices_by_id(
+            self.name, self.source, invoice_ids).values())
+        return sorted(ids) if len(ids) <= NARROW_LIMIT else None
 
     def run(self, *, dry_run: bool = False, do_sync: bool = True,
-            stop: Callable[[], bool] = lambda: False) -> RunResult:
+            stop: Callable[[], bool] = lambda: False,
+            now: Callable[[], dt.datetime] | None = None) -> RunResult:
+        """`now` replaces the clock of the outbox and the dispatcher (simulations, tests)."""
         synced = self.sync() if do_sync else None
         planned = self.plan()
         if dry_run:
             return RunResult(synced, planned, 0, None, dry_run=True)
-        enqueued = outbox.enqueue(self.store, planned)
+        clock = now or utcnow
+        enqueued = outbox.enqueue(self.store, planned, now=clock())
         transport = build_transport(self.config, self.secrets)
         report = Dispatcher(self.store, self.adapter, self.config, transport,
-                            exclusive=True).run(stop=stop)
+                            now=clock, exclusive=True).run(stop=stop)
         return RunResult(synced, planned, enqueued, report)
 
     def status(self) -> dict[str, Any]:
@@ -122,6 +143,7 @@ class Tenant:
                          ("payments", t.payments))},
             "outbox": outbox.counts(self.store, self.name),
             "open_tasks": [_jsonable(r) for r in open_tasks(self.store, self.name)],
+            "pauses": self.paused(),
             "recent_rejects": [_jsonable(r) for r in self.store.recent_rejects(self.name, 10)],
             "warnings": self._source_warnings(),
         }
@@ -132,6 +154,15 @@ class Tenant:
             return self.adapter.status_warnings()
         except ConnectorError as exc:
             return [f"source not usable: {exc}"]
+
+    def paused(self) -> list[dict[str, Any]]:
+        """Active disputes, promises and customer pauses, invoices shown by their number."""
+        held = pause_store.active(self.store, self.name, self.source, self.today)
+        invoices = self.store.invoices_by_id(
+            self.name, self.source, [p.target_id for p in held if p.scope == "invoice"])
+        return [{"scope": p.scope, "what": p.describe(),
+                 "target": invoices[p.target_id].number if p.target_id in invoices
+                 else p.target_id} for p in held]
 
     def close(self) -> None:
         if self._adapter is not None:

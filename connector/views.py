@@ -46,11 +46,20 @@ def plan_table(intents: Sequence[ReminderIntent], language: str = "fr") -> str:
     return "\n".join(lines)
 
 
+def paused_text(paused: Sequence[dict[str, Any]]) -> str:
+    """Invoices and customers on hold: listed so nobody wonders why they get nothing."""
+    lines = [f"paused ({len(paused)}), nothing planned for:"]
+    lines += [f"  {p['scope']} {p['target']}: {p['what']}" for p in paused]
+    return "\n".join(lines)
+
+
 def delivery_summary(report: DeliveryReport | None) -> str:
     if report is None:
         return "Dry run: nothing was sent."
     text = (f"sent {report.sent}, skipped {report.skipped}, failed {report.failed}, "
             f"rescheduled {report.retried}, uncertain {report.uncertain}")
+    if report.waiting:
+        text += "\noutside the send window: reminders are queued and leave on the next run inside it"
     reasons = [f"  {status}: {key[:12]}… {reason}" for key, status, reason in report.details
                if status in ("skipped", "failed", "uncertain") and reason]
     return "\n".join([text, *reasons[:20]])
@@ -71,6 +80,8 @@ def status_text(status: dict[str, Any]) -> str:
     if status["open_tasks"]:
         lines.append(f"open tasks ({len(status['open_tasks'])}):")
         lines += [f"  {task['due_date']}  {task['title']}" for task in status["open_tasks"]]
+    if status.get("pauses"):
+        lines.append(paused_text(status["pauses"]))
     if status["recent_rejects"]:
         lines.append("records skipped by recent syncs:")
         lines += [f"  {r['stream']} {r['source_id']}: {r['reason']}" for r in

@@ -30,12 +30,15 @@ directory = "outbox"
 
 
 def write_config(directory: Path, *, tenant: str = "acme", seed: int = 42,
-                 anchor: str = "2026-11-27", extra: str = "",
+                 anchor: str = "2026-11-27", extra: str = "", small: bool = False,
                  state: str = "sqlite:///state.db") -> Path:
+    """`small`: a 20-customer demo ledger, for tests that render many PDFs or run many days."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "relance.toml"
-    path.write_text(BASE_CONFIG.format(tenant=tenant, seed=seed, anchor=anchor, state=state) + extra,
-                    encoding="utf-8")
+    text = BASE_CONFIG.format(tenant=tenant, seed=seed, anchor=anchor, state=state)
+    if small:
+        text = text.replace(f"seed = {seed}\n", f"seed = {seed}\ncustomers = 20\ninvoices = 300\n")
+    path.write_text(text + extra, encoding="utf-8")
     return path
 
 

@@ -23,7 +23,8 @@ def error_for(tmp_path: Path, extra: str = "", replace: tuple[str, str] | None =
 def test_example_config_is_valid_and_shipped_identically() -> None:
     root = Path(__file__).resolve().parent.parent
     config = load_config(root / "config.example.toml")
-    assert [level.name for level in config.policy.levels] == ["courtesy", "first", "second", "final"]
+    assert [level.name for level in config.policy.levels] == ["courtesy", "first", "second", "final",
+                                                             "formal_notice", "escalate"]
     assert (root / "config.example.toml").read_text() == \
         (root / "connector" / "config_example.toml").read_text()
 

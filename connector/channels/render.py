@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
 from connector.errors import ConfigError
@@ -41,6 +41,7 @@ def _environment(language: str, extra_dirs: tuple[Path, ...]) -> Environment:
                       autoescape=False, keep_trailing_newline=False)
     env.filters["money"] = lambda value, currency="EUR": format_currency(
         Decimal(str(value)), currency, locale=locale)
+    env.filters["rate"] = lambda value: format_decimal(Decimal(str(value)), locale=locale)
     env.filters["date"] = lambda value: format_date(
         value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)),
         format="long" if language == "en" else "d MMMM y", locale=locale)

@@ -1,7 +1,8 @@
 """evaluate(): which reminders are due today. A pure function: no I/O, no clock.
 
-Given the policy, each customer's open items, the levels already planned for each item (history)
-and `today`, it returns reminder intents. Each intent has a deterministic key; the outbox refuses a
+Given the policy (or a Rulebook of policies), each customer's open items, the levels already planned
+for each item and when (history), the pauses people asked for and `today`, it returns reminder
+intents. Each intent has a deterministic key; the outbox refuses a
 key it already has and refuses an (item, level, channel) it already covered, so evaluating again,
 the same day or later, never duplicates a reminder.
 """
@@ -15,7 +16,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from connector.models import Customer, Invoice
+from connector.rules.calendar import BusinessCalendar, end_of_month
+from connector.rules.pauses import Pause, PauseIndex
 from connector.rules.policy import Level, Policy
+from connector.rules.segments import Rulebook
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,9 @@ class DueItem:
     residual: Decimal
     days_late: int
     level: str | None = None
+    noticed_on: dt.date | None = None
+    """When a formal notice (a level with a letter) was first planned for it: B2C interest runs
+    from that day."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,10 @@ class ReminderIntent:
     statement: tuple[DueItem, ...] = field(default=())
     task_title: str | None = None
     planned_for: dt.date = dt.date.min
+    cc: tuple[str, ...] = ()
+    level_channels: tuple[str, ...] = ()
+    policy: str = "standard"
+    customer_address: str | None = None
 
     @property
     def amount_due(self) -> Decimal:
@@ -83,10 +94,22 @@ class ReminderIntent:
 
 @dataclass(frozen=True)
 class History:
-    """What was already planned: levels per chased item, and the last day each customer was contacted."""
+    """What was already planned: levels per chased item (and the day each was planned, needed by
+    levels based on the previous reminder), and the last day each customer was contacted."""
 
     levels: Mapping[str, set[str]] = field(default_factory=dict)
     last_contact: Mapping[str, dt.date] = field(default_factory=dict)
+    dates: Mapping[str, Mapping[str, dt.date]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One reason why something is or is not planned; collected only when a trace is asked for."""
+
+    customer_id: str
+    item_id: str | None
+    topic: str  # calendar | segment | pause | gap | level | history | amount | planned
+    text: str
 
 
 def reminder_key(tenant: str, source: str, customer_id: str, channel: str,
@@ -97,54 +120,138 @@ def reminder_key(tenant: str, source: str, customer_id: str, channel: str,
 
 
 def due_level(policy: Policy, days_late: int) -> Level | None:
-    """The highest level whose offset is reached. On the due date days_late is 0: not late."""
-    reached = [level for level in policy.levels if level.days <= days_late]
+    """The highest due-date level whose offset is reached (calendar days, no history)."""
+    reached = [level for level in policy.levels
+               if level.basis == "due_date" and level.days <= days_late]
     return reached[-1] if reached else None
 
 
+def level_date(policy: Policy, index: int, due_date: dt.date, dates: Mapping[str, dt.date],
+               calendar: BusinessCalendar) -> dt.date | None:
+    """The day level `index` is reached for an item; None while its previous reminder is missing."""
+    level = policy.levels[index]
+    if level.basis == "due_date":
+        anchor = due_date
+    elif level.basis == "end_of_month":
+        anchor = end_of_month(due_date)
+    else:
+        prior = [dates[lv.name] for lv in policy.levels[:index] if lv.name in dates]
+        if not prior:
+            return None
+        anchor = max(prior)
+    if level.business_days:
+        return calendar.add_business_days(anchor, level.days)
+    return anchor + dt.timedelta(days=level.days)
+
+
+def reached_index(policy: Policy, due_date: dt.date, dates: Mapping[str, dt.date],
+                  today: dt.date, calendar: BusinessCalendar) -> int:
+    """Index of the highest level reached on `today`, -1 if none."""
+    best = -1
+    for index in range(len(policy.levels)):
+        when = level_date(policy, index, due_date, dates, calendar)
+        if when is not None and when <= today:
+            best = index
+    return best
+
+
 def evaluate(
-    policy: Policy,
+    policy: Policy | Rulebook,
     ledger: Iterable[tuple[Customer, list[Invoice]]],
     history: History,
     today: dt.date,
     *,
     tenant: str,
     source: str,
+    pauses: Iterable[Pause] = (),
+    scores: Mapping[str, float] | None = None,
+    trace: list[Decision] | None = None,
 ) -> Iterator[ReminderIntent]:
-    """Yield the reminders due on `today`, customer by customer (streaming, memory-flat)."""
-    gap = max(policy.min_gap_days, 1)  # whatever the policy: at most one message a day
-    for customer, invoices in ledger:
+    """Yield the reminders due on `today`, customer by customer (streaming, memory-flat).
+
+    `trace`, when given, receives the reasons behind every decision (`relance rules explain`).
+    """
+    book = policy if isinstance(policy, Rulebook) else Rulebook(policy)
+    calendar = BusinessCalendar(book.default.calendar)
+    closed = calendar.why_not(today)
+    if closed:
+        _note(trace, "*", None, "calendar", f"nothing is sent today: {closed}")
+        return
+    paused = PauseIndex(pauses, today)
+    for raw, invoices in ledger:
+        customer = book.customer(raw)
+        cid = customer.external_id
         if customer.do_not_dun:
+            _note(trace, cid, None, "pause", "customer marked do-not-dun")
             continue
-        last = history.last_contact.get(customer.external_id)
-        if last is not None and (today - last).days < gap:
+        hold = paused.customers.get(cid)
+        if hold is not None:
+            _note(trace, cid, None, "pause", f"customer on hold: {hold.describe()}")
             continue
-        yield from _customer_intents(policy, customer, invoices, history.levels, today, tenant,
-                                     source)
+        choice = book.choose(customer, invoices, today, (scores or {}).get(cid))
+        _note(trace, cid, None, "segment", choice.why)
+        chosen = choice.policy
+        gap = max(chosen.min_gap_days, 1)  # whatever the policy: at most one message a day
+        last = history.last_contact.get(cid)
+        blocked = last is not None and (today - last).days < gap
+        if blocked and trace is None:
+            continue
+        intents = list(_customer_intents(chosen, book, customer, invoices, history, paused, today,
+                                         calendar, tenant, source, trace))
+        if blocked:
+            _note(trace, cid, None, "gap", f"last contacted on {last.isoformat()}, under the "
+                  f"minimum gap of {gap} day(s): {len(intents)} message(s) wait")
+            continue
+        for intent in intents:
+            _note(trace, cid, None, "planned", f"{intent.level} by {intent.channel}: "
+                  + ", ".join(i.number for i in intent.items))
+        yield from intents
 
 
-def _customer_intents(policy: Policy, customer: Customer, invoices: list[Invoice],
-                      history: Mapping[str, set[str]], today: dt.date,
-                      tenant: str, source: str) -> Iterator[ReminderIntent]:
+def _note(trace: list[Decision] | None, customer_id: str, item_id: str | None, topic: str,
+          text: str) -> None:
+    if trace is not None:
+        trace.append(Decision(customer_id, item_id, topic, text))
+
+
+def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
+                      invoices: list[Invoice], history: History, paused: PauseIndex,
+                      today: dt.date, calendar: BusinessCalendar, tenant: str, source: str,
+                      trace: list[Decision] | None) -> Iterator[ReminderIntent]:
+    cid = customer.external_id
     credits_by_currency: dict[str, list[CreditLine]] = {}
     statement_by_currency: dict[str, list[DueItem]] = {}
     due_by_group: dict[tuple[str, ...], list[DueItem]] = {}
+    letters = [lv.name for lv in policy.levels if "letter" in lv.channel]
     for invoice in invoices:
         if not invoice.is_open:
+            _note(trace, cid, invoice.external_id, "level", f"nothing to ask: {invoice.status}")
             continue  # paid, cancelled, disputed: nothing to ask
         if invoice.kind == "credit_note":
             credits_by_currency.setdefault(invoice.currency, []).append(CreditLine(
                 invoice.external_id, invoice.number, invoice.issue_date, invoice.currency,
                 invoice.residual))
             continue
+        hold = paused.invoices.get(invoice.external_id)
+        if hold is not None:
+            _note(trace, cid, invoice.external_id, "pause", hold.describe())
+            continue  # neither reminded nor listed as "other open invoices"
         for item_id, due_date, residual in invoice.due_items():
-            days_late = (today - due_date).days
-            item = DueItem(item_id, invoice.external_id, invoice.number, invoice.issue_date,
-                           due_date, invoice.currency, invoice.total, residual, days_late)
-            statement_by_currency.setdefault(invoice.currency, []).append(item)
-            level = due_level(policy, days_late)
-            if level is None or _already_at_or_above(policy, history.get(item_id), level):
+            if residual <= policy.tolerance:
+                _note(trace, cid, item_id, "amount",
+                      f"residual {residual} is within the tolerance {policy.tolerance}")
                 continue
+            dates = history.dates.get(item_id, {})
+            noticed = min((dates[n] for n in letters if n in dates), default=None)
+            item = DueItem(item_id, invoice.external_id, invoice.number, invoice.issue_date,
+                           due_date, invoice.currency, invoice.total, residual,
+                           (today - due_date).days, noticed_on=noticed)
+            statement_by_currency.setdefault(invoice.currency, []).append(item)
+            level = _item_level(policy, item, history, paused, today, calendar, trace, cid)
+            if level is None:
+                continue
+            if level.name in letters and noticed is None:
+                item = DueItem(**{**item.__dict__, "noticed_on": today})
             group = (invoice.currency,) if policy.grouping == "customer" \
                 else (invoice.currency, item_id)
             due_by_group.setdefault(group, []).append(
@@ -154,28 +261,56 @@ def _customer_intents(policy: Policy, customer: Customer, invoices: list[Invoice
         credits = tuple(credits_by_currency.get(currency, ()))
         lead = max(items, key=lambda i: (policy.rank(i.level or ""), i.days_late))
         level = next(lv for lv in policy.levels if lv.name == lead.level)
-        if level.days > 0:
+        if level.days > 0 or level.basis != "due_date":
             # A message about late invoices does not also ask for ones not yet due: those stay in
             # the statement ("other open invoices") and get their own courtesy note later.
             items = [i for i in items if i.days_late > 0]
-        if sum((i.residual for i in items), Decimal(0)) - sum(
-                (c.residual for c in credits), Decimal(0)) <= policy.min_amount:
+        asked = sum((i.residual for i in items), Decimal(0)) - sum(
+            (c.residual for c in credits), Decimal(0))
+        if asked <= policy.min_amount:
+            _note(trace, cid, None, "amount", f"{asked} to ask is at or under the minimum "
+                  f"{policy.min_amount} (credit notes deducted)")
             continue  # open credit notes cover it, or too small to chase
-        yield from _channel_intents(level, customer, tuple(items), credits,
+        yield from _channel_intents(level, policy, book, customer, tuple(items), credits,
                                     tuple(statement_by_currency.get(currency, ())), currency,
                                     today, tenant, source)
 
 
-def _already_at_or_above(policy: Policy, done: set[str] | None, level: Level) -> bool:
-    if not done:
-        return False
-    target = policy.rank(level.name)
-    return any(policy.rank(name) >= target for name in done)
+def _item_level(policy: Policy, item: DueItem, history: History, paused: PauseIndex,
+                today: dt.date, calendar: BusinessCalendar, trace: list[Decision] | None,
+                cid: str) -> Level | None:
+    """The level to plan for this item today, or None (with the reason in the trace)."""
+    dates = history.dates.get(item.item_id, {})
+    index = reached_index(policy, item.due_date, dates, today, calendar)
+    done = history.levels.get(item.item_id) or set()
+    top_done = max((policy.rank(name) for name in done), default=-1)
+    promised = paused.broken.get(item.invoice_id)
+    if promised is not None and top_done >= 0 and max(dates.values(), default=dt.date.min) \
+            <= promised and top_done + 1 < len(policy.levels):
+        # The customer promised to pay by `promised` and did not: go on to the next level now
+        # rather than waiting for its date (and never repeat the level sent before the promise).
+        index = max(index, top_done + 1)
+        _note(trace, cid, item.item_id, "pause", f"payment promised by {promised.isoformat()} "
+              f"and not received: next level")
+    if index < 0:
+        first = level_date(policy, 0, item.due_date, dates, calendar)
+        _note(trace, cid, item.item_id, "level", f"no level reached yet (first on "
+              f"{first.isoformat() if first else '?'}), {item.days_late} day(s) late")
+        return None
+    level = policy.levels[index]
+    if top_done >= index:
+        _note(trace, cid, item.item_id, "history", f"level {level.name!r} reached; already "
+              f"planned: {', '.join(sorted(done, key=policy.rank))}")
+        return None
+    _note(trace, cid, item.item_id, "level", f"level {level.name!r} reached "
+          f"({item.days_late} day(s) late); already planned: "
+          f"{', '.join(sorted(done, key=policy.rank)) or 'nothing'}")
+    return level
 
 
-def _channel_intents(level: Level, customer: Customer, items: tuple[DueItem, ...],
-                     credits: tuple[CreditLine, ...], statement: tuple[DueItem, ...],
-                     currency: str, today: dt.date, tenant: str,
+def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Customer,
+                     items: tuple[DueItem, ...], credits: tuple[CreditLine, ...],
+                     statement: tuple[DueItem, ...], currency: str, today: dt.date, tenant: str,
                      source: str) -> Iterator[ReminderIntent]:
     recipients = tuple(customer.billing_emails())
     channels = list(level.channel)
@@ -184,6 +319,7 @@ def _channel_intents(level: Level, customer: Customer, items: tuple[DueItem, ...
         channels = [c for c in channels if c != "email"]
         if "task" not in channels:
             channels.append("task")
+    cc = book.cc(customer.external_id)
     for channel in channels:
         yield ReminderIntent(
             key=reminder_key(tenant, source, customer.external_id, channel, items),
@@ -192,4 +328,6 @@ def _channel_intents(level: Level, customer: Customer, items: tuple[DueItem, ...
             language=customer.language, level=level.name, channel=channel,
             template=level.template, recipients=recipients if channel == "email" else (),
             currency=currency, items=items, credit_notes=credits, statement=statement,
-            task_title=level.task_title, planned_for=today)
+            task_title=level.task_title, planned_for=today,
+            cc=cc if channel == "email" else (), level_channels=tuple(channels),
+            policy=policy.name, customer_address=book.address(customer.external_id))

@@ -1,17 +1,23 @@
 """A dunning policy: ordered levels, each saying when, how and with which words to remind.
 
-Declared, not scripted (DESIGN §5.1): a level is data. `days` counts from the due date; negative
-means before it (a courtesy note), 0 is the due date itself (not late yet).
+Declared, not scripted (DESIGN §5.1): a level is data. `days` counts from its `basis`: the due
+date (default; negative means before it, a courtesy note; 0 is the due date itself, not late yet),
+the end of the due month, or the day the previous level was planned for the same item; in calendar
+days, or in business days with `business_days = true` ("J+7 ouvrés").
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from connector.rules.calendar import CalendarName, parse_window
+
 Channel = Literal["email", "task", "letter", "odoo_email"]
+Basis = Literal["due_date", "end_of_month", "previous_reminder"]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
 class Level(BaseModel):
@@ -19,6 +25,8 @@ class Level(BaseModel):
 
     name: str = Field(min_length=1)
     days: int = Field(ge=-90, le=3650)
+    basis: Basis = "due_date"
+    business_days: bool = False
     channel: tuple[Channel, ...] = ("email",)
     template: str = Field(min_length=1)
     task_title: str | None = None
@@ -39,6 +47,62 @@ class Level(BaseModel):
             raise ValueError("a channel is listed twice")
         return value
 
+    @model_validator(mode="after")
+    def _after_previous(self) -> Level:
+        if self.basis == "previous_reminder" and self.days < 1:
+            raise ValueError("a level based on the previous reminder needs days >= 1")
+        return self
+
+
+class Segment(BaseModel):
+    """Route customers to a named policy. Every condition given must hold; the first match wins.
+
+    `min_score`/`max_score` are the hook for a payment-behaviour score (0 = pays late, 1 = pays on
+    time): evaluate() takes `scores` by customer id; a customer without a score never matches a
+    segment that asks for one.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    policy: str = Field(min_length=1)
+    tag: str | None = None
+    kind: Literal["company", "individual"] | None = None
+    language: str | None = None
+    min_amount_due: Decimal | None = None
+    max_amount_due: Decimal | None = None
+    min_days_late: int | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+
+
+class CustomerOverride(BaseModel):
+    """`[customers."<external id>"]`: what the accounting system gets wrong or does not know."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    email: Email | None = None
+    cc: tuple[Email, ...] = ()
+    language: Literal["fr", "en"] | None = None
+    policy: str | None = None
+    do_not_dun: bool | None = None
+    address: str | None = None
+    """Postal address for the formal notice (sources rarely have a usable one)."""
+
+    @field_validator("cc", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
+
+
+DEFAULT_LEVELS: tuple[Level, ...] = (
+    Level(name="courtesy", days=-3, channel=("email",), template="courtesy"),
+    Level(name="first", days=1, channel=("email",), template="first"),
+    Level(name="second", days=7, channel=("email", "task"), template="second",
+          task_title="Appeler le client"),
+    Level(name="final", days=20, channel=("email", "task"), template="final",
+          task_title="Mise en demeure : préparer l'envoi recommandé"),
+)
+
 
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -47,8 +111,24 @@ class Policy(BaseModel):
     grouping: Literal["customer", "invoice"] = "customer"
     min_amount: Decimal = Decimal("0")
     min_gap_days: int = Field(default=5, ge=0, le=90)
-    """No two reminders to one customer within this many days (and never two on one day)."""
-    levels: tuple[Level, ...] = Field(min_length=1)
+    """No two reminders to one customer within this many days (and never two on one day).
+    Only messages that went or may have gone out count (planned, sending, sent, uncertain), not
+    failed or skipped ones nor the notes left in the source."""
+    tolerance: Decimal = Field(default=Decimal("0"), ge=0)
+    """An item whose residual is at or under this amount is ignored (rounding, bank fees)."""
+    calendar: CalendarName = "france"
+    """Business days: "france", "alsace-moselle" (+ Good Friday, 26 Dec), "none" (every day)."""
+    send_window: str | None = None
+    """Hours when messages may leave, "08:30-18:00" in the tenant's time zone; None = any time."""
+    segments: tuple[Segment, ...] = ()
+    """Only read on the default `[policy]`: which named policy a customer gets."""
+    levels: tuple[Level, ...] = Field(default_factory=lambda: DEFAULT_LEVELS, min_length=1)
+    """Without `levels`, a policy uses the standard escalation below."""
+
+    @field_validator("send_window")
+    @classmethod
+    def _window(cls, value: str | None) -> str | None:
+        return parse_window(value)
 
     @model_validator(mode="after")
     def _ordered_and_unique(self) -> Policy:
@@ -56,9 +136,14 @@ class Policy(BaseModel):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"level names must be unique, repeated: {', '.join(duplicates)}")
+        # Levels counted from the same kind of date must come in order; mixed bases are checked
+        # by `relance rules check`, which simulates them.
+        same_basis = {level.basis for level in self.levels} == {"due_date"}
         days = [level.days for level in self.levels]
-        if days != sorted(days) or len(set(days)) != len(days):
+        if same_basis and (days != sorted(days) or len(set(days)) != len(days)):
             raise ValueError("levels must be listed in strictly increasing order of days")
+        if self.levels[0].basis == "previous_reminder":
+            raise ValueError("the first level cannot be based on a previous reminder")
         return self
 
     def rank(self, level_name: str) -> int:
@@ -71,11 +156,4 @@ class Policy(BaseModel):
 
 def default_policy() -> Policy:
     """The escalation a careful credit controller follows; what `relance init` writes."""
-    return Policy(levels=(
-        Level(name="courtesy", days=-3, channel=("email",), template="courtesy"),
-        Level(name="first", days=1, channel=("email",), template="first"),
-        Level(name="second", days=7, channel=("email", "task"), template="second",
-              task_title="Appeler le client"),
-        Level(name="final", days=20, channel=("email", "task"), template="final",
-              task_title="Mise en demeure : préparer l'envoi recommandé"),
-    ))
+    return Policy(levels=DEFAULT_LEVELS)

@@ -18,6 +18,8 @@ from connector.rules.policy import Policy
 from connector.sync import tables as t
 
 OPEN = ("open", "partial")
+# Messages that went or may have gone out: they count for the minimum gap. Failed and skipped
+# rows do not (nothing reached the customer), nor the notes left in the source afterwards.
 CONTACTED = ("planned", "sending", "sent", "uncertain")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,12 +26,16 @@ from sqlalchemy.exc import IntegrityError
 
 from connector.adapters.base import BaseAdapter, PushRequest
 from connector.channels.email import Transport, build_message
+from connector.channels.letter import LetterStore, letter_pdf
 from connector.channels.render import render
 from connector.config import Config
 from connector.errors import ConnectorError, TransientError
 from connector.models import Invoice
+from connector.rules.calendar import BusinessCalendar, SendWindow
+from connector.rules.pauses import PauseIndex
 from connector.secrets import redact
 from connector.sync import outbox
+from connector.sync import pauses as pause_store
 from connector.sync import tables as t
 from connector.sync.messages import note_text, task_text, template_context
 from connector.sync.store import Store, utcnow
@@ -48,6 +53,7 @@ class DeliveryReport:
     retried: int = 0
     uncertain: int = 0
     details: list[tuple[str, str, str]] = field(default_factory=list)  # key, status, reason
+    waiting: bool = False  # outside the send window: nothing was claimed
 
     def record(self, key: str, status: str, reason: str = "") -> None:
         setattr(self, status, getattr(self, status) + 1)
@@ -65,14 +71,30 @@ class Dispatcher:
     """True when the caller holds the tenant's run lock: then every row still `sending` belongs to a
     dead process, whatever its lease says, and is reconciled at once."""
     report: DeliveryReport = field(default_factory=DeliveryReport)
+    _pdfs: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _held: PauseIndex = field(default_factory=lambda: PauseIndex((), dt.date.min), repr=False)
 
     @property
     def tenant(self) -> str:
         return self.config.tenant
 
+    def window_open(self) -> bool:
+        """Messages leave only inside `policy.send_window`, on business days (tenant's zone)."""
+        policy = self.config.policy
+        window = SendWindow.parse(policy.send_window, self.config.timezone,
+                                  BusinessCalendar(policy.calendar))
+        return window is None or window.allows(self.now())
+
     def run(self, stop: Callable[[], bool] = lambda: False) -> DeliveryReport:
-        """Deliver everything due. `stop()` is asked between deliveries (graceful shutdown)."""
+        """Deliver everything due. `stop()` is asked between deliveries (graceful shutdown).
+        Outside the send window nothing is claimed: the rows wait, planned, for the next run."""
         self.reconcile()
+        if not self.window_open():
+            self.report.waiting = True
+            return self.report
+        today = self.now().astimezone(zoneinfo.ZoneInfo(self.config.timezone)).date()
+        self._held = PauseIndex(pause_store.unresolved(self.store, self.tenant,
+                                                       self.config.source.kind), today)
         while not stop():
             rows = outbox.due(self.store, self.tenant, self.now())
             if not rows:
@@ -109,6 +131,9 @@ class Dispatcher:
     def _already_done(self, row: dict[str, Any]) -> str | bool | None:
         """Remote id when delivered, False when certainly not, None when nobody can tell."""
         channel = row["channel"]
+        if channel == "letter":
+            return self.letters.path(row["key"]).as_posix() if self.letters.exists(row["key"]) \
+                else False
         if channel == "email":
             sent = self.transport.already_sent(row["key"])
             return None if sent is None else (row["key"] if sent else False)
@@ -144,10 +169,14 @@ class Dispatcher:
     def _gate(self, payload: dict[str, Any], fresh: dict[str, Invoice]) -> tuple[dict[str, Any], str]:
         """The payload brought up to date; reason is non-empty when nothing is left to ask."""
         kept, dropped = [], []
+        held = self._held.customers.get(payload["customer_id"])
+        if held is not None:  # paused after this reminder was planned
+            return {**payload, "items": []}, f"customer on hold: {held.describe()}"
         for item in outbox.payload_items(payload):
             invoice = fresh.get(item.invoice_id)
             residual = _item_residual(invoice, item.item_id) if invoice is not None else None
-            if invoice is None or not invoice.is_open or invoice.status == "disputed" or not residual:
+            if invoice is None or not invoice.is_open or invoice.status == "disputed" or not residual \
+                    or item.invoice_id in self._held.invoices:
                 dropped.append(item.number)
                 continue
             kept.append({**_item_dict(item), "residual": str(residual)})
@@ -163,7 +192,7 @@ class Dispatcher:
                 statement.append({**_item_dict(item), "residual": str(residual)})
         updated = {**payload, "items": kept, "credit_notes": credits, "statement": statement}
         if not kept:
-            return updated, f"paid, credited or disputed since planned: {', '.join(dropped)}"
+            return updated, f"paid, credited, disputed or paused since planned: {', '.join(dropped)}"
         due = sum((Decimal(i["residual"]) for i in kept), Decimal(0))
         if due - sum((Decimal(c["residual"]) for c in credits), Decimal(0)) <= 0:
             return updated, "open credit notes now cover what was due"
@@ -207,14 +236,25 @@ class Dispatcher:
 
     def _side_effect(self, row: dict[str, Any], payload: dict[str, Any]) -> str | None:
         channel = row["channel"]
+        if channel == "letter":
+            return self.letters.write(row["key"], self._letter(payload))
         if channel == "email":
             context = template_context(payload, self.config)
             rendered = render(payload["template"], context, payload.get("language", "fr"))
+            attachments = []
+            if "letter" in payload.get("level_channels", ()):
+                # the formal notice also goes by email, as a PDF (the same text as the paper one)
+                attachments.append((f"mise-en-demeure-{payload['customer_id']}.pdf",
+                                    self._letter(payload), "application/pdf"))
             message = build_message(rendered, sender=self.config.sender,
                                     recipients=list(payload["recipients"]), key=row["key"],
-                                    now=self.now())
-            bcc = [self.config.sender.bcc] if self.config.sender.bcc else None
-            return self.transport.send(message, bcc=bcc)
+                                    now=self.now(), attachments=attachments)
+            cc = list(payload.get("cc") or [])
+            if cc:
+                message["Cc"] = ", ".join(cc)
+            # the transport's `bcc` is the extra envelope recipients: the Cc header names them
+            bcc = ([self.config.sender.bcc] if self.config.sender.bcc else []) + cc
+            return self.transport.send(message, bcc=bcc or None)
         request = self._push_request(row, payload)
         if channel == "task":
             return self.adapter.push_task(request) if self.adapter.capabilities.tasks else None
@@ -222,6 +262,23 @@ class Dispatcher:
         if method is None:
             raise ConnectorError(f"channel {channel!r} cannot be delivered")
         return getattr(self.adapter, method)(request)
+
+    @property
+    def letters(self) -> LetterStore:
+        return LetterStore(self.config.letters_dir)
+
+    def _letter(self, payload: dict[str, Any]) -> bytes:
+        """The formal notice for this payload; the letter row and the email row of one level
+        share their context, so the PDF is made once per run."""
+        language = payload.get("language", "fr")
+        context = template_context(payload, self.config)
+        cache_key = json.dumps([language, context], default=str, sort_keys=True)
+        if cache_key not in self._pdfs:
+            self._pdfs.clear()  # only the sibling row needs it: keep memory flat
+            self._pdfs[cache_key] = letter_pdf(
+                context, language, title="Mise en demeure" if language != "en" else
+                "Formal notice")
+        return self._pdfs[cache_key]
 
     def _push_request(self, row: dict[str, Any], payload: dict[str, Any]) -> PushRequest:
         items = outbox.payload_items(payload)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from connector.channels.render import environment, pick_language
 from connector.config import Config
+from connector.rules.penalties import b2b_rate, claim, load_rates
 from connector.sync import outbox
 
 TASK_TITLES = {
@@ -27,8 +29,15 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
                  if i.item_id not in reminded and i.residual > 0]
     amount_due = sum((i.residual for i in items), Decimal(0))
     credit_total = sum((c.residual for c in credits), Decimal(0))
+    today = dt.date.fromisoformat(str(payload["planned_for"]))
+    kind = payload.get("customer_kind", "company")
+    figures = claim(items, today, kind=kind, terms=config.penalties)
+    to_pay = max(amount_due - credit_total, Decimal(0))
     return {
         "sender": config.sender.model_dump(),
+        "customer_id": payload["customer_id"],
+        "customer_kind": kind,
+        "customer_address": payload.get("customer_address"),
         "customer_name": payload["customer_name"],
         "contact_name": None,
         "level": payload["level"],
@@ -38,9 +47,28 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
         "other_open": statement,
         "amount_due": amount_due,
         "credits": credit_total,
-        "amount_to_pay": max(amount_due - credit_total, Decimal(0)),
+        "amount_to_pay": to_pay,
         "today": payload["planned_for"],
+        # late-payment figures (rules/penalties.py): B2B interest + €40 per invoice; B2C interest
+        # from the formal notice only
+        "penalties": figures.interest,
+        "indemnity": figures.indemnity,
+        "interest_rate": figures.rate if figures.rate is not None else
+        _rate_in_force(kind, today, config),
+        "legal_rate": load_rates().legal_on(today, individual=config.penalties.creditor_individual),
+        "claim_total": to_pay + figures.total,
+        "rates_provisional": figures.provisional,
+        "deadline_days": config.letter.deadline_days,
+        "deadline": today + dt.timedelta(days=config.letter.deadline_days),
+        "court": config.letter.court,
     }
+
+
+def _rate_in_force(kind: str, today: dt.date, config: Config) -> Decimal:
+    """The rate a template quotes when nothing has accrued yet (not late, or B2C before notice)."""
+    if kind == "individual":
+        return load_rates().legal_on(today, individual=config.penalties.creditor_individual)
+    return b2b_rate(today, config.penalties)
 
 
 def _money(payload: dict[str, Any], config: Config, amount: Decimal) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from decimal import Decimal
@@ -37,6 +38,8 @@ def intent_payload(intent: ReminderIntent) -> dict[str, Any]:
 def payload_items(payload: Mapping[str, Any], name: str = "items") -> list[DueItem]:
     return [DueItem(**{**x, "issue_date": dt.date.fromisoformat(x["issue_date"]),
                        "due_date": dt.date.fromisoformat(x["due_date"]),
+                       "noticed_on": dt.date.fromisoformat(x["noticed_on"])
+                       if x.get("noticed_on") else None,
                        "total": Decimal(x["total"]), "residual": Decimal(x["residual"])})
             for x in payload.get(name, [])]
 
@@ -49,31 +52,45 @@ def payload_credits(payload: Mapping[str, Any]) -> list[CreditLine]:
 
 
 
-def history(store: Store, tenant: str, source: str,
+def history(store: Store, tenant: str, source: str, timezone: str = "Europe/Paris",
             only: Sequence[str] | None = None) -> History:
-    """Levels already planned per item (whatever became of the message), and the last day each
-    customer was contacted (messages that went or may have gone out; follow-up notes excluded).
-    `only`: the customer ids whose history is needed (all when None)."""
+    """Levels already planned per item (whatever became of the message) with the day each was
+    first planned, and the last day each customer was contacted: the day a message left (in the
+    tenant's time zone) or, not yet sent, the day it was planned for. `only`: the customer ids
+    whose history is needed (all when None), read in chunks."""
+    zone = zoneinfo.ZoneInfo(timezone)
     levels: dict[str, set[str]] = {}
+    dates: dict[str, dict[str, dt.date]] = {}
     last_contact: dict[str, dt.date] = {}
     ids = sorted(set(only)) if only is not None else None
     chunks = [None] if ids is None else [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
     with store.engine.connect() as conn:
         for chunk in chunks:
-            items = (select(t.outbox_items.c.item_id, t.outbox_items.c.level)
+            items = (select(t.outbox_items.c.item_id, t.outbox_items.c.level,
+                            func.min(t.outbox.c.planned_for))
                      .join(t.outbox, t.outbox.c.key == t.outbox_items.c.outbox_key)
-                     .where(t.outbox_items.c.tenant == tenant, t.outbox_items.c.source == source))
-            contacts = (select(t.outbox.c.customer_id, func.max(t.outbox.c.planned_for))
+                     .where(t.outbox_items.c.tenant == tenant, t.outbox_items.c.source == source)
+                     .group_by(t.outbox_items.c.item_id, t.outbox_items.c.level))
+            contacts = (select(t.outbox.c.customer_id, t.outbox.c.planned_for, t.outbox.c.sent_at)
                         .where(t.outbox.c.tenant == tenant, t.outbox.c.source == source,
-                               t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel != "note")
-                        .group_by(t.outbox.c.customer_id))
+                               t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel != "note"))
             if chunk is not None:
                 items = items.where(t.outbox.c.customer_id.in_(chunk))
                 contacts = contacts.where(t.outbox.c.customer_id.in_(chunk))
-            for item_id, level in conn.execute(items):
+            for item_id, level, planned in conn.execute(items):
                 levels.setdefault(item_id, set()).add(level)
-            last_contact.update({customer: day for customer, day in conn.execute(contacts)})
-    return History(levels=levels, last_contact=last_contact)
+                dates.setdefault(item_id, {})[level] = planned
+            for customer, planned, sent_at in conn.execute(contacts):
+                day = _local_day(sent_at, zone) if sent_at is not None else planned
+                if customer not in last_contact or day > last_contact[customer]:
+                    last_contact[customer] = day
+    return History(levels=levels, last_contact=last_contact, dates=dates)
+
+
+def _local_day(moment: dt.datetime, zone: zoneinfo.ZoneInfo) -> dt.date:
+    if moment.tzinfo is None:  # SQLite hands back naive UTC
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(zone).date()
 
 
 def enqueue(store: Store, intents: Iterable[ReminderIntent], now: dt.datetime | None = None) -> int:

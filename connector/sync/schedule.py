@@ -39,8 +39,8 @@ class Schedule(BaseModel):
 
 
 def no_holiday(_day: dt.date) -> bool:
-    """The default `holiday` hook: none. French public holidays plug in here (rules/calendar.py):
-    pass the calendar's "is this a public holiday" predicate as `holiday` to the scheduler."""
+    """No public holidays. The scheduler passes each tenant's calendar instead (rules/calendar.py,
+    the policy's `calendar`: French public holidays by default)."""
     return False
 
 

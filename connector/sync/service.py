@@ -24,6 +24,7 @@ from typing import Any
 from connector.config import Config, load_config
 from connector.errors import ConfigError, ConnectorError
 from connector.logs import bound
+from connector.rules.calendar import BusinessCalendar
 from connector.secrets import redact
 from connector.sync import runs
 from connector.sync.schedule import (
@@ -32,7 +33,6 @@ from connector.sync.schedule import (
     local_day,
     next_reminders,
     next_sync,
-    no_holiday,
 )
 from connector.sync.store import Store, utcnow
 from connector.tenant import open_tenant
@@ -174,6 +174,12 @@ def _run_locked(config: Config, store: Store, job: str, today: dt.date | None,
     return result
 
 
+def tenant_holidays(config: Config) -> Holiday:
+    """The tenant's public holidays (its policy's `calendar`: france, alsace-moselle or none)."""
+    calendar = BusinessCalendar(config.policy.calendar)
+    return lambda day: calendar.holiday(day) is not None
+
+
 @dataclass
 class Entry:
     """One tenant the scheduler serves: its configuration and schedule, or why it cannot load."""
@@ -189,7 +195,7 @@ class Scheduler:
 
     def __init__(self, entries: Callable[[], Iterable[Entry]], *, clock: Clock = utcnow,
                  sleep: Callable[[float], Any] | None = None, today: dt.date | None = None,
-                 holiday: Holiday = no_holiday, holder: str | None = None,
+                 holiday: Holiday | None = None, holder: str | None = None,
                  lease: dt.timedelta = LEASE, max_sleep: float = 300.0,
                  runner: Callable[..., TenantRunResult] = run_tenant) -> None:
         self.entries, self.clock, self.today = entries, clock, today
@@ -237,7 +243,8 @@ class Scheduler:
         shift = self._shift(now, config.timezone)  # --today: that day, at the clock's hour
         reminders = next_reminders(entry.schedule, config.tenant, config.timezone, now + shift,
                                    done_today=done, retry_after=retry_after,
-                                   holiday=self.holiday, today=self.today)
+                                   holiday=self.holiday or tenant_holidays(config),
+                                   today=self.today)
         if reminders is not None:
             reminders -= shift
         synced = next_sync(entry.schedule, config.tenant, self._last_sync(store, config.tenant))
