@@ -11,7 +11,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -21,6 +20,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from tests.channels.test_email import free_port
+
 
 def find_bin_dir() -> Path | None:
     """Where initdb and pg_ctl live: on PATH, else the Debian layout."""
@@ -29,12 +30,6 @@ def find_bin_dir() -> Path | None:
         return Path(found).parent
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
     return Path(candidates[0]).parent if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -59,7 +54,7 @@ class PgServer:
             shutil.chown(self.root, "postgres", "postgres")
         self._run(str(self.bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", self.user,
                   "-E", "UTF8", "--locale=C", "--no-sync")
-        self.port = _free_port()
+        self.port = free_port()
         options = (f"-p {self.port} -h 127.0.0.1 -k '' -c fsync=off -c synchronous_commit=off "
                    "-c full_page_writes=off -c max_connections=200")
         self._run(str(self.bin_dir / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(data),
