@@ -271,6 +271,18 @@ class Store:
             if batch and current in known:
                 yield customer_from_row(known[current]), batch
 
+    def receivables(self, tenant: str, today: dt.date) -> dict[str, tuple[int, int]]:
+        """Per currency, (open, overdue) amounts of the tenant's invoices, in minor units."""
+        from sqlalchemy import case, func
+        inv = t.invoices.c
+        overdue = func.sum(case((inv.due_date < today, inv.residual_minor), else_=0))
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(inv.currency, func.sum(inv.residual_minor), overdue).where(
+                inv.tenant == tenant, inv.kind == "invoice",
+                inv.status.in_(("open", "partial", "disputed")), inv.residual_minor > 0)
+                .group_by(inv.currency).order_by(inv.currency)).all()
+        return {currency: (int(total or 0), int(late or 0)) for currency, total, late in rows}
+
     def scalars(self, query: Select) -> list[Any]:
         with self.engine.connect() as conn:
             return list(conn.execute(query).scalars())
