@@ -197,8 +197,9 @@ def test_transport_faults_do_not_change_the_result(sage: RunningSage, tmp_path: 
     clean = drain(make_adapter(sage, tmp_path).invoices(None))[0]
     sleeps: list[float] = []
     adapter = make_adapter(sage, tmp_path, tenant="faulty", sleeps=sleeps)
-    adapter.http.timeout = (2.0, 0.3)
-    sage.server.timeout_sleep = 0.4
+    # a read timeout short enough for the test, long enough for a loaded machine's real answers
+    adapter.http.timeout = (2.0, 1.5)
+    sage.server.timeout_sleep = 2.0
     if scripted:
         sage.fake.script_faults("500", "reset", "timeout", "503")  # 4 of 5 attempts
     else:
