@@ -70,7 +70,10 @@ def to_decimal(value: object, currency: str = "EUR") -> Decimal:
 
 
 def _short(value: object) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        return f"<{type(value).__name__} too long>"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
