@@ -124,6 +124,33 @@ def test_pennylane_sync_skips_corrupted_invoices(
     assert stored[str(ids[7])].number == LONG_ODD.strip()  # NUL dropped, the rest kept
 
 
+def test_pennylane_malformed_changelog_means_a_full_read(
+        tmp_path: Path, pennylane: FakePennylane, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    SecretStore("t1").set("source", pennylane.token)
+    adapter = PennylaneAdapter(PennylaneConfig(base_url=pennylane.base_url),
+                               AdapterContext("t1", SecretStore("t1"), TODAY, tmp_path))
+    store, _ = run_sync(tmp_path, adapter, caplog)
+    changed = sorted(pennylane.invoices)[0]
+    pennylane.pay(changed)
+    real = pennylane._changelog
+
+    def broken(resource: str, query: dict[str, str]) -> tuple[int, Any]:
+        status, body = real(resource, query)
+        if status == 200 and body["items"]:
+            del body["items"][0]["operation"]
+        return status, body
+
+    monkeypatch.setattr(pennylane, "_changelog", broken)
+    with caplog.at_level(logging.WARNING):
+        result = sync(store, adapter, "t1")
+    adapter.close()
+    assert store.last_sync("t1")["status"] == "ok"
+    assert "full resync" in caplog.text
+    assert result.counts["invoices"] == len([i for i in pennylane.invoices.values() if not i.draft])
+    assert store.invoices_by_id("t1", "pennylane", [str(changed)])[str(changed)].status == "paid"
+
+
 # -- Sage ------------------------------------------------------------------------------------
 def test_sage_sync_skips_corrupted_artefacts(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
