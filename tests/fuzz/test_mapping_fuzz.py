@@ -16,7 +16,13 @@ from connector.adapters.base import map_records
 from connector.adapters.odoo import OdooAdapter
 from connector.adapters.pennylane_mapping import map_customer as pl_customer
 from connector.adapters.pennylane_mapping import map_invoice as pl_invoice
-from connector.adapters.sage_mapping import is_skipped, map_artefact, map_contact, map_payment
+from connector.adapters.sage_mapping import (
+    is_skipped,
+    map_artefact,
+    map_contact,
+    map_payment,
+    touched_artefacts,
+)
 from connector.models import MAX_AMOUNT, Invoice, to_decimal
 from connector.sync.store import Store
 from tests.fuzz.garbage import FUZZ, check_page, check_valid, corrupt, garbage
@@ -172,6 +178,16 @@ def test_sage_payments(items: list[dict[str, Any]], store: Store) -> None:
     records = [payment for group in mapped for payment in group]
     check_page(records, rejected, items, {str(GOOD_ID)})
     stored(store, "payments", records)
+
+
+@FUZZ
+@given(payment=corrupt(SAGE_PAYMENT, ["allocated_artefacts"]),
+       line=corrupt(SAGE_PAYMENT["allocated_artefacts"][0], ["artefact", "id", "amount"]))
+def test_sage_touched_artefacts_never_raise(payment: dict[str, Any], line: dict[str, Any]) -> None:
+    # read outside map_records (which invoices a payment settles): must not stop the stream
+    for raw in (payment, dict(SAGE_PAYMENT, allocated_artefacts=[line, "x", None, 3])):
+        refs = touched_artefacts(raw)
+        assert all(isinstance(k, str) and isinstance(v, dict) for k, v in refs.items())
 
 
 # -- money: the decision, pinned ---------------------------------------------------------------
