@@ -186,3 +186,17 @@ def test_sage_sync_skips_corrupted_artefacts(
     assert result.counts["invoices"] == len(bulk) + 4 - len(corrupt)
     assert result.counts["customers"] == 2
     assert store.invoices_by_id("t1", "sage", [bulk[7]])[bulk[7]].number == LONG_ODD
+
+
+def test_an_unexpected_error_still_closes_the_sync_run(tmp_path: Path) -> None:
+    class Broken(BaseAdapter):
+        kind = "broken"
+
+        def customers(self, since: Any) -> Iterator[Any]:
+            raise KeyError("operation")
+
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    with pytest.raises(KeyError):
+        sync(store, Broken(None, None), "t1")  # type: ignore[arg-type]
+    run = store.last_sync("t1")
+    assert run["status"] == "failed" and "KeyError" in run["error"]
