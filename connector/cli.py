@@ -18,11 +18,11 @@ import click
 
 from connector import __version__, views
 from connector.config import DEFAULT_CONFIG_NAME, Config, load_config
-from connector.errors import AuthError, ConfigError, ConnectorError
-from connector.rules.calendar import BusinessCalendar
+from connector.errors import AuthError, ConfigError, ConnectorError, TransientError
 from connector.rules.calendar import BusinessCalendar
 from connector.secrets import SecretStore, install_log_redaction, redact
 from connector.sync import outbox
+from connector.sync.service import hold
 from connector.tenant import Tenant, open_tenant, today_in
 
 EXAMPLE = Path(__file__).with_name("config_example.toml")
@@ -30,15 +30,21 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 class Obj:
-    def __init__(self, config_path: str, today: dt.date | None) -> None:
+    def __init__(self, config_path: str, today: dt.date | None, firm: str | None = None,
+                 client: str | None = None) -> None:
         self.config_path = config_path
         self.today = today
+        self.firm, self.client = firm, client
         self._config: Config | None = None
 
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = load_config(self.config_path)
+            if self.firm is not None:  # one client of a firm directory (connector.firm)
+                from connector.commands.firm import client_config
+                self._config = client_config(self)
+            else:
+                self._config = load_config(self.config_path)
         return self._config
 
     def tenant(self) -> Tenant:
@@ -69,21 +75,36 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def for_each_client(command: Callable[..., Any]) -> Callable[..., Any]:
+    """With --firm and no --client: run the command for every client (connector.commands.firm)."""
+    @functools.wraps(command)
+    def wrapper(obj: Obj, *args: Any, **kwargs: Any) -> Any:
+        if obj.firm is None or obj.client is not None:
+            return command(obj, *args, **kwargs)
+        from connector.commands.firm import fan_out
+        return fan_out(obj, command, *args, **kwargs)
+    return wrapper
+
+
 @click.group()
 @click.version_option(__version__, prog_name="relance")
 @click.option("--config", "config_path", envvar="RELANCE_CONFIG", default=DEFAULT_CONFIG_NAME,
               show_default=True, help="Configuration file (TOML).")
 @click.option("--today", callback=_parse_day, metavar="YYYY-MM-DD",
               help="Act as if today were this date (reproducible runs, simulations).")
+@click.option("--firm", type=click.Path(file_okay=False), envvar="RELANCE_FIRM",
+              help="A firm directory (firm.toml + clients/*.toml) instead of --config.")
+@click.option("--client", help="With --firm: the client to act on (default: every client).")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.pass_context
-def main(ctx: click.Context, config_path: str, today: dt.date | None, verbose: int) -> None:
+def main(ctx: click.Context, config_path: str, today: dt.date | None, firm: str | None,
+         client: str | None, verbose: int) -> None:
     """relance: chase unpaid invoices from your accounting system, politely and exactly once."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     install_log_redaction()
-    ctx.obj = Obj(config_path, today)
+    ctx.obj = Obj(config_path, today, firm, client)
 
 
 @main.command()
@@ -127,6 +148,7 @@ def check(obj: Obj) -> None:
 
 @main.command("sync")
 @click.pass_obj
+@for_each_client
 @handle_errors
 def sync_command(obj: Obj) -> None:
     """Pull customers, invoices and payments from the source into the local state."""
@@ -139,6 +161,7 @@ def sync_command(obj: Obj) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
+@for_each_client
 @handle_errors
 def plan(obj: Obj, as_json: bool) -> None:
     """Show what would be sent today, from the local state. Sends nothing."""
@@ -157,11 +180,16 @@ def plan(obj: Obj, as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Sync and plan, but send nothing.")
 @click.option("--no-sync", is_flag=True, help="Use the local state as it is.")
 @click.pass_obj
+@for_each_client
 @handle_errors
 def run(obj: Obj, dry_run: bool, no_sync: bool) -> None:
     """Sync, plan, re-check each invoice at the source, and deliver."""
     tenant = obj.tenant()
-    result = tenant.run(dry_run=dry_run, do_sync=not no_sync)
+    with hold(tenant.store, tenant.name) as lease:  # never beside `serve` on the same tenant
+        if lease is None:
+            raise TransientError(f"another relance process is running {tenant.name} right now; "
+                                 "try again in a few minutes")
+        result = tenant.run(dry_run=dry_run, do_sync=not no_sync, stop=lambda: lease.lost)
     click.echo(views.plan_table(result.planned, obj.config.language))
     if not dry_run:
         click.echo(f"queued {result.enqueued} new reminder(s)")
@@ -172,10 +200,15 @@ def run(obj: Obj, dry_run: bool, no_sync: bool) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--all", "every", is_flag=True,
+              help="Every client of the firm in one report, with scheduler runs (monitoring).")
 @click.pass_obj
 @handle_errors
-def status(obj: Obj, as_json: bool) -> None:
+def status(obj: Obj, as_json: bool, every: bool) -> None:
     """Last sync, cursors, outbox counts, open tasks."""
+    if every or (obj.firm is not None and obj.client is None):
+        from connector.commands.firm import status_all
+        sys.exit(status_all(obj, as_json))
     info = obj.tenant().status()
     click.echo(json.dumps(info, indent=2, default=str) if as_json else views.status_text(info))
 

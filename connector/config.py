@@ -57,6 +57,8 @@ class EmailConfig(_Section):
     username: str | None = None
     secret_env: str | None = None
     timeout: float = Field(default=30.0, gt=0)
+    ca_file: str | None = None
+    """A PEM bundle to trust instead of the system's (an internal relay with a private CA)."""
 
     def model_post_init(self, _context: Any) -> None:
         if self.transport == "smtp" and not self.host:
@@ -139,23 +141,33 @@ class Config(_Section):
 def load_config(path: str | Path) -> Config:
     """Read and validate a config file; raise ConfigError naming the key, file and line."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("no such file; create one with `relance init`", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the file: {exc}", file=str(path)) from None
-    return parse_config(text, file=str(path), base_dir=path.resolve().parent)
+    data, text = read_toml(path, missing="no such file; create one with `relance init`")
+    return build_config(data, text=text, file=str(path), base_dir=path.resolve().parent)
 
 
 def parse_config(text: str, *, file: str = "<memory>", base_dir: Path | None = None) -> Config:
+    return build_config(parse_toml(text, file=file), text=text, file=file,
+                        base_dir=base_dir or Path("."))
+
+
+def read_toml(path: Path, *, missing: str = "no such file") -> tuple[dict[str, Any], str]:
+    """A TOML file's data and its text (kept for the line numbers of later errors)."""
     try:
-        data = tomllib.loads(text)
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(missing, file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the file: {exc}", file=str(path)) from None
+    return parse_toml(text, file=str(path)), text
+
+
+def parse_toml(text: str, *, file: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise ConfigError(f"not valid TOML: {exc}", file=file,
                           line=int(match.group(1)) if match else None) from None
-    return build_config(data, text=text, file=file, base_dir=base_dir or Path("."))
 
 
 def build_config(data: dict[str, Any], *, text: str = "", file: str = "<memory>",

@@ -1,12 +1,17 @@
-"""Shared fixtures: an in-memory system keyring so no test touches the real one."""
+"""Shared fixtures: an in-memory system keyring; the state database on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
+
+from connector.sync.store import Store
+from tests.pg import PgServer, start_server, unavailable
 
 
 class MemoryKeyring(KeyringBackend):
@@ -35,3 +40,35 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+# -- the store on SQLite and on PostgreSQL ---------------------------------------------------------
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One PostgreSQL server for the whole session (skipped where PostgreSQL is not installed)."""
+    reason = unavailable()
+    if reason and os.environ.get("CI"):
+        pytest.fail(f"CI must run the PostgreSQL tests: {reason}")
+    if reason:
+        pytest.skip(reason)
+    server = start_server()
+    try:
+        # one migrated template: each test's database is a cheap copy of it
+        template = server.create_database()
+        Store(template).close()
+        server.template = template.rsplit("/", 1)[1]
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh state database: a SQLite file, or a new database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state.db'}"
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = server.create_database(template=server.template)
+    yield url
+    server.drop_database(url)

@@ -49,8 +49,8 @@ from connector.adapters.pennylane_mapping import (
     raw_id,
     map_customer,
     map_invoice,
-    minimal_pdf,
 )
+from connector.channels.trace_pdf import trace_pdf
 from connector.errors import AuthError, PermanentError, TransientError
 from connector.http import HttpClient, shared_budget
 from connector.models import Customer, Invoice
@@ -311,7 +311,7 @@ class PennylaneAdapter(BaseAdapter):
             raise PermanentError("a Pennylane appendix needs at least one invoice")
         self._journal(request.key, request.invoice_ids)
         name = appendix_name(request.level, self.context.today, request.key)
-        pdf = minimal_pdf(request.summary, [
+        pdf = trace_pdf(request.summary, [
             f"Niveau / level: {request.level}   Date: {self.context.today.isoformat()}",
             f"Canal / channel: {request.channel}   Destinataires: {', '.join(request.recipients)}",
             f"Factures / invoices: {', '.join(request.invoice_ids)}",

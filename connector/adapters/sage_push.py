@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.adapters.base import AdapterContext, PushRequest
-from connector.adapters.sage_mapping import reminder_pdf
+from connector.channels.trace_pdf import trace_pdf
 
 
 class SagePushMixin:
@@ -78,7 +78,7 @@ class SagePushMixin:
         found = self._find_attachment(invoice, request.key)
         if found:
             return found
-        pdf = reminder_pdf(request.summary, request.body.splitlines())
+        pdf = trace_pdf(request.summary, request.body.splitlines())
         created = self._call("POST", "attachments", json={"attachment": {
             "file": base64.b64encode(pdf).decode(), "file_name": _file_name(request.key),
             "mime_type": "application/pdf", "file_extension": ".pdf", "file_size": len(pdf),

@@ -86,7 +86,7 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         cfg = self.config
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=cfg.ca_file)  # verifies host and chain
         if cfg.security == "ssl":
             return smtplib.SMTP_SSL(cfg.host or "", cfg.port or 465, timeout=cfg.timeout,
                                     context=context)

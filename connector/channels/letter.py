@@ -13,13 +13,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-import font_roboto
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from typing import TYPE_CHECKING
 
 from connector.channels.render import environment, pick_language
 
-FONT_DIR = Path(font_roboto.__file__).resolve().parent / "files"
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+
+def _font_dir() -> Path:
+    import font_roboto  # imported on first letter only: fpdf and fonts cost a start-up otherwise
+    return Path(font_roboto.__file__).resolve().parent / "files"
 FONT = "Roboto"
 
 
@@ -31,14 +35,17 @@ def letter_text(context: dict[str, Any], language: str) -> str:
 def letter_pdf(context: dict[str, Any], language: str, *, title: str = "Mise en demeure") -> bytes:
     """Render the letter for this reminder's context. Deterministic for a given context."""
     text = letter_text(context, language)
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
     pdf = FPDF(format="A4")
     # dated by the reminder, not the clock: the same reminder gives the same bytes
     day = dt.date.fromisoformat(str(context["today"]))
     pdf.set_creation_date(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc))
     pdf.set_title(title)
     pdf.set_author(str(context["sender"]["name"]))
-    pdf.add_font(FONT, "", str(FONT_DIR / "Roboto-Regular.ttf"))
-    pdf.add_font(FONT, "B", str(FONT_DIR / "Roboto-Bold.ttf"))
+    pdf.add_font(FONT, "", str(_font_dir() / "Roboto-Regular.ttf"))
+    pdf.add_font(FONT, "B", str(_font_dir() / "Roboto-Bold.ttf"))
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()

@@ -10,15 +10,25 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, Select, and_, create_engine, delete, event, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    and_,
+    create_engine,
+    delete,
+    event,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -68,8 +78,36 @@ def open_engine(url: str) -> Engine:
         raise ConfigError(f"cannot use this state URL: {exc}", key="state") from None
 
 
+def head_revision() -> str:
+    """The newest migration, read from the files themselves (no Alembic import on the hot path)."""
+    revises: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        revision = re.search(r'^revision = "([^"]+)"', text, re.M)
+        down = re.search(r'^down_revision = "([^"]+)"', text, re.M)
+        if revision:
+            revises[revision.group(1)] = down.group(1) if down else None
+    heads = set(revises) - set(revises.values())
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations must form one line, found heads {sorted(heads)}")
+    return heads.pop()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the latest migration (idempotent; runs on every open)."""
+    """Bring the schema to the latest migration (idempotent; runs on every open, and costs one
+    query when the schema is already current)."""
+    if current_revision(engine) == head_revision():
+        return
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
@@ -236,6 +274,18 @@ class Store:
                 batch.append(invoice_from_row(row))
             if batch and current in known:
                 yield customer_from_row(known[current]), batch
+
+    def receivables(self, tenant: str, today: dt.date) -> dict[str, tuple[int, int]]:
+        """Per currency, (open, overdue) amounts of the tenant's invoices, in minor units."""
+        from sqlalchemy import case, func
+        inv = t.invoices.c
+        overdue = func.sum(case((inv.due_date < today, inv.residual_minor), else_=0))
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(inv.currency, func.sum(inv.residual_minor), overdue).where(
+                inv.tenant == tenant, inv.kind == "invoice",
+                inv.status.in_(("open", "partial", "disputed")), inv.residual_minor > 0)
+                .group_by(inv.currency).order_by(inv.currency)).all()
+        return {currency: (int(total or 0), int(late or 0)) for currency, total, late in rows}
 
     def scalars(self, query: Select) -> list[Any]:
         with self.engine.connect() as conn:

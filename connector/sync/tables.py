@@ -200,3 +200,21 @@ tenant_locks = Table(
     Column("acquired_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
+
+# One row per scheduled run of one tenant's job (`reminders` or `sync`): the scheduler reads it to
+# know what is due (restarts and other `serve` processes included), monitoring to know what failed.
+tenant_runs = Table(
+    "tenant_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(32), nullable=False, unique=True),
+    Column("tenant", String(64), nullable=False),
+    Column("job", String(16), nullable=False),  # reminders | sync
+    Column("day", Date, nullable=False),  # the tenant's local date the run was for
+    Column("holder", String(128), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", String(16), nullable=False),  # running | ok | failed | stopped
+    Column("summary", Text, nullable=False),  # JSON
+    Column("error", Text),
+    Index("ix_tenant_runs_job", "tenant", "job", "started_at"),
+)

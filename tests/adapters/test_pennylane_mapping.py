@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from connector.channels.trace_pdf import trace_pdf
 from connector.adapters.pennylane_mapping import (
     appendix_name,
     appendix_suffix,
     map_customer,
     map_invoice,
-    minimal_pdf,
 )
 from connector.errors import BadRecordError
 
@@ -111,7 +111,7 @@ def test_appendix_names_carry_level_date_and_key() -> None:
 
 
 def test_minimal_pdf_is_well_formed() -> None:
-    pdf = minimal_pdf("Relance (niveau 2)", ["Échéance dépassée \\ à régler", "x " * 200])
+    pdf = trace_pdf("Relance (niveau 2)", ["Échéance dépassée \\ à régler", "x " * 200])
     assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
     xref = int(re.search(rb"startxref\n(\d+)", pdf).group(1))  # type: ignore[union-attr]
     assert pdf[xref:xref + 4] == b"xref"

@@ -130,3 +130,59 @@ def test_server_down_reschedules(tmp_path) -> None:
     assert report.sent == sum(1 for d in report.details if d[1] == "sent")
     assert report.retried > 0 and report.failed == 0
     assert outbox.counts(tenant.store, tenant.name).get("planned", 0) > 0
+
+
+@pytest.fixture
+def tls_smtp(tmp_path):
+    """A real SMTP server speaking STARTTLS and another one speaking implicit TLS, with a
+    certificate for 127.0.0.1 issued by a throwaway CA the client is told to trust."""
+    import ssl
+
+    import trustme
+    from aiosmtpd.smtp import SMTP
+
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    sink = Sink()
+    starttls_port, ssl_port = free_port(), free_port()
+    starttls = Controller(sink, hostname="127.0.0.1", port=starttls_port,
+                          tls_context=server_context, require_starttls=True)
+    implicit = Controller(sink, hostname="127.0.0.1", port=ssl_port, ssl_context=server_context,
+                          server_hostname="127.0.0.1")
+    starttls.start()
+    implicit.start()
+    try:
+        yield sink, starttls_port, ssl_port, ca_file
+    finally:
+        starttls.stop()
+        implicit.stop()
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_delivery_verifies_the_server(tmp_path, tls_smtp, security) -> None:
+    sink, starttls_port, ssl_port, ca_file = tls_smtp
+    port = starttls_port if security == "starttls" else ssl_port
+    path = smtp_config(tmp_path, port)
+    path.write_text(path.read_text().replace('security = "none"',
+                                             f'security = "{security}"\nca_file = "{ca_file}"'))
+    tenant = open_tenant(load_config(path), today=TODAY)
+    report = tenant.run().delivery
+    assert report.failed == 0 and report.retried == 0
+    emails = [r for r in outbox.rows(tenant.store, tenant.name, "sent", limit=1000)
+              if r["channel"] == "email"]
+    assert emails and len(sink.messages) == len(emails)
+
+
+def test_tls_refuses_an_untrusted_server(tmp_path, tls_smtp) -> None:
+    sink, starttls_port, _, _ = tls_smtp
+    path = smtp_config(tmp_path, starttls_port)
+    path.write_text(path.read_text().replace('security = "none"', 'security = "starttls"'))
+    tenant = open_tenant(load_config(path), today=TODAY)
+    report = tenant.run().delivery
+    assert not sink.messages and report.retried > 0  # not trusted: nothing sent, retried later
+    waiting = [r for r in outbox.rows(tenant.store, tenant.name, "planned", limit=1000)
+               if r["channel"] == "email"]
+    assert waiting and all("CERTIFICATE_VERIFY_FAILED" in (r["reason"] or "") for r in waiting)

@@ -1,9 +1,12 @@
-"""The outbox on the demo source: nothing twice, nothing paid, nothing lost after a crash."""
+"""The outbox on the demo source: nothing twice, nothing paid, nothing lost after a crash.
+
+Every test runs on a SQLite file and on PostgreSQL (the `store_url` fixture)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,8 +26,10 @@ TODAY = dt.date(2026, 11, 27)
 
 
 @pytest.fixture
-def tenant(tmp_path: Path) -> Tenant:
-    return open_tenant(load_config(write_config(tmp_path)), today=TODAY)
+def tenant(tmp_path: Path, store_url: str) -> Iterator[Tenant]:
+    opened = open_tenant(load_config(write_config(tmp_path, state=store_url)), today=TODAY)
+    yield opened
+    opened.store.close()
 
 
 def emails(tenant: Tenant) -> list[Path]:

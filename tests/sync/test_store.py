@@ -1,10 +1,11 @@
-"""The store on a SQLite file: migrations, upserts keyed per tenant, cursors moving with their data."""
+"""The store on a SQLite file and on PostgreSQL: migrations, upserts keyed per tenant, cursors
+moving with their data."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -18,8 +19,10 @@ DUE = dt.date(2026, 10, 1)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path / 'state.db'}")
+def store(store_url: str) -> Iterator[Store]:
+    store = Store(store_url)
+    yield store
+    store.close()
 
 
 def test_migrations_create_exactly_the_declared_schema(store: Store) -> None:
@@ -28,8 +31,8 @@ def test_migrations_create_exactly_the_declared_schema(store: Store) -> None:
     assert diff == []
 
 
-def test_reopening_a_store_keeps_its_data(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'state.db'}"
+def test_reopening_a_store_keeps_its_data(store_url: str) -> None:
+    url = store_url
     Store(url).save_page("a", "demo", "customers", [customer()], [], {"n": 1})
     again = Store(url)
     assert again.customer("a", "demo", "C1") is not None

@@ -13,6 +13,7 @@ import email
 import email.policy
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,8 +25,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from connector.adapters.demo import OVERLAY_FILE
 from connector.config import load_config
 from connector.sync import tables as t
 from connector.sync.store import Store
@@ -115,6 +117,9 @@ class DemoSource:
     def env(self) -> dict[str, str]:
         return {}
 
+    def stop(self) -> None:
+        """Nothing runs: the demo ledger lives in the tenant's files."""
+
     def pay_some(self, rng: random.Random, workdir: Path, count: int) -> list[str]:
         tenant = open_tenant(load_config(workdir / "relance.toml"), today=self.today)
         adapter = tenant.adapter
@@ -148,11 +153,23 @@ def relance(workdir: Path, source: Source, *args: str) -> subprocess.Popen[bytes
 
 
 def run_to_end(workdir: Path, source: Source, runs: int = 3) -> None:
+    """Run again until nothing is left to deliver (a crash survivor may need a second pass)."""
     for _ in range(runs):
         process = relance(workdir, source, "run")
         _, err = process.communicate(timeout=300)
         if process.returncode not in (0, 1):
             raise RuntimeError(f"relance run failed ({process.returncode}): {err.decode()[-2000:]}")
+        if not pending(workdir):
+            return
+
+
+def pending(workdir: Path) -> int:
+    store = Store(f"sqlite:///{workdir / 'state.db'}")
+    with store.engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(t.outbox).where(
+            t.outbox.c.status.in_(("planned", "sending")))).scalar()
+    store.close()
+    return int(count or 0)
 
 
 def trial(source: Source, sink: SmtpSink, workdir: Path, seed: int, window: float,
@@ -163,6 +180,9 @@ def trial(source: Source, sink: SmtpSink, workdir: Path, seed: int, window: floa
     (workdir / "relance.toml").write_text(
         f'tenant = "trial{seed}"\nstate = "sqlite:///state.db"\n\n'
         + source.source_toml(workdir) + "\n" + SENDER.format(port=sink.port), encoding="utf-8")
+    prepare = getattr(source, "prepare", None)
+    if prepare is not None:
+        prepare(f"trial{seed}")
     before = {m.message_id for m in sink.snapshot()}
     process = relance(workdir, source, "run")
     try:
@@ -204,27 +224,24 @@ def check(source: Source, sink: SmtpSink, workdir: Path, seed: int, killed: bool
 
 
 def compare_with_fresh_sync(source: Source, workdir: Path, config: Any, store: Store) -> int:
-    """The incremental store must equal a fresh full read of the source."""
+    """The incremental store must equal a fresh full read of the source (in its own process)."""
     fresh_dir = workdir / "fresh"
     fresh_dir.mkdir(exist_ok=True)
-    fresh_config = config.model_copy(update={"state": f"sqlite:///{fresh_dir / 'fresh.db'}"})
-    fresh = open_tenant(fresh_config, today=source.today)
-    previous = {k: os.environ.get(k) for k in source.env()}
-    os.environ.update(source.env())
-    try:
-        fresh.sync()
-    finally:
-        for k, v in previous.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    text = (workdir / "relance.toml").read_text(encoding="utf-8")
+    (fresh_dir / "relance.toml").write_text(text, encoding="utf-8")
+    overlay = workdir / OVERLAY_FILE  # the demo "books" live beside the config
+    if overlay.exists():
+        shutil.copy(overlay, fresh_dir / OVERLAY_FILE)
+    process = relance(fresh_dir, source, "sync")
+    _, err = process.communicate(timeout=300)
+    if process.returncode != 0:
+        raise RuntimeError(f"fresh sync failed: {err.decode()[-2000:]}")
+    fresh = Store(f"sqlite:///{fresh_dir / 'state.db'}")
     query = select(t.invoices.c.external_id, t.invoices.c.status,
-                   t.invoices.c.residual_minor).order_by(t.invoices.c.external_id)
-    with store.engine.connect() as a, fresh.store.engine.connect() as b:
-        mine = set(a.execute(query.where(t.invoices.c.tenant == config.tenant)).all())
-        theirs = set(b.execute(query.where(t.invoices.c.tenant == config.tenant)).all())
-    fresh.store.close()
+                   t.invoices.c.residual_minor).where(t.invoices.c.tenant == config.tenant)
+    with store.engine.connect() as a, fresh.engine.connect() as b:
+        mine, theirs = set(a.execute(query).all()), set(b.execute(query).all())
+    fresh.close()
     return len(mine ^ theirs)
 
 
@@ -234,6 +251,9 @@ def clean_run_seconds(source: Source, sink: SmtpSink, workdir: Path) -> float:
     (workdir / "relance.toml").write_text(
         'tenant = "probe"\nstate = "sqlite:///state.db"\n\n' + source.source_toml(workdir)
         + "\n" + SENDER.format(port=sink.port), encoding="utf-8")
+    prepare = getattr(source, "prepare", None)
+    if prepare is not None:
+        prepare("probe")
     started = time.monotonic()
     run_to_end(workdir, source, runs=1)
     return time.monotonic() - started

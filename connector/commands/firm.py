@@ -1,0 +1,264 @@
+"""Commands for firms and servers: `clients list`, `serve`, `db upgrade`, and `--firm` fan-out.
+
+`relance --firm DIR --client SLUG COMMAND` acts on one client; without `--client`, sync/plan/run
+loop over every client (one failing client never stops the others; exit 1 if any failed) and
+`status` reports on all of them at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import make_url
+
+from connector import logs, views
+from connector.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Obj, handle_errors
+from connector.config import Config
+from connector.errors import ConfigError
+from connector.firm import Client, Firm
+from connector.models import from_minor
+from connector.secrets import redact
+from connector.sync import outbox, runs
+from connector.sync.schedule import Schedule
+from connector.sync.service import JOBS, Entry, Scheduler
+from connector.sync.store import Store
+from connector.tenant import _jsonable, today_in
+
+log = logging.getLogger(__name__)
+
+
+def register(main: click.Group) -> None:
+    main.add_command(clients)
+    main.add_command(serve)
+    main.add_command(db)
+
+
+# -- --firm plumbing used by connector.cli --------------------------------------------------------
+def client_config(obj: Obj) -> Config:
+    firm = Firm(obj.firm or ".")
+    if obj.client is None:
+        raise ConfigError("this command acts on one client: add --client SLUG (clients: "
+                          f"{', '.join(firm.slugs()) or 'none yet'})", file=str(firm.file))
+    return firm.config(obj.client)
+
+
+def fan_out(obj: Obj, command: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Run `command` for every client of the firm; report which failed; exit 1 if any did."""
+    try:
+        slugs = Firm(obj.firm or ".").slugs()
+    except ConfigError as exc:
+        click.echo(f"error: {redact(str(exc))}", err=True)
+        sys.exit(EXIT_USAGE)
+    failed: list[str] = []
+    for slug in slugs:
+        click.echo(f"== {slug} ==")
+        try:
+            command(Obj(obj.config_path, obj.today, obj.firm, slug), *args, **kwargs)
+        except SystemExit as exc:
+            if exc.code not in (None, 0):
+                failed.append(slug)
+        except Exception as exc:  # a bug in one client's run must not stop the others
+            log.exception("client %s failed", slug)
+            click.echo(f"error: {slug}: {redact(f'{type(exc).__name__}: {exc}')}", err=True)
+            failed.append(slug)
+    if failed:
+        click.echo(f"failed for {len(failed)} of {len(slugs)} client(s): {', '.join(failed)}",
+                   err=True)
+        sys.exit(EXIT_FAILED)
+
+
+def _loaded(obj: Obj) -> Iterator[tuple[str, Client | ConfigError]]:
+    """The firm's clients (or the one named), or the single --config as a firm of one."""
+    if obj.firm is None:
+        config = obj.config
+        yield config.tenant, Client(config.tenant, config, Schedule(), file=Path(config.file))
+        return
+    for slug, loaded in Firm(obj.firm).clients():
+        if obj.client is None or slug == obj.client:
+            yield slug, loaded
+
+
+# -- summaries: clients list, status --all --------------------------------------------------------
+class _Stores:
+    def __init__(self) -> None:
+        self.open: dict[str, Store] = {}
+
+    def __call__(self, config: Config) -> Store:
+        if config.state_url not in self.open:
+            self.open[config.state_url] = Store(config.state_url)
+        return self.open[config.state_url]
+
+    def close(self) -> None:
+        for store in self.open.values():
+            store.close()
+
+
+def client_summary(slug: str, loaded: Client | ConfigError, stores: _Stores,
+                   today: dt.date | None, detail: bool = False) -> dict[str, Any]:
+    """What a firm wants to see of each client: money at stake, what waits, what went wrong."""
+    if isinstance(loaded, ConfigError):
+        return {"client": slug, "source": None, "last_sync": None, "open": {}, "overdue": {},
+                "reminders_pending": 0, "errors": [redact(str(loaded))]}
+    config = loaded.config
+    store = stores(config)
+    day = today or today_in(config.timezone)
+    totals = store.receivables(config.tenant, day)
+    counts = outbox.counts(store, config.tenant)
+    last_sync = store.last_sync(config.tenant)
+    last_runs = {job: runs.last(store, config.tenant, job) for job in JOBS}
+    errors = []
+    if last_sync and last_sync["status"] == "failed":
+        errors.append(f"last sync failed: {last_sync['error']}")
+    for job, row in last_runs.items():
+        if row and row["status"] == "failed":
+            errors.append(f"last {job} run failed: {row['error']}")
+    for state in ("failed", "uncertain"):
+        if counts.get(state):
+            errors.append(f"{counts[state]} reminder(s) {state}")
+    summary: dict[str, Any] = {
+        "client": slug, "source": config.source.kind,
+        "last_sync": _jsonable({k: last_sync[k] for k in ("started_at", "finished_at", "status")}
+                               if last_sync else None),
+        "open": {c: views.money(from_minor(o, c), c, config.language)
+                 for c, (o, _) in totals.items()},
+        "overdue": {c: views.money(from_minor(late, c), c, config.language)
+                    for c, (_, late) in totals.items()},
+        "open_minor": {c: o for c, (o, _) in totals.items()},
+        "overdue_minor": {c: late for c, (_, late) in totals.items()},
+        "reminders_pending": counts.get("planned", 0) + counts.get("sending", 0),
+        "errors": errors}
+    if detail:
+        summary.update(
+            outbox=counts, today=day.isoformat(),
+            lock=_jsonable(runs.lock_of(store, config.tenant)),
+            runs={job: _jsonable({k: v for k, v in row.items() if k != "id"}) if row else None
+                  for job, row in last_runs.items()})
+    return summary
+
+
+def _summaries(obj: Obj, detail: bool) -> list[dict[str, Any]]:
+    stores = _Stores()
+    try:
+        return [client_summary(slug, loaded, stores, obj.today, detail)
+                for slug, loaded in _loaded(obj)]
+    finally:
+        stores.close()
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "no client yet: add clients/<slug>.toml to the firm directory"
+    lines = [f"{'client':<20} {'source':<10} {'last sync':<20} {'open':>16} {'overdue':>16} "
+             f"{'pending':>7}  errors"]
+    for row in rows:
+        last = row["last_sync"] or {}
+        when = str(last.get("finished_at") or last.get("started_at") or "never")[:19]
+        lines.append(f"{row['client'][:20]:<20} {(row['source'] or '-'):<10} {when:<20} "
+                     f"{' + '.join(row['open'].values()) or '0':>16} "
+                     f"{' + '.join(row['overdue'].values()) or '0':>16} "
+                     f"{row['reminders_pending']:>7}  {'; '.join(row['errors']) or '-'}")
+    return "\n".join(lines)
+
+
+def status_all(obj: Obj, as_json: bool) -> int:
+    """Every client in one report; exit status 1 when any client needs attention (monitoring)."""
+    rows = _summaries(obj, detail=True)
+    if as_json:
+        click.echo(json.dumps({"clients": rows}, indent=2, default=str, ensure_ascii=False))
+    else:
+        click.echo(_table(rows))
+        for row in rows:
+            for job, run in (row.get("runs") or {}).items():
+                if run:
+                    click.echo(f"{row['client']}: last {job} run {run['status']} "
+                               f"(started {run['started_at']}, by {run['holder']})")
+    return EXIT_FAILED if any(row["errors"] for row in rows) else EXIT_OK
+
+
+@click.group()
+def clients() -> None:
+    """The client companies of a firm directory (--firm)."""
+
+
+@clients.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@handle_errors
+def clients_list(obj: Obj, as_json: bool) -> None:
+    """Each client: source, last sync, open and overdue amounts, reminders pending, errors."""
+    if obj.firm is None:
+        raise ConfigError("name the firm directory with --firm DIR (or RELANCE_FIRM)",
+                          key="--firm")
+    rows = _summaries(obj, detail=False)
+    click.echo(json.dumps(rows, indent=2, default=str, ensure_ascii=False) if as_json
+               else _table(rows))
+
+
+# -- serve ----------------------------------------------------------------------------------------
+def entries(obj: Obj) -> Callable[[], list[Entry]]:
+    """The tenants to serve, re-read at every tick: a client added or fixed is picked up."""
+    last: list[Entry] = []
+
+    def load() -> list[Entry]:
+        nonlocal last
+        try:
+            last = [Entry(slug, loaded.config, loaded.schedule) if isinstance(loaded, Client)
+                    else Entry(slug, None, error=loaded) for slug, loaded in _loaded(obj)]
+        except ConfigError as exc:
+            log.error("cannot read the firm directory, serving the clients known so far: %s",
+                      redact(str(exc)))
+        return last
+    return load
+
+
+@click.command()
+@click.option("--log-json", is_flag=True, help="One JSON object per log line (tenant, run_id).")
+@click.option("--once", is_flag=True, help="Run what is due now, then exit.")
+@click.pass_obj
+@handle_errors
+def serve(obj: Obj, log_json: bool, once: bool) -> None:
+    """Run every client on its schedule until stopped (SIGTERM finishes the delivery in hand)."""
+    root = logging.getLogger()
+    logs.configure(as_json=log_json, level=min(root.level, logging.INFO))
+    load = entries(obj)
+    if not load():
+        raise ConfigError("nothing to serve: no client could be loaded", key="--firm")
+    scheduler = Scheduler(load, today=obj.today)
+    signal.signal(signal.SIGTERM, scheduler.request_stop)
+    signal.signal(signal.SIGINT, scheduler.request_stop)
+    scheduler.serve(until=scheduler.clock() if once else None)
+    if any(r.status == "failed" for r in scheduler.results):
+        sys.exit(EXIT_FAILED)
+
+
+# -- db -------------------------------------------------------------------------------------------
+@click.group()
+def db() -> None:
+    """The state database."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+@handle_errors
+def db_upgrade(obj: Obj) -> None:
+    """Apply pending schema migrations (also done on every start); print the revision."""
+    urls = sorted({loaded.config.state_url for _slug, loaded in _loaded(obj)
+                   if isinstance(loaded, Client)})
+    for url in urls:
+        store = Store(url)
+        try:
+            with store.engine.connect() as conn:
+                revision = MigrationContext.configure(conn).get_current_revision()
+        finally:
+            store.close()
+        click.echo(f"{make_url(url).render_as_string(hide_password=True)}: "
+                   f"schema at revision {revision}")
