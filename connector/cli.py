@@ -119,7 +119,12 @@ def init(obj: Obj, force: bool) -> None:
     today = obj.today or today_in("Europe/Paris")
     text = EXAMPLE.read_text(encoding="utf-8").replace('anchor = "2026-11-27"',
                                                        f'anchor = "{today.isoformat()}"')
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        click.echo(f"error: cannot write {path}: {exc.strerror}", err=True)
+        sys.exit(EXIT_USAGE)
     click.echo(f"wrote {path}; edit [source] and [sender], then run `relance check`")
 
 

@@ -30,7 +30,10 @@ class ConfigError(ConnectorError):
                 where += f", line {line}"
             where += ": "
         if key:
-            where += f"[{key}] "
+            # A key comes from the file: show its control characters escaped, never raw (an
+            # ESC in a key would otherwise drive the user's terminal).
+            where += "[" + "".join(ch if ch.isprintable() else ascii(ch)[1:-1]
+                                   for ch in key) + "] "
         super().__init__(f"{where}{message}")
 
 

@@ -2,6 +2,17 @@
 
 Money is always `Decimal` quantized to the currency's minor unit. Vendors that send floats (Odoo)
 must go through `to_decimal()` which converts via `str()` so 0.1 stays 0.1.
+
+What a source sends is not trusted: every value is checked here, once, so that a record either
+becomes a model the store and the rules can use, or is rejected (ValueError → the adapter's
+`map_records` logs it with its source id and skips it):
+- amounts: more decimals than the currency has are rounded half-up to its minor unit (what the
+  vendors' own ledgers do, and deterministic); amounts of 10^15 or more are refused, since no
+  invoice is that large and their minor units would overflow the store's BIGINT;
+- currencies: three ASCII letters known to ISO 4217 (Babel's list), or refused;
+- dates: years 1900 to 2199 (a year 9999 due date would overflow the rules' date arithmetic);
+- ids: at most 128 characters (the store's key width), no control characters;
+- text: NUL characters are dropped (PostgreSQL cannot store them); other Unicode is kept.
 """
 
 from __future__ import annotations
@@ -11,13 +22,25 @@ import functools
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
 
-from babel.numbers import get_currency_precision
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from babel.numbers import get_currency_precision, list_currencies
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 InvoiceKind = Literal["invoice", "credit_note"]
 InvoiceStatus = Literal["open", "partial", "paid", "cancelled", "disputed"]
 CustomerKind = Literal["company", "individual"]
 OPEN_STATUSES: frozenset[str] = frozenset({"open", "partial"})
+MAX_AMOUNT = Decimal(10) ** 15
+MAX_MINOR = 2**63 - 1  # BIGINT
+MIN_DATE, MAX_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+ID_LENGTH = 128
+ISO_CURRENCIES: frozenset[str] = frozenset(list_currencies())
 
 
 @functools.lru_cache(maxsize=256)
@@ -28,16 +51,63 @@ def currency_digits(currency: str) -> int:
 
 def to_decimal(value: object, currency: str = "EUR") -> Decimal:
     """Convert a vendor amount (str, int, float, Decimal) to a Decimal at the currency's minor unit."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"not an amount: {value!r}")
+    if isinstance(value, bool) or value is None or not isinstance(value, str | int | float
+                                                                  | Decimal):
+        raise ValueError(f"not an amount: {_short(value)}")
     try:
         amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    except InvalidOperation as exc:
-        raise ValueError(f"not an amount: {value!r}") from exc
+    except (InvalidOperation, ValueError):  # ValueError: an int too long to print
+        raise ValueError(f"not an amount: {_short(value)}") from None
     if not amount.is_finite():
-        raise ValueError(f"not a finite amount: {value!r}")
-    exponent = Decimal(1).scaleb(-currency_digits(currency))
-    return amount.quantize(exponent, rounding=ROUND_HALF_UP)
+        raise ValueError(f"not a finite amount: {_short(value)}")
+    if abs(amount) >= MAX_AMOUNT:
+        raise ValueError(f"amount out of range (10^15 or more): {_short(value)}")
+    digits = currency_digits(currency)
+    quantized = amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    if abs(quantized.scaleb(digits)) > MAX_MINOR:
+        raise ValueError(f"amount out of range in {currency}: {_short(value)}")
+    return quantized
+
+
+def _short(value: object) -> str:
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        return f"<{type(value).__name__} too long>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_currency(value: str) -> str:
+    """An ISO 4217 code, upper-cased; anything else (symbols, typos, 'EURO') is refused."""
+    code = value.upper() if isinstance(value, str) else value
+    if not isinstance(code, str) or not (len(code) == 3 and code.isascii() and code.isalpha()) \
+            or code not in ISO_CURRENCIES:
+        raise ValueError(f"not an ISO 4217 currency code: {_short(value)}")
+    return code
+
+
+def check_day(value: dt.date | None) -> dt.date | None:
+    if value is not None and not MIN_DATE <= value <= MAX_DATE:
+        raise ValueError(f"date out of range ({MIN_DATE.year}-{MAX_DATE.year}): {value}")
+    return value
+
+
+def check_id(value: str | None, limit: int = ID_LENGTH) -> str | None:
+    if value is None:
+        return value
+    if not value or len(value) > limit:
+        raise ValueError(f"an id must have 1 to {limit} characters, not {len(value)}")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError(f"an id must not contain control characters: {_short(value)}")
+    return value
+
+
+def _drop_nul(value: object) -> object:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, tuple | list):
+        return type(value)(_drop_nul(v) for v in value)
+    return value
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
@@ -49,8 +119,32 @@ def from_minor(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-currency_digits(currency))
 
 
+ID_FIELDS = frozenset({"external_id", "customer_id", "invoice_id", "credited_invoice_id",
+                       "company_id"})
+DATE_FIELDS = frozenset({"issue_date", "due_date", "paid_date", "date"})
+
+
 class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _clean_text(cls, value: object, info: ValidationInfo) -> object:
+        # Ids are kept exact (and refused below if odd): dropping a character could merge two.
+        return value if info.field_name in ID_FIELDS else _drop_nul(value)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounds(cls, value: object, info: ValidationInfo) -> object:
+        if info.field_name in ID_FIELDS:
+            # company ids are narrower in the store (String(64))
+            limit = 64 if info.field_name == "company_id" else ID_LENGTH
+            return check_id(value, limit)  # type: ignore[arg-type]
+        if info.field_name in DATE_FIELDS:
+            return check_day(value)  # type: ignore[arg-type]
+        if info.field_name == "currency":
+            return check_currency(value)  # type: ignore[arg-type]
+        return value
 
 
 class Money(Record):
@@ -88,8 +182,10 @@ class Customer(Record):
     @field_validator("language")
     @classmethod
     def _short_language(cls, value: str) -> str:
-        # Sources say "fr_FR", "en_US", "FR": the rules only need the language.
-        return (value or "fr").replace("-", "_").split("_")[0].lower() or "fr"
+        # Sources say "fr_FR", "en_US", "FR": the rules only need the language. Anything that
+        # is not a language code (empty, digits, a sentence) falls back to French, the default.
+        short = (value or "fr").replace("-", "_").split("_")[0].lower()
+        return short if 2 <= len(short) <= 8 and short.isascii() and short.isalpha() else "fr"
 
     def billing_emails(self) -> list[str]:
         """Billing contacts first, then the customer's own address; no duplicates, no blanks."""
@@ -134,9 +230,8 @@ class Invoice(Record):
             object.__setattr__(self, name, to_decimal(getattr(self, name), self.currency))
         if self.residual < 0:
             raise ValueError("residual must not be negative")
-        if len(self.currency) != 3 or not self.currency.isalpha():
-            raise ValueError(f"not an ISO currency code: {self.currency!r}")
-        object.__setattr__(self, "currency", self.currency.upper())
+        for inst in self.instalments:  # they are stored as text, but summed by the rules
+            to_decimal(inst.amount, self.currency), to_decimal(inst.residual, self.currency)
         return self
 
     @property

@@ -236,7 +236,15 @@ class PennylaneAdapter(BaseAdapter):
                                f"retention ({_describe_error(response)})")
             body = _json(response)
             pages += 1
-            for event in body.get("items") or []:
+            events = body.get("items") if isinstance(body, dict) else None
+            if not isinstance(events, list) or not all(
+                    isinstance(e, dict) and e.get("id") is not None
+                    and isinstance(e.get("operation"), str) for e in events):
+                # A change we cannot read could be any change: read everything again rather
+                # than skip it, or fail every sync from now on.
+                raise _Expired(f"Pennylane's changelog {path} sent an event without an id or an "
+                               "operation")
+            for event in events:
                 last_op[str(event["id"])] = event["operation"]
                 position["since"] = event.get("processed_at") or position["since"]
             cursor = body.get("next_cursor")

@@ -178,6 +178,11 @@ def map_payment(raw: dict[str, Any]) -> list[Payment]:
 
 
 def touched_artefacts(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The artefacts (id -> reference with `$path`) a payment or allocation settles."""
-    return {ref: line["artefact"] for line in raw.get("allocated_artefacts") or []
-            if (ref := _id(line.get("artefact")))}
+    """The artefacts (id -> reference with `$path`) a payment or allocation settles.
+
+    Read outside any record mapping, so a malformed allocation line is skipped here rather than
+    fail the whole stream; the daily re-read of open invoices (`open_refresh_days`) catches up."""
+    lines = raw.get("allocated_artefacts")
+    return {ref: line["artefact"] for line in (lines if isinstance(lines, list) else [])
+            if isinstance(line, dict) and (ref := _id(line.get("artefact")))}
+

@@ -61,6 +61,10 @@ def sync(store: Store, adapter: BaseAdapter, tenant: str, source: str | None = N
     except (ConnectorError, OSError) as exc:
         store.finish_sync_run(run_id, "failed", _summary(result), redact(str(exc)))
         raise
+    except Exception as exc:  # a bug: still raised, but the run must not stay "running"
+        store.finish_sync_run(run_id, "failed", _summary(result),
+                              redact(f"{type(exc).__name__}: {exc}")[:2000])
+        raise
     store.finish_sync_run(run_id, "ok", _summary(result))
     log.info("synced %s for %s: %s", source, tenant, _summary(result))
     return result

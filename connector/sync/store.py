@@ -64,7 +64,11 @@ def open_engine(url: str) -> Engine:
         if url.startswith("sqlite"):
             path = url.split("sqlite:///", 1)[-1]
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise ConfigError(f"cannot create the folder of the state database "
+                                      f"{Path(path).parent}: {exc.strerror}", key="state") from None
             engine = create_engine(url)
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
