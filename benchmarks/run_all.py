@@ -33,7 +33,7 @@ SAGE_CUSTOMERS, SAGE_INVOICES = 150, 300  # the next business day (27 Nov 2026 i
 
 
 def bench_demo(root: Path, invoices: int) -> list[Figure]:
-    """The demo source: full sync, 1 % changed then incremental sync, plan, run --dry-run, report."""
+    """The demo source: full sync, 1 % changed and incremental sync, plan, dry run, report."""
     work = root / "demo"
     config = ledgers.write_config(work, ledgers.demo_source(CUSTOMERS, invoices, TODAY))
     figures = [measure("demo full sync", relance_command(config, TODAY, "sync"), cwd=work)]
