@@ -49,6 +49,7 @@ class RateBudget:
         self._blocked_until = 0.0
         self._lock = threading.Lock()
         self.waited = 0.0
+        self.limit_reached = 0  # answers saying nothing is left in the server's window
 
     def acquire(self) -> None:
         while True:
@@ -73,6 +74,7 @@ class RateBudget:
             # Some servers send an epoch, others seconds-to-wait; an epoch is far in the future.
             seconds = reset - time.time() if reset > 10**9 else reset
             with self._lock:
+                self.limit_reached += 1
                 now = self._clock()
                 until = now + max(seconds, 0.0)
                 while self._sent and self._sent[0] <= now - self.period:

@@ -376,7 +376,9 @@ def test_budget_keeps_a_full_run_under_the_rate_limit(spec: Any, tmp_path: Path)
         adapter.refresh([i.external_id for i in invoices])
         assert fake.count() >= 40
         assert fake.rate_limited == 0
-        assert adapter.http.budget is not None and adapter.http.budget.waited > 0
+        # the run reached the server's limit (and the budget held it: no 429); whether it had
+        # to sleep depends on how fast the machine is (a slow one spaces requests by itself)
+        assert adapter.http.budget is not None and adapter.http.budget.limit_reached > 0
     finally:
         fake.stop()
     assert fake.violations == []
