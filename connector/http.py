@@ -29,6 +29,9 @@ USER_AGENT = f"relance/{__version__} (+accounts-receivable connector)"
 DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read
 
 
+WINDOW_MARGIN = 0.1  # seconds: a request's travel time, when our window and the server's agree
+
+
 class RateBudget:
     """At most `limit` requests in any sliding window of `period` seconds, waited for *before* sending.
 
@@ -46,6 +49,7 @@ class RateBudget:
         self._blocked_until = 0.0
         self._lock = threading.Lock()
         self.waited = 0.0
+        self.limit_reached = 0  # answers saying nothing is left in the server's window
 
     def acquire(self) -> None:
         while True:
@@ -70,7 +74,17 @@ class RateBudget:
             # Some servers send an epoch, others seconds-to-wait; an epoch is far in the future.
             seconds = reset - time.time() if reset > 10**9 else reset
             with self._lock:
-                self._blocked_until = max(self._blocked_until, self._clock() + max(seconds, 0.0))
+                self.limit_reached += 1
+                now = self._clock()
+                until = now + max(seconds, 0.0)
+                while self._sent and self._sent[0] <= now - self.period:
+                    self._sent.popleft()
+                if len(self._sent) >= self.limit:
+                    # Our own window is full as well: it knows when it frees to the millisecond,
+                    # where the header is rounded up to the second (up to 1 s lost per window,
+                    # a fifth more time on a long sync). Keep a margin for the request's travel.
+                    until = min(until, self._sent[0] + self.period + WINDOW_MARGIN)
+                self._blocked_until = max(self._blocked_until, until)
 
     def block_for(self, seconds: float) -> None:
         with self._lock:

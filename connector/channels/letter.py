@@ -11,20 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from connector.channels.render import environment, pick_language
 
 if TYPE_CHECKING:
     from fpdf import FPDF
 
+FONT = "Roboto"
+
 
 def _font_dir() -> Path:
     import font_roboto  # imported on first letter only: fpdf and fonts cost a start-up otherwise
     return Path(font_roboto.__file__).resolve().parent / "files"
-FONT = "Roboto"
 
 
 def letter_text(context: dict[str, Any], language: str) -> str:
@@ -34,10 +33,12 @@ def letter_text(context: dict[str, Any], language: str) -> str:
 
 def letter_pdf(context: dict[str, Any], language: str, *, title: str = "Mise en demeure") -> bytes:
     """Render the letter for this reminder's context. Deterministic for a given context."""
-    text = letter_text(context, language)
+    # fpdf2 is imported here, not at the top: it takes most of a second to import, and every
+    # CLI command imports the dispatcher, which needs this module only to write letters.
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
+    text = letter_text(context, language)
     pdf = FPDF(format="A4")
     # dated by the reminder, not the clock: the same reminder gives the same bytes
     day = dt.date.fromisoformat(str(context["today"]))

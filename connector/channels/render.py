@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
@@ -35,7 +36,7 @@ class Rendered:
 
 
 def _environment(language: str, extra_dirs: tuple[Path, ...]) -> Environment:
-    locale = LOCALES[language]
+    locale = Locale.parse(LOCALES[language])  # parsed once: babel re-parses a name per call
     loaders = [FileSystemLoader(str(d)) for d in extra_dirs] + [FileSystemLoader(str(TEMPLATES))]
     env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
                       autoescape=False, keep_trailing_newline=False)

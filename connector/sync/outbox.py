@@ -94,33 +94,53 @@ def _local_day(moment: dt.datetime, zone: zoneinfo.ZoneInfo) -> dt.date:
 
 
 def enqueue(store: Store, intents: Iterable[ReminderIntent], now: dt.datetime | None = None) -> int:
-    """Insert new intents; an intent whose key or (item, level, channel) exists is ignored."""
+    """Insert new intents; an intent whose key or (item, level, channel) exists is ignored.
+
+    Intents go in batches, each in one savepoint: a first run over a large ledger plans tens of
+    thousands at once, and a savepoint per intent made that minutes long. Only a batch that hits
+    an existing key (a rerun after a crash) is redone one intent at a time.
+    """
     now = now or utcnow()
+    pending = list(intents)
     added = 0
     with store.transaction() as conn:
-        for intent in intents:
+        for start in range(0, len(pending), CHUNK):
+            batch = pending[start:start + CHUNK]
             savepoint = conn.begin_nested()
             try:
-                _insert(conn, intent, now)
+                _insert_many(conn, batch, now)
             except IntegrityError:
                 savepoint.rollback()
+                added += sum(_insert_one(conn, intent, now) for intent in batch)
                 continue
             savepoint.commit()
-            added += 1
+            added += len(batch)
     return added
 
 
-def _insert(conn: Connection, intent: ReminderIntent, now: dt.datetime) -> None:
-    conn.execute(t.outbox.insert().values(
-        key=intent.key, tenant=intent.tenant, source=intent.source,
-        customer_id=intent.customer_id, channel=intent.channel, level=intent.level,
-        status="planned", payload=json.dumps(intent_payload(intent)), attempts=0,
-        planned_for=intent.planned_for, next_attempt_at=now, created_at=now, updated_at=now))
-    conn.execute(t.outbox_items.insert(), [
-        {"outbox_key": intent.key, "tenant": intent.tenant, "source": intent.source,
-         "item_id": item.item_id, "invoice_id": item.invoice_id, "level": item.level,
-         "channel": intent.channel, "amount_minor": to_minor(item.residual, item.currency),
-         "currency": item.currency} for item in intent.items])
+def _insert_one(conn: Connection, intent: ReminderIntent, now: dt.datetime) -> bool:
+    savepoint = conn.begin_nested()
+    try:
+        _insert_many(conn, [intent], now)
+    except IntegrityError:
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
+
+
+def _insert_many(conn: Connection, intents: Sequence[ReminderIntent], now: dt.datetime) -> None:
+    conn.execute(t.outbox.insert(), [
+        {"key": i.key, "tenant": i.tenant, "source": i.source, "customer_id": i.customer_id,
+         "channel": i.channel, "level": i.level, "status": "planned",
+         "payload": json.dumps(intent_payload(i)), "attempts": 0, "planned_for": i.planned_for,
+         "next_attempt_at": now, "created_at": now, "updated_at": now} for i in intents])
+    items = [{"outbox_key": i.key, "tenant": i.tenant, "source": i.source,
+              "item_id": item.item_id, "invoice_id": item.invoice_id, "level": item.level,
+              "channel": i.channel, "amount_minor": to_minor(item.residual, item.currency),
+              "currency": item.currency} for i in intents for item in i.items]
+    if items:  # an empty list would be one INSERT of defaults, not none
+        conn.execute(t.outbox_items.insert(), items)
 
 
 def enqueue_follow_up(conn: Connection, parent: Mapping[str, Any], channel: str,

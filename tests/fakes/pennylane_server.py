@@ -13,9 +13,11 @@ End-to-end tests start it with `pennylane_endpoint()` (yields `(base_url, token)
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import email.parser
 import email.policy
+import itertools
 import json
 import math
 import random
@@ -378,15 +380,24 @@ class FakePennylane:
         descending = query.get("sort", "-id").startswith("-")
         source = self.customers if resource == "customers" else self.invoices
         rows = sorted(source, reverse=descending)
+        if cursor:
+            # ids are sorted: skip to the cursor by bisection, not by scanning (large ledgers)
+            last = list_cursor_id(cursor)
+            key = (lambda i: -i) if descending else (lambda i: i)
+            rows = rows[bisect.bisect_right(rows, key(last), key=key):]
+        wanted_ids = [f["value"] for f in filters if f.get("field") == "id"
+                      and f.get("operator") == "in" and isinstance(f.get("value"), list)]
+        if wanted_ids:  # an id list (re-reads of changed records): no need to scan the rest
+            wanted = {str(v) for v in wanted_ids[0]}
+            rows = [i for i in rows if str(i) in wanted]
         try:
-            rows = [i for i in rows if all(matches(filter_fields(resource, source[i]), f)
-                                           for f in filters)]
+            # one match past the page is enough to know there is more
+            wanted = (i for i in rows if all(matches(filter_fields(resource, source[i]), f)
+                                             for f in filters))
+            found = list(itertools.islice(wanted, limit + 1))
         except (KeyError, ValueError, TypeError) as exc:
             return 400, {"message": f"unsupported filter: {exc}"}
-        if cursor:
-            last = list_cursor_id(cursor)
-            rows = [i for i in rows if (i < last if descending else i > last)]
-        chunk, has_more = rows[:limit], len(rows) > limit
+        chunk, has_more = found[:limit], len(found) > limit
         next_cursor = None
         if has_more:
             next_cursor = list_cursor(path, chunk[-1])
@@ -398,7 +409,7 @@ class FakePennylane:
             has_more = True
             next_cursor = list_cursor(path, 0)
             self._cursor_filters[next_cursor] = (path, query.get("filter"), query.get("sort"))
-            chunk = rows[:limit] if not cursor else []
+            chunk = found[:limit] if not cursor else []
         today = self.now().date()
         items = [dict(self.customers[i]) if resource == "customers"
                  else invoice_json(self.invoices[i], today) for i in chunk]

@@ -55,6 +55,17 @@ def test_enqueue_refuses_a_key_or_an_item_level_twice(tenant: Tenant) -> None:
     assert outbox.enqueue(tenant.store, [clone]) == 0
 
 
+def test_enqueue_keeps_the_new_intents_of_a_batch_that_holds_a_known_one(tenant: Tenant) -> None:
+    tenant.sync()
+    intents = tenant.plan()
+    assert len(intents) > 3
+    assert outbox.enqueue(tenant.store, intents[1:2]) == 1
+    # one known intent in the middle of the batch: the others still go in, each once
+    assert outbox.enqueue(tenant.store, intents) == len(intents) - 1
+    keys = tenant.store.scalars(select(t.outbox.c.key))
+    assert sorted(keys) == sorted(i.key for i in intents)
+
+
 def test_invoice_paid_after_plan_is_not_reminded(tenant: Tenant) -> None:
     tenant.sync()
     intents = tenant.plan()
