@@ -303,12 +303,14 @@ class PennylaneAdapter(BaseAdapter):
 
         Pennylane has no note or activity on invoices; an appendix is the only per-invoice trace
         (and appendices cannot be deleted). The intent is journaled before the upload so that
-        `find_pushed` knows where to look after a crash. Returns the first appendix id.
+        `find_pushed` knows where to look after a crash; a push resumed after one skips the
+        invoices that already carry it, so none gets the trace twice. Returns the first id.
         """
         if not self.capabilities.notes:
             raise NotImplementedError('pennylane keeps a trace only with trace = "appendix"')
         if not request.invoice_ids:
             raise PermanentError("a Pennylane appendix needs at least one invoice")
+        resumed = request.key in self._journaled()
         self._journal(request.key, request.invoice_ids)
         name = appendix_name(request.level, self.context.today, request.key)
         pdf = trace_pdf(request.summary, [
@@ -318,22 +320,30 @@ class PennylaneAdapter(BaseAdapter):
             "", *request.body.splitlines(), "", f"relance key: {request.key}"])
         first: str | None = None
         for invoice_id in request.invoice_ids:
-            # Not idempotent and Pennylane has no idempotency key: HttpClient must not retry it
-            # after a 5xx or a timeout (the upload may have happened); find_pushed decides later.
-            response = self._call("POST", f"/customer_invoices/{invoice_id}/appendices",
-                                  "customer_invoices:all", idempotent=False,
-                                  files={"file": (name, pdf, "application/pdf")})
-            appendix_id = str(_json(response)["id"])
-            first = first or appendix_id
+            done = self._appendix_on(invoice_id, request.key) if resumed else None
+            if done is None:
+                # Not idempotent and Pennylane has no idempotency key: HttpClient must not retry
+                # it after a 5xx or a timeout (the upload may have happened); find_pushed decides.
+                response = self._call("POST", f"/customer_invoices/{invoice_id}/appendices",
+                                      "customer_invoices:all", idempotent=False,
+                                      files={"file": (name, pdf, "application/pdf")})
+                done = str(_json(response)["id"])
+            first = first or done
         assert first is not None
         return first
 
     def find_pushed(self, key: str) -> str | None:
+        """The first appendix's id when EVERY invoice of the push carries it; else None, and the
+        push is resumed (a crash between two uploads leaves a half-done push)."""
         invoice_ids = self._journaled().get(key)
         if not invoice_ids:
             return None  # never started: the journal is written before any upload
+        found = [self._appendix_on(invoice_id, key) for invoice_id in invoice_ids]
+        return found[0] if all(found) else None
+
+    def _appendix_on(self, invoice_id: str, key: str) -> str | None:
         marker = appendix_suffix(key)
-        path = f"/customer_invoices/{invoice_ids[0]}/appendices"
+        path = f"/customer_invoices/{invoice_id}/appendices"
         for items in self._list(path, "customer_invoices:readonly", {"limit": PAGE_LIMIT}):
             for item in items:
                 if str(item.get("filename", "")).endswith(marker):

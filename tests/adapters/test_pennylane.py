@@ -441,3 +441,23 @@ def test_end_to_end_helper_gives_a_working_endpoint(spec: Any, tmp_path: Path) -
         adapter = PennylaneAdapter(PennylaneConfig(base_url=base_url), context)
         assert adapter.check().missing_rights == []
         assert len(drain(adapter.customers(None))[0]) == 3
+
+
+def test_a_push_cut_between_two_invoices_is_resumed_without_doubles(
+        fake: FakePennylane, tmp_path: Path, fake_time: FakeTime) -> None:
+    first_invoice, second_invoice = [str(i) for i, inv in sorted(fake.invoices.items())
+                                     if not inv.draft and inv.customer_id is not None][:2]
+    assert first_invoice != second_invoice
+    request = PushRequest(key="rl-2026-two", invoice_ids=[first_invoice, second_invoice],
+                          customer_id="1", level="N2", channel="email", summary="Relance",
+                          body="Relance", recipients=["compta@exemple.fr"])
+    adapter = make_adapter(fake, tmp_path, fake_time, trace="appendix")
+    fake.script("500", method="POST", path=f"/customer_invoices/{second_invoice}/appendices")
+    with pytest.raises(TransientError):
+        adapter.push_note(request)  # the first invoice got its trace, the second did not
+    assert [len(fake.appendices.get(int(i), [])) for i in (first_invoice, second_invoice)] == [1, 0]
+    again = make_adapter(fake, tmp_path, fake_time, trace="appendix")  # after the crash
+    assert again.find_pushed("rl-2026-two") is None  # half done: the outbox plans it again
+    again.push_note(request)
+    assert [len(fake.appendices[int(i)]) for i in (first_invoice, second_invoice)] == [1, 1]
+    assert again.find_pushed("rl-2026-two") == str(fake.appendices[int(first_invoice)][0]["id"])
