@@ -183,6 +183,9 @@ def trial(source: Source, sink: SmtpSink, workdir: Path, seed: int, window: floa
     prepare = getattr(source, "prepare", None)
     if prepare is not None:
         prepare(f"trial{seed}")
+    refill = getattr(source, "refill", None)
+    if refill is not None:
+        refill(rng)  # the trials pay invoices: keep late ones coming
     before = {m.message_id for m in sink.snapshot()}
     process = relance(workdir, source, "run")
     try:

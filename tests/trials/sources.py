@@ -51,6 +51,16 @@ class OdooSource:
             self.fake.register_payment(move_id)
         return [str(moves[i]["name"]) for i in chosen]
 
+    def refill(self, rng: random.Random) -> None:
+        """New late invoices, so that a long series of trials never runs out of work."""
+        partners = sorted(i for i, p in self.fake.data.tables["res.partner"].items()
+                          if str(p.get("name", "")).startswith("Client Odoo"))
+        for _ in range(2):
+            issued = self.today - dt.timedelta(days=rng.randint(35, 80))
+            self.fake.add_invoice(rng.choice(partners), round(rng.uniform(90, 9000), 2),
+                                  issued.isoformat(),
+                                  due_date=(issued + dt.timedelta(days=30)).isoformat())
+
     def set_faults(self, share: float, seed: int = 1) -> None:
         self.fake.chaos(share, seed=seed)
 
@@ -82,6 +92,14 @@ class PennylaneSource:
         for invoice_id in chosen:
             self.fake.pay(invoice_id)
         return [self.fake.invoices[i].number for i in chosen]
+
+    def refill(self, rng: random.Random) -> None:
+        customers = sorted({inv.customer_id for inv in self.fake.invoices.values()
+                            if inv.customer_id is not None})
+        for _ in range(2):
+            issued = self.today - dt.timedelta(days=rng.randint(35, 80))
+            self.fake.add_invoice(rng.choice(customers), f"{rng.randint(9000, 900000) / 100:.2f}",
+                                  date=issued)
 
     def set_faults(self, share: float, seed: int = 1) -> None:
         self.fake.fault_rate = share
@@ -133,6 +151,16 @@ class SageSource:
         for invoice_id in chosen:
             self.running.fake.pay(invoice_id, day=self.today)
         return [str(invoices[i]["invoice_number"]) for i in chosen]
+
+    def refill(self, rng: random.Random) -> None:
+        fake, business = self.running.fake, self.running.business_id
+        contacts = sorted(fake.data["contacts"])
+        for _ in range(2):
+            issued = self.today - dt.timedelta(days=rng.randint(35, 80))
+            number = f"FA-R{len(fake.data['sales_invoices']) + 1:05d}"
+            fake.add_invoice(business, rng.choice(contacts), number,
+                             f"{rng.randint(9000, 900000) / 100:.2f}", date=issued,
+                             due=issued + dt.timedelta(days=30))
 
     def set_faults(self, share: float, seed: int = 1) -> None:
         self.running.fake.fault_rate = share
