@@ -1,7 +1,7 @@
 """A firm of three clients served for a simulated month with the default schedule (reminders each
 business day at 08:30, syncs hourly), on SQLite and on a throwaway PostgreSQL; prints the time
 taken and whether both stores end with the same reminders. The test suite runs a lighter version
-(tests/sync/test_month.py: syncs every 12 h).
+(tests/app/test_month.py: syncs every 12 h).
 
     python -m benchmarks.firm_month
 """
@@ -12,12 +12,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from connector.sync import outbox
-from connector.sync.service import Scheduler
+from connector.store import outbox
+from connector.app.scheduler import Scheduler
 from tests.helpers import THREE_CLIENTS, write_firm
 from tests.pg import start_server, unavailable
-from tests.sync.test_month import END, START
-from tests.sync.test_service import SimClock, firm_entries
+from tests.app.test_month import END, START
+from tests.app.test_service import SimClock, firm_entries
 
 
 def serve_month(directory: Path, state: str) -> tuple[float, dict[str, list[tuple[str, str]]]]:
@@ -28,8 +28,8 @@ def serve_month(directory: Path, state: str) -> tuple[float, dict[str, list[tupl
     began = time.perf_counter()
     scheduler.serve(until=END)
     elapsed = time.perf_counter() - began
-    from connector.firm import Firm
-    from connector.sync.store import Store
+    from connector.app.firm import Firm
+    from connector.store.store import Store
     store = Store(Firm(directory).config(next(iter(THREE_CLIENTS))).state_url)
     rows = {slug: sorted((r["key"], r["status"]) for r in outbox.rows(store, slug, limit=10**6))
             for slug in THREE_CLIENTS}

@@ -16,9 +16,9 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from connector.models import Customer, Invoice
-from connector.sync import outbox
-from connector.sync import tables as t
-from connector.sync.store import Store
+from connector.store import outbox
+from connector.store import tables as t
+from connector.store.store import Store
 
 TENANT = "bench"
 CONFIG = """\
@@ -95,7 +95,7 @@ def open_ledger_store(directory: Path, customers: int, invoices: int, today: dt.
 def mark_planned_as_sent(directory: Path, config_path: Path, today: dt.date) -> int:
     """The steady state of a daily run: what `plan` gave on `today` went out that day."""
     from connector.config import load_config
-    from connector.tenant import open_tenant
+    from connector.app.tenant import open_tenant
 
     config = load_config(config_path)
     tenant = open_tenant(config, today=today)

@@ -1,4 +1,4 @@
-"""The `relance` command. Click commands only: each one parses, calls connector.tenant, prints.
+"""The `relance` group: global options, then every command area attached from connector.commands.
 
 Exit codes: 0 ok, 1 some deliveries (or the sync) failed, 2 usage or configuration error.
 """
@@ -6,91 +6,24 @@ Exit codes: 0 ok, 1 some deliveries (or the sync) failed, 2 usage or configurati
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import json
 import logging
 import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import click
 
-from connector import __version__, views
-from connector.config import DEFAULT_CONFIG_NAME, Config, load_config
-from connector.errors import AuthError, ConfigError, ConnectorError, TransientError
-from connector.rules.calendar import BusinessCalendar
-from connector.secrets import SecretStore, install_log_redaction, redact
-from connector.sync import outbox
-from connector.sync.service import hold
-from connector.tenant import Tenant, open_tenant, today_in
+from connector import __version__
+from connector.commands.context import EXAMPLE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Obj, parse_day
+from connector.config import DEFAULT_CONFIG_NAME
+from connector.secrets import install_log_redaction
 
-EXAMPLE = Path(__file__).with_name("config_example.toml")
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class Obj:
-    def __init__(self, config_path: str, today: dt.date | None, firm: str | None = None,
-                 client: str | None = None) -> None:
-        self.config_path = config_path
-        self.today = today
-        self.firm, self.client = firm, client
-        self._config: Config | None = None
-
-    @property
-    def config(self) -> Config:
-        if self._config is None:
-            if self.firm is not None:  # one client of a firm directory (connector.firm)
-                from connector.commands.firm import client_config
-                self._config = client_config(self)
-            else:
-                self._config = load_config(self.config_path)
-        return self._config
-
-    def tenant(self) -> Tenant:
-        return open_tenant(self.config, today=self.today)
-
-
-def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter("expected a date as YYYY-MM-DD") from None
-
-
-def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Known errors become one clear line and an exit code; never a traceback, never a secret."""
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (ConfigError, AuthError) as exc:
-            click.echo(f"error: {redact(str(exc))}", err=True)
-            sys.exit(EXIT_USAGE)
-        except ConnectorError as exc:
-            click.echo(f"error: {redact(str(exc))}", err=True)
-            sys.exit(EXIT_FAILED)
-    return wrapper
-
-
-def for_each_client(command: Callable[..., Any]) -> Callable[..., Any]:
-    """With --firm and no --client: run the command for every client (connector.commands.firm)."""
-    @functools.wraps(command)
-    def wrapper(obj: Obj, *args: Any, **kwargs: Any) -> Any:
-        if obj.firm is None or obj.client is not None:
-            return command(obj, *args, **kwargs)
-        from connector.commands.firm import fan_out
-        return fan_out(obj, command, *args, **kwargs)
-    return wrapper
+__all__ = ["EXAMPLE", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main"]
 
 
 @click.group()
 @click.version_option(__version__, prog_name="relance")
 @click.option("--config", "config_path", envvar="RELANCE_CONFIG", default=DEFAULT_CONFIG_NAME,
               show_default=True, help="Configuration file (TOML).")
-@click.option("--today", callback=_parse_day, metavar="YYYY-MM-DD",
+@click.option("--today", callback=parse_day, metavar="YYYY-MM-DD",
               help="Act as if today were this date (reproducible runs, simulations).")
 @click.option("--firm", type=click.Path(file_okay=False), envvar="RELANCE_FIRM",
               help="A firm directory (firm.toml + clients/*.toml) instead of --config.")
@@ -105,203 +38,6 @@ def main(ctx: click.Context, config_path: str, today: dt.date | None, firm: str 
                         stream=sys.stderr)
     install_log_redaction()
     ctx.obj = Obj(config_path, today, firm, client)
-
-
-@main.command()
-@click.option("--force", is_flag=True, help="Overwrite an existing file.")
-@click.pass_obj
-def init(obj: Obj, force: bool) -> None:
-    """Write a commented configuration file to start from."""
-    path = Path(obj.config_path)
-    if path.exists() and not force:
-        click.echo(f"error: {path} exists; use --force to overwrite it", err=True)
-        sys.exit(EXIT_USAGE)
-    today = obj.today or today_in("Europe/Paris")
-    text = EXAMPLE.read_text(encoding="utf-8").replace('anchor = "2026-11-27"',
-                                                       f'anchor = "{today.isoformat()}"')
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        click.echo(f"error: cannot write {path}: {exc.strerror}", err=True)
-        sys.exit(EXIT_USAGE)
-    click.echo(f"wrote {path}; edit [source] and [sender], then run `relance check`")
-
-
-@main.command()
-@click.pass_obj
-@handle_errors
-def check(obj: Obj) -> None:
-    """Check the configuration, the source's reachability and credentials."""
-    tenant = obj.tenant()
-    click.echo(f"config {obj.config_path}: ok (tenant {tenant.name}, source {tenant.source})")
-    info = tenant.adapter.check()
-    click.echo(f"source: {info.kind} {info.url or ''} version {info.version or '?'}"
-               f"{' as ' + info.user if info.user else ''}")
-    for warning in info.warnings:
-        click.echo(f"warning: {warning}")
-    if info.missing_rights:
-        click.echo("missing rights: " + ", ".join(info.missing_rights), err=True)
-        sys.exit(EXIT_USAGE)
-    click.echo("all good")
-
-
-@main.command("sync")
-@click.pass_obj
-@for_each_client
-@handle_errors
-def sync_command(obj: Obj) -> None:
-    """Pull customers, invoices and payments from the source into the local state."""
-    tenant = obj.tenant()
-    result = tenant.sync()
-    click.echo("synced: " + ", ".join(f"{k} {v}" for k, v in result.counts.items())
-               + f"; skipped {result.rejected} malformed record(s)")
-
-
-@main.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_obj
-@for_each_client
-@handle_errors
-def plan(obj: Obj, as_json: bool) -> None:
-    """Show what would be sent today, from the local state. Sends nothing."""
-    tenant = obj.tenant()
-    intents = tenant.plan()
-    click.echo(views.plan_json(intents) if as_json else views.plan_table(intents,
-                                                                         obj.config.language))
-    if not as_json and (closed := BusinessCalendar(obj.config.policy.calendar).why_not(
-            tenant.today)):
-        click.echo(f"Reminders go out on business days only: {closed}.")
-    if not as_json and (held := tenant.paused()):
-        click.echo(views.paused_text(held))
-
-
-@main.command()
-@click.option("--dry-run", is_flag=True, help="Sync and plan, but send nothing.")
-@click.option("--no-sync", is_flag=True, help="Use the local state as it is.")
-@click.pass_obj
-@for_each_client
-@handle_errors
-def run(obj: Obj, dry_run: bool, no_sync: bool) -> None:
-    """Sync, plan, re-check each invoice at the source, and deliver."""
-    tenant = obj.tenant()
-    with hold(tenant.store, tenant.name) as lease:  # never beside `serve` on the same tenant
-        if lease is None:
-            raise TransientError(f"another relance process is running {tenant.name} right now; "
-                                 "try again in a few minutes")
-        result = tenant.run(dry_run=dry_run, do_sync=not no_sync, stop=lambda: lease.lost)
-    click.echo(views.plan_table(result.planned, obj.config.language))
-    if not dry_run:
-        click.echo(f"queued {result.enqueued} new reminder(s)")
-    click.echo(views.delivery_summary(result.delivery))
-    if result.delivery is not None and result.delivery.failed:
-        sys.exit(EXIT_FAILED)
-
-
-@main.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--all", "every", is_flag=True,
-              help="Every client of the firm in one report, with scheduler runs (monitoring).")
-@click.pass_obj
-@handle_errors
-def status(obj: Obj, as_json: bool, every: bool) -> None:
-    """Last sync, cursors, outbox counts, open tasks."""
-    if every or (obj.firm is not None and obj.client is None):
-        from connector.commands.firm import status_all
-        sys.exit(status_all(obj, as_json))
-    info = obj.tenant().status()
-    click.echo(json.dumps(info, indent=2, default=str) if as_json else views.status_text(info))
-
-
-@main.command()
-@click.option("--dir", "directory", type=click.Path(file_okay=False), default="relance-demo",
-              show_default=True, help="Working directory for the demo's state and outbox.")
-@click.option("--seed", type=int, default=42, show_default=True)
-@click.pass_obj
-@handle_errors
-def demo(obj: Obj, directory: str, seed: int) -> None:
-    """The whole loop on the built-in demo ledger: sync, plan, write .eml files."""
-    workdir = Path(directory)
-    workdir.mkdir(parents=True, exist_ok=True)
-    config_path = workdir / DEFAULT_CONFIG_NAME
-    today = obj.today or today_in("Europe/Paris")
-    if not config_path.exists():
-        text = EXAMPLE.read_text(encoding="utf-8")
-        text = text.replace('tenant = "ma-societe"', 'tenant = "demo"')
-        text = text.replace('anchor = "2026-11-27"', f'anchor = "{today.isoformat()}"')
-        text = text.replace("seed = 42", f"seed = {seed}")
-        config_path.write_text(text, encoding="utf-8")
-    obj.config_path = str(config_path)
-    if obj.today is None:
-        # Reminders leave on business days only: on a weekend or holiday the demo shows the last
-        # business day instead of an empty plan.
-        shown = BusinessCalendar(obj.config.policy.calendar).last_business_day(today)
-        if shown != today:
-            click.echo(f"{today.isoformat()} is not a business day; showing {shown.isoformat()}.")
-        obj.today = shown
-    tenant = obj.tenant()
-    result = tenant.run()
-    click.echo(views.plan_table(result.planned, obj.config.language))
-    click.echo(views.delivery_summary(result.delivery))
-    emails = sorted(obj.config.outbox_dir.glob("*.eml")) if obj.config.outbox_dir.exists() else []
-    click.echo(f"{len(emails)} email(s) in {obj.config.outbox_dir}; "
-               f"state in {obj.config.state_url.removeprefix('sqlite:///')}")
-    click.echo(f"next: relance --config {config_path} status")
-
-
-@main.group()
-def secret() -> None:
-    """Store secrets in the system keyring (service "relance")."""
-
-
-@secret.command("set")
-@click.argument("name")
-@click.option("--value", help="The secret (prompted for, hidden, when omitted).")
-@click.pass_obj
-@handle_errors
-def secret_set(obj: Obj, name: str, value: str | None) -> None:
-    """Store secret NAME (e.g. `source`, `smtp`) for this config's tenant."""
-    if value is None:
-        value = click.prompt(f"{name}", hide_input=True)
-    SecretStore(obj.config.tenant).set(name, value)
-    click.echo(f"stored {name} for tenant {obj.config.tenant} in the system keyring")
-
-
-@main.group("outbox")
-def outbox_group() -> None:
-    """Look at and settle reminders that need a person."""
-
-
-@outbox_group.command("review")
-@click.option("--status", "state", default="uncertain", show_default=True,
-              type=click.Choice(outbox.STATES))
-@click.pass_obj
-@handle_errors
-def outbox_review(obj: Obj, state: str) -> None:
-    """List reminders in a state (by default those whose delivery is uncertain)."""
-    tenant = obj.tenant()
-    rows = outbox.rows(tenant.store, tenant.name, state)
-    if not rows:
-        click.echo(f"no reminder is {state}")
-    for row in rows:
-        payload = json.loads(row["payload"])
-        click.echo(f"{row['key']}  {row['channel']:<6} {row['level']:<8} "
-                   f"{payload['customer_name']}  {row['reason'] or ''}")
-
-
-@outbox_group.command("resolve")
-@click.argument("key")
-@click.option("--sent/--not-sent", required=True,
-              help="Whether the message reached the customer (check the mailbox's sent items).")
-@click.pass_obj
-@handle_errors
-def outbox_resolve(obj: Obj, key: str, sent: bool) -> None:
-    """Settle an uncertain reminder: it was delivered, or it should be sent again."""
-    tenant = obj.tenant()
-    if not outbox.resolve_uncertain(tenant.store, tenant.name, key, sent):
-        click.echo(f"error: no uncertain reminder with key {key}", err=True)
-        sys.exit(EXIT_USAGE)
-    click.echo("recorded as sent" if sent else "planned again; the next run sends it")
 
 
 def _register_areas() -> None:

@@ -10,7 +10,7 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
-from connector.sync.store import Store
+from connector.store.store import Store
 from tests.pg import PgServer, start_server, unavailable
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from tests.channels.test_email import free_port
+from tests.delivery.test_email import free_port
 
 
 def find_bin_dir() -> Path | None:

@@ -110,8 +110,8 @@ def test_bad_today_is_a_usage_error() -> None:
 def test_demo_on_a_weekend_shows_the_last_business_day(tmp_path: Path, monkeypatch) -> None:
     import datetime as dt
 
-    import connector.cli as cli
-    monkeypatch.setattr(cli, "today_in", lambda zone: dt.date(2026, 11, 29))  # a Sunday
+    import connector.commands.loop as loop
+    monkeypatch.setattr(loop, "today_in", lambda zone: dt.date(2026, 11, 29))  # a Sunday
     result = invoke("demo", "--dir", str(tmp_path / "demo"))
     assert result.exit_code == 0, result.output
     assert "showing 2026-11-27" in result.output

@@ -98,7 +98,7 @@ individual_fee = "15"
 
 
 def test_rules_check_finds_overlaps_and_unknown_variables(tmp_path: Path, monkeypatch) -> None:
-    from connector.channels import render
+    from connector.delivery import render
     merged = tmp_path / "templates"  # the shipped templates plus one with a typo
     shutil.copytree(render.TEMPLATES, merged)
     for language in ("fr", "en"):
@@ -141,8 +141,8 @@ def test_templates_preview(tmp_path: Path, template: str, lang: str, expected: s
 
 def test_every_template_variable_is_documented(tmp_path: Path) -> None:
     from connector.config import load_config
-    from connector.lint import sample_payload
-    from connector.sync.messages import template_context
+    from connector.app.lint import sample_payload
+    from connector.delivery.messages import template_context
     config = load_config(write_config(tmp_path))
     documented = (Path(__file__).resolve().parent.parent / "docs" / "templates.md").read_text()
     variables = set(template_context(sample_payload(config, "first"), config))

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from connector.channels.email import FileTransport
+from connector.delivery.email import FileTransport
 from connector.config import load_config
-from connector.sync import outbox
-from connector.sync.dispatch import Dispatcher
-from connector.tenant import open_tenant
+from connector.store import outbox
+from connector.delivery.dispatch import Dispatcher
+from connector.app.tenant import open_tenant
 from tests.e2e import relance, user_loop, write_user_config
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, start_fake_odoo
 

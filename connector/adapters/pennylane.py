@@ -46,11 +46,11 @@ from connector.adapters.base import (
 from connector.adapters.pennylane_mapping import (
     appendix_name,
     appendix_suffix,
-    raw_id,
     map_customer,
     map_invoice,
+    raw_id,
 )
-from connector.channels.trace_pdf import trace_pdf
+from connector.adapters.trace_pdf import trace_pdf
 from connector.errors import AuthError, PermanentError, TransientError
 from connector.http import HttpClient, shared_budget
 from connector.models import Customer, Invoice

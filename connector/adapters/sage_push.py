@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.adapters.base import AdapterContext, PushRequest
-from connector.channels.trace_pdf import trace_pdf
+from connector.adapters.trace_pdf import trace_pdf
 
 
 class SagePushMixin:

@@ -12,7 +12,7 @@ from connector.secrets import SecretStore
 
 
 def register(main: click.Group) -> None:
-    from connector.cli import EXIT_USAGE, Obj, handle_errors
+    from connector.commands.context import EXIT_USAGE, Obj, handle_errors
 
     @main.group()
     def auth() -> None:

@@ -20,18 +20,19 @@ import click
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import make_url
 
-from connector import logs, views
-from connector.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Obj, handle_errors
+from connector import logs
+from connector.app.firm import Client, Firm
+from connector.app.schedule import Schedule
+from connector.app.scheduler import JOBS, Entry, Scheduler
+from connector.app.tenant import _jsonable, today_in
+from connector.commands import views
+from connector.commands.context import EXIT_FAILED, EXIT_OK, Obj, handle_errors
 from connector.config import Config
 from connector.errors import ConfigError
-from connector.firm import Client, Firm
 from connector.models import from_minor
 from connector.secrets import redact
-from connector.sync import outbox, runs
-from connector.sync.schedule import Schedule
-from connector.sync.service import JOBS, Entry, Scheduler
-from connector.sync.store import Store
-from connector.tenant import _jsonable, today_in
+from connector.store import outbox, runs
+from connector.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -43,39 +44,6 @@ def register(main: click.Group) -> None:
 
 
 # -- --firm plumbing used by connector.cli --------------------------------------------------------
-def client_config(obj: Obj) -> Config:
-    firm = Firm(obj.firm or ".")
-    if obj.client is None:
-        raise ConfigError("this command acts on one client: add --client SLUG (clients: "
-                          f"{', '.join(firm.slugs()) or 'none yet'})", file=str(firm.file))
-    return firm.config(obj.client)
-
-
-def fan_out(obj: Obj, command: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-    """Run `command` for every client of the firm; report which failed; exit 1 if any did."""
-    try:
-        slugs = Firm(obj.firm or ".").slugs()
-    except ConfigError as exc:
-        click.echo(f"error: {redact(str(exc))}", err=True)
-        sys.exit(EXIT_USAGE)
-    failed: list[str] = []
-    for slug in slugs:
-        click.echo(f"== {slug} ==")
-        try:
-            command(Obj(obj.config_path, obj.today, obj.firm, slug), *args, **kwargs)
-        except SystemExit as exc:
-            if exc.code not in (None, 0):
-                failed.append(slug)
-        except Exception as exc:  # a bug in one client's run must not stop the others
-            log.exception("client %s failed", slug)
-            click.echo(f"error: {slug}: {redact(f'{type(exc).__name__}: {exc}')}", err=True)
-            failed.append(slug)
-    if failed:
-        click.echo(f"failed for {len(failed)} of {len(slugs)} client(s): {', '.join(failed)}",
-                   err=True)
-        sys.exit(EXIT_FAILED)
-
-
 def _loaded(obj: Obj) -> Iterator[tuple[str, Client | ConfigError]]:
     """The firm's clients (or the one named), or the single --config as a firm of one."""
     if obj.firm is None:

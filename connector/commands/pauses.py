@@ -14,7 +14,7 @@ import sys
 import click
 
 from connector.errors import ConfigError
-from connector.sync import pauses as pause_store
+from connector.store import pauses as pause_store
 
 
 def _who(by: str | None) -> str:
@@ -27,7 +27,7 @@ def _who(by: str | None) -> str:
 
 
 def register(main: click.Group) -> None:
-    from connector.cli import EXIT_USAGE, Obj, _parse_day, handle_errors
+    from connector.commands.context import EXIT_USAGE, Obj, handle_errors, parse_day
 
     by_option = click.option("--by", help="Who asks (default: the OS user).")
 
@@ -49,7 +49,7 @@ def register(main: click.Group) -> None:
 
     @main.command()
     @click.argument("invoice")
-    @click.option("--until", required=True, callback=_parse_day, metavar="YYYY-MM-DD",
+    @click.option("--until", required=True, callback=parse_day, metavar="YYYY-MM-DD",
                   help="The day the customer promised to pay by.")
     @click.option("--reason")
     @by_option
@@ -70,7 +70,7 @@ def register(main: click.Group) -> None:
 
     @main.command()
     @click.argument("customer")
-    @click.option("--until", required=True, callback=_parse_day, metavar="YYYY-MM-DD")
+    @click.option("--until", required=True, callback=parse_day, metavar="YYYY-MM-DD")
     @click.option("--reason")
     @by_option
     @click.pass_obj

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from connector.cli import EXIT_USAGE, Obj, handle_errors
+from connector.commands.context import EXIT_USAGE, Obj, handle_errors
 from connector.reports import build_report
 from connector.reports.export import write_csv, write_json, write_xlsx
 from connector.reports.render_html import write_html

@@ -6,18 +6,18 @@ import sys
 
 import click
 
-from connector import lint
-from connector.channels.letter import letter_text
-from connector.channels.render import LANGUAGES, render
+from connector.app import lint
+from connector.app.tenant import today_in
+from connector.delivery.letter import letter_text
+from connector.delivery.messages import template_context
+from connector.delivery.render import LANGUAGES, render
 from connector.rules.engine import Decision, evaluate
-from connector.sync import outbox
-from connector.sync import pauses as pause_store
-from connector.sync.messages import template_context
-from connector.tenant import today_in
+from connector.store import outbox
+from connector.store import pauses as pause_store
 
 
 def register(main: click.Group) -> None:
-    from connector.cli import EXIT_OK, EXIT_USAGE, Obj, handle_errors
+    from connector.commands.context import EXIT_OK, EXIT_USAGE, Obj, handle_errors
 
     @main.group("rules")
     def rules_group() -> None:

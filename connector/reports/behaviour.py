@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from connector.reports import data
 from connector.reports.kpis import Lateness, Score, behaviour_score
 from connector.reports.ledger import counted, paid_lateness, schedule, settled_days, settlements
-from connector.sync.store import Store
+from connector.store.store import Store
 
 
 def lateness_by_customer(documents: Iterable[data.Document], cancelled: set[str],

@@ -30,7 +30,7 @@ from connector.reports.ledger import (
     settled_days,
     settlements,
 )
-from connector.sync.store import Store
+from connector.store.store import Store
 
 ZERO = Decimal(0)
 TREND_MONTHS = 6

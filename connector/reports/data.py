@@ -14,8 +14,8 @@ from decimal import Decimal
 from sqlalchemy import and_, select
 
 from connector.models import Invoice, from_minor
-from connector.sync import tables as t
-from connector.sync.store import Store, invoice_from_row
+from connector.store import tables as t
+from connector.store.store import Store, invoice_from_row
 
 BATCH = 2000
 

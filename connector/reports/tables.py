@@ -13,8 +13,8 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from connector import views
-from connector.channels.render import LOCALES
+from connector import formatting
+from connector.delivery.render import LOCALES
 from connector.reports.build import Report
 from connector.reports.kpis import BUCKETS
 from connector.reports.labels import labels
@@ -110,7 +110,7 @@ def display(kind: str, value: Any, currency: str, language: str) -> str:
         return words["none"] if kind != "text" else ""
     locale = LOCALES.get(language, "fr_FR")
     if kind == "money":
-        return views.money(value, currency, language)
+        return formatting.money(value, currency, language)
     if kind == "days":
         return f"{format_decimal(value, format='#,##0.0', locale=locale)} {words['u_days']}"
     if kind == "percent":

@@ -1,1 +1,1 @@
-"""State and movement: the store, the sync engine, the outbox and the scheduler."""
+"""The pull: pages from an adapter into the store, each page and its cursor in one transaction."""

@@ -14,7 +14,7 @@ from typing import Any
 from connector.adapters.base import BaseAdapter, Page
 from connector.errors import ConnectorError
 from connector.secrets import redact
-from connector.sync.store import Store
+from connector.store.store import Store
 
 log = logging.getLogger(__name__)
 STREAMS = ("customers", "invoices", "payments")

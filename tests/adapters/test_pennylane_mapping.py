@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from connector.channels.trace_pdf import trace_pdf
+from connector.adapters.trace_pdf import trace_pdf
 from connector.adapters.pennylane_mapping import (
     appendix_name,
     appendix_suffix,

@@ -24,7 +24,7 @@ from connector.adapters.sage_mapping import (
     touched_artefacts,
 )
 from connector.models import MAX_AMOUNT, Invoice, to_decimal
-from connector.sync.store import Store
+from connector.store.store import Store
 from tests.fuzz.garbage import FUZZ, check_page, check_valid, corrupt, garbage
 
 GOOD_ID = 4_242_424

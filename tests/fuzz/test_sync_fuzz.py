@@ -14,9 +14,9 @@ import pytest
 from connector.adapters.base import AdapterContext, BaseAdapter
 from connector.adapters.pennylane import PennylaneAdapter, PennylaneConfig
 from connector.secrets import SecretStore
-from connector.sync import tables as t
+from connector.store import tables as t
 from connector.sync.engine import sync
-from connector.sync.store import Store
+from connector.store.store import Store
 from tests.adapters.odoo_helpers import make_adapter as odoo_adapter
 from tests.adapters.sage_fixtures import make_adapter as sage_adapter
 from tests.adapters.sage_fixtures import seed as sage_seed

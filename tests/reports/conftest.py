@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from connector.reports import Report, build_report
-from connector.sync.store import Store
+from connector.store.store import Store
 from tests.reports import golden
 
 

@@ -33,8 +33,8 @@ import datetime as dt
 from decimal import Decimal
 
 from connector.models import Customer, Instalment, Invoice, Payment
-from connector.sync import tables as t
-from connector.sync.store import Store, utcnow
+from connector.store import tables as t
+from connector.store.store import Store, utcnow
 
 TODAY = dt.date(2026, 6, 30)
 TENANT, SOURCE = "golden", "demo"

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 from connector.reports import Report, behaviour_scores, build_report
 from connector.reports.kpis import Score
-from connector.sync.store import Store
+from connector.store.store import Store
 from tests.reports import golden
 
 

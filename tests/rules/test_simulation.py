@@ -22,10 +22,10 @@ import pypdf
 from connector.config import load_config
 from connector.rules.calendar import BusinessCalendar
 from connector.rules.penalties import claim
-from connector.sync import outbox
-from connector.sync import pauses as pause_store
-from connector.tenant import open_tenant
-from connector.views import money
+from connector.store import outbox
+from connector.store import pauses as pause_store
+from connector.app.tenant import open_tenant
+from connector.commands.views import money
 from tests.helpers import BASE_CONFIG
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")

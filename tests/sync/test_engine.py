@@ -13,7 +13,7 @@ from connector.errors import TransientError
 from connector.models import Customer, Invoice
 from connector.secrets import SecretStore
 from connector.sync.engine import sync
-from connector.sync.store import Store
+from connector.store.store import Store
 from tests.helpers import customer, invoice
 
 DUE = dt.date(2026, 10, 1)

@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from connector.config import load_config
 from connector.errors import ConnectorError
-from connector.sync import tables as t
-from connector.tenant import open_tenant
+from connector.store import tables as t
+from connector.app.tenant import open_tenant
 from tests.trials.file_keyring import FileKeyring
 from tests.trials.harness import SENDER, Source, free_port, pending
 

@@ -1,0 +1,191 @@
+"""`relance rules check`: what an accountant would object to, found before a customer sees it.
+
+Each finding is an error (exit 2: fix before running) or a warning. Checks: levels that overlap
+or can never be reached, templates missing for a language or using variables the context does not
+have (Jinja's meta analysis, then a StrictUndefined render on a sample), recovery fees charged to
+consumers, a contractual rate under the legal floor, payment terms beyond the legal maximum.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from jinja2 import TemplateError, TemplateNotFound, meta
+
+from connector.config import Config
+from connector.delivery.messages import template_context
+from connector.delivery.render import LANGUAGES, environment, render
+from connector.errors import ConfigError
+from connector.models import Invoice
+from connector.rules.calendar import BusinessCalendar
+from connector.rules.engine import CreditLine, DueItem, ReminderIntent, level_date
+from connector.rules.penalties import check_contract_rate, load_rates
+from connector.rules.policy import Policy
+from connector.store.outbox import intent_payload
+
+MAX_TERMS_DAYS = 60  # C. com. L441-10 I: agreed terms may not exceed 60 days from the invoice date
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # error | warning
+    where: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.where}: {self.text}"
+
+
+def policies(config: Config) -> list[tuple[str, Policy]]:
+    book = config.rulebook
+    return [("policy", book.default)] + [(f"policies.{n}", p) for n, p in book.named.items()]
+
+
+def check(config: Config, today: dt.date, invoices: Iterable[Invoice] = ()) -> list[Finding]:
+    findings = check_money(config, today)
+    if any(f.where == "penalties.contract_rate" for f in findings):
+        # reported above; render the samples with the legal default rate instead
+        config = config.model_copy(update={"penalties": config.penalties.model_copy(
+            update={"contract_rate": None})})
+    for where, policy in policies(config):
+        findings += check_levels(where, policy, today)
+        findings += check_templates(where, policy, config, today)
+    findings += check_segments(config)
+    findings += check_terms(invoices)
+    return findings
+
+
+def check_levels(where: str, policy: Policy, today: dt.date) -> list[Finding]:
+    """Play the levels on a sample invoice, each sent the day it is reached (next business day)."""
+    calendar = BusinessCalendar(policy.calendar)
+    due = today
+    sent: dict[str, dt.date] = {}
+    previous: tuple[str, dt.date] | None = None
+    found: list[Finding] = []
+    for index, level in enumerate(policy.levels):
+        when = level_date(policy, index, due, sent, calendar)
+        if when is None:
+            found.append(Finding("error", f"{where}.levels.{level.name}",
+                                 "can never be reached (no previous reminder to count from)"))
+            continue
+        when = calendar.next_business_day(when)
+        if previous is not None and when <= previous[1]:
+            found.append(Finding("error", f"{where}.levels.{level.name}",
+                                 f"reached on {when.isoformat()}, not after level "
+                                 f"{previous[0]!r} ({previous[1].isoformat()}) for an invoice due "
+                                 f"{due.isoformat()}: the two overlap and one would be skipped"))
+        sent[level.name] = when
+        previous = (level.name, when)
+        if level.days > 0 and level.basis == "due_date" and index == 0 and level.days > 365:
+            found.append(Finding("warning", f"{where}.levels.{level.name}",
+                                 "first reminder more than a year after the due date"))
+    return found
+
+
+def sample_payload(config: Config, template: str, *, kind: str = "company", language: str = "fr",
+                   channels: tuple[str, ...] = ("email",), today: dt.date | None = None
+                   ) -> dict[str, Any]:
+    """A realistic reminder to render: two late invoices, a credit note, another open invoice."""
+    today = today or dt.date(2026, 3, 2)
+
+    def item(number: str, days_late: int, amount: str, level: str | None) -> DueItem:
+        due = today - dt.timedelta(days=days_late)
+        return DueItem(number, number, number, due - dt.timedelta(days=30), due, "EUR",
+                       Decimal(amount), Decimal(amount), days_late, level=level,
+                       noticed_on=today - dt.timedelta(days=10) if kind == "individual" else None)
+    items = (item("F2026-0012", 35, "1440.00", "sample"), item("F2026-0031", 12, "380.50", "sample"))
+    intent = ReminderIntent(
+        key="0" * 32, tenant=config.tenant, source=config.source.kind, customer_id="C00042",
+        customer_name="Boulangerie Lefèvre & Fils" if kind == "company" else "Camille Martin",
+        customer_kind=kind, language=language, level="sample", channel="email", template=template,
+        recipients=("compta@client.fr",), currency="EUR", items=items,
+        credit_notes=(CreditLine("AV-7", "AV-7", today - dt.timedelta(days=20), "EUR",
+                                 Decimal("120.00")),),
+        statement=items + (item("F2026-0077", -10, "96.00", None),),
+        task_title=None, planned_for=today, level_channels=channels,
+        customer_address="12 rue des Lilas\n69003 Lyon")
+    return intent_payload(intent)
+
+
+def check_templates(where: str, policy: Policy, config: Config, today: dt.date) -> list[Finding]:
+    found: list[Finding] = []
+    for level in policy.levels:
+        if set(level.channel) <= {"task"}:
+            continue  # a task's text is built in code, not from the level template
+        for language in LANGUAGES:
+            names = [level.template] + (["_letter"] if "letter" in level.channel else [])
+            for name in names:
+                found += _check_template(f"{where}.levels.{level.name}", name, language, config,
+                                         level.channel, today)
+    return found
+
+
+def _check_template(where: str, name: str, language: str, config: Config,
+                    channels: tuple[str, ...], today: dt.date) -> list[Finding]:
+    env = environment(language)
+    path = f"{language}/{name}.j2"
+    try:
+        source = env.loader.get_source(env, path)[0]  # type: ignore[union-attr]
+    except TemplateNotFound:
+        return [Finding("error", where, f"no template {path!r}: customers writing in "
+                                        f"{language} would get nothing")]
+    known = set(template_context(sample_payload(config, name, today=today), config)) | {"layout"}
+    unknown = meta.find_undeclared_variables(env.parse(source)) - known
+    if unknown:
+        return [Finding("error", where, f"{path} uses unknown variable(s): "
+                                        f"{', '.join(sorted(unknown))} (see docs/templates.md)")]
+    for kind in ("company", "individual"):
+        payload = sample_payload(config, name, kind=kind, language=language, channels=channels,
+                                 today=today)
+        try:
+            if name == "_letter":
+                env.get_template(path).render(template_context(payload, config))
+            else:
+                render(name, template_context(payload, config), language)
+        except (TemplateError, ConfigError, TypeError, ValueError) as exc:
+            return [Finding("error", where, f"{path} fails on a sample {kind} reminder: {exc}")]
+    return []
+
+
+def check_segments(config: Config) -> list[Finding]:
+    found: list[Finding] = []
+    for number, segment in enumerate(config.policy.segments):
+        conditions = segment.model_dump(exclude={"policy"}, exclude_none=True)
+        if not conditions and number < len(config.policy.segments) - 1:
+            found.append(Finding("warning", f"policy.segments[{number}]",
+                                 "has no condition: the segments after it are never used"))
+    return found
+
+
+def check_money(config: Config, today: dt.date) -> list[Finding]:
+    found: list[Finding] = []
+    terms = config.penalties
+    if terms.individual_fee > 0:
+        found.append(Finding("error", "penalties.individual_fee",
+                             "recovery costs cannot be charged to a consumer without an "
+                             "enforceable title (CPCE L111-8); the €40 indemnity is B2B only"))
+    try:
+        check_contract_rate(terms, today)
+    except ConfigError as exc:
+        found.append(Finding("error", "penalties.contract_rate", str(exc).split("] ", 1)[-1]))
+    rates = load_rates()
+    if rates.provisional(today):
+        found.append(Finding("warning", "rules/data/rates.toml",
+                             f"rate tables checked up to {rates.checked_until.isoformat()} only: "
+                             f"add the ECB and legal rates in force since, with their source"))
+    return found
+
+
+def check_terms(invoices: Iterable[Invoice]) -> list[Finding]:
+    """Payment terms over 60 days from the invoice date (L441-10 I): warn with examples."""
+    long = [i for i in invoices if i.kind == "invoice" and not i.instalments
+            and (i.due_date - i.issue_date).days > MAX_TERMS_DAYS]
+    if not long:
+        return []
+    examples = ", ".join(f"{i.number} ({(i.due_date - i.issue_date).days} d)" for i in long[:5])
+    return [Finding("warning", "ledger", f"{len(long)} open invoice(s) with payment terms over "
+                                         f"{MAX_TERMS_DAYS} days (C. com. L441-10 I): {examples}")]

@@ -1,0 +1,327 @@
+"""The scheduler behind `relance serve`, and `run_tenant`, the one function a worker calls.
+
+`run_tenant` runs one job of one tenant under the tenant's lease lock and records it in the run
+journal; it never raises for the tenant's own failures, so a scheduler loop (or a queue worker) can
+call it for tenant after tenant. The `Scheduler` decides what is due from the schedule and the
+journal (so a restart, or a second `serve` process on the same database, does not run a day twice),
+runs it, and sleeps until the next thing is due. Clock and sleep are injected: tests drive a
+simulated month in seconds. A stop request (SIGTERM) lets the delivery in hand finish and starts
+nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import zoneinfo
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connector.app.schedule import (
+    Holiday,
+    Schedule,
+    local_day,
+    next_reminders,
+    next_sync,
+)
+from connector.app.tenant import open_tenant
+from connector.config import Config, load_config
+from connector.errors import ConfigError, ConnectorError
+from connector.logs import bound
+from connector.rules.calendar import BusinessCalendar
+from connector.secrets import redact
+from connector.store import runs
+from connector.store.store import Store, utcnow
+
+log = logging.getLogger(__name__)
+LEASE = dt.timedelta(minutes=10)
+JOBS = ("reminders", "sync")
+MAX_RETRY = 240.0  # minutes between two attempts of a failing reminders run
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass
+class TenantRunResult:
+    tenant: str
+    job: str
+    status: str  # ok | failed | stopped | busy
+    run_id: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def load_any_config(path: str | Path) -> Config:
+    """A relance.toml, or a firm's `clients/<slug>.toml` (merged over its firm.toml)."""
+    path = Path(path)
+    if path.parent.name == "clients" and (path.parent.parent / "firm.toml").is_file():
+        from connector.app.firm import Firm
+        return Firm(path.parent.parent).config(path.stem)
+    return load_config(path)
+
+
+class _Heartbeat:
+    """Renews the lease while the run works; notices when the lease was lost."""
+
+    def __init__(self, store: Store, tenant: str, holder: str, clock: Clock,
+                 lease: dt.timedelta) -> None:
+        self.store, self.tenant, self.holder, self.clock, self.lease = (store, tenant, holder,
+                                                                         clock, lease)
+        self.lost = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True,
+                                        name=f"lease-{tenant}")
+
+    def _beat(self) -> None:
+        while not self._done.wait(self.lease.total_seconds() / 3):
+            try:
+                if not runs.renew(self.store, self.tenant, self.holder, self.clock(), self.lease):
+                    log.error("lost the lock of tenant %s; stopping its run", self.tenant)
+                    self.lost = True
+                    return
+            except Exception:  # a database hiccup: try again at the next beat
+                log.warning("could not renew the lock of tenant %s", self.tenant, exc_info=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+def run_tenant(config: Config | str | Path, today: dt.date | None = None, *,
+               job: str = "reminders", store: Store | None = None,
+               stop: Callable[[], bool] = lambda: False, holder: str | None = None,
+               clock: Clock = utcnow, lease: dt.timedelta = LEASE) -> TenantRunResult:
+    """Run one job (`reminders` = sync + plan + deliver, or `sync`) of one tenant, exclusively.
+
+    Plain arguments in, a plain result out: a queue worker can call it unchanged with a path to
+    the tenant's configuration. Returns status `busy` without doing anything when another process
+    holds the tenant's lock.
+    """
+    if job not in JOBS:
+        raise ValueError(f"unknown job {job!r}")
+    if not isinstance(config, Config):
+        config = load_any_config(config)
+    own_store = store is None
+    store = store or Store(config.state_url)
+    try:
+        with hold(store, config.tenant, holder=holder, clock=clock, lease=lease) as lease_held:
+            if lease_held is None:
+                log.info("tenant %s is being run by another process; skipped", config.tenant)
+                return TenantRunResult(config.tenant, job, "busy")
+            return _run_locked(config, store, job, today, stop, lease_held, clock)
+    finally:
+        if own_store:
+            store.close()
+
+
+@contextmanager
+def hold(store: Store, tenant: str, *, holder: str | None = None, clock: Clock = utcnow,
+         lease: dt.timedelta = LEASE) -> Iterator[_Heartbeat | None]:
+    """The tenant's lease lock for the block, renewed while it runs (`.lost` says if it was
+    taken over); None when another process holds it. Whoever delivers must hold it: the
+    dispatcher then treats every row left `sending` as a crash survivor."""
+    holder = holder or runs.new_holder()
+    if not runs.acquire(store, tenant, holder, clock(), lease):
+        yield None
+        return
+    try:
+        with _Heartbeat(store, tenant, holder, clock, lease) as heartbeat:
+            yield heartbeat
+    finally:
+        runs.release(store, tenant, holder)
+
+
+def _run_locked(config: Config, store: Store, job: str, today: dt.date | None,
+                stop: Callable[[], bool], heartbeat: _Heartbeat, clock: Clock) -> TenantRunResult:
+    day = today or local_day(clock(), config.timezone)
+    run_id = runs.start(store, config.tenant, job, day, heartbeat.holder, clock())
+    result = TenantRunResult(config.tenant, job, "ok", run_id)
+    tenant = open_tenant(config, today=day, store=store)
+    with bound(tenant=config.tenant, run_id=run_id, job=job):
+        log.info("run started (%s, %s)", job, day.isoformat())
+        try:
+            if job == "sync":
+                synced = tenant.sync()
+                result.summary = {"synced": synced.counts, "rejected": synced.rejected}
+            else:
+                done = tenant.run(stop=lambda: stop() or heartbeat.lost)
+                report = done.delivery
+                result.summary = {
+                    "synced": done.sync.counts if done.sync else {}, "planned": len(done.planned),
+                    "enqueued": done.enqueued,
+                    **({k: getattr(report, k) for k in ("sent", "skipped", "failed", "retried",
+                                                        "uncertain")} if report else {})}
+                if stop() or heartbeat.lost:
+                    result.status = "stopped"  # what is left goes out on the next run
+        except ConnectorError as exc:
+            result.status, result.error = "failed", redact(str(exc))
+            log.error("run failed: %s", result.error)
+        except Exception as exc:  # a bug in one tenant must not stop the others
+            result.status, result.error = "failed", redact(f"{type(exc).__name__}: {exc}")
+            log.exception("run failed unexpectedly")
+        finally:
+            tenant.close()
+            runs.finish(store, config.tenant, run_id, result.status, clock(), result.summary,
+                        result.error)
+        log.info("run %s: %s", result.status, result.summary)
+    return result
+
+
+def tenant_holidays(config: Config) -> Holiday:
+    """The tenant's public holidays (its policy's `calendar`: france, alsace-moselle or none)."""
+    calendar = BusinessCalendar(config.policy.calendar)
+    return lambda day: calendar.holiday(day) is not None
+
+
+@dataclass
+class Entry:
+    """One tenant the scheduler serves: its configuration and schedule, or why it cannot load."""
+
+    name: str
+    config: Config | None
+    schedule: Schedule = field(default_factory=Schedule)
+    error: ConfigError | None = None
+
+
+class Scheduler:
+    """Runs every tenant's due jobs, one tenant at a time per tenant (the store's lease lock)."""
+
+    def __init__(self, entries: Callable[[], Iterable[Entry]], *, clock: Clock = utcnow,
+                 sleep: Callable[[float], Any] | None = None, today: dt.date | None = None,
+                 holiday: Holiday | None = None, holder: str | None = None,
+                 lease: dt.timedelta = LEASE, max_sleep: float = 300.0,
+                 runner: Callable[..., TenantRunResult] = run_tenant) -> None:
+        self.entries, self.clock, self.today = entries, clock, today
+        self.holiday, self.lease, self.max_sleep, self.runner = (holiday, lease,
+                                                                      max_sleep, runner)
+        self.holder = holder or runs.new_holder()
+        self._stop = threading.Event()
+        self.sleep = sleep or self._stop.wait
+        self._stores: dict[str, Store] = {}
+        self._reported: set[str] = set()
+        self.results: list[TenantRunResult] = []
+
+    # -- stopping -------------------------------------------------------------------------------
+    def request_stop(self, *_args: object) -> None:
+        """Signal handler: finish the delivery in hand, start nothing new."""
+        if not self._stop.is_set():
+            log.info("stop requested; finishing the delivery in hand")
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # -- what is due ----------------------------------------------------------------------------
+    def store(self, config: Config) -> Store:
+        url = config.state_url
+        if url not in self._stores:
+            self._stores[url] = Store(url)
+        return self._stores[url]
+
+    def due(self, entry: Entry, now: dt.datetime) -> tuple[str | None, dt.datetime | None]:
+        """The job due now for this tenant (reminders first), and when the next one falls due."""
+        config = entry.config
+        assert config is not None
+        store = self.store(config)
+        day = self.today or local_day(now, config.timezone)
+        done = runs.last(store, config.tenant, "reminders", status="ok", day=day) is not None
+        retry_after = None
+        latest = runs.last(store, config.tenant, "reminders", day=day)
+        if latest is not None and latest["status"] == "failed":  # back off: 15, 30, 60… ≤ 4 h
+            failures = runs.count(store, config.tenant, "reminders", day, "failed")
+            delay = min(entry.schedule.retry_minutes * 2 ** min(failures - 1, 8), MAX_RETRY)
+            retry_after = runs.aware(latest["finished_at"] or latest["started_at"]) \
+                + dt.timedelta(minutes=delay)
+        shift = self._shift(now, config.timezone)  # --today: that day, at the clock's hour
+        reminders = next_reminders(entry.schedule, config.tenant, config.timezone, now + shift,
+                                   done_today=done, retry_after=retry_after,
+                                   holiday=self.holiday or tenant_holidays(config),
+                                   today=self.today)
+        if reminders is not None:
+            reminders -= shift
+        synced = next_sync(entry.schedule, config.tenant, self._last_sync(store, config.tenant))
+        if reminders is not None and reminders <= now:
+            return "reminders", None
+        if synced is not None and synced <= now:
+            return "sync", None
+        upcoming = [t for t in (reminders, synced) if t is not None]
+        return None, min(upcoming) if upcoming else None
+
+    def _shift(self, now: dt.datetime, timezone: str) -> dt.timedelta:
+        if self.today is None:
+            return dt.timedelta(0)
+        local = now.astimezone(zoneinfo.ZoneInfo(timezone))
+        return local.replace(year=self.today.year, month=self.today.month,
+                             day=self.today.day) - local
+
+    @staticmethod
+    def _last_sync(store: Store, tenant: str) -> dt.datetime | None:
+        """The latest scheduled sync: a sync job or a reminders run (which syncs first). From the
+        journal, stamped by the scheduler's clock (the sync engine's own records use the wall
+        clock, which a simulation does not follow)."""
+        attempts = [runs.aware(row["started_at"]) for row in
+                    (runs.last(store, tenant, job) for job in JOBS) if row]
+        return max(attempts) if attempts else None  # type: ignore[type-var]
+
+    # -- the loop -------------------------------------------------------------------------------
+    def tick(self) -> dt.datetime | None:
+        """Run everything due now; return when the next thing falls due (None: nothing ever)."""
+        wake: dt.datetime | None = None
+        for entry in self.entries():
+            if self.stopping:
+                return None
+            if entry.config is None:
+                if entry.name not in self._reported:
+                    log.error("client %s cannot be loaded: %s", entry.name, entry.error)
+                    self._reported.add(entry.name)
+                continue
+            self._reported.discard(entry.name)
+            try:
+                job, upcoming = self.due(entry, self.clock())
+                if job is not None:
+                    self.results.append(self.runner(
+                        entry.config, self.today, job=job, store=self.store(entry.config),
+                        stop=lambda: self.stopping, holder=self.holder, clock=self.clock,
+                        lease=self.lease))
+                    job, upcoming = self.due(entry, self.clock())
+                    if job is not None:  # still due (busy elsewhere): look again soon
+                        upcoming = self.clock() + self._soon(entry.schedule)
+            except Exception:  # the database or a bug: log it, keep serving the other tenants
+                log.exception("scheduling tenant %s failed", entry.name)
+                upcoming = self.clock() + self._soon(entry.schedule)
+            if upcoming is not None and (wake is None or upcoming < wake):
+                wake = upcoming
+        return wake
+
+    def _soon(self, schedule: Schedule) -> dt.timedelta:
+        """A tenant another process is running: look again within a minute (or half a period)."""
+        return dt.timedelta(seconds=min(60.0, schedule.sync_every_minutes * 30, self.max_sleep))
+
+    def serve(self, until: dt.datetime | None = None) -> None:
+        """Loop until stopped (or until `until`, for simulations and `--once`)."""
+        log.info("serving as %s", self.holder)
+        while not self.stopping:
+            wake = self.tick()
+            now = self.clock()
+            if self.stopping or (until is not None and now >= until):
+                break
+            target = wake if wake is not None else now + dt.timedelta(seconds=self.max_sleep)
+            if until is not None:
+                target = min(target, until)
+            seconds = min(max((target - now).total_seconds(), 0.0), self.max_sleep)
+            self.sleep(max(seconds, 0.001))
+        self.close()
+        log.info("stopped")
+
+    def close(self) -> None:
+        for store in self._stores.values():
+            store.close()
+        self._stores.clear()

@@ -1,0 +1,197 @@
+"""One tenant's whole loop, as plain functions: sync, plan, run, status.
+
+The CLI calls these; so does `relance serve`, and so could a queue worker (one tenant = one job).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connector.adapters.base import AdapterContext, BaseAdapter, adapter_class
+from connector.config import Config
+from connector.delivery.dispatch import DeliveryReport, Dispatcher
+from connector.delivery.email import FileTransport, SmtpTransport, Transport
+from connector.errors import ConnectorError
+from connector.rules.engine import Decision, ReminderIntent, evaluate
+from connector.rules.penalties import check_contract_rate
+from connector.secrets import SecretStore
+from connector.store import outbox
+from connector.store import pauses as pause_store
+from connector.store import tables as t
+from connector.store.candidates import candidate_customers
+from connector.store.store import Store, utcnow
+from connector.sync.engine import SyncResult, sync
+
+log = logging.getLogger(__name__)
+NARROW_LIMIT = 2000  # candidate customers above which plan scans the whole open ledger
+
+
+def today_in(timezone: str, now: dt.datetime | None = None) -> dt.date:
+    """'Today' where the tenant is, not where the server is."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return now.astimezone(zoneinfo.ZoneInfo(timezone)).date()
+
+
+def build_transport(config: Config, secrets: SecretStore) -> Transport:
+    if config.email.transport == "file":
+        return FileTransport(config.outbox_dir)
+    password = None
+    if config.email.username:
+        password = secrets.get("smtp", env=config.email.secret_env)
+    return SmtpTransport(config.email, password)
+
+
+@dataclass
+class RunResult:
+    sync: SyncResult | None
+    planned: list[ReminderIntent]
+    enqueued: int
+    delivery: DeliveryReport | None
+    dry_run: bool = False
+
+
+@dataclass
+class Tenant:
+    config: Config
+    store: Store
+    today: dt.date
+    secrets: SecretStore
+    _adapter: BaseAdapter | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.config.tenant
+
+    @property
+    def source(self) -> str:
+        return self.config.source.kind
+
+    @property
+    def adapter(self) -> BaseAdapter:
+        """Built on first use: `plan` and `status` never need the source's credentials."""
+        if self._adapter is None:
+            context = AdapterContext(tenant=self.name, secrets=self.secrets, today=self.today,
+                                     state_dir=state_dir(self.config))
+            self._adapter = adapter_class(self.source)(self.config.source, context)
+        return self._adapter
+
+    def sync(self) -> SyncResult:
+        return sync(self.store, self.adapter, self.name, self.source)
+
+    def plan(self, trace: list[Decision] | None = None, *,
+             narrow: bool = True) -> list[ReminderIntent]:
+        """What is due today, from the store alone. Writes nothing.
+
+        `narrow` lets SQL skip customers that certainly have nothing new (candidates.py); the
+        result is the same either way, only faster.
+        """
+        check_contract_rate(self.config.penalties, self.today)
+        held = pause_store.unresolved(self.store, self.name, self.source)
+        only = self._candidates(held) if narrow and trace is None else None
+        done = outbox.history(self.store, self.name, self.source, self.config.timezone, only=only)
+        ledger = self.store.open_ledger(self.name, self.source, only=only)
+        return list(evaluate(self.config.rulebook, ledger, done, self.today, tenant=self.name,
+                             source=self.source, pauses=held, trace=trace))
+
+    def _candidates(self, held: list[Any]) -> list[str] | None:
+        """Customers that may have something new today, or None to read the whole open ledger.
+
+        Only for a single policy (segments and per-customer overrides may pick other levels), and
+        always including every customer a pause or promise names (a broken promise resumes).
+        """
+        rulebook = self.config.rulebook
+        if rulebook.named or rulebook.overrides:
+            return None
+        ids = set(self.store.scalars(candidate_customers(
+            rulebook.default, self.name, self.source, self.today)))
+        invoice_ids = [p.target_id for p in held if p.scope == "invoice"]
+        ids.update(p.target_id for p in held if p.scope == "customer")
+        ids.update(i.customer_id for i in self.store.invoices_by_id(
+            self.name, self.source, invoice_ids).values())
+        return sorted(ids) if len(ids) <= NARROW_LIMIT else None
+
+    def run(self, *, dry_run: bool = False, do_sync: bool = True,
+            stop: Callable[[], bool] = lambda: False,
+            now: Callable[[], dt.datetime] | None = None) -> RunResult:
+        """`now` replaces the clock of the outbox and the dispatcher (simulations, tests)."""
+        synced = self.sync() if do_sync else None
+        planned = self.plan()
+        if dry_run:
+            return RunResult(synced, planned, 0, None, dry_run=True)
+        clock = now or utcnow
+        enqueued = outbox.enqueue(self.store, planned, now=clock())
+        transport = build_transport(self.config, self.secrets)
+        report = Dispatcher(self.store, self.adapter, self.config, transport,
+                            now=clock, exclusive=True).run(stop=stop)
+        return RunResult(synced, planned, enqueued, report)
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "tenant": self.name,
+            "source": self.source,
+            "today": self.today.isoformat(),
+            "last_sync": _jsonable(self.store.last_sync(self.name)),
+            "cursors": [_jsonable(c) for c in self.store.cursors(self.name)],
+            "records": {name: self.store.count(table, self.name) for name, table in
+                        (("customers", t.customers), ("invoices", t.invoices),
+                         ("payments", t.payments))},
+            "outbox": outbox.counts(self.store, self.name),
+            "open_tasks": [_jsonable(r) for r in open_tasks(self.store, self.name)],
+            "pauses": self.paused(),
+            "recent_rejects": [_jsonable(r) for r in self.store.recent_rejects(self.name, 10)],
+            "warnings": self._source_warnings(),
+        }
+
+    def _source_warnings(self) -> list[str]:
+        """Asked of the source without a network call; a source we cannot open is itself news."""
+        try:
+            return self.adapter.status_warnings()
+        except ConnectorError as exc:
+            return [f"source not usable: {exc}"]
+
+    def paused(self) -> list[dict[str, Any]]:
+        """Active disputes, promises and customer pauses, invoices shown by their number."""
+        held = pause_store.active(self.store, self.name, self.source, self.today)
+        invoices = self.store.invoices_by_id(
+            self.name, self.source, [p.target_id for p in held if p.scope == "invoice"])
+        return [{"scope": p.scope, "what": p.describe(),
+                 "target": invoices[p.target_id].number if p.target_id in invoices
+                 else p.target_id} for p in held]
+
+    def close(self) -> None:
+        if self._adapter is not None:
+            self._adapter.close()
+
+
+def state_dir(config: Config) -> Path:
+    """Where a tenant's files live besides its database (the demo source's overlay)."""
+    return config.base_dir
+
+
+def open_tenant(config: Config, *, today: dt.date | None = None, store: Store | None = None,
+                adapter: BaseAdapter | None = None) -> Tenant:
+    return Tenant(config=config, store=store or Store(config.state_url),
+                  today=today or today_in(config.timezone), secrets=SecretStore(config.tenant),
+                  _adapter=adapter)
+
+
+def open_tasks(store: Store, tenant: str, limit: int = 50) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(
+            select(t.tasks.c.customer_id, t.tasks.c.title, t.tasks.c.due_date, t.tasks.c.remote_id)
+            .where(t.tasks.c.tenant == tenant, t.tasks.c.status == "open")
+            .order_by(t.tasks.c.due_date, t.tasks.c.id).limit(limit)).mappings()]
+
+
+def _jsonable(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v)
+            for k, v in row.items()}

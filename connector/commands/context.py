@@ -1,0 +1,113 @@
+"""What every command shares: the invocation's state (`Obj`), exit codes, error handling, and the
+fan-out of one command over a firm's clients. Commands import this module, never `connector.cli`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from connector.app.firm import Firm
+from connector.app.tenant import Tenant, open_tenant
+from connector.config import Config, load_config
+from connector.errors import AuthError, ConfigError, ConnectorError
+from connector.secrets import redact
+
+log = logging.getLogger(__name__)
+EXAMPLE = Path(__file__).resolve().parent.parent / "config_example.toml"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class Obj:
+    def __init__(self, config_path: str, today: dt.date | None, firm: str | None = None,
+                 client: str | None = None) -> None:
+        self.config_path = config_path
+        self.today = today
+        self.firm, self.client = firm, client
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            if self.firm is not None:  # one client of a firm directory (connector.app.firm)
+                self._config = client_config(self)
+            else:
+                self._config = load_config(self.config_path)
+        return self._config
+
+    def tenant(self) -> Tenant:
+        return open_tenant(self.config, today=self.today)
+
+
+def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("expected a date as YYYY-MM-DD") from None
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Known errors become one clear line and an exit code; never a traceback, never a secret."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (ConfigError, AuthError) as exc:
+            click.echo(f"error: {redact(str(exc))}", err=True)
+            sys.exit(EXIT_USAGE)
+        except ConnectorError as exc:
+            click.echo(f"error: {redact(str(exc))}", err=True)
+            sys.exit(EXIT_FAILED)
+    return wrapper
+
+
+def for_each_client(command: Callable[..., Any]) -> Callable[..., Any]:
+    """With --firm and no --client: run the command for every client."""
+    @functools.wraps(command)
+    def wrapper(obj: Obj, *args: Any, **kwargs: Any) -> Any:
+        if obj.firm is None or obj.client is not None:
+            return command(obj, *args, **kwargs)
+        return fan_out(obj, command, *args, **kwargs)
+    return wrapper
+
+
+def client_config(obj: Obj) -> Config:
+    firm = Firm(obj.firm or ".")
+    if obj.client is None:
+        raise ConfigError("this command acts on one client: add --client SLUG (clients: "
+                          f"{', '.join(firm.slugs()) or 'none yet'})", file=str(firm.file))
+    return firm.config(obj.client)
+
+
+def fan_out(obj: Obj, command: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Run `command` for every client of the firm; report which failed; exit 1 if any did."""
+    try:
+        slugs = Firm(obj.firm or ".").slugs()
+    except ConfigError as exc:
+        click.echo(f"error: {redact(str(exc))}", err=True)
+        sys.exit(EXIT_USAGE)
+    failed: list[str] = []
+    for slug in slugs:
+        click.echo(f"== {slug} ==")
+        try:
+            command(Obj(obj.config_path, obj.today, obj.firm, slug), *args, **kwargs)
+        except SystemExit as exc:
+            if exc.code not in (None, 0):
+                failed.append(slug)
+        except Exception as exc:  # a bug in one client's run must not stop the others
+            log.exception("client %s failed", slug)
+            click.echo(f"error: {slug}: {redact(f'{type(exc).__name__}: {exc}')}", err=True)
+            failed.append(slug)
+    if failed:
+        click.echo(f"failed for {len(failed)} of {len(slugs)} client(s): {', '.join(failed)}",
+                   err=True)
+        sys.exit(EXIT_FAILED)

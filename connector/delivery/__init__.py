@@ -1,0 +1,1 @@
+"""Delivery: the dispatcher (claim, gate, deliver, mark), channels (email, letter) and rendering."""

@@ -1,0 +1,105 @@
+"""What a reminder says: the template context, and the short texts left as tasks and notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from connector.config import Config
+from connector.delivery.render import environment, pick_language
+from connector.rules.penalties import b2b_rate, claim, load_rates
+from connector.store import outbox
+
+TASK_TITLES = {
+    "fr": "Relancer {customer} : {amount} dû ({level})",
+    "en": "Chase {customer}: {amount} due ({level})",
+}
+NOTE_TITLES = {
+    "fr": "Relance « {level} » envoyée par {channel} à {recipients} : {amount} [relance:{key}]",
+    "en": "Reminder '{level}' sent by {channel} to {recipients}: {amount} [relance:{key}]",
+}
+
+
+def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
+    items = outbox.payload_items(payload)
+    credits = outbox.payload_credits(payload)
+    reminded = {i.item_id for i in items}
+    statement = [i for i in outbox.payload_items(payload, "statement")
+                 if i.item_id not in reminded and i.residual > 0]
+    amount_due = sum((i.residual for i in items), Decimal(0))
+    credit_total = sum((c.residual for c in credits), Decimal(0))
+    today = dt.date.fromisoformat(str(payload["planned_for"]))
+    kind = payload.get("customer_kind", "company")
+    figures = claim(items, today, kind=kind, terms=config.penalties)
+    to_pay = max(amount_due - credit_total, Decimal(0))
+    return {
+        "sender": config.sender.model_dump(),
+        "customer_id": payload["customer_id"],
+        "customer_kind": kind,
+        "customer_address": payload.get("customer_address"),
+        "customer_name": payload["customer_name"],
+        "contact_name": None,
+        "level": payload["level"],
+        "currency": payload["currency"],
+        "items": items,
+        "credit_notes": credits,
+        "other_open": statement,
+        "amount_due": amount_due,
+        "credits": credit_total,
+        "amount_to_pay": to_pay,
+        "today": payload["planned_for"],
+        # late-payment figures (rules/penalties.py): B2B interest + €40 per invoice; B2C interest
+        # from the formal notice only
+        "penalties": figures.interest,
+        "indemnity": figures.indemnity,
+        "interest_rate": figures.rate if figures.rate is not None else
+        _rate_in_force(kind, today, config),
+        "legal_rate": load_rates().legal_on(today, individual=config.penalties.creditor_individual),
+        "claim_total": to_pay + figures.total,
+        "rates_provisional": figures.provisional,
+        "deadline_days": config.letter.deadline_days,
+        "deadline": today + dt.timedelta(days=config.letter.deadline_days),
+        "court": config.letter.court,
+    }
+
+
+def _rate_in_force(kind: str, today: dt.date, config: Config) -> Decimal:
+    """The rate a template quotes when nothing has accrued yet (not late, or B2C before notice)."""
+    if kind == "individual":
+        return load_rates().legal_on(today, individual=config.penalties.creditor_individual)
+    return b2b_rate(today, config.penalties)
+
+
+def _money(payload: dict[str, Any], config: Config, amount: Decimal) -> str:
+    language = pick_language(payload.get("language"), config.language)
+    return environment(language).filters["money"](amount, payload["currency"])
+
+
+def task_text(payload: dict[str, Any], config: Config) -> str:
+    """First line is the title; then the invoices, so whoever calls has the figures at hand."""
+    context = template_context(payload, config)
+    language = pick_language(config.language)
+    title = payload.get("task_title") or TASK_TITLES[language]
+    title = title.format(customer=payload["customer_name"], level=payload["level"],
+                         amount=_money(payload, config, context["amount_to_pay"]))
+    if payload.get("task_title"):
+        title = f"{title} – {payload['customer_name']}"
+    lines = [title]
+    for item in context["items"]:
+        lines.append(f"{item.number} (échéance {item.due_date.isoformat()}, {item.days_late} j) : "
+                     f"{_money(payload, config, item.residual)}")
+    lines.append(f"[relance:{payload['key']}]")
+    return "\n".join(lines)
+
+
+def note_text(payload: dict[str, Any], config: Config) -> str:
+    """The trace left in the source's chatter/notes: what was sent, to whom, how much, our key."""
+    context = template_context(payload, config)
+    language = pick_language(config.language)
+    recipients = ", ".join(payload.get("recipients") or []) or "-"
+    head = NOTE_TITLES[language].format(
+        level=payload["level"], channel=payload["channel"], recipients=recipients,
+        amount=_money(payload, config, context["amount_to_pay"]), key=payload["key"])
+    numbers = ", ".join(i.number for i in context["items"])
+    return f"{head}\n{numbers}"

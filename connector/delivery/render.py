@@ -1,0 +1,92 @@
+"""Turn a reminder payload into words: subject, plain text and HTML, in the customer's language.
+
+Templates are Jinja2 files under connector/rules/templates/<lang>/<name>.j2 (French by default,
+English available). A level template fills the blocks `subject`, `intro` and `closing`; the
+language's layout writes the rest (invoice list, credit notes, amount to pay, how to pay).
+Amounts and dates are formatted with Babel (1 234,56 € in French).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+
+from connector import formatting
+from connector.errors import ConfigError
+from connector.formatting import LOCALES
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "rules" / "templates"
+LANGUAGES = tuple(LOCALES)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def _environment(language: str, extra_dirs: tuple[Path, ...]) -> Environment:
+    loaders = [FileSystemLoader(str(d)) for d in extra_dirs] + [FileSystemLoader(str(TEMPLATES))]
+    env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
+                      autoescape=False, keep_trailing_newline=False)
+    env.filters["money"] = lambda value, currency="EUR": formatting.money(value, currency, language)
+    env.filters["rate"] = lambda value: formatting.rate(value, language)
+    env.filters["date"] = lambda value: formatting.long_date(value, language)
+    return env
+
+
+_envs: dict[tuple[str, tuple[Path, ...]], Environment] = {}
+
+
+def environment(language: str, extra_dirs: tuple[Path, ...] = ()) -> Environment:
+    key = (language, extra_dirs)
+    if key not in _envs:
+        _envs[key] = _environment(language, extra_dirs)
+    return _envs[key]
+
+
+def pick_language(language: str | None, default: str = "fr") -> str:
+    return language if language in LOCALES else default
+
+
+def render(template: str, context: dict[str, Any], language: str,
+           extra_dirs: tuple[Path, ...] = ()) -> Rendered:
+    """Render one level template; raises ConfigError when the template does not exist."""
+    language = pick_language(language)
+    env = environment(language, extra_dirs)
+    name = f"{language}/{template}.j2"
+    try:
+        level_template = env.get_template(name)
+    except TemplateNotFound:
+        raise ConfigError(f"no template {name!r} (known: {', '.join(known_templates(language))})",
+                          key="policy.levels.template") from None
+    subject = level_template.render({**context, "layout": "_subject.j2"}).strip()
+    text = level_template.render({**context, "layout": f"{language}/_text.j2"})
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return Rendered(subject=" ".join(subject.split()), text=text, html=text_to_html(text, language))
+
+
+def known_templates(language: str) -> list[str]:
+    return sorted(p.stem for p in (TEMPLATES / language).glob("*.j2") if not p.stem.startswith("_"))
+
+
+def text_to_html(text: str, language: str) -> str:
+    """The same words as the text part, as simple accessible HTML (paragraphs and lists)."""
+    blocks: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        lines = paragraph.splitlines()
+        bullets = [line[2:] for line in lines if line.startswith("- ")]
+        plain = [line for line in lines if not line.startswith("- ")]
+        if plain:
+            blocks.append("<p>" + "<br>".join(html.escape(line) for line in plain) + "</p>")
+        if bullets:
+            blocks.append("<ul>" + "".join(f"<li>{html.escape(b)}</li>" for b in bullets) + "</ul>")
+    body = "\n".join(blocks)
+    return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"></head>'
+            f'<body style="font-family: sans-serif; line-height: 1.4">\n{body}\n</body></html>\n')

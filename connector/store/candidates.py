@@ -1,0 +1,51 @@
+"""Narrow the ledger, in SQL, to the customers that may have a reminder due today.
+
+`evaluate()` stays the judge; this only spares it the customers that certainly have nothing new:
+every open item whose highest reachable level is already planned, or a customer contacted within the
+minimum gap. It must select a *superset* of what `evaluate()` would act on (a test checks both agree):
+a level's threshold is computed from the due date in calendar days, which is never later than what
+other bases (end of month, business days) give; levels counted from a previous reminder, and invoices
+split in instalments, are always candidates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Select, and_, case, func, literal, or_, select
+
+from connector.rules.policy import Policy
+from connector.store import tables as t
+
+OPEN = ("open", "partial")
+# Messages that went or may have gone out: they count for the minimum gap. Failed and skipped
+# rows do not (nothing reached the customer), nor the notes left in the source afterwards.
+CONTACTED = ("planned", "sending", "sent", "uncertain")
+
+
+def candidate_customers(policy: Policy, tenant: str, source: str, today: dt.date) -> Select:
+    """SELECT customer_id of customers that may have something due on `today`."""
+    inv, items = t.invoices, t.outbox_items
+    ranked = list(enumerate(policy.levels))
+    always = any(getattr(level, "basis", "due_date") == "previous_reminder" for level in policy.levels)
+    reached = case(
+        *[(inv.c.due_date <= today - dt.timedelta(days=level.days), literal(rank))
+          for rank, level in reversed(ranked)],
+        else_=literal(-1))
+    planned_rank = (
+        select(func.max(case(*[(items.c.level == level.name, literal(rank))
+                               for rank, level in ranked], else_=literal(-1))))
+        .where(items.c.tenant == inv.c.tenant, items.c.source == inv.c.source,
+               items.c.invoice_id == inv.c.external_id)
+        .scalar_subquery())
+    gap = max(policy.min_gap_days, 1)
+    recently_contacted = select(t.outbox.c.customer_id).where(
+        t.outbox.c.tenant == tenant, t.outbox.c.source == source,
+        t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel != "note",
+        t.outbox.c.planned_for > today - dt.timedelta(days=gap))
+    something_new = or_(literal(always), inv.c.instalments != "[]",
+                        reached > func.coalesce(planned_rank, literal(-1)))
+    return (select(inv.c.customer_id).distinct().where(and_(
+        inv.c.tenant == tenant, inv.c.source == source, inv.c.kind == "invoice",
+        inv.c.status.in_(OPEN), inv.c.residual_minor > 0, something_new,
+        inv.c.customer_id.not_in(recently_contacted))))

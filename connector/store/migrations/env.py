@@ -1,0 +1,10 @@
+"""Alembic environment: always given an open connection by connector.store.store.upgrade()."""
+
+from __future__ import annotations
+
+from alembic import context
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+with context.begin_transaction():
+    context.run_migrations()

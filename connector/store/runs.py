@@ -1,0 +1,148 @@
+"""Tenant runs: the lease lock that keeps them one at a time, and the journal that records them.
+
+The lock is a row in `tenant_locks`, taken with ONE atomic statement (INSERT … ON CONFLICT DO
+UPDATE … WHERE the lease has expired or is already ours), so it holds across threads, processes and
+machines sharing one database, on SQLite and PostgreSQL alike. Its holder renews it while working;
+a holder that dies simply lets it expire. Times come from the caller (`now`), never from here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from connector.store import tables as t
+from connector.store.store import Store
+
+LOCKS = t.tenant_locks
+RUNS = t.tenant_runs
+
+
+_HOST = socket.gethostname()[:80].replace(":", "-")
+
+
+def new_holder() -> str:
+    """Who holds a lock: host, process and a random part (two schedulers in one process differ)."""
+    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+# -- the lease lock -------------------------------------------------------------------------------
+def acquire(store: Store, tenant: str, holder: str, now: dt.datetime,
+            lease: dt.timedelta) -> bool:
+    """Take the tenant's lock if it is free, expired, or already ours; True when we hold it."""
+    insert = (postgresql.insert if store.dialect == "postgresql" else sqlite.insert)(LOCKS)
+    statement = insert.values(tenant=tenant, holder=holder, acquired_at=now,
+                              expires_at=now + lease).on_conflict_do_update(
+        index_elements=[LOCKS.c.tenant],
+        set_={"holder": insert.excluded.holder, "acquired_at": insert.excluded.acquired_at,
+              "expires_at": insert.excluded.expires_at},
+        where=(LOCKS.c.expires_at <= now) | (LOCKS.c.holder == holder),
+    ).returning(LOCKS.c.holder)
+    with store.transaction() as conn:
+        if conn.execute(statement).scalar() == holder:
+            return True
+    current = lock_of(store, tenant)
+    if current is None or not _dead_here(current["holder"]):
+        return False
+    # Its holder was a process on this machine that has died (killed, crashed): take over now
+    # rather than when its lease runs out, so that a re-run right after a crash is not refused.
+    with store.transaction() as conn:
+        return conn.execute(update(LOCKS).where(
+            LOCKS.c.tenant == tenant, LOCKS.c.holder == current["holder"]).values(
+            holder=holder, acquired_at=now, expires_at=now + lease)).rowcount == 1
+
+
+def _dead_here(holder: str) -> bool:
+    """True only when the holder certainly was a process of this host that no longer exists."""
+    parts = holder.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != _HOST or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError, OSError):
+        return False
+    return False
+
+
+def renew(store: Store, tenant: str, holder: str, now: dt.datetime,
+          lease: dt.timedelta) -> bool:
+    """Push our lease further; False when it is no longer ours (it expired and was taken)."""
+    with store.transaction() as conn:
+        moved = conn.execute(update(LOCKS).where(
+            LOCKS.c.tenant == tenant, LOCKS.c.holder == holder).values(expires_at=now + lease))
+        return moved.rowcount == 1
+
+
+def release(store: Store, tenant: str, holder: str) -> None:
+    with store.transaction() as conn:
+        conn.execute(delete(LOCKS).where(LOCKS.c.tenant == tenant, LOCKS.c.holder == holder))
+
+
+def lock_of(store: Store, tenant: str) -> dict[str, Any] | None:
+    with store.engine.connect() as conn:
+        row = conn.execute(select(LOCKS).where(LOCKS.c.tenant == tenant)).mappings().first()
+    return dict(row) if row else None
+
+
+# -- the journal ----------------------------------------------------------------------------------
+def start(store: Store, tenant: str, job: str, day: dt.date, holder: str,
+          now: dt.datetime) -> str:
+    run_id = uuid.uuid4().hex
+    with store.transaction() as conn:
+        conn.execute(RUNS.insert().values(
+            run_id=run_id, tenant=tenant, job=job, day=day, holder=holder, started_at=now,
+            status="running", summary="{}"))
+    return run_id
+
+
+def finish(store: Store, tenant: str, run_id: str, status: str, now: dt.datetime,
+           summary: Mapping[str, Any] | None = None, error: str | None = None) -> None:
+    with store.transaction() as conn:
+        conn.execute(update(RUNS).where(RUNS.c.tenant == tenant, RUNS.c.run_id == run_id).values(
+            status=status, finished_at=now, summary=json.dumps(dict(summary or {}), default=str),
+            error=error))
+
+
+def last(store: Store, tenant: str, job: str, *, status: str | None = None,
+         day: dt.date | None = None) -> dict[str, Any] | None:
+    """The tenant's latest run of a job (optionally: with that status, for that day)."""
+    query = select(RUNS).where(RUNS.c.tenant == tenant, RUNS.c.job == job)
+    if status is not None:
+        query = query.where(RUNS.c.status == status)
+    if day is not None:
+        query = query.where(RUNS.c.day == day)
+    with store.engine.connect() as conn:
+        row = conn.execute(query.order_by(RUNS.c.started_at.desc(), RUNS.c.id.desc())
+                           .limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def history(store: Store, tenant: str, limit: int = 1000) -> list[dict[str, Any]]:
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(
+            select(RUNS).where(RUNS.c.tenant == tenant)
+            .order_by(RUNS.c.started_at, RUNS.c.id).limit(limit)).mappings()]
+
+
+def count(store: Store, tenant: str, job: str, day: dt.date, status: str) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(RUNS).where(
+            RUNS.c.tenant == tenant, RUNS.c.job == job, RUNS.c.day == day,
+            RUNS.c.status == status)).scalar() or 0)
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; every time we store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.timezone.utc)

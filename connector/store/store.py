@@ -1,0 +1,363 @@
+"""The local state: open, migrate, upsert records, keep cursors, read the ledger back.
+
+SQLite (a file) is the embedded default; PostgreSQL is used by firms. Both run the same Alembic
+migrations on open. A cursor is written only inside the transaction that stored its page
+(`Store.save_page`), so a crash can never leave a cursor ahead of its data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    and_,
+    create_engine,
+    delete,
+    event,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from connector.errors import ConfigError
+from connector.models import Contact, Customer, Instalment, Invoice, Payment, from_minor, to_minor
+from connector.store import tables as t
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).with_name("migrations")
+CHUNK = 500  # ids per IN (...) list: well under every database's bound-parameter limit
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Python's sqlite3 commits implicitly around DDL and never BEGINs before it: a migration killed
+    # half-way would leave half a schema. We take transactions into our own hands instead
+    # (the `begin` listener below), so schema changes and savepoints are truly atomic.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers (status) never block the run
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: the open ledger stays in memory
+    cursor.close()
+
+
+def open_engine(url: str) -> Engine:
+    try:
+        if url.startswith("sqlite"):
+            path = url.split("sqlite:///", 1)[-1]
+            if path and path != ":memory:":
+                try:
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise ConfigError(f"cannot create the folder of the state database "
+                                      f"{Path(path).parent}: {exc.strerror}", key="state") from None
+            engine = create_engine(url)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(f"cannot use this state URL: {exc}", key="state") from None
+
+
+def head_revision() -> str:
+    """The newest migration, read from the files themselves (no Alembic import on the hot path)."""
+    revises: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        revision = re.search(r'^revision = "([^"]+)"', text, re.M)
+        down = re.search(r'^down_revision = "([^"]+)"', text, re.M)
+        if revision:
+            revises[revision.group(1)] = down.group(1) if down else None
+    heads = set(revises) - set(revises.values())
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations must form one line, found heads {sorted(heads)}")
+    return heads.pop()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the latest migration (idempotent; runs on every open, and costs one
+    query when the schema is already current)."""
+    if current_revision(engine) == head_revision():
+        return
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Store:
+    """One database, many tenants. Every method takes the tenant and source explicitly."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.engine = open_engine(url)
+        if migrate:
+            try:
+                upgrade(self.engine)
+            except OperationalError as exc:
+                raise ConfigError(f"cannot open the state database: {exc.orig}", key="state") \
+                    from None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as connection:
+            yield connection
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writing records ------------------------------------------------------------------------
+    def upsert(self, conn: Connection, table: t.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """INSERT … ON CONFLICT (primary key) DO UPDATE, on SQLite and PostgreSQL alike."""
+        if not rows:
+            return
+        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+        keys = [c.name for c in table.primary_key.columns]
+        changing = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys}
+        conn.execute(insert.on_conflict_do_update(index_elements=keys, set_=changing), list(rows))
+
+    def save_page(self, tenant: str, source: str, stream: str, records: Sequence[Any],
+                  deleted: Sequence[str], checkpoint: Mapping[str, Any] | None,
+                  rejected: Sequence[tuple[str | None, str]] = ()) -> None:
+        """Store one page and advance its cursor in ONE transaction."""
+        table = {"customers": t.customers, "invoices": t.invoices, "payments": t.payments}[stream]
+        now = utcnow()
+        rows = [_ROW_OF[stream](tenant, source, record, now) for record in records]
+        with self.transaction() as conn:
+            self.upsert(conn, table, rows)
+            if deleted:
+                conn.execute(delete(table).where(
+                    table.c.tenant == tenant, table.c.source == source,
+                    table.c.external_id.in_(list(deleted))))
+            if rejected:
+                conn.execute(t.sync_rejects.insert(), [
+                    {"tenant": tenant, "source": source, "stream": stream, "source_id": sid,
+                     "reason": reason[:2000], "seen_at": now} for sid, reason in rejected])
+            if checkpoint is not None:
+                self.upsert(conn, t.cursors, [{
+                    "tenant": tenant, "source": source, "stream": stream,
+                    "value": json.dumps(dict(checkpoint), sort_keys=True, default=str),
+                    "updated_at": now}])
+
+    def save_invoices(self, conn: Connection, tenant: str, source: str,
+                      invoices: Iterable[Invoice]) -> None:
+        """Upsert refreshed invoices (the freshness gate) inside the caller's transaction."""
+        now = utcnow()
+        self.upsert(conn, t.invoices, [_invoice_row(tenant, source, i, now) for i in invoices])
+
+    # -- cursors and sync bookkeeping -----------------------------------------------------------
+    def cursor(self, tenant: str, source: str, stream: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(t.cursors.c.value).where(
+                t.cursors.c.tenant == tenant, t.cursors.c.source == source,
+                t.cursors.c.stream == stream)).scalar()
+        return json.loads(value) if value else None
+
+    def cursors(self, tenant: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.cursors).where(t.cursors.c.tenant == tenant)
+                                .order_by(t.cursors.c.stream)).mappings().all()
+        return [dict(row) for row in rows]
+
+    def start_sync_run(self, tenant: str, source: str) -> int:
+        with self.transaction() as conn:
+            return int(conn.execute(t.sync_runs.insert().values(
+                tenant=tenant, source=source, started_at=utcnow(), status="running",
+                counts="{}")).inserted_primary_key[0])
+
+    def finish_sync_run(self, run_id: int, status: str, counts: Mapping[str, int],
+                        error: str | None = None) -> None:
+        with self.transaction() as conn:
+            conn.execute(update(t.sync_runs).where(t.sync_runs.c.id == run_id).values(
+                finished_at=utcnow(), status=status, counts=json.dumps(dict(counts)), error=error))
+
+    def last_sync(self, tenant: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.sync_runs).where(t.sync_runs.c.tenant == tenant)
+                               .order_by(t.sync_runs.c.id.desc()).limit(1)).mappings().first()
+        return dict(row) if row else None
+
+    def recent_rejects(self, tenant: str, limit: int = 20) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.sync_rejects).where(t.sync_rejects.c.tenant == tenant)
+                                .order_by(t.sync_rejects.c.id.desc()).limit(limit)).mappings()
+            return [dict(r) for r in rows]
+
+    # -- reading the ledger back ----------------------------------------------------------------
+    def customer(self, tenant: str, source: str, external_id: str) -> Customer | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.customers).where(
+                t.customers.c.tenant == tenant, t.customers.c.source == source,
+                t.customers.c.external_id == external_id)).mappings().first()
+        return customer_from_row(row) if row else None
+
+    def invoices_by_id(self, tenant: str, source: str, ids: Sequence[str]) -> dict[str, Invoice]:
+        found: dict[str, Invoice] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(select(t.invoices).where(
+                    t.invoices.c.tenant == tenant, t.invoices.c.source == source,
+                    t.invoices.c.external_id.in_(list(ids[start:start + 500])))).mappings()
+                found.update({r["external_id"]: invoice_from_row(r) for r in rows})
+        return found
+
+    def open_ledger(self, tenant: str, source: str, only: Sequence[str] | None = None,
+                    ) -> Iterator[tuple[Customer, list[Invoice]]]:
+        """Each customer with open items, with its open invoices and open credit notes.
+
+        Streams customer by customer (ordered by customer id), so memory stays flat as the
+        ledger grows. `only`: the customer ids to restrict to (see candidates.py).
+        """
+        if only is None:
+            yield from self._ledger_part(tenant, source, None)
+            return
+        ids = sorted(set(only))
+        for start in range(0, len(ids), CHUNK):
+            yield from self._ledger_part(tenant, source, ids[start:start + CHUNK])
+
+    def _ledger_part(self, tenant: str, source: str, ids: list[str] | None,
+                     ) -> Iterator[tuple[Customer, list[Invoice]]]:
+        query = (select(t.invoices).where(
+            t.invoices.c.tenant == tenant, t.invoices.c.source == source,
+            t.invoices.c.status.in_(("open", "partial", "disputed")),
+            t.invoices.c.residual_minor > 0)
+            .order_by(t.invoices.c.customer_id, t.invoices.c.due_date, t.invoices.c.external_id))
+        customers_query = select(t.customers).where(
+            t.customers.c.tenant == tenant, t.customers.c.source == source)
+        if ids is not None:
+            query = query.where(t.invoices.c.customer_id.in_(ids))
+            customers_query = customers_query.where(t.customers.c.external_id.in_(ids))
+        with self.engine.connect() as conn:
+            known = {row["external_id"]: row
+                     for row in conn.execute(customers_query).mappings()}
+            batch: list[Invoice] = []
+            current: str | None = None
+            for row in conn.execution_options(yield_per=2000).execute(query).mappings():
+                if row["customer_id"] != current:
+                    if batch and current in known:
+                        yield customer_from_row(known[current]), batch
+                    batch, current = [], row["customer_id"]
+                batch.append(invoice_from_row(row))
+            if batch and current in known:
+                yield customer_from_row(known[current]), batch
+
+    def receivables(self, tenant: str, today: dt.date) -> dict[str, tuple[int, int]]:
+        """Per currency, (open, overdue) amounts of the tenant's invoices, in minor units."""
+        from sqlalchemy import case, func
+        inv = t.invoices.c
+        overdue = func.sum(case((inv.due_date < today, inv.residual_minor), else_=0))
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(inv.currency, func.sum(inv.residual_minor), overdue).where(
+                inv.tenant == tenant, inv.kind == "invoice",
+                inv.status.in_(("open", "partial", "disputed")), inv.residual_minor > 0)
+                .group_by(inv.currency).order_by(inv.currency)).all()
+        return {currency: (int(total or 0), int(late or 0)) for currency, total, late in rows}
+
+    def scalars(self, query: Select) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def count(self, table: t.Table, tenant: str) -> int:
+        from sqlalchemy import func
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(table)
+                                    .where(table.c.tenant == tenant)).scalar() or 0)
+
+
+# -- row <-> model ------------------------------------------------------------------------------
+def _customer_row(tenant: str, source: str, c: Customer, now: dt.datetime) -> dict[str, Any]:
+    return {"tenant": tenant, "source": source, "external_id": c.external_id, "name": c.name,
+            "kind": c.kind, "email": c.email, "phone": c.phone, "language": c.language,
+            "contacts": json.dumps([x.model_dump() for x in c.contacts]),
+            "tags": json.dumps(list(c.tags)), "do_not_dun": c.do_not_dun,
+            "company_id": c.company_id, "updated_at": c.updated_at, "synced_at": now}
+
+
+def _invoice_row(tenant: str, source: str, i: Invoice, now: dt.datetime) -> dict[str, Any]:
+    return {"tenant": tenant, "source": source, "external_id": i.external_id, "number": i.number,
+            "customer_id": i.customer_id, "kind": i.kind, "status": i.status,
+            "issue_date": i.issue_date, "due_date": i.due_date, "currency": i.currency,
+            "total_minor": to_minor(i.total, i.currency),
+            "residual_minor": to_minor(i.residual, i.currency), "pdf_url": i.pdf_url,
+            "instalments": json.dumps([{"due_date": x.due_date.isoformat(),
+                                        "amount": str(x.amount), "residual": str(x.residual)}
+                                       for x in i.instalments]),
+            "credited_invoice_id": i.credited_invoice_id, "company_id": i.company_id,
+            "paid_date": i.paid_date, "updated_at": i.updated_at, "synced_at": now}
+
+
+def _payment_row(tenant: str, source: str, p: Payment, now: dt.datetime) -> dict[str, Any]:
+    return {"tenant": tenant, "source": source, "external_id": p.external_id,
+            "customer_id": p.customer_id, "invoice_id": p.invoice_id, "date": p.date,
+            "amount_minor": to_minor(p.amount, p.currency), "currency": p.currency,
+            "synced_at": now}
+
+
+_ROW_OF = {"customers": _customer_row, "invoices": _invoice_row, "payments": _payment_row}
+
+
+def customer_from_row(row: Mapping[str, Any]) -> Customer:
+    return Customer.model_construct(
+        external_id=row["external_id"], name=row["name"], kind=row["kind"], email=row["email"],
+        phone=row["phone"], language=row["language"],
+        contacts=tuple(Contact.model_construct(**c) for c in json.loads(row["contacts"])),
+        tags=tuple(json.loads(row["tags"])), do_not_dun=bool(row["do_not_dun"]),
+        company_id=row["company_id"], updated_at=row["updated_at"])
+
+
+def invoice_from_row(row: Mapping[str, Any]) -> Invoice:
+    """Rows we wrote ourselves are valid: construct without re-validating (the hot path of plan)."""
+    currency = row["currency"]
+    instalments = tuple(
+        Instalment.model_construct(due_date=dt.date.fromisoformat(x["due_date"]),
+                                   amount=Decimal(x["amount"]), residual=Decimal(x["residual"]))
+        for x in json.loads(row["instalments"])) if row["instalments"] != "[]" else ()
+    return Invoice.model_construct(
+        external_id=row["external_id"], number=row["number"], customer_id=row["customer_id"],
+        kind=row["kind"], status=row["status"], issue_date=row["issue_date"],
+        due_date=row["due_date"], currency=currency,
+        total=from_minor(row["total_minor"], currency),
+        residual=from_minor(row["residual_minor"], currency), pdf_url=row["pdf_url"],
+        instalments=instalments, credited_invoice_id=row["credited_invoice_id"],
+        company_id=row["company_id"], paid_date=row["paid_date"], updated_at=row["updated_at"])
+
+
+def where_tenant(table: t.Table, tenant: str, source: str | None = None) -> Any:
+    clauses = [table.c.tenant == tenant]
+    if source is not None:
+        clauses.append(table.c.source == source)
+    return and_(*clauses)
