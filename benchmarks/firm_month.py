@@ -12,12 +12,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from connector.store import outbox
 from connector.app.scheduler import Scheduler
-from tests.helpers import THREE_CLIENTS, write_firm
-from tests.pg import start_server, unavailable
+from connector.store import outbox
 from tests.app.test_month import END, START
 from tests.app.test_service import SimClock, firm_entries
+from tests.helpers import THREE_CLIENTS, write_firm
+from tests.pg import start_server, unavailable
 
 
 def serve_month(directory: Path, state: str) -> tuple[float, dict[str, list[tuple[str, str]]]]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
+from connector import clock
 from connector.models import Customer, Invoice
 from connector.store import outbox
 from connector.store import tables as t
@@ -75,7 +76,7 @@ def open_ledger_store(directory: Path, customers: int, invoices: int, today: dt.
     people = [Customer(external_id=f"C{n:05d}", name=f"SARL Client {n}",
                        email=f"compta{n}@exemple.fr") for n in range(1, customers + 1)]
     for start in range(0, len(people), 1000):
-        store.save_page(TENANT, "demo", "customers", people[start:start + 1000], [], None)
+        store.save_page(TENANT, "demo", "customers", people[start:start + 1000], [], None, now=clock.system_now())
     page: list[Invoice] = []
     for n in range(1, invoices + 1):
         due = today - dt.timedelta(days=rng.randint(1, 120))
@@ -86,16 +87,16 @@ def open_ledger_store(directory: Path, customers: int, invoices: int, today: dt.
             status="open", issue_date=due - dt.timedelta(days=30), due_date=due, total=total,
             residual=total))
         if len(page) == 1000:
-            store.save_page(TENANT, "demo", "invoices", page, [], None)
+            store.save_page(TENANT, "demo", "invoices", page, [], None, now=clock.system_now())
             page = []
-    store.save_page(TENANT, "demo", "invoices", page, [], None)
+    store.save_page(TENANT, "demo", "invoices", page, [], None, now=clock.system_now())
     settle(store)
 
 
 def mark_planned_as_sent(directory: Path, config_path: Path, today: dt.date) -> int:
     """The steady state of a daily run: what `plan` gave on `today` went out that day."""
-    from connector.config import load_config
     from connector.app.tenant import open_tenant
+    from connector.config import load_config
 
     config = load_config(config_path)
     tenant = open_tenant(config, today=today)

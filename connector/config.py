@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from connector.adapters.base import SourceConfig, adapter_class
+from connector.clock import DEFAULT_TIMEZONE
 from connector.errors import ConfigError
 from connector.rules.penalties import PenaltyTerms
 from connector.rules.policy import CustomerOverride, Policy, default_policy
@@ -76,7 +77,7 @@ class LetterConfig(_Section):
 
 class Config(_Section):
     tenant: str = Field(default="default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-    timezone: str = "Europe/Paris"
+    timezone: str = DEFAULT_TIMEZONE
     state: str = "sqlite:///relance.db"
     language: Literal["fr", "en"] = "fr"
     source: SourceConfig

@@ -104,3 +104,7 @@ def write_firm(directory: Path, *, state: str = "sqlite:///relance.db", schedule
             ("\n[" + tables if tables else "")
         (directory / "clients" / f"{slug}.toml").write_text(text, encoding="utf-8")
     return directory
+
+
+NOW = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.timezone.utc)
+"""A fixed moment for store writes in tests that are not about time (10:00 in Paris)."""

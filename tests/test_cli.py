@@ -110,8 +110,9 @@ def test_bad_today_is_a_usage_error() -> None:
 def test_demo_on_a_weekend_shows_the_last_business_day(tmp_path: Path, monkeypatch) -> None:
     import datetime as dt
 
-    import connector.commands.loop as loop
-    monkeypatch.setattr(loop, "today_in", lambda zone: dt.date(2026, 11, 29))  # a Sunday
+    import connector.clock as clock
+    sunday = dt.datetime(2026, 11, 29, 10, 0, tzinfo=dt.timezone.utc)
+    monkeypatch.setattr(clock, "system_now", lambda: sunday)
     result = invoke("demo", "--dir", str(tmp_path / "demo"))
     assert result.exit_code == 0, result.output
     assert "showing 2026-11-27" in result.output

@@ -140,8 +140,8 @@ def test_templates_preview(tmp_path: Path, template: str, lang: str, expected: s
 
 
 def test_every_template_variable_is_documented(tmp_path: Path) -> None:
-    from connector.config import load_config
     from connector.app.lint import sample_payload
+    from connector.config import load_config
     from connector.delivery.messages import template_context
     config = load_config(write_config(tmp_path))
     documented = (Path(__file__).resolve().parent.parent / "docs" / "templates.md").read_text()

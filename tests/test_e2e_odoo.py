@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from connector.delivery.email import FileTransport
-from connector.config import load_config
-from connector.store import outbox
-from connector.delivery.dispatch import Dispatcher
 from connector.app.tenant import open_tenant
+from connector.config import load_config
+from connector.delivery.dispatch import Dispatcher
+from connector.delivery.email import FileTransport
+from connector.store import outbox
 from tests.e2e import relance, user_loop, write_user_config
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, start_fake_odoo
 
@@ -54,12 +54,12 @@ def test_crash_between_push_and_outbox_update_pushes_once(
     monkeypatch.setenv("ODOO_KEY", API_KEY)
     tenant = open_tenant(load_config(config_path))
     tenant.sync()
-    outbox.enqueue(tenant.store, tenant.plan())
-    now = dt.datetime.now(dt.timezone.utc)
+    outbox.enqueue(tenant.store, tenant.plan(), now=tenant.clock.now())
+    now = tenant.clock.now()
     task = next(r for r in outbox.due(tenant.store, tenant.name, now) if r["channel"] == "task")
     claimed = outbox.claim_one(tenant.store, task, now, dt.timedelta(minutes=15))
     dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config,
-                            FileTransport(tenant.config.outbox_dir), exclusive=True)
+                            FileTransport(tenant.config.outbox_dir), exclusive=True, now=tenant.clock)
     dispatcher._side_effect(claimed, json.loads(claimed["payload"]))  # pushed, then "crash"
     assert len(activities(odoo)) == 1
     report = open_tenant(load_config(config_path)).run(do_sync=False)

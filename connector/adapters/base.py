@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from connector.clock import MACHINE, Now
 from connector.errors import BadRecordError, ConfigError
 from connector.models import Customer, Invoice, Payment
 from connector.secrets import SecretStore
@@ -108,6 +109,8 @@ class AdapterContext:
     today: dt.date
     state_dir: Path
     sleep: Callable[[float], None] = time.sleep
+    now: Now = MACHINE
+    """The tenant's clock (its `--today` shift included), for stamps the adapter writes."""
 
 
 @runtime_checkable

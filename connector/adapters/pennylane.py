@@ -51,6 +51,7 @@ from connector.adapters.pennylane_mapping import (
     raw_id,
 )
 from connector.adapters.trace_pdf import trace_pdf
+from connector.clock import MACHINE
 from connector.errors import AuthError, PermanentError, TransientError
 from connector.http import HttpClient, shared_budget
 from connector.models import Customer, Invoice
@@ -102,7 +103,9 @@ class PennylaneAdapter(BaseAdapter):
             sleep=context.sleep,
             describe_error=_describe_error,
         )
-        self.now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+        # The changelog's `since` is a point on Pennylane's own timeline, so it follows the real
+        # time even when `--today` moves the tenant's business clock.
+        self.now: Callable[[], dt.datetime] = MACHINE
 
     def close(self) -> None:
         self.http.session.close()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import zoneinfo
 from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from connector.clock import local_day, zone
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -53,13 +54,9 @@ def jitter(tenant: str, slot: str, minutes: float) -> dt.timedelta:
     return dt.timedelta(seconds=round(fraction * minutes * 60))
 
 
-def local_day(now: dt.datetime, timezone: str) -> dt.date:
-    return now.astimezone(zoneinfo.ZoneInfo(timezone)).date()
-
-
 def reminders_start(schedule: Schedule, tenant: str, timezone: str, day: dt.date) -> dt.datetime:
     """When the reminders run of `day` may start (UTC), jitter included."""
-    local = dt.datetime.combine(day, schedule.reminders_at, tzinfo=zoneinfo.ZoneInfo(timezone))
+    local = dt.datetime.combine(day, schedule.reminders_at, tzinfo=zone(timezone))
     return (local + jitter(tenant, day.isoformat(), schedule.jitter_minutes)) \
         .astimezone(dt.timezone.utc)
 

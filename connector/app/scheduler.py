@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,24 +23,23 @@ from typing import Any
 from connector.app.schedule import (
     Holiday,
     Schedule,
-    local_day,
     next_reminders,
     next_sync,
 )
 from connector.app.tenant import open_tenant
+from connector.clock import MACHINE, Clock, Now, local_day, zone
 from connector.config import Config, load_config
 from connector.errors import ConfigError, ConnectorError
 from connector.logs import bound
 from connector.rules.calendar import BusinessCalendar
 from connector.secrets import redact
 from connector.store import runs
-from connector.store.store import Store, utcnow
+from connector.store.store import Store
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=10)
 JOBS = ("reminders", "sync")
 MAX_RETRY = 240.0  # minutes between two attempts of a failing reminders run
-Clock = Callable[[], dt.datetime]
 
 
 @dataclass
@@ -66,7 +64,7 @@ def load_any_config(path: str | Path) -> Config:
 class _Heartbeat:
     """Renews the lease while the run works; notices when the lease was lost."""
 
-    def __init__(self, store: Store, tenant: str, holder: str, clock: Clock,
+    def __init__(self, store: Store, tenant: str, holder: str, clock: Now,
                  lease: dt.timedelta) -> None:
         self.store, self.tenant, self.holder, self.clock, self.lease = (store, tenant, holder,
                                                                          clock, lease)
@@ -97,7 +95,7 @@ class _Heartbeat:
 def run_tenant(config: Config | str | Path, today: dt.date | None = None, *,
                job: str = "reminders", store: Store | None = None,
                stop: Callable[[], bool] = lambda: False, holder: str | None = None,
-               clock: Clock = utcnow, lease: dt.timedelta = LEASE) -> TenantRunResult:
+               clock: Now = MACHINE, lease: dt.timedelta = LEASE) -> TenantRunResult:
     """Run one job (`reminders` = sync + plan + deliver, or `sync`) of one tenant, exclusively.
 
     Plain arguments in, a plain result out: a queue worker can call it unchanged with a path to
@@ -122,7 +120,7 @@ def run_tenant(config: Config | str | Path, today: dt.date | None = None, *,
 
 
 @contextmanager
-def hold(store: Store, tenant: str, *, holder: str | None = None, clock: Clock = utcnow,
+def hold(store: Store, tenant: str, *, holder: str | None = None, clock: Now = MACHINE,
          lease: dt.timedelta = LEASE) -> Iterator[_Heartbeat | None]:
     """The tenant's lease lock for the block, renewed while it runs (`.lost` says if it was
     taken over); None when another process holds it. Whoever delivers must hold it: the
@@ -139,11 +137,13 @@ def hold(store: Store, tenant: str, *, holder: str | None = None, clock: Clock =
 
 
 def _run_locked(config: Config, store: Store, job: str, today: dt.date | None,
-                stop: Callable[[], bool], heartbeat: _Heartbeat, clock: Clock) -> TenantRunResult:
+                stop: Callable[[], bool], heartbeat: _Heartbeat, clock: Now) -> TenantRunResult:
     day = today or local_day(clock(), config.timezone)
     run_id = runs.start(store, config.tenant, job, day, heartbeat.holder, clock())
     result = TenantRunResult(config.tenant, job, "ok", run_id)
-    tenant = open_tenant(config, today=day, store=store)
+    # The tenant runs on the scheduler's clock (a simulation drives both), moved to `day`.
+    tenant = open_tenant(config, today=day, store=store,
+                         clock=Clock(config.timezone, source=clock))
     with bound(tenant=config.tenant, run_id=run_id, job=job):
         log.info("run started (%s, %s)", job, day.isoformat())
         try:
@@ -193,7 +193,7 @@ class Entry:
 class Scheduler:
     """Runs every tenant's due jobs, one tenant at a time per tenant (the store's lease lock)."""
 
-    def __init__(self, entries: Callable[[], Iterable[Entry]], *, clock: Clock = utcnow,
+    def __init__(self, entries: Callable[[], Iterable[Entry]], *, clock: Now = MACHINE,
                  sleep: Callable[[float], Any] | None = None, today: dt.date | None = None,
                  holiday: Holiday | None = None, holder: str | None = None,
                  lease: dt.timedelta = LEASE, max_sleep: float = 300.0,
@@ -258,7 +258,7 @@ class Scheduler:
     def _shift(self, now: dt.datetime, timezone: str) -> dt.timedelta:
         if self.today is None:
             return dt.timedelta(0)
-        local = now.astimezone(zoneinfo.ZoneInfo(timezone))
+        local = now.astimezone(zone(timezone))
         return local.replace(year=self.today.year, month=self.today.month,
                              day=self.today.day) - local
 

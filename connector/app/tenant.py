@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from connector.adapters.base import AdapterContext, BaseAdapter, adapter_class
+from connector.clock import Clock
 from connector.config import Config
 from connector.delivery.dispatch import DeliveryReport, Dispatcher
 from connector.delivery.email import FileTransport, SmtpTransport, Transport
@@ -25,17 +25,11 @@ from connector.store import outbox
 from connector.store import pauses as pause_store
 from connector.store import tables as t
 from connector.store.candidates import candidate_customers
-from connector.store.store import Store, utcnow
+from connector.store.store import Store
 from connector.sync.engine import SyncResult, sync
 
 log = logging.getLogger(__name__)
 NARROW_LIMIT = 2000  # candidate customers above which plan scans the whole open ledger
-
-
-def today_in(timezone: str, now: dt.datetime | None = None) -> dt.date:
-    """'Today' where the tenant is, not where the server is."""
-    now = now or dt.datetime.now(dt.timezone.utc)
-    return now.astimezone(zoneinfo.ZoneInfo(timezone)).date()
 
 
 def build_transport(config: Config, secrets: SecretStore) -> Transport:
@@ -60,9 +54,14 @@ class RunResult:
 class Tenant:
     config: Config
     store: Store
-    today: dt.date
+    clock: Clock
+    """The tenant's time; `today` is read from it once, when the tenant is opened."""
     secrets: SecretStore
     _adapter: BaseAdapter | None = field(default=None, repr=False)
+    today: dt.date = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.today = self.clock.today()
 
     @property
     def name(self) -> str:
@@ -77,12 +76,12 @@ class Tenant:
         """Built on first use: `plan` and `status` never need the source's credentials."""
         if self._adapter is None:
             context = AdapterContext(tenant=self.name, secrets=self.secrets, today=self.today,
-                                     state_dir=state_dir(self.config))
+                                     state_dir=state_dir(self.config), now=self.clock)
             self._adapter = adapter_class(self.source)(self.config.source, context)
         return self._adapter
 
     def sync(self) -> SyncResult:
-        return sync(self.store, self.adapter, self.name, self.source)
+        return sync(self.store, self.adapter, self.name, self.source, now=self.clock)
 
     def plan(self, trace: list[Decision] | None = None, *,
              narrow: bool = True) -> list[ReminderIntent]:
@@ -117,18 +116,16 @@ class Tenant:
         return sorted(ids) if len(ids) <= NARROW_LIMIT else None
 
     def run(self, *, dry_run: bool = False, do_sync: bool = True,
-            stop: Callable[[], bool] = lambda: False,
-            now: Callable[[], dt.datetime] | None = None) -> RunResult:
-        """`now` replaces the clock of the outbox and the dispatcher (simulations, tests)."""
+            stop: Callable[[], bool] = lambda: False) -> RunResult:
+        """Sync, plan, enqueue and deliver, every moment read from the tenant's clock."""
         synced = self.sync() if do_sync else None
         planned = self.plan()
         if dry_run:
             return RunResult(synced, planned, 0, None, dry_run=True)
-        clock = now or utcnow
-        enqueued = outbox.enqueue(self.store, planned, now=clock())
+        enqueued = outbox.enqueue(self.store, planned, now=self.clock.now())
         transport = build_transport(self.config, self.secrets)
         report = Dispatcher(self.store, self.adapter, self.config, transport,
-                            now=clock, exclusive=True).run(stop=stop)
+                            now=self.clock, exclusive=True).run(stop=stop)
         return RunResult(synced, planned, enqueued, report)
 
     def status(self) -> dict[str, Any]:
@@ -175,10 +172,12 @@ def state_dir(config: Config) -> Path:
 
 
 def open_tenant(config: Config, *, today: dt.date | None = None, store: Store | None = None,
-                adapter: BaseAdapter | None = None) -> Tenant:
-    return Tenant(config=config, store=store or Store(config.state_url),
-                  today=today or today_in(config.timezone), secrets=SecretStore(config.tenant),
-                  _adapter=adapter)
+                adapter: BaseAdapter | None = None, clock: Clock | None = None) -> Tenant:
+    """`today` moves the tenant's clock to that day (`--today`); `clock` replaces it (tests,
+    simulations, the scheduler's own clock)."""
+    clock = (clock or Clock(config.timezone)).on(today)
+    return Tenant(config=config, store=store or Store(config.state_url), clock=clock,
+                  secrets=SecretStore(config.tenant), _adapter=adapter)
 
 
 def open_tasks(store: Store, tenant: str, limit: int = 50) -> list[dict[str, Any]]:

@@ -24,7 +24,8 @@ from connector import logs
 from connector.app.firm import Client, Firm
 from connector.app.schedule import Schedule
 from connector.app.scheduler import JOBS, Entry, Scheduler
-from connector.app.tenant import _jsonable, today_in
+from connector.app.tenant import _jsonable
+from connector.clock import Clock
 from connector.commands import views
 from connector.commands.context import EXIT_FAILED, EXIT_OK, Obj, handle_errors
 from connector.config import Config
@@ -78,7 +79,7 @@ def client_summary(slug: str, loaded: Client | ConfigError, stores: _Stores,
                 "reminders_pending": 0, "errors": [redact(str(loaded))]}
     config = loaded.config
     store = stores(config)
-    day = today or today_in(config.timezone)
+    day = today or Clock(config.timezone).today()
     totals = store.receivables(config.tenant, day)
     counts = outbox.counts(store, config.tenant)
     last_sync = store.last_sync(config.tenant)

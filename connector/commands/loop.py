@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from connector.app.scheduler import hold
-from connector.app.tenant import today_in
+from connector.clock import DEFAULT_TIMEZONE, Clock
 from connector.commands import views
 from connector.commands.context import (
     EXAMPLE,
@@ -36,7 +36,7 @@ def register(main: click.Group) -> None:
         if path.exists() and not force:
             click.echo(f"error: {path} exists; use --force to overwrite it", err=True)
             sys.exit(EXIT_USAGE)
-        today = obj.today or today_in("Europe/Paris")
+        today = obj.today or Clock(DEFAULT_TIMEZONE).today()
         text = EXAMPLE.read_text(encoding="utf-8").replace('anchor = "2026-11-27"',
                                                            f'anchor = "{today.isoformat()}"')
         try:
@@ -144,7 +144,7 @@ def register(main: click.Group) -> None:
         workdir = Path(directory)
         workdir.mkdir(parents=True, exist_ok=True)
         config_path = workdir / DEFAULT_CONFIG_NAME
-        today = obj.today or today_in("Europe/Paris")
+        today = obj.today or Clock(DEFAULT_TIMEZONE).today()
         if not config_path.exists():
             text = EXAMPLE.read_text(encoding="utf-8")
             text = text.replace('tenant = "ma-societe"', 'tenant = "demo"')
@@ -218,7 +218,7 @@ def register(main: click.Group) -> None:
     def outbox_resolve(obj: Obj, key: str, sent: bool) -> None:
         """Settle an uncertain reminder: it was delivered, or it should be sent again."""
         tenant = obj.tenant()
-        if not outbox.resolve_uncertain(tenant.store, tenant.name, key, sent):
+        if not outbox.resolve_uncertain(tenant.store, tenant.name, key, sent, now=tenant.clock.now()):
             click.echo(f"error: no uncertain reminder with key {key}", err=True)
             sys.exit(EXIT_USAGE)
         click.echo("recorded as sent" if sent else "planned again; the next run sends it")

@@ -43,7 +43,8 @@ def register(main: click.Group) -> None:
         found = pause_store.find_invoice(tenant.store, tenant.name, tenant.source, invoice)
         pause_store.add(tenant.store, tenant.name, tenant.source, scope="invoice",
                         target_id=found["external_id"], kind="dispute", until=None,
-                        reason=reason, by=_who(by))
+                        reason=reason, by=_who(by),
+                        now=tenant.clock.now())
         click.echo(f"invoice {found['number']} disputed: no reminder until "
                    f"`relance resume {found['number']}`")
 
@@ -64,7 +65,8 @@ def register(main: click.Group) -> None:
             raise ConfigError(f"--until {until.isoformat()} is already past")
         pause_store.add(tenant.store, tenant.name, tenant.source, scope="invoice",
                         target_id=found["external_id"], kind="promise", until=until,
-                        reason=reason, by=_who(by))
+                        reason=reason, by=_who(by),
+                        now=tenant.clock.now())
         click.echo(f"invoice {found['number']}: payment promised by {until.isoformat()}; "
                    f"if still unpaid after it, the next level goes out")
 
@@ -84,7 +86,8 @@ def register(main: click.Group) -> None:
             raise ConfigError(f"no single customer {customer!r} in the local state (id or exact "
                               f"name)")
         pause_store.add(tenant.store, tenant.name, tenant.source, scope="customer",
-                        target_id=found, kind="pause", until=until, reason=reason, by=_who(by))
+                        target_id=found, kind="pause", until=until, reason=reason, by=_who(by),
+                        now=tenant.clock.now())
         click.echo(f"customer {found}: no reminder until {until.isoformat()} included")
 
     @main.command()
@@ -105,7 +108,7 @@ def register(main: click.Group) -> None:
         except ConfigError:
             if not ids:
                 raise
-        closed = pause_store.resolve(tenant.store, tenant.name, tenant.source, ids, _who(by))
+        closed = pause_store.resolve(tenant.store, tenant.name, tenant.source, ids, _who(by), now=tenant.clock.now())
         if not closed:
             click.echo(f"nothing was paused for {target}", err=True)
             sys.exit(EXIT_USAGE)

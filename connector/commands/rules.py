@@ -7,7 +7,7 @@ import sys
 import click
 
 from connector.app import lint
-from connector.app.tenant import today_in
+from connector.clock import Clock
 from connector.delivery.letter import letter_text
 from connector.delivery.messages import template_context
 from connector.delivery.render import LANGUAGES, render
@@ -88,7 +88,7 @@ def register(main: click.Group) -> None:
         """Print TEMPLATE (e.g. first, final, formal_notice, _letter) rendered on a sample."""
         config = obj.config
         payload = lint.sample_payload(config, template, kind=kind, language=lang,
-                                      today=obj.today or today_in(config.timezone))
+                                      today=obj.today or Clock(config.timezone).today())
         context = template_context(payload, config)
         if template == "_letter":
             click.echo(letter_text(context, lang))

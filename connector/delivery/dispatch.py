@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,6 +24,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from connector.adapters.base import BaseAdapter, PushRequest
+from connector.clock import Now, local_day
 from connector.config import Config
 from connector.delivery.email import Transport, build_message
 from connector.delivery.letter import LetterStore, letter_pdf
@@ -38,7 +38,7 @@ from connector.secrets import redact
 from connector.store import outbox
 from connector.store import pauses as pause_store
 from connector.store import tables as t
-from connector.store.store import Store, utcnow
+from connector.store.store import Store
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=15)
@@ -66,7 +66,8 @@ class Dispatcher:
     adapter: BaseAdapter
     config: Config
     transport: Transport
-    now: Callable[[], dt.datetime] = utcnow
+    now: Now
+    """The tenant's clock: claims, stamps, the send window and the `Date:` header read it."""
     exclusive: bool = False
     """True when the caller holds the tenant's run lock: then every row still `sending` belongs to a
     dead process, whatever its lease says, and is reconciled at once."""
@@ -92,7 +93,7 @@ class Dispatcher:
         if not self.window_open():
             self.report.waiting = True
             return self.report
-        today = self.now().astimezone(zoneinfo.ZoneInfo(self.config.timezone)).date()
+        today = local_day(self.now(), self.config.timezone)
         self._held = PauseIndex(pause_store.unresolved(self.store, self.tenant,
                                                        self.config.source.kind), today)
         while not stop():
@@ -163,7 +164,7 @@ class Dispatcher:
             log.warning("freshness gate: the source did not answer (%s); will retry", redact(str(exc)))
             return None
         with self.store.transaction() as conn:
-            self.store.save_invoices(conn, self.tenant, row_source(rows[0]), fresh)
+            self.store.save_invoices(conn, self.tenant, row_source(rows[0]), fresh, self.now())
         return {invoice.external_id: invoice for invoice in fresh}
 
     def _gate(self, payload: dict[str, Any], fresh: dict[str, Invoice]) -> tuple[dict[str, Any], str]:

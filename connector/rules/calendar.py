@@ -19,6 +19,8 @@ from typing import Literal
 
 import holidays
 
+from connector.clock import DEFAULT_TIMEZONE
+
 CalendarName = Literal["france", "alsace-moselle", "none"]
 # holidays' subdivision code for Moselle (57); Bas-Rhin and Haut-Rhin share the same two days.
 _ALSACE_MOSELLE = "57"
@@ -93,11 +95,11 @@ class SendWindow:
 
     start: dt.time
     end: dt.time
-    timezone: str = "Europe/Paris"
+    timezone: str = DEFAULT_TIMEZONE
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
 
     @classmethod
-    def parse(cls, text: str | None, timezone: str = "Europe/Paris",
+    def parse(cls, text: str | None, timezone: str = DEFAULT_TIMEZONE,
               calendar: BusinessCalendar | None = None) -> SendWindow | None:
         if not text:
             return None

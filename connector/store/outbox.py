@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from decimal import Decimal
@@ -20,11 +19,12 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from connector.clock import DEFAULT_TIMEZONE, local_day
 from connector.models import to_minor
 from connector.rules.engine import CreditLine, DueItem, History, ReminderIntent
 from connector.store import tables as t
 from connector.store.candidates import CONTACTED
-from connector.store.store import CHUNK, Store, utcnow
+from connector.store.store import CHUNK, Store
 
 STATES = ("planned", "sending", "sent", "failed", "skipped", "uncertain")
 MAX_ATTEMPTS = 8
@@ -52,13 +52,12 @@ def payload_credits(payload: Mapping[str, Any]) -> list[CreditLine]:
 
 
 
-def history(store: Store, tenant: str, source: str, timezone: str = "Europe/Paris",
+def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIMEZONE,
             only: Sequence[str] | None = None) -> History:
     """Levels already planned per item (whatever became of the message) with the day each was
     first planned, and the last day each customer was contacted: the day a message left (in the
     tenant's time zone) or, not yet sent, the day it was planned for. `only`: the customer ids
     whose history is needed (all when None), read in chunks."""
-    zone = zoneinfo.ZoneInfo(timezone)
     levels: dict[str, set[str]] = {}
     dates: dict[str, dict[str, dt.date]] = {}
     last_contact: dict[str, dt.date] = {}
@@ -81,26 +80,19 @@ def history(store: Store, tenant: str, source: str, timezone: str = "Europe/Pari
                 levels.setdefault(item_id, set()).add(level)
                 dates.setdefault(item_id, {})[level] = planned
             for customer, planned, sent_at in conn.execute(contacts):
-                day = _local_day(sent_at, zone) if sent_at is not None else planned
+                day = local_day(sent_at, timezone) if sent_at is not None else planned
                 if customer not in last_contact or day > last_contact[customer]:
                     last_contact[customer] = day
     return History(levels=levels, last_contact=last_contact, dates=dates)
 
 
-def _local_day(moment: dt.datetime, zone: zoneinfo.ZoneInfo) -> dt.date:
-    if moment.tzinfo is None:  # SQLite hands back naive UTC
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(zone).date()
-
-
-def enqueue(store: Store, intents: Iterable[ReminderIntent], now: dt.datetime | None = None) -> int:
+def enqueue(store: Store, intents: Iterable[ReminderIntent], *, now: dt.datetime) -> int:
     """Insert new intents; an intent whose key or (item, level, channel) exists is ignored.
 
     Intents go in batches, each in one savepoint: a first run over a large ledger plans tens of
     thousands at once, and a savepoint per intent made that minutes long. Only a batch that hits
     an existing key (a rerun after a crash) is redone one intent at a time.
     """
-    now = now or utcnow()
     pending = list(intents)
     added = 0
     with store.transaction() as conn:
@@ -226,9 +218,9 @@ def rows(store: Store, tenant: str, status: str | None = None,
             query.order_by(t.outbox.c.id.desc()).limit(limit)).mappings()]
 
 
-def resolve_uncertain(store: Store, tenant: str, key: str, sent: bool) -> bool:
+def resolve_uncertain(store: Store, tenant: str, key: str, sent: bool, *,
+                      now: dt.datetime) -> bool:
     """A human's answer for an `uncertain` row: it was delivered (sent) or not (planned again)."""
-    now = utcnow()
     with store.transaction() as conn:
         result = conn.execute(update(t.outbox).where(
             t.outbox.c.tenant == tenant, t.outbox.c.key == key,

@@ -13,27 +13,27 @@ from sqlalchemy import or_, select, update
 from connector.errors import ConfigError
 from connector.rules.pauses import Pause, PauseKind
 from connector.store import tables as t
-from connector.store.store import Store, utcnow
+from connector.store.store import Store
 
 
 def add(store: Store, tenant: str, source: str, *, scope: str, target_id: str, kind: PauseKind,
         until: dt.date | None, reason: str | None, by: str,
-        now: dt.datetime | None = None) -> int:
+        now: dt.datetime) -> int:
     with store.transaction() as conn:
         return int(conn.execute(t.pauses.insert().values(
             tenant=tenant, source=source, scope=scope, target_id=target_id, kind=kind,
             until=until, reason=reason, created_by=by,
-            created_at=now or utcnow())).inserted_primary_key[0])
+            created_at=now)).inserted_primary_key[0])
 
 
 def resolve(store: Store, tenant: str, source: str, target_ids: list[str], by: str,
-            now: dt.datetime | None = None) -> int:
+            now: dt.datetime) -> int:
     """Close every unresolved pause on these invoices/customers; returns how many were closed."""
     with store.transaction() as conn:
         return conn.execute(update(t.pauses).where(
             t.pauses.c.tenant == tenant, t.pauses.c.source == source,
             t.pauses.c.target_id.in_(target_ids), t.pauses.c.resolved_at.is_(None)).values(
-            resolved_at=now or utcnow(), resolved_by=by)).rowcount
+            resolved_at=now, resolved_by=by)).rowcount
 
 
 def unresolved(store: Store, tenant: str, source: str) -> list[Pause]:

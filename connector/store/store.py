@@ -41,8 +41,6 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 CHUNK = 500  # ids per IN (...) list: well under every database's bound-parameter limit
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -152,10 +150,10 @@ class Store:
 
     def save_page(self, tenant: str, source: str, stream: str, records: Sequence[Any],
                   deleted: Sequence[str], checkpoint: Mapping[str, Any] | None,
-                  rejected: Sequence[tuple[str | None, str]] = ()) -> None:
+                  rejected: Sequence[tuple[str | None, str]] = (), *,
+                  now: dt.datetime) -> None:
         """Store one page and advance its cursor in ONE transaction."""
         table = {"customers": t.customers, "invoices": t.invoices, "payments": t.payments}[stream]
-        now = utcnow()
         rows = [_ROW_OF[stream](tenant, source, record, now) for record in records]
         with self.transaction() as conn:
             self.upsert(conn, table, rows)
@@ -174,9 +172,8 @@ class Store:
                     "updated_at": now}])
 
     def save_invoices(self, conn: Connection, tenant: str, source: str,
-                      invoices: Iterable[Invoice]) -> None:
+                      invoices: Iterable[Invoice], now: dt.datetime) -> None:
         """Upsert refreshed invoices (the freshness gate) inside the caller's transaction."""
-        now = utcnow()
         self.upsert(conn, t.invoices, [_invoice_row(tenant, source, i, now) for i in invoices])
 
     # -- cursors and sync bookkeeping -----------------------------------------------------------
@@ -193,17 +190,17 @@ class Store:
                                 .order_by(t.cursors.c.stream)).mappings().all()
         return [dict(row) for row in rows]
 
-    def start_sync_run(self, tenant: str, source: str) -> int:
+    def start_sync_run(self, tenant: str, source: str, now: dt.datetime) -> int:
         with self.transaction() as conn:
             return int(conn.execute(t.sync_runs.insert().values(
-                tenant=tenant, source=source, started_at=utcnow(), status="running",
+                tenant=tenant, source=source, started_at=now, status="running",
                 counts="{}")).inserted_primary_key[0])
 
     def finish_sync_run(self, run_id: int, status: str, counts: Mapping[str, int],
-                        error: str | None = None) -> None:
+                        error: str | None = None, *, now: dt.datetime) -> None:
         with self.transaction() as conn:
             conn.execute(update(t.sync_runs).where(t.sync_runs.c.id == run_id).values(
-                finished_at=utcnow(), status=status, counts=json.dumps(dict(counts)), error=error))
+                finished_at=now, status=status, counts=json.dumps(dict(counts)), error=error))
 
     def last_sync(self, tenant: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector.adapters.base import BaseAdapter, Page
+from connector.clock import Now
 from connector.errors import ConnectorError
 from connector.secrets import redact
 from connector.store.store import Store
@@ -33,11 +34,13 @@ class SyncResult:
 
 def sync(store: Store, adapter: BaseAdapter, tenant: str, source: str | None = None,
          streams: tuple[str, ...] = STREAMS,
-         on_page: Callable[[str, Page[Any]], None] | None = None) -> SyncResult:
+         on_page: Callable[[str, Page[Any]], None] | None = None, *,
+         now: Now) -> SyncResult:
     """Read every stream from its stored cursor to now. Raises what the adapter raises, after
-    recording the run as failed; what was committed before stays committed."""
+    recording the run as failed; what was committed before stays committed. `now` is the
+    tenant's clock: it stamps the rows and the run."""
     source = source or adapter.kind
-    run_id = store.start_sync_run(tenant, source)
+    run_id = store.start_sync_run(tenant, source, now())
     result = SyncResult()
     try:
         for stream in streams:
@@ -51,7 +54,8 @@ def sync(store: Store, adapter: BaseAdapter, tenant: str, source: str | None = N
                                 rejected.source_id, redact(rejected.reason))
                 store.save_page(tenant, source, stream, page.records, page.deleted,
                                 page.checkpoint,
-                                [(r.source_id, redact(r.reason)) for r in page.rejected])
+                                [(r.source_id, redact(r.reason)) for r in page.rejected],
+                                now=now())
                 result.add(stream, len(page.records))
                 result.rejected += len(page.rejected)
                 result.deleted += len(page.deleted)
@@ -59,13 +63,13 @@ def sync(store: Store, adapter: BaseAdapter, tenant: str, source: str | None = N
                 if on_page is not None:
                     on_page(stream, page)
     except (ConnectorError, OSError) as exc:
-        store.finish_sync_run(run_id, "failed", _summary(result), redact(str(exc)))
+        store.finish_sync_run(run_id, "failed", _summary(result), redact(str(exc)), now=now())
         raise
     except Exception as exc:  # a bug: still raised, but the run must not stay "running"
         store.finish_sync_run(run_id, "failed", _summary(result),
-                              redact(f"{type(exc).__name__}: {exc}")[:2000])
+                              redact(f"{type(exc).__name__}: {exc}")[:2000], now=now())
         raise
-    store.finish_sync_run(run_id, "ok", _summary(result))
+    store.finish_sync_run(run_id, "ok", _summary(result), now=now())
     log.info("synced %s for %s: %s", source, tenant, _summary(result))
     return result
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from connector.adapters.trace_pdf import trace_pdf
 from connector.adapters.pennylane_mapping import (
     appendix_name,
     appendix_suffix,
     map_customer,
     map_invoice,
 )
+from connector.adapters.trace_pdf import trace_pdf
 from connector.errors import BadRecordError
 
 

@@ -11,9 +11,9 @@ from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
+from connector.app.firm import Firm, deep_merge
 from connector.cli import main
 from connector.errors import ConfigError
-from connector.app.firm import Firm, deep_merge
 from connector.store.store import MIGRATIONS
 from tests.helpers import THREE_CLIENTS, write_firm
 

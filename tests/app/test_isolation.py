@@ -24,7 +24,7 @@ from connector.rules.policy import default_policy
 from connector.store import outbox
 from connector.store import tables as t
 from connector.store.store import Store
-from tests.helpers import customer, invoice
+from tests.helpers import NOW, customer, invoice
 
 TODAY = dt.date(2026, 11, 27)
 IDS = ["I1", "I2", "I3", "I4"]
@@ -75,14 +75,14 @@ def test_each_tenant_sees_exactly_its_own_writes(store: Store, ops: list[tuple])
     for n, (kind, who, payload) in enumerate(ops):
         tenant, mine = names[who], model[who]
         if kind == "invoices":
-            store.save_page(tenant, "demo", "invoices", payload, [], {"op": n})
+            store.save_page(tenant, "demo", "invoices", payload, [], {"op": n}, now=NOW)
             mine["invoices"].update({i.external_id: i for i in payload})
             mine["cursor"] = {"op": n}
         elif kind == "customers":
-            store.save_page(tenant, "demo", "customers", [customer(c) for c in payload], [], None)
+            store.save_page(tenant, "demo", "customers", [customer(c) for c in payload], [], None, now=NOW)
             mine["customers"].update(payload)
         else:
-            store.save_page(tenant, "demo", "invoices", [], payload, None)
+            store.save_page(tenant, "demo", "invoices", [], payload, None, now=NOW)
             for iid in payload:
                 mine["invoices"].pop(iid, None)
 
@@ -104,7 +104,7 @@ def test_each_tenant_sees_exactly_its_own_writes(store: Store, ops: list[tuple])
         intents = list(evaluate(policy, store.open_ledger(tenant, "demo"),
                                 outbox.history(store, tenant, "demo"), TODAY,
                                 tenant=tenant, source="demo"))
-        assert outbox.enqueue(store, intents) == len(intents)
+        assert outbox.enqueue(store, intents, now=NOW) == len(intents)
         rows = outbox.rows(store, tenant, limit=1000)
         assert {r["key"] for r in rows} == {i.key for i in intents}
         assert {r["tenant"] for r in rows} <= {tenant}

@@ -11,14 +11,14 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from connector.cli import main
 from connector.app.firm import Firm
-from connector.store import outbox, runs
 from connector.app.scheduler import Scheduler
+from connector.cli import main
+from connector.store import outbox, runs
 from connector.store.store import Store
+from tests.app.test_service import SimClock, firm_entries
 from tests.helpers import THREE_CLIENTS, write_firm
 from tests.pg import PgServer
-from tests.app.test_service import SimClock, firm_entries
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 START = dt.datetime(2026, 11, 2, 0, 0, tzinfo=PARIS)  # a Monday

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from connector.adapters.demo import DemoAdapter
-from connector.errors import TransientError
 from connector.app.firm import Client, Firm
-from connector.store import runs
 from connector.app.schedule import Schedule, jitter, next_reminders
 from connector.app.scheduler import Entry, Scheduler, run_tenant
+from connector.errors import TransientError
+from connector.store import runs
 from connector.store.store import Store
 from tests.helpers import write_firm
 

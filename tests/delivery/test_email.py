@@ -14,10 +14,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from connector.app.tenant import open_tenant
+from connector.commands.views import money
 from connector.config import load_config
 from connector.store import outbox
-from connector.commands.views import money
-from connector.app.tenant import open_tenant
 from tests.helpers import write_config
 
 TODAY = dt.date(2026, 11, 27)
@@ -60,7 +60,7 @@ def smtp() -> Iterator[tuple[Sink, int]]:
 
 
 def smtp_config(tmp_path: Path, port: int, username: str | None = None) -> Path:
-    login = f'username = "relance@atelier-dupuis.fr"\nsecret_env = "TEST_SMTP_PW"\n' if username else ""
+    login = 'username = "relance@atelier-dupuis.fr"\nsecret_env = "TEST_SMTP_PW"\n' if username else ""
     path = write_config(tmp_path)
     text = path.read_text().replace('transport = "file"\ndirectory = "outbox"\n',
                                     f'transport = "smtp"\nhost = "127.0.0.1"\nport = {port}\n'
@@ -139,7 +139,6 @@ def tls_smtp(tmp_path):
     import ssl
 
     import trustme
-    from aiosmtpd.smtp import SMTP
 
     ca = trustme.CA()
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -13,14 +13,14 @@ import pypdf
 import pytest
 from sqlalchemy import update
 
-from connector.delivery.email import FileTransport
+from connector.app.tenant import Tenant, open_tenant
+from connector.commands.views import money
 from connector.config import load_config
+from connector.delivery.dispatch import Dispatcher
+from connector.delivery.email import FileTransport
 from connector.rules.penalties import claim
 from connector.store import outbox
 from connector.store import tables as t
-from connector.delivery.dispatch import Dispatcher
-from connector.app.tenant import Tenant, open_tenant
-from connector.commands.views import money
 from tests.helpers import write_config
 
 TODAY = dt.date(2026, 11, 27)
@@ -116,8 +116,8 @@ def test_formal_notices_are_written_attached_and_carry_the_figures(tenant: Tenan
 
 
 def test_english_letter_renders_accents_and_euro(tenant: Tenant) -> None:
-    from connector.delivery.letter import letter_pdf
     from connector.app.lint import sample_payload
+    from connector.delivery.letter import letter_pdf
     from connector.delivery.messages import template_context
     payload = sample_payload(tenant.config, "formal_notice", language="en", today=TODAY)
     text = pdf_text(letter_pdf(template_context(payload, tenant.config), "en"))
@@ -130,8 +130,8 @@ def test_english_letter_renders_accents_and_euro(tenant: Tenant) -> None:
 
 def test_a_consumer_letter_claims_legal_interest_from_the_notice_and_no_indemnity(
         tenant: Tenant) -> None:
-    from connector.delivery.letter import letter_pdf
     from connector.app.lint import sample_payload
+    from connector.delivery.letter import letter_pdf
     from connector.delivery.messages import template_context
     payload = sample_payload(tenant.config, "formal_notice", kind="individual", today=TODAY)
     context = template_context(payload, tenant.config)
@@ -155,14 +155,14 @@ def test_after_the_formal_notice_an_escalation_task(tenant: Tenant) -> None:
 
 def test_a_letter_interrupted_is_reconciled_by_its_file(tenant: Tenant) -> None:
     tenant.sync()
-    outbox.enqueue(tenant.store, tenant.plan())
-    now = dt.datetime.now(dt.timezone.utc)
+    outbox.enqueue(tenant.store, tenant.plan(), now=tenant.clock.now())
+    now = tenant.clock.now()
     letters = [r for r in outbox.due(tenant.store, tenant.name, now, limit=10_000)
                if r["channel"] == "letter"]
     claimed = [outbox.claim_one(tenant.store, r, now, dt.timedelta(minutes=15)) for r in letters[:2]]
     written, lost = claimed[0], claimed[1]
     dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config,
-                            FileTransport(tenant.config.outbox_dir))
+                            FileTransport(tenant.config.outbox_dir), now=tenant.clock)
     dispatcher._side_effect(written, json.loads(written["payload"]))  # written, then a crash
     with tenant.store.transaction() as conn:
         conn.execute(update(t.outbox).where(t.outbox.c.status == "sending")
@@ -177,7 +177,7 @@ def test_outside_the_send_window_nothing_is_claimed(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path, extra='[policy]\nsend_window = "08:30-18:00"\n'))
     tenant = open_tenant(config, today=TODAY)
     tenant.sync()
-    outbox.enqueue(tenant.store, tenant.plan())
+    outbox.enqueue(tenant.store, tenant.plan(), now=tenant.clock.now())
     evening = dt.datetime(2026, 11, 27, 19, 0, tzinfo=dt.timezone.utc)  # 20:00 in Paris
     report = Dispatcher(tenant.store, tenant.adapter, config, FileTransport(config.outbox_dir),
                         now=lambda: evening).run()

@@ -26,6 +26,7 @@ from connector.adapters.sage_mapping import (
 from connector.models import MAX_AMOUNT, Invoice, to_decimal
 from connector.store.store import Store
 from tests.fuzz.garbage import FUZZ, check_page, check_valid, corrupt, garbage
+from tests.helpers import NOW
 
 GOOD_ID = 4_242_424
 
@@ -48,7 +49,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 
 def stored(store: Store, stream: str, records: list[Any]) -> None:
-    store.save_page("fuzz", "fuzz", stream, records, [], None)
+    store.save_page("fuzz", "fuzz", stream, records, [], None, now=NOW)
 
 
 # -- Odoo ------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from connector.adapters.base import AdapterContext, BaseAdapter
 from connector.adapters.pennylane import PennylaneAdapter, PennylaneConfig
 from connector.secrets import SecretStore
 from connector.store import tables as t
-from connector.sync.engine import sync
 from connector.store.store import Store
+from connector.sync.engine import sync
 from tests.adapters.odoo_helpers import make_adapter as odoo_adapter
 from tests.adapters.sage_fixtures import make_adapter as sage_adapter
 from tests.adapters.sage_fixtures import seed as sage_seed
@@ -24,6 +24,7 @@ from tests.fakes.odoo_server import running_fake_odoo
 from tests.fakes.pennylane_server import FakePennylane
 from tests.fakes.sage_server import start_sage
 from tests.fakes.sage_spec import SPEC_PATH
+from tests.helpers import NOW
 
 TODAY = dt.date(2026, 11, 27)
 LONG_ODD = "\u202eFA \u0301\U0001f4b8 " + "é" * 5000  # odd but valid: must be stored as is
@@ -33,7 +34,7 @@ def run_sync(tmp_path: Path, adapter: BaseAdapter, caplog: pytest.LogCaptureFixt
              ) -> tuple[Store, Any]:
     store = Store(f"sqlite:///{tmp_path / 'state.db'}")
     with caplog.at_level(logging.WARNING):
-        result = sync(store, adapter, "t1")
+        result = sync(store, adapter, "t1", now=lambda: NOW)
     assert store.last_sync("t1")["status"] == "ok"
     return store, result
 
@@ -143,7 +144,7 @@ def test_pennylane_malformed_changelog_means_a_full_read(
 
     monkeypatch.setattr(pennylane, "_changelog", broken)
     with caplog.at_level(logging.WARNING):
-        result = sync(store, adapter, "t1")
+        result = sync(store, adapter, "t1", now=lambda: NOW)
     adapter.close()
     assert store.last_sync("t1")["status"] == "ok"
     assert "full resync" in caplog.text
@@ -197,6 +198,6 @@ def test_an_unexpected_error_still_closes_the_sync_run(tmp_path: Path) -> None:
 
     store = Store(f"sqlite:///{tmp_path / 'state.db'}")
     with pytest.raises(KeyError):
-        sync(store, Broken(None, None), "t1")  # type: ignore[arg-type]
+        sync(store, Broken(None, None), "t1", now=lambda: NOW)  # type: ignore[arg-type]
     run = store.last_sync("t1")
     assert run["status"] == "failed" and "KeyError" in run["error"]

@@ -34,7 +34,8 @@ from decimal import Decimal
 
 from connector.models import Customer, Instalment, Invoice, Payment
 from connector.store import tables as t
-from connector.store.store import Store, utcnow
+from connector.store.store import Store
+from tests.helpers import NOW
 
 TODAY = dt.date(2026, 6, 30)
 TENANT, SOURCE = "golden", "demo"
@@ -95,10 +96,10 @@ REMINDERS = [  # key, customer, level, channel, status, planned, [(item, invoice
 def fill(store: Store, tenant: str = TENANT, source: str = SOURCE) -> None:
     store.save_page(tenant, source, "customers",
                     [Customer(external_id=c, name=n) for c, n in
-                     [("A", "Alpha"), ("B", "Bravo"), ("C", "Charlie")]], [], None)
-    store.save_page(tenant, source, "invoices", documents(), [], None)
-    store.save_page(tenant, source, "payments", payments(), [], None)
-    now = utcnow()
+                     [("A", "Alpha"), ("B", "Bravo"), ("C", "Charlie")]], [], None, now=NOW)
+    store.save_page(tenant, source, "invoices", documents(), [], None, now=NOW)
+    store.save_page(tenant, source, "payments", payments(), [], None, now=NOW)
+    now = NOW
     with store.transaction() as conn:
         for key, customer, level, channel, status, planned, items in REMINDERS:
             conn.execute(t.outbox.insert().values(

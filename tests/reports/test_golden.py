@@ -8,6 +8,7 @@ from decimal import Decimal as D
 from connector.reports import Report, behaviour_scores, build_report
 from connector.reports.kpis import Score
 from connector.store.store import Store
+from tests.helpers import NOW
 from tests.reports import golden
 
 
@@ -167,7 +168,7 @@ def test_other_currencies_are_counted_apart(golden_store: Store) -> None:
     from tests.helpers import invoice
     golden_store.save_page(golden.TENANT, golden.SOURCE, "invoices",
                            [invoice("U1", golden.TODAY, "99.00", customer_id="A", currency="USD")],
-                           [], None)
+                           [], None, now=NOW)
     report = build_report(golden_store, [(golden.TENANT, golden.SOURCE)], golden.TODAY)
     assert report.skipped_currencies == {"USD": 1}
     assert report.summary["receivables_gross"] == D("2100.00")

@@ -14,6 +14,7 @@ from connector.reports import Report
 from connector.reports.export import report_dict, write_csv, write_json, write_xlsx
 from connector.reports.render_html import render
 from connector.reports.tables import report_tables
+from tests.helpers import NOW
 
 
 class Page(HTMLParser):
@@ -163,10 +164,10 @@ def test_customers_without_a_balance_are_left_out_of_the_aged_balance(golden_sto
     from tests.helpers import customer, invoice
     from tests.reports import golden
 
-    golden_store.save_page(golden.TENANT, golden.SOURCE, "customers", [customer("E")], [], None)
+    golden_store.save_page(golden.TENANT, golden.SOURCE, "customers", [customer("E")], [], None, now=NOW)
     golden_store.save_page(golden.TENANT, golden.SOURCE, "invoices", [invoice(
         "E1", dt.date(2026, 6, 1), "50.00", customer_id="E", residual="0", status="paid",
-        paid_date=dt.date(2026, 6, 3))], [], None)
+        paid_date=dt.date(2026, 6, 3))], [], None, now=NOW)
     tables = {t.name: t for t in report_tables(
         build_report(golden_store, [(golden.TENANT, golden.SOURCE)], golden.TODAY))}
     assert [r["customer_id"] for r in tables["aging"].records()] == ["B", "A", "C", ""]

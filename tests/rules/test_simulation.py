@@ -19,13 +19,14 @@ from pathlib import Path
 
 import pypdf
 
+from connector.app.tenant import open_tenant
+from connector.clock import Clock
+from connector.commands.views import money
 from connector.config import load_config
 from connector.rules.calendar import BusinessCalendar
 from connector.rules.penalties import claim
 from connector.store import outbox
 from connector.store import pauses as pause_store
-from connector.app.tenant import open_tenant
-from connector.commands.views import money
 from tests.helpers import BASE_CONFIG
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -56,15 +57,18 @@ def simulate(workdir: Path, *, days: int = 90, customers: int = 50, invoices: in
     first.sync()
     disputed, promised = _pick_two(first.plan())
     pause_store.add(first.store, config.tenant, "demo", scope="invoice", target_id=disputed,
-                    kind="dispute", until=None, reason="simulation", by="sim")
+                    kind="dispute", until=None, reason="simulation", by="sim",
+                    now=first.clock.now())
     promise_until = start + dt.timedelta(days=20)
     pause_store.add(first.store, config.tenant, "demo", scope="invoice", target_id=promised,
-                    kind="promise", until=promise_until, reason="simulation", by="sim")
+                    kind="promise", until=promise_until, reason="simulation", by="sim",
+                    now=first.clock.now())
     result = Quarter()
     for offset in range(days):
         day = start + dt.timedelta(days=offset)
         morning = dt.datetime.combine(day, dt.time(9, 0), PARIS).astimezone(dt.timezone.utc)
-        open_tenant(config, today=day, store=first.store).run(now=lambda m=morning: m)
+        open_tenant(config, store=first.store,
+                    clock=Clock.frozen(morning, config.timezone)).run()
         result.days += 1
     _audit(first, config, result, disputed, promised, start, promise_until)
     return result

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from connector.app.tenant import open_tenant
 from connector.config import load_config
 from connector.store import outbox
-from connector.app.tenant import open_tenant
 from tests.helpers import write_config
 
 
@@ -22,6 +22,6 @@ def test_narrowed_plan_equals_full_plan_day_after_day(tmp_path: Path) -> None:
         full = tenant.plan(narrow=False)
         assert [i.key for i in narrowed] == [i.key for i in full]
         seen_narrowed += len(narrowed)
-        outbox.enqueue(tenant.store, narrowed)
+        outbox.enqueue(tenant.store, narrowed, now=tenant.clock.now())
         day += dt.timedelta(days=1)
     assert seen_narrowed > 20

@@ -11,6 +11,7 @@ from connector.rules.engine import DueItem, ReminderIntent
 from connector.store import outbox
 from connector.store import tables as t
 from connector.store.store import Store
+from tests.helpers import NOW
 
 D = dt.date
 
@@ -36,7 +37,7 @@ def test_level_dates_and_gap_count_only_what_went_or_may_have_gone_out(tmp_path:
     outbox.enqueue(store, [intent("k1", "I1", "first", D(2026, 10, 2)),
                            intent("k2", "I2", "first", D(2026, 10, 20), customer="C2"),
                            intent("k3", "I3", "first", D(2026, 10, 21), customer="C3"),
-                           intent("k4", "I1", "second", D(2026, 10, 9))])
+                           intent("k4", "I1", "second", D(2026, 10, 9))], now=NOW)
     # I1 "second" was planned on Friday evening and left on Monday morning (Paris)
     set_status(store, "k4", "sent", dt.datetime(2026, 10, 12, 7, 30, tzinfo=dt.timezone.utc))
     set_status(store, "k2", "failed")  # never reached C2

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import select, update
 
 from connector.adapters.demo import DemoAdapter
-from connector.delivery.email import FileTransport
+from connector.app.tenant import Tenant, open_tenant
 from connector.config import load_config
+from connector.delivery.dispatch import Dispatcher
+from connector.delivery.email import FileTransport
 from connector.errors import TransientError
 from connector.store import outbox
 from connector.store import tables as t
-from connector.delivery.dispatch import Dispatcher
-from connector.app.tenant import Tenant, open_tenant
 from tests.helpers import write_config
 
 TODAY = dt.date(2026, 11, 27)
@@ -48,20 +48,20 @@ def test_same_day_twice_sends_nothing_the_second_time(tenant: Tenant) -> None:
 def test_enqueue_refuses_a_key_or_an_item_level_twice(tenant: Tenant) -> None:
     tenant.sync()
     intents = tenant.plan()
-    assert outbox.enqueue(tenant.store, intents) == len(intents)
-    assert outbox.enqueue(tenant.store, intents) == 0
+    assert outbox.enqueue(tenant.store, intents, now=tenant.clock.now()) == len(intents)
+    assert outbox.enqueue(tenant.store, intents, now=tenant.clock.now()) == 0
     # the same item at the same level under another key (e.g. regrouped) is refused too
     clone = intents[0].__class__(**{**intents[0].__dict__, "key": "f" * 32})
-    assert outbox.enqueue(tenant.store, [clone]) == 0
+    assert outbox.enqueue(tenant.store, [clone], now=tenant.clock.now()) == 0
 
 
 def test_enqueue_keeps_the_new_intents_of_a_batch_that_holds_a_known_one(tenant: Tenant) -> None:
     tenant.sync()
     intents = tenant.plan()
     assert len(intents) > 3
-    assert outbox.enqueue(tenant.store, intents[1:2]) == 1
+    assert outbox.enqueue(tenant.store, intents[1:2], now=tenant.clock.now()) == 1
     # one known intent in the middle of the batch: the others still go in, each once
-    assert outbox.enqueue(tenant.store, intents) == len(intents) - 1
+    assert outbox.enqueue(tenant.store, intents, now=tenant.clock.now()) == len(intents) - 1
     keys = tenant.store.scalars(select(t.outbox.c.key))
     assert sorted(keys) == sorted(i.key for i in intents)
 
@@ -70,12 +70,12 @@ def test_invoice_paid_after_plan_is_not_reminded(tenant: Tenant) -> None:
     tenant.sync()
     intents = tenant.plan()
     target = next(i for i in intents if i.channel == "email" and len(i.items) == 1)
-    outbox.enqueue(tenant.store, intents)
+    outbox.enqueue(tenant.store, intents, now=tenant.clock.now())
     adapter = tenant.adapter
     assert isinstance(adapter, DemoAdapter)
     adapter.record_payment(target.items[0].invoice_id)  # the customer pays in between
     report = Dispatcher(tenant.store, adapter, tenant.config,
-                        FileTransport(tenant.config.outbox_dir)).run()
+                        FileTransport(tenant.config.outbox_dir), now=tenant.clock).run()
     assert not (tenant.config.outbox_dir / f"{target.key}.eml").exists()
     assert (target.key, "skipped") in [(k, s) for k, s, _ in report.details]
     row = next(r for r in outbox.rows(tenant.store, tenant.name, "skipped") if r["key"] == target.key)
@@ -90,11 +90,11 @@ def test_partly_paid_in_between_reminds_for_what_is_left(tenant: Tenant) -> None
     intents = tenant.plan()
     target = next(i for i in intents if i.channel == "email" and len(i.items) == 1
                   and not i.credit_notes)
-    outbox.enqueue(tenant.store, intents)
+    outbox.enqueue(tenant.store, intents, now=tenant.clock.now())
     item = target.items[0]
     tenant.adapter.record_payment(item.invoice_id, amount=item.residual - 10)
     Dispatcher(tenant.store, tenant.adapter, tenant.config,
-               FileTransport(tenant.config.outbox_dir)).run()
+               FileTransport(tenant.config.outbox_dir), now=tenant.clock).run()
     text = (tenant.config.outbox_dir / f"{target.key}.eml").read_text()
     assert "10,00" in text
 
@@ -102,9 +102,9 @@ def test_partly_paid_in_between_reminds_for_what_is_left(tenant: Tenant) -> None
 def _crash_while_sending(tenant: Tenant) -> list[dict]:
     """Plan, claim (committed `sending`), then 'die' before anything else happens."""
     tenant.sync()
-    outbox.enqueue(tenant.store, tenant.plan())
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
-    now = dt.datetime.now(dt.timezone.utc)
+    outbox.enqueue(tenant.store, tenant.plan(), now=tenant.clock.now())
+    past = tenant.clock.now() - dt.timedelta(hours=1)
+    now = tenant.clock.now()
     claimed = [outbox.claim_one(tenant.store, row, now, dt.timedelta(minutes=15))
                for row in outbox.due(tenant.store, tenant.name, now)[:3]]
     with tenant.store.transaction() as conn:  # the lease of the dead process runs out
@@ -127,10 +127,10 @@ def test_crash_after_send_is_not_sent_again(tenant: Tenant) -> None:
     row = next(r for r in claimed if r["channel"] == "email")
     transport = FileTransport(tenant.config.outbox_dir)
     # the message left, then the process died before marking it
-    dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config, transport)
+    dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config, transport, now=tenant.clock)
     dispatcher._side_effect(row, json.loads(row["payload"]))
     written = (tenant.config.outbox_dir / f"{row['key']}.eml").stat().st_mtime_ns
-    report = Dispatcher(tenant.store, tenant.adapter, tenant.config, transport).run()
+    report = Dispatcher(tenant.store, tenant.adapter, tenant.config, transport, now=tenant.clock).run()
     assert (tenant.config.outbox_dir / f"{row['key']}.eml").stat().st_mtime_ns == written
     assert (row["key"], "sent", "reconciled after an interruption") in report.details
 
@@ -145,14 +145,14 @@ class BlindTransport(FileTransport):
 def test_crash_with_smtp_becomes_uncertain_and_waits_for_a_person(tenant: Tenant) -> None:
     claimed = _crash_while_sending(tenant)
     Dispatcher(tenant.store, tenant.adapter, tenant.config,
-               BlindTransport(tenant.config.outbox_dir)).run()
+               BlindTransport(tenant.config.outbox_dir), now=tenant.clock).run()
     uncertain = outbox.rows(tenant.store, tenant.name, "uncertain")
     assert {r["key"] for r in uncertain} == {r["key"] for r in claimed if r["channel"] == "email"}
     assert not any((tenant.config.outbox_dir / f"{r['key']}.eml").exists() for r in uncertain)
     key = uncertain[0]["key"]
-    assert outbox.resolve_uncertain(tenant.store, tenant.name, key, sent=False)
+    assert outbox.resolve_uncertain(tenant.store, tenant.name, key, sent=False, now=tenant.clock.now())
     Dispatcher(tenant.store, tenant.adapter, tenant.config,
-               FileTransport(tenant.config.outbox_dir)).run()
+               FileTransport(tenant.config.outbox_dir), now=tenant.clock).run()
     assert (tenant.config.outbox_dir / f"{key}.eml").exists()
 
 
@@ -163,14 +163,14 @@ class FlakyTransport(FileTransport):
 
 def test_transient_failure_reschedules_without_sending(tenant: Tenant) -> None:
     tenant.sync()
-    outbox.enqueue(tenant.store, tenant.plan())
+    outbox.enqueue(tenant.store, tenant.plan(), now=tenant.clock.now())
     report = Dispatcher(tenant.store, tenant.adapter, tenant.config,
-                        FlakyTransport(tenant.config.outbox_dir)).run()
+                        FlakyTransport(tenant.config.outbox_dir), now=tenant.clock).run()
     assert report.retried > 0 and report.failed == 0
     with tenant.store.engine.connect() as conn:
         rows = conn.execute(select(t.outbox.c.next_attempt_at, t.outbox.c.status)
                             .where(t.outbox.c.channel == "email")).all()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = tenant.clock.now()
     assert all(status == "planned" and _aware(when) > now for when, status in rows)
 
 

@@ -12,9 +12,9 @@ from connector.adapters.base import AdapterContext, BaseAdapter, Page, Rejected,
 from connector.errors import TransientError
 from connector.models import Customer, Invoice
 from connector.secrets import SecretStore
-from connector.sync.engine import sync
 from connector.store.store import Store
-from tests.helpers import customer, invoice
+from connector.sync.engine import sync
+from tests.helpers import NOW, customer, invoice
 
 DUE = dt.date(2026, 10, 1)
 
@@ -54,7 +54,7 @@ def store(tmp_path: Path) -> Store:
 
 def test_malformed_record_is_skipped_and_the_page_commits(store: Store, caplog) -> None:
     adapter = ScriptedAdapter([[raw("I1"), raw("I2", amount="not money"), raw("I3")]])
-    result = sync(store, adapter, "t", "demo")
+    result = sync(store, adapter, "t", "demo", now=lambda: NOW)
     assert result.counts["invoices"] == 2 and result.rejected == 1
     assert set(store.invoices_by_id("t", "demo", ["I1", "I2", "I3"])) == {"I1", "I3"}
     assert "I2" in caplog.text
@@ -65,11 +65,11 @@ def test_malformed_record_is_skipped_and_the_page_commits(store: Store, caplog) 
 def test_crash_mid_stream_keeps_committed_pages_and_resumes(store: Store) -> None:
     pages = [[raw("I1")], [raw("I2")], [raw("I3")]]
     with pytest.raises(TransientError):
-        sync(store, ScriptedAdapter(pages, fail_after=2), "t", "demo")
+        sync(store, ScriptedAdapter(pages, fail_after=2), "t", "demo", now=lambda: NOW)
     assert store.cursor("t", "demo", "invoices") == {"page": 2}
     assert set(store.invoices_by_id("t", "demo", ["I1", "I2", "I3"])) == {"I1", "I2"}
     assert store.last_sync("t")["status"] == "failed"
-    sync(store, ScriptedAdapter(pages), "t", "demo")
+    sync(store, ScriptedAdapter(pages), "t", "demo", now=lambda: NOW)
     assert set(store.invoices_by_id("t", "demo", ["I1", "I2", "I3"])) == {"I1", "I2", "I3"}
     assert store.last_sync("t")["status"] == "ok"
 

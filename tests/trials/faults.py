@@ -16,10 +16,11 @@ from typing import Any, Iterator
 import keyring
 from sqlalchemy import select
 
+from connector import clock
+from connector.app.tenant import open_tenant
 from connector.config import load_config
 from connector.errors import ConnectorError
 from connector.store import tables as t
-from connector.app.tenant import open_tenant
 from tests.trials.file_keyring import FileKeyring
 from tests.trials.harness import SENDER, Source, free_port, pending
 
@@ -50,11 +51,12 @@ def run_until_settled(workdir: Path, source: Source, attempts: int = 15) -> int:
     """Runs (sync + plan + deliver) until a run succeeds with nothing left pending; returns how
     many runs it took. The clock moves an hour between runs so rescheduled rows come due."""
     config = load_config(workdir / "relance.toml")
-    moment = dt.datetime.now(dt.timezone.utc)
+    moment = clock.system_now()
     for attempt in range(1, attempts + 1):
-        tenant = open_tenant(config, today=source.today)
+        tenant = open_tenant(config, today=source.today,
+                             clock=clock.Clock(config.timezone, source=lambda: moment))
         try:
-            tenant.run(now=lambda: moment)
+            tenant.run()
             if not pending(workdir):
                 return attempt
         except ConnectorError:

@@ -28,10 +28,10 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from connector.adapters.demo import OVERLAY_FILE
+from connector.app.tenant import open_tenant
 from connector.config import load_config
 from connector.store import tables as t
 from connector.store.store import Store
-from connector.app.tenant import open_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDER = """\
