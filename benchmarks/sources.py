@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from connector.adapters import pennylane as pl
+from connector.adapters.pennylane import streams as pl
 from tests.fakes.pennylane_server import FakePennylane
 
 
@@ -85,7 +85,7 @@ class OdooBench:
     def __init__(self, customers: int, invoices: int) -> None:
         import random
 
-        from connector.adapters import odoo
+        from connector.adapters.odoo import streams as odoo
         from tests.fakes.odoo_server import API_KEY, FakeOdooServer
 
         fake = FakeOdooServer("17.0", seed=False)
@@ -151,7 +151,7 @@ class SageBench:
         import json
         import random
 
-        from connector.adapters import sage
+        from connector.adapters.sage import streams as sage
         from tests.fakes.sage_server import SageFake, start_sage
 
         fake = SageFake(rate_limit=(100, 60.0))

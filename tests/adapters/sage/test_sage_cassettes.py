@@ -18,13 +18,13 @@ import vcr
 
 from connector.adapters.base import AdapterContext
 from connector.adapters.sage import SageAdapter, SageConfig
-from connector.adapters.sage_auth import TOKENS
+from connector.adapters.sage.auth import TOKENS
 from connector.secrets import SecretStore
 from tests.adapters.contract import drain
-from tests.adapters.sage_fixtures import N_BULK, TODAY, make_adapter, sage, seed  # noqa: F401
+from tests.adapters.sage.fixtures import N_BULK, TODAY, make_adapter, sage, seed  # noqa: F401
 from tests.fakes.sage_server import RunningSage
 
-CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "sage"
+CASSETTES = Path(__file__).resolve().parent.parent.parent / "cassettes" / "sage"
 SCRUBBED = "SCRUBBED"
 TOKEN_KEYS = ("access_token", "refresh_token", "id_token")
 RECORD = bool(os.environ.get("RELANCE_RECORD_CASSETTES"))

@@ -26,10 +26,10 @@ from connector.adapters.base import PushRequest
 from connector.adapters.odoo import OdooAdapter
 from connector.errors import AuthError
 from tests.adapters.contract import drain
-from tests.adapters.odoo_helpers import make_adapter
+from tests.adapters.odoo.helpers import make_adapter
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, running_fake_odoo
 
-CASSETTES = Path(__file__).parent.parent / "cassettes" / "odoo"
+CASSETTES = Path(__file__).parent.parent.parent / "cassettes" / "odoo"
 RECORD = os.environ.get("RELANCE_RECORD_CASSETTES") == "1"
 REPLAY_URL = "http://odoo.invalid:8069"  # nothing listens there: replay must not need it
 REPLAY_KEY = "replay-key-3f9a0c1d5e"

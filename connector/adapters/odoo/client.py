@@ -12,7 +12,7 @@ import xmlrpc.client
 from typing import Any
 from xml.parsers.expat import ExpatError
 
-from connector.adapters import odoo_mapping as om
+from connector.adapters.odoo import mapping as om
 from connector.errors import TransientError
 from connector.http import HttpClient
 from connector.secrets import redact

@@ -2,7 +2,7 @@
 
 Docs: https://developer.sage.com/accounting/reference/ (Accounts API) and
 https://developer.sage.com/accounting/guides/ (authentication, multi_business, pagination,
-response_codes). OAuth and the token pair live in `sage_auth`; record mapping in `sage_mapping`.
+response_codes). OAuth and the token pair live in `auth`; record mapping in `mapping`.
 
 Increments: every list endpoint we read takes `updated_or_created_since` (inclusive) and
 `deleted_since` (exclusive). Whether recording a payment bumps the invoice's `updated_at` is not
@@ -32,8 +32,8 @@ from connector.adapters.base import (
     SourceInfo,
     map_records,
 )
-from connector.adapters.sage_auth import REAUTH, TokenManager, token_age_warning
-from connector.adapters.sage_mapping import (
+from connector.adapters.sage.auth import REAUTH, TokenManager, token_age_warning
+from connector.adapters.sage.mapping import (
     ALLOCATION_ATTRIBUTES,
     CONTACT_ATTRIBUTES,
     CREDIT_NOTE_ATTRIBUTES,
@@ -48,7 +48,7 @@ from connector.adapters.sage_mapping import (
     map_payment,
     touched_artefacts,
 )
-from connector.adapters.sage_push import SagePushMixin
+from connector.adapters.sage.push import SagePushMixin
 from connector.errors import AuthError
 from connector.http import HttpClient, shared_budget
 from connector.models import Customer, Invoice, Payment

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import responses
 
-from connector.adapters import odoo_mapping as om
 from connector.adapters.odoo import OdooAdapter
+from connector.adapters.odoo import mapping as om
 from connector.errors import AuthError, PermanentError, TransientError
-from tests.adapters.odoo_helpers import make_adapter
+from tests.adapters.odoo.helpers import make_adapter
 from tests.fakes.odoo_server import running_fake_odoo
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "odoo17"
+FIXTURES = Path(__file__).parent.parent.parent / "fixtures" / "odoo17"
 URL = "https://odoo.example.fr"
 KEY = "wire-test-key-6b1d93e0"
 

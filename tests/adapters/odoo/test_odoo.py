@@ -15,7 +15,7 @@ from connector.adapters.odoo import OdooAdapter, OdooConfig
 from connector.errors import AuthError, ConfigError, TransientError
 from connector.models import Invoice
 from tests.adapters.contract import AdapterContract, drain
-from tests.adapters.odoo_helpers import make_adapter
+from tests.adapters.odoo.helpers import make_adapter
 from tests.fakes.odoo_server import FakeOdooServer, running_fake_odoo
 
 

@@ -43,7 +43,7 @@ from connector.adapters.base import (
     SourceInfo,
     map_records,
 )
-from connector.adapters.pennylane_mapping import (
+from connector.adapters.pennylane.mapping import (
     appendix_name,
     appendix_suffix,
     map_customer,

@@ -12,7 +12,7 @@ import pytest
 from connector.adapters.base import PushRequest
 from connector.adapters.odoo import OdooAdapter
 from connector.errors import ConfigError, PermanentError, TransientError
-from tests.adapters.odoo_helpers import TODAY, make_adapter
+from tests.adapters.odoo.helpers import TODAY, make_adapter
 from tests.fakes.odoo_server import FakeOdooServer, running_fake_odoo
 
 

@@ -22,7 +22,7 @@ from connector.http import RateBudget
 from connector.secrets import SecretStore
 from tests.adapters.contract import drain
 
-CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "pennylane"
+CASSETTES = Path(__file__).resolve().parent.parent.parent / "cassettes" / "pennylane"
 RECORD = os.environ.get("RELANCE_RECORD_CASSETTES") == "1"
 # Fixed instants: the changelog start_date and the appendix name must be the same on replay.
 NOW = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)

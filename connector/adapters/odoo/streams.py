@@ -3,8 +3,8 @@
 Vendor docs: https://www.odoo.com/documentation/17.0/developer/reference/external_api.html
 (19+ deprecates XML-RPC for JSON-2; a JSON-2 backend is future work.)
 
-Modules: odoo_rpc (XML-RPC over connector.http, fault table), odoo_mapping (field maps per version,
-records), odoo_push (notes, activities, messages). Reads are idempotent and retried by http.py;
+Modules: client (XML-RPC over connector.http, fault table), mapping (field maps per version,
+records), push (notes, activities, messages). Reads are idempotent and retried by http.py;
 writes (create, message_post) are not, and are never resent on a guess.
 """
 
@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from connector.adapters import odoo_mapping as om
 from connector.adapters.base import (
     AdapterContext,
     BaseAdapter,
@@ -29,8 +28,9 @@ from connector.adapters.base import (
     SourceInfo,
     map_records,
 )
-from connector.adapters.odoo_push import OdooPushMixin
-from connector.adapters.odoo_rpc import OdooRpc, describe_http, fault_code
+from connector.adapters.odoo import mapping as om
+from connector.adapters.odoo.client import OdooRpc, describe_http, fault_code
+from connector.adapters.odoo.push import OdooPushMixin
 from connector.errors import AuthError, ConfigError, PermanentError
 from connector.http import HttpClient
 from connector.models import Customer, Invoice

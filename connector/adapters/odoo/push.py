@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from connector.adapters import odoo_mapping as om
 from connector.adapters.base import AdapterContext, PushRequest
+from connector.adapters.odoo import mapping as om
 from connector.errors import ConfigError, PermanentError
 from connector.models import to_decimal
 

@@ -12,7 +12,7 @@ import pytest
 
 from connector.adapters.base import AdapterContext
 from connector.adapters.sage import SageAdapter, SageConfig
-from connector.adapters.sage_auth import TOKENS
+from connector.adapters.sage.auth import TOKENS
 from connector.secrets import SecretStore
 from tests.fakes.sage_server import RunningSage, SageFake, start_sage
 from tests.fakes.sage_spec import SPEC_PATH

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from connector.adapters.sage import SageAdapter, SageConfig
-from connector.adapters.sage_auth import (
+from connector.adapters.sage.auth import (
     PREVIOUS,
     TOKENS,
     TokenPair,
@@ -24,7 +24,7 @@ from connector.adapters.sage_auth import (
 from connector.errors import AuthError, ConfigError, TransientError
 from connector.secrets import SecretStore
 from tests.adapters.contract import drain
-from tests.adapters.sage_fixtures import (  # noqa: F401 - fixtures
+from tests.adapters.sage.fixtures import (  # noqa: F401 - fixtures
     make_adapter,
     needs_sage_spec,
     sage,
@@ -120,7 +120,7 @@ class RecordingSecrets(SecretStore):
 
 def _context(secrets: SecretStore, tmp_path: Path) -> Any:
     from connector.adapters.base import AdapterContext
-    from tests.adapters.sage_fixtures import TODAY
+    from tests.adapters.sage.fixtures import TODAY
     return AdapterContext(secrets.tenant, secrets, TODAY, tmp_path, sleep=lambda s: None)
 
 

@@ -13,7 +13,7 @@ from connector.adapters.base import BaseAdapter, PushRequest
 from connector.adapters.sage import SageConfig
 from connector.errors import AuthError, TransientError
 from tests.adapters.contract import AdapterContract, drain
-from tests.adapters.sage_fixtures import (  # noqa: F401 - fixtures
+from tests.adapters.sage.fixtures import (  # noqa: F401 - fixtures
     N_BULK,
     make_adapter,
     needs_sage_spec,

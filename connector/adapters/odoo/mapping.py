@@ -1,6 +1,6 @@
 """Odoo → relance mapping: per-version field maps, payment states, fault classification, records.
 
-Kept apart from `odoo.py` (which talks to the server) so the tables can be read, and tested, on
+Kept apart from `streams.py` (which talks to the server) so the tables can be read, and tested, on
 their own. Shapes of Odoo's answers (recorded from a real 17.0): many2one is `[id, "name"]` or
 `False`, an empty char is `False`, money is a float, datetimes are UTC `YYYY-MM-DD HH:MM:SS`.
 """

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from connector.adapters.pennylane_mapping import (
+from connector.adapters.pennylane.mapping import (
     appendix_name,
     appendix_suffix,
     map_customer,
