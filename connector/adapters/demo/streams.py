@@ -178,7 +178,7 @@ def _end_of_month(day: dt.date) -> dt.date:
 class DemoAdapter(BaseAdapter):
     kind: ClassVar[str] = "demo"
     config_model: ClassVar[type[SourceConfig]] = DemoConfig
-    capabilities: ClassVar[Capabilities] = Capabilities(payments=True)
+    capabilities: Capabilities = Capabilities(payments=True)
 
     def __init__(self, config: DemoConfig, context: AdapterContext) -> None:
         super().__init__(config, context)

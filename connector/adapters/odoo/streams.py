@@ -63,7 +63,7 @@ class OdooConfig(SourceConfig):
 class OdooAdapter(OdooPushMixin, BaseAdapter):
     kind: ClassVar[str] = "odoo"
     config_model: ClassVar[type[SourceConfig]] = OdooConfig
-    capabilities: ClassVar[Capabilities] = Capabilities(notes=True, tasks=True,
+    capabilities: Capabilities = Capabilities(notes=True, tasks=True,
                                                         send_via_source=True)
 
     def __init__(self, config: OdooConfig, context: AdapterContext) -> None:

@@ -89,7 +89,7 @@ class PennylaneAdapter(BaseAdapter):
 
     def __init__(self, config: PennylaneConfig, context: AdapterContext) -> None:
         super().__init__(config, context)
-        self.capabilities = Capabilities(notes=config.trace == "appendix")  # type: ignore[misc]
+        self.capabilities = Capabilities(notes=config.trace == "appendix")
         token = context.secrets.get("source", env=config.secret_env) or ""
         # The budget is keyed on a fingerprint: the token itself must never be a dict key that
         # could end up in a repr or a log.

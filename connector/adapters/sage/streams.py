@@ -18,7 +18,7 @@ import time
 import urllib.parse
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -32,6 +32,8 @@ from connector.adapters.base import (
     SourceInfo,
     map_records,
 )
+from connector.adapters.rest import NextLinkPaginator, full_scan_due, stamp, with_last
+from connector.adapters.rest import since as since_at
 from connector.adapters.sage.auth import REAUTH, TokenManager, token_age_warning
 from connector.adapters.sage.mapping import (
     ALLOCATION_ATTRIBUTES,
@@ -54,9 +56,9 @@ from connector.http import HttpClient, shared_budget
 from connector.models import Customer, Invoice, Payment
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 PAGE_SIZE = 200  # the spec's maximum for items_per_page
-LOOK_BACK = 120.0  # seconds re-read at each increment: clock skew between us and Sage is harmless
+# Re-read at each increment: clock skew between us and Sage is then harmless.
+LOOK_BACK = dt.timedelta(seconds=120)
 # (resource path, our kind, attributes, number field)
 ARTEFACTS = {"invoices": ("sales_invoices", "invoice", INVOICE_ATTRIBUTES),
              "credit_notes": ("sales_credit_notes", "credit_note", CREDIT_NOTE_ATTRIBUTES)}
@@ -83,7 +85,7 @@ class SageConfig(SourceConfig):
 class SageAdapter(SagePushMixin, BaseAdapter):
     kind: ClassVar[str] = "sage"
     config_model: ClassVar[type[SourceConfig]] = SageConfig
-    capabilities: ClassVar[Capabilities] = Capabilities(notes=True, payments=True)
+    capabilities: Capabilities = Capabilities(notes=True, payments=True)
 
     def __init__(self, config: SageConfig, context: AdapterContext) -> None:
         super().__init__(config, context)
@@ -117,37 +119,18 @@ class SageAdapter(SagePushMixin, BaseAdapter):
         return loads(response) if response.content else None
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        """Every page of a list endpoint, following `$next` until it is null."""
-        page = 1
-        while True:
-            body = self._call("GET", path, params={**params, "items_per_page": PAGE_SIZE,
-                                                   "page": page})
-            items = body.get("$items") or [] if isinstance(body, dict) else []
-            yield [item for item in items if isinstance(item, dict)]
-            nxt = body.get("$next") if isinstance(body, dict) else None
-            if not nxt:
-                return
-            # `$next` is a path with its own query; we keep our parameters and take its page
-            # number, so a server that drops filters from `$next` cannot widen the read.
-            query = urllib.parse.parse_qs(urllib.parse.urlsplit(str(nxt)).query)
-            following = int(query.get("page", [page + 1])[0])
-            if following <= page:
-                return
-            page = following
+        """Every page of a list endpoint, following `$next` (rest.NextLinkPaginator: a `$next`
+        that repeats, points back or a body without `$items` raises instead of looping)."""
+        query = {**params, "items_per_page": PAGE_SIZE, "page": 1}
+        walk = NextLinkPaginator("Sage", f"GET {path}")
+        return walk.pages(lambda extra: self._call("GET", path, params={**query, **extra}))
 
     def _ids(self, path: str, params: dict[str, Any]) -> list[str]:
         return [str(item["id"]) for items in self._pages(path, params) for item in items
                 if item.get("id")]
 
-    def _stamp(self, value: float) -> str:
-        return dt.datetime.fromtimestamp(value, dt.UTC).isoformat(timespec="seconds")
-
-    def _since(self, cursor: Cursor | None, name: str) -> str | None:
-        raw = cursor.get(name) if cursor else None
-        if not raw:
-            return None
-        moment = dt.datetime.fromisoformat(str(raw)).timestamp() - LOOK_BACK
-        return self._stamp(moment)
+    def _now(self) -> str:
+        return stamp(dt.datetime.fromtimestamp(self.clock(), dt.UTC))
 
     # -- check ----------------------------------------------------------------------------------
     def check(self) -> SourceInfo:
@@ -204,21 +187,19 @@ class SageAdapter(SagePushMixin, BaseAdapter):
 
     # -- customers -------------------------------------------------------------------------------
     def customers(self, since: Cursor | None) -> Iterator[Page[Customer]]:
-        started = self._stamp(self.clock())
+        started = self._now()
         full_at = since.get("full_at") if since else None
-        full = since is None or not full_at or (
-            self.context.today - dt.date.fromisoformat(full_at)).days \
-            >= self.config.customers_full_days
+        full = since is None or full_scan_due(full_at, self.context.today,
+                                              self.config.customers_full_days)
         checkpoint = {"contacts": started,
                       "full_at": self.context.today.isoformat() if full else full_at}
         params: dict[str, Any] = {"contact_type_id": "CUSTOMER", "attributes": CONTACT_ATTRIBUTES}
         deleted: list[str] = []
         if not full:
-            since_at = self._since(since, "contacts")
-            params["updated_or_created_since"] = since_at
-            deleted = self._ids("contacts", {"contact_type_id": "CUSTOMER",
-                                             "deleted_since": since_at})
-        for items, last in _with_last(self._pages("contacts", params)):
+            at = since_at(since.get("contacts") if since else None, LOOK_BACK)
+            params["updated_or_created_since"] = at
+            deleted = self._ids("contacts", {"contact_type_id": "CUSTOMER", "deleted_since": at})
+        for items, last in with_last(self._pages("contacts", params)):
             records, rejected = map_records(
                 items, lambda raw: map_contact(raw, self._persons(str(raw["id"]))),
                 lambda raw: raw.get("id"))
@@ -234,7 +215,7 @@ class SageAdapter(SagePushMixin, BaseAdapter):
     # -- invoices and credit notes -------------------------------------------------------------
     def invoices(self, since: Cursor | None) -> Iterator[Page[Invoice]]:
         """Invoices and credit notes in one stream; one high-water mark per resource."""
-        started = self._stamp(self.clock())
+        started = self._now()
         today = self.context.today
         checkpoint: dict[str, Any] = {name: started for name in
                                       ("invoices", "credit_notes", "payments", "allocations")}
@@ -247,14 +228,13 @@ class SageAdapter(SagePushMixin, BaseAdapter):
                 batches.append((kind, self._pages(path, {"attributes": attributes})))
         else:
             for name, (path, kind, attributes) in ARTEFACTS.items():
-                at = self._since(since, name) or started
+                at = since_at(since.get(name), LOOK_BACK) or started
                 batches.append((kind, self._pages(path, {"attributes": attributes,
                                                          "updated_or_created_since": at})))
                 deleted += self._ids(path, {"deleted_since": at})
             last_refresh = since.get("open_refresh")
-            if self.config.open_refresh_days and (not last_refresh or (
-                    today - dt.date.fromisoformat(last_refresh)).days
-                    >= self.config.open_refresh_days):
+            if self.config.open_refresh_days and full_scan_due(
+                    last_refresh, today, self.config.open_refresh_days):
                 for path, kind, attributes in ARTEFACTS.values():
                     for state in ("UNPAID", "PART_PAID"):
                         batches.append((kind, self._pages(path, {"attributes": attributes,
@@ -287,7 +267,7 @@ class SageAdapter(SagePushMixin, BaseAdapter):
         for name, path, attributes in (("payments", "contact_payments", PAYMENT_ATTRIBUTES),
                                        ("allocations", "contact_allocations",
                                         ALLOCATION_ATTRIBUTES)):
-            at = self._since(since, name) or started
+            at = since_at(since.get(name), LOOK_BACK) or started
             for items in self._pages(path, {"attributes": attributes,
                                             "updated_or_created_since": at}):
                 for raw in items:
@@ -304,18 +284,18 @@ class SageAdapter(SagePushMixin, BaseAdapter):
 
     # -- payments -------------------------------------------------------------------------------
     def payments(self, since: Cursor | None) -> Iterator[Page[Payment]]:
-        started = self._stamp(self.clock())
+        started = self._now()
         params: dict[str, Any] = {"transaction_type_id": "CUSTOMER_RECEIPT",
                                   "attributes": PAYMENT_ATTRIBUTES}
         deleted: list[str] = []
-        at = self._since(since, "payments")
+        at = since_at(since.get("payments") if since else None, LOOK_BACK)
         if at:
             params["updated_or_created_since"] = at
             # Payment records are one per allocation line, ids "<sage payment id>/<line>": a
             # deleted receipt is reported by its Sage id, i.e. the prefix of those ids.
             deleted = self._ids("contact_payments", {"transaction_type_id": "CUSTOMER_RECEIPT",
                                                      "deleted_since": at})
-        for items, last in _with_last(self._pages("contact_payments", params)):
+        for items, last in with_last(self._pages("contact_payments", params)):
             mapped, rejected = map_records(items, map_payment, lambda raw: raw.get("id"))
             records = [payment for group in mapped for payment in group]
             yield Page(records, {"payments": started} if last else None, rejected,
@@ -347,15 +327,3 @@ class SageAdapter(SagePushMixin, BaseAdapter):
         self.http.session.close()
         self.tokens.close()
 
-
-def _with_last(pages: Iterable[T]) -> Iterator[tuple[T, bool]]:
-    """Each page with a flag telling whether it is the last one (one page of look-ahead)."""
-    iterator = iter(pages)
-    try:
-        current = next(iterator)
-    except StopIteration:
-        return
-    for following in iterator:
-        yield current, False
-        current = following
-    yield current, True
