@@ -40,8 +40,8 @@ class PagingError(PermanentError):
 class Paginator(ABC):
     """One walk over a list endpoint, with the loop guard built in.
 
-    `pages(fetch)` yields each page's items. After each page, `cursor` holds the token of the
-    page that follows (None on the last), so a caller can keep a resumable position.
+    `pages(fetch)` yields each page's items. While a page is in hand, `body` is its decoded
+    body (for a resumable position, e.g. a changelog's last cursor).
     """
 
     envelope: ClassVar[str] = "items"
@@ -50,15 +50,15 @@ class Paginator(ABC):
     def __init__(self, source: str, what: str) -> None:
         self.source = source
         self.what = what  # e.g. "GET /customers": named in every error
-        self.cursor: str | None = None
+        self.body: Any = None
 
-    def items(self, body: Any) -> list[dict[str, Any]]:
+    def items(self, body: Any) -> list[Any]:
         """The page's items; a body without the envelope is an error, not an empty page."""
         items = body.get(self.envelope) if isinstance(body, dict) else None
         if not isinstance(items, list):
             raise PagingError(f"{self.source} answered {self.what} without the {self.envelope!r} "
                               "list of a page; stopping instead of reading it as no items")
-        return [item for item in items if isinstance(item, dict)]
+        return items
 
     @abstractmethod
     def next_token(self, body: Any) -> str | None:
@@ -71,7 +71,7 @@ class Paginator(ABC):
     def check_forward(self, previous: str | None, token: str) -> None:
         """Raise if `token` cannot follow `previous` (e.g. a page number going back)."""
 
-    def pages(self, fetch: Fetch, start: str | None = None) -> Iterator[list[dict[str, Any]]]:
+    def pages(self, fetch: Fetch, start: str | None = None) -> Iterator[list[Any]]:
         """Every page, from `start` (a token) or from the first page."""
         tokens: set[str] = {start} if start else set()
         seen_pages: set[str] = set()
@@ -92,7 +92,7 @@ class Paginator(ABC):
                                       f"for {self.what}; stopping instead of looping")
                 self.check_forward(token, following)
                 tokens.add(following)
-            self.cursor = following
+            self.body = body
             yield items
             if following is None:
                 return
@@ -126,6 +126,9 @@ class NextLinkPaginator(Paginator):
     envelope = "$items"
     token_name = "$next page"
 
+    def items(self, body: Any) -> list[Any]:
+        return [item for item in super().items(body) if isinstance(item, dict)]
+
     def next_token(self, body: Any) -> str | None:
         link = body.get("$next")
         if not link:
@@ -148,8 +151,8 @@ class NextLinkPaginator(Paginator):
                               "read early or looping")
 
 
-def _fingerprint(items: list[dict[str, Any]]) -> str:
-    ids = [item.get("id") for item in items]
+def _fingerprint(items: list[Any]) -> str:
+    ids = [item.get("id") if isinstance(item, dict) else None for item in items]
     text = json.dumps(ids if all(i is not None for i in ids) else items, sort_keys=True,
                       default=str)
     return hashlib.sha256(text.encode()).hexdigest()

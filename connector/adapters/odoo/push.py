@@ -16,6 +16,7 @@ from typing import Any
 
 from connector.adapters.base import AdapterContext, PushRequest
 from connector.adapters.odoo import mapping as om
+from connector.adapters.rest import key_stamp
 from connector.errors import ConfigError, PermanentError
 from connector.models import to_decimal
 
@@ -46,7 +47,7 @@ class OdooPushMixin:
         """
         if not _SAFE_KEY.fullmatch(key):
             key = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-        return f"[relance:{key}]"
+        return key_stamp(key)
 
     def _target(self, request: PushRequest) -> dict[str, Any]:
         if not request.invoice_ids or not str(request.invoice_ids[0]).isdigit():

@@ -7,13 +7,11 @@ https://developer.sage.com/accounting/reference/attachments/ and .../contacts/
 from __future__ import annotations
 
 import base64
-import json
-import os
 import urllib.parse
-from pathlib import Path
 from typing import Any
 
-from connector.adapters.base import AdapterContext, PushRequest
+from connector.adapters.base import AdapterContext, JournalEntry, PushRequest
+from connector.adapters.rest import key_stamp
 from connector.adapters.trace_pdf import trace_pdf
 
 
@@ -29,17 +27,15 @@ class SagePushMixin:
     def _pages(self, path: str, params: dict[str, Any]) -> Any:
         raise NotImplementedError
 
-    @property
-    def _journal(self) -> Path:
-        return Path(self.context.state_dir) / f"sage-pushes-{self.context.tenant}.json"
-
     def push_note(self, request: PushRequest) -> str:
         """Append a stamped line to the contact's notes and/or attach a PDF copy to the invoice.
 
         Each part checks first whether it is already there, so a retry after a crash completes
         the push without doubling it. Returns the attachment id, else `contact:<id>`.
         """
-        self._journal_add(request)
+        # Where the push goes, written before it happens, so find_pushed knows where to look.
+        self.context.journal.start(request.key, JournalEntry(request.customer_id,
+                                                             tuple(request.invoice_ids)))
         result = f"contact:{request.customer_id}"
         if "contact_note" in self.config.push:
             self._append_note(request)
@@ -48,27 +44,27 @@ class SagePushMixin:
         return result
 
     def find_pushed(self, key: str) -> str | None:
-        entry = self._journal_read().get(key)
+        entry = self.context.journal.started(key)
         if entry is None:
             return None  # the journal is written before any push: none was attempted
-        if "invoice_attachment" in self.config.push and entry.get("invoice"):
-            found = self._find_attachment(entry["invoice"], key)
+        if "invoice_attachment" in self.config.push and entry.invoice_ids:
+            found = self._find_attachment(entry.invoice_ids[0], key)
             if found:
                 return found
         if "contact_note" in self.config.push:
-            contact = self._call("GET", f"contacts/{entry['contact']}",
+            contact = self._call("GET", f"contacts/{entry.customer_id}",
                                  params={"attributes": "notes"}, allow=(404,)) or {}
-            if _stamp_of(key) in (contact.get("notes") or ""):
-                return f"contact:{entry['contact']}"
+            if key_stamp(key) in (contact.get("notes") or ""):
+                return f"contact:{entry.customer_id}"
         return None
 
     def _append_note(self, request: PushRequest) -> None:
         path = f"contacts/{urllib.parse.quote(request.customer_id, safe='')}"
         # Sage has no ETag: this read-modify-write can lose a note typed in the same second.
         notes = (self._call("GET", path, params={"attributes": "notes"}) or {}).get("notes") or ""
-        if _stamp_of(request.key) in notes:
+        if key_stamp(request.key) in notes:
             return
-        line = (f"{_stamp_of(request.key)} {self.context.today.isoformat()} {request.summary}"
+        line = (f"{key_stamp(request.key)} {self.context.today.isoformat()} {request.summary}"
                 f" ({request.channel}, {request.level})")
         updated = f"{notes.rstrip()}\n{line}" if notes.strip() else line
         self._call("PUT", path, json={"contact": {"notes": updated}})
@@ -96,26 +92,6 @@ class SagePushMixin:
                 if item.get("file_name") == _file_name(key):
                     return str(item["id"])
         return None
-
-    def _journal_read(self) -> dict[str, Any]:
-        try:
-            return json.loads(self._journal.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            return {}
-
-    def _journal_add(self, request: PushRequest) -> None:
-        """Where a push goes, written *before* it happens, so find_pushed knows where to look."""
-        entries = self._journal_read()
-        entries[request.key] = {"contact": request.customer_id,
-                                "invoice": request.invoice_ids[0] if request.invoice_ids else None}
-        self._journal.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._journal.with_suffix(".tmp")
-        tmp.write_text(json.dumps(entries, indent=1), encoding="utf-8")
-        os.replace(tmp, self._journal)
-
-
-def _stamp_of(key: str) -> str:
-    return f"[relance:{key}]"
 
 
 def _file_name(key: str) -> str:

@@ -18,6 +18,7 @@ from connector.errors import AuthError, PermanentError, TransientError
 from connector.http import RateBudget
 from connector.secrets import SecretStore
 from tests.adapters.contract import AdapterContract, drain
+from tests.adapters.journal import store_journal
 from tests.fakes.pennylane_server import FakePennylane, load_spec
 
 TODAY = dt.date.today()
@@ -63,7 +64,8 @@ def make_adapter(fake: FakePennylane, state_dir: Path, fake_time: FakeTime | Non
                  trace: str = "none", today: dt.date = TODAY, **config: Any) -> PennylaneAdapter:
     SecretStore("t1").set("source", fake.token)
     sleep = fake_time.sleep if fake_time else __import__("time").sleep
-    context = AdapterContext("t1", SecretStore("t1"), today, state_dir, sleep=sleep)
+    context = AdapterContext("t1", SecretStore("t1"), today, state_dir, sleep=sleep,
+                             journal=store_journal(state_dir, "t1", "pennylane"))
     adapter = PennylaneAdapter(PennylaneConfig(base_url=fake.base_url, trace=trace, **config),
                                context)
     if fake_time is not None:
@@ -265,15 +267,16 @@ def test_broken_pagination_is_an_error_not_a_hang(fake: FakePennylane, adapter: 
     assert fake.count(path="/customer_invoices") <= 3
 
 
-@pytest.mark.parametrize("bug", ["repeat_cursor", "missing_cursor"])
+@pytest.mark.parametrize("bug, message", [("repeat_cursor", "same next_cursor twice"),
+                                          ("missing_cursor", "gave no next_cursor")])
 def test_broken_changelog_pagination_is_an_error(fake: FakePennylane, adapter: PennylaneAdapter,
-                                                 bug: str) -> None:
+                                                 bug: str, message: str) -> None:
     _, cursor = drain(adapter.invoices(None))
     fake.pay(open_invoice(fake))
     _, cursor = drain(adapter.invoices(cursor))  # now resuming from a changelog cursor
     fake.pagination_bug["/changelogs/customer_invoices"] = bug
     before = fake.count(path="/changelogs")
-    with pytest.raises(PermanentError, match="has_more without a new next_cursor"):
+    with pytest.raises(PermanentError, match=message):
         drain(adapter.invoices(cursor))
     assert fake.count(path="/changelogs") - before <= 2
 

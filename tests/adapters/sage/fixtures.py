@@ -14,6 +14,7 @@ from connector.adapters.base import AdapterContext
 from connector.adapters.sage import SageAdapter, SageConfig
 from connector.adapters.sage.auth import TOKENS
 from connector.secrets import SecretStore
+from tests.adapters.journal import store_journal
 from tests.fakes.sage_server import RunningSage, SageFake, start_sage
 from tests.fakes.sage_spec import SPEC_PATH
 
@@ -89,5 +90,6 @@ def make_adapter(sage: RunningSage, tmp_path: Path, *, tenant: str = "acme",
         if sleeps is not None:
             sleeps.append(seconds)
 
-    context = AdapterContext(tenant, secrets, TODAY, tmp_path, sleep=sleep)
+    context = AdapterContext(tenant, secrets, TODAY, tmp_path, sleep=sleep,
+                             journal=store_journal(tmp_path, tenant, "sage"))
     return SageAdapter(SageConfig(**sage.config(**overrides)), context)
