@@ -13,6 +13,7 @@ re-read, and open invoices are re-read in full every `open_refresh_days` as a sa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 import urllib.parse
@@ -32,9 +33,10 @@ from connector.adapters.base import (
     SourceInfo,
     map_records,
 )
+from connector.adapters.oauth import TokenManager
 from connector.adapters.rest import NextLinkPaginator, full_scan_due, stamp, with_last
 from connector.adapters.rest import since as since_at
-from connector.adapters.sage.auth import REAUTH, TokenManager, token_age_warning
+from connector.adapters.sage.auth import REAUTH, sage_app, token_age_warning
 from connector.adapters.sage.mapping import (
     ALLOCATION_ATTRIBUTES,
     CONTACT_ATTRIBUTES,
@@ -89,8 +91,7 @@ class SageAdapter(SagePushMixin, BaseAdapter):
 
     def __init__(self, config: SageConfig, context: AdapterContext) -> None:
         super().__init__(config, context)
-        self.tokens = TokenManager(context.secrets, client_id=config.client_id,
-                                   token_url=config.token_url, secret_env=config.secret_env,
+        self.tokens = TokenManager(context.secrets, sage_app(config),
                                    state_dir=Path(context.state_dir), sleep=context.sleep)
         host = urllib.parse.urlsplit(config.base_url).netloc
         # Sage counts per business, whoever asks: one budget per business id and host.
@@ -252,7 +253,7 @@ class SageAdapter(SagePushMixin, BaseAdapter):
                     seen.update(str(i.get("id")) for i in fresh)
                     records, rejected = map_records(
                         [i for i in fresh if not is_skipped(i)],
-                        lambda raw, k=kind: map_artefact(raw, k), lambda raw: raw.get("id"))
+                        functools.partial(map_artefact, kind=kind), lambda raw: raw.get("id"))
                     page = Page(records, None, rejected)
                 if pending is not None:
                     yield pending
