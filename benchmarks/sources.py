@@ -152,7 +152,7 @@ class SageBench:
         import json
         import random
 
-        from connector.adapters.sage import streams as sage
+        from connector.adapters.sage import client as sage
         from tests.fakes.sage_server import SageFake, start_sage
 
         fake = SageFake(rate_limit=(100, 60.0))

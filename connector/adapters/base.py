@@ -290,6 +290,7 @@ def adapter_class(kind: str) -> type[BaseAdapter]:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        raise ConfigError(f"source kind {kind!r} is not available: {exc}", key="source.kind") from exc
+        raise ConfigError(f"source kind {kind!r} is not available: {exc}",
+                          key="source.kind") from exc
     found: type[BaseAdapter] = getattr(module, class_name)
     return found

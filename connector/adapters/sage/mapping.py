@@ -7,11 +7,8 @@ ContactPerson, ContactPayment): https://developer.sage.com/accounting/reference/
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 from typing import Any
-
-import requests
 
 from connector.errors import BadRecordError
 from connector.models import Contact, Customer, Invoice, Payment, to_decimal
@@ -33,42 +30,6 @@ ALLOCATION_ATTRIBUTES = "date,contact,allocated_artefacts,updated_at"
 STATUSES = {"UNPAID": "open", "PART_PAID": "partial", "PAID": "paid", "VOID": "cancelled",
             "DISPUTED": "disputed"}
 SKIPPED_STATUSES = frozenset({"DRAFT", "PRO_FORMA"})
-
-
-def loads(response: requests.Response) -> Any:
-    """JSON with decimals kept exact (Sage sends amounts as JSON numbers)."""
-    try:
-        return json.loads(response.content or b"null", parse_float=Decimal)
-    except ValueError:
-        from connector.errors import TransientError
-        raise TransientError(f"Sage answered {response.status_code} with a body that is not "
-                             "JSON") from None
-
-
-def describe_error(response: requests.Response) -> str:
-    """Sage errors are a JSON array of {$severity, $dataCode, $message, $source}: one sentence."""
-    try:
-        data = json.loads(response.content or b"null")
-    except ValueError:
-        return (response.text or response.reason or "").strip()[:300]
-    if isinstance(data, dict):
-        data = data.get("errors") or [data]
-    if not isinstance(data, list):
-        return str(data)[:300]
-    parts = []
-    for item in data[:3]:
-        if not isinstance(item, dict):
-            continue
-        code, message = item.get("$dataCode") or "error", item.get("$message") or ""
-        source = item.get("$source") or item.get("$dataPath")
-        parts.append(f"{code}: {message}" + (f" ({source})" if source else ""))
-    text = "; ".join(parts) or response.reason or ""
-    codes = " ".join(str(item.get("$dataCode")) for item in data if isinstance(item, dict))
-    if "MultiUserAccessDenied" in codes:
-        text += " — the Sage user lacks the role for this area (Sales: Read Only or above)"
-    elif "No active subscription" in text:
-        text += " — the Sage subscription of this business has ended"
-    return text
 
 
 def _id(ref: Any) -> str | None:

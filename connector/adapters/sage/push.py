@@ -12,20 +12,16 @@ from typing import Any
 
 from connector.adapters.base import AdapterContext, JournalEntry, PushRequest
 from connector.adapters.rest import key_stamp
+from connector.adapters.sage.client import SageClient
 from connector.adapters.trace_pdf import trace_pdf
 
 
 class SagePushMixin:
-    """Mixed into SageAdapter: needs `config`, `context` and `_call`/`_pages` from it."""
+    """Mixed into SageAdapter: needs its `config`, `context` and `client`."""
 
     config: Any
     context: AdapterContext
-
-    def _call(self, method: str, path: str, *, allow: tuple[int, ...] = (), **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-    def _pages(self, path: str, params: dict[str, Any]) -> Any:
-        raise NotImplementedError
+    client: SageClient
 
     def push_note(self, request: PushRequest) -> str:
         """Append a stamped line to the contact's notes and/or attach a PDF copy to the invoice.
@@ -52,7 +48,7 @@ class SagePushMixin:
             if found:
                 return found
         if "contact_note" in self.config.push:
-            contact = self._call("GET", f"contacts/{entry.customer_id}",
+            contact = self.client.call("GET", f"contacts/{entry.customer_id}",
                                  params={"attributes": "notes"}, allow=(404,)) or {}
             if key_stamp(key) in (contact.get("notes") or ""):
                 return f"contact:{entry.customer_id}"
@@ -61,13 +57,14 @@ class SagePushMixin:
     def _append_note(self, request: PushRequest) -> None:
         path = f"contacts/{urllib.parse.quote(request.customer_id, safe='')}"
         # Sage has no ETag: this read-modify-write can lose a note typed in the same second.
-        notes = (self._call("GET", path, params={"attributes": "notes"}) or {}).get("notes") or ""
+        contact = self.client.call("GET", path, params={"attributes": "notes"}) or {}
+        notes = contact.get("notes") or ""
         if key_stamp(request.key) in notes:
             return
         line = (f"{key_stamp(request.key)} {self.context.today.isoformat()} {request.summary}"
                 f" ({request.channel}, {request.level})")
         updated = f"{notes.rstrip()}\n{line}" if notes.strip() else line
-        self._call("PUT", path, json={"contact": {"notes": updated}})
+        self.client.call("PUT", path, json={"contact": {"notes": updated}})
 
     def _attach(self, request: PushRequest) -> str:
         invoice = request.invoice_ids[0]
@@ -75,7 +72,7 @@ class SagePushMixin:
         if found:
             return found
         pdf = trace_pdf(request.summary, request.body.splitlines())
-        created = self._call("POST", "attachments", json={"attachment": {
+        created = self.client.call("POST", "attachments", json={"attachment": {
             "file": base64.b64encode(pdf).decode(), "file_name": _file_name(request.key),
             "mime_type": "application/pdf", "file_extension": ".pdf", "file_size": len(pdf),
             "description": f"relance {request.key}: {request.summary}"[:200],
@@ -85,7 +82,7 @@ class SagePushMixin:
 
     def _find_attachment(self, invoice_id: str, key: str) -> str | None:
         # The spec requires both context filters together.
-        for items in self._pages("attachments", {
+        for items in self.client.pages("attachments", {
                 "attachment_context_type_id": self.config.attachment_context_type,
                 "attachment_context_id": invoice_id, "attributes": "file_name"}):
             for item in items:

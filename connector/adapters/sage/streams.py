@@ -34,9 +34,10 @@ from connector.adapters.base import (
     map_records,
 )
 from connector.adapters.oauth import TokenManager
-from connector.adapters.rest import NextLinkPaginator, full_scan_due, stamp, with_last
+from connector.adapters.rest import full_scan_due, stamp, with_last
 from connector.adapters.rest import since as since_at
 from connector.adapters.sage.auth import REAUTH, sage_app, token_age_warning
+from connector.adapters.sage.client import SageClient
 from connector.adapters.sage.mapping import (
     ALLOCATION_ATTRIBUTES,
     CONTACT_ATTRIBUTES,
@@ -44,9 +45,7 @@ from connector.adapters.sage.mapping import (
     INVOICE_ATTRIBUTES,
     PAYMENT_ATTRIBUTES,
     PERSON_ATTRIBUTES,
-    describe_error,
     is_skipped,
-    loads,
     map_artefact,
     map_contact,
     map_payment,
@@ -54,11 +53,9 @@ from connector.adapters.sage.mapping import (
 )
 from connector.adapters.sage.push import SagePushMixin
 from connector.errors import AuthError
-from connector.http import HttpClient, shared_budget
 from connector.models import Customer, Invoice, Payment
 
 log = logging.getLogger(__name__)
-PAGE_SIZE = 200  # the spec's maximum for items_per_page
 # Re-read at each increment: clock skew between us and Sage is then harmless.
 LOOK_BACK = dt.timedelta(seconds=120)
 # (resource path, our kind, attributes, number field)
@@ -93,42 +90,10 @@ class SageAdapter(SagePushMixin, BaseAdapter):
         super().__init__(config, context)
         self.tokens = TokenManager(context.secrets, sage_app(config),
                                    state_dir=Path(context.state_dir), sleep=context.sleep)
-        host = urllib.parse.urlsplit(config.base_url).netloc
-        # Sage counts per business, whoever asks: one budget per business id and host.
-        budget = shared_budget(f"sage-business:{config.business_id}", host,
-                               config.requests_per_minute, 60.0)
-        # Multi-business users: without X-Business a call goes to the "lead" business, which can
-        # change; always name it (https://developer.sage.com/accounting/guides/concepts/multi_business/).
-        self.http = HttpClient(config.base_url, auth=self.tokens.auth_header, budget=budget,
-                               headers={"X-Business": config.business_id,
-                                        "Accept": "application/json"},
-                               sleep=context.sleep, describe_error=describe_error)
+        self.client = SageClient(config.base_url, config.business_id, config.requests_per_minute,
+                                 self.tokens, context.sleep)
+        self.http = self.client.http
         self.clock = time.time
-
-    # -- transport ------------------------------------------------------------------------------
-    def _call(self, method: str, path: str, *, allow: tuple[int, ...] = (), **kwargs: Any) -> Any:
-        response = self.http.request(method, path, allow=(*allow, 401), **kwargs)
-        if response.status_code == 401 and 401 not in allow:
-            # An access token can die before its 5 minutes (revoked, or the clocks disagree):
-            # refresh once and try again; a second 401 is a real refusal (e.g. no subscription).
-            self.tokens.ensure_fresh(force=True)
-            response = self.http.request(method, path, allow=allow, **kwargs)
-        if response.status_code < 400:
-            self.tokens.confirm()  # the new pair works: the previous one may go
-        if response.status_code in allow:
-            return None
-        return loads(response) if response.content else None
-
-    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        """Every page of a list endpoint, following `$next` (rest.NextLinkPaginator: a `$next`
-        that repeats, points back or a body without `$items` raises instead of looping)."""
-        query = {**params, "items_per_page": PAGE_SIZE, "page": 1}
-        walk = NextLinkPaginator("Sage", f"GET {path}")
-        return walk.pages(lambda extra: self._call("GET", path, params={**query, **extra}))
-
-    def _ids(self, path: str, params: dict[str, Any]) -> list[str]:
-        return [str(item["id"]) for items in self._pages(path, params) for item in items
-                if item.get("id")]
 
     def _now(self) -> str:
         return stamp(dt.datetime.fromtimestamp(self.clock(), dt.UTC))
@@ -138,7 +103,7 @@ class SageAdapter(SagePushMixin, BaseAdapter):
         self.tokens.ensure_fresh()
         # /businesses is in Sage's Core API, not in the Accounts description: it lists every
         # business the token's user can reach.
-        listing = self._call("GET", "businesses") or {}
+        listing = self.client.call("GET", "businesses") or {}
         businesses = listing.get("$items", []) if isinstance(listing, dict) else listing
         mine = next((b for b in businesses if str(b.get("id")) == self.config.business_id), None)
         if mine is None:
@@ -147,10 +112,10 @@ class SageAdapter(SagePushMixin, BaseAdapter):
         missing = []
         for right, path in (("Sales: Read Only", "sales_invoices"),
                             ("Contacts: Read Only", "contacts")):
-            if self._call("GET", path, params={"items_per_page": 1}, allow=(403,)) is None:
+            if self.client.call("GET", path, params={"items_per_page": 1}, allow=(403,)) is None:
                 missing.append(right)
         warnings = []
-        types = self._ids("attachment_context_types", {})
+        types = self.client.ids("attachment_context_types", {})
         if "invoice_attachment" in self.config.push and self.config.attachment_context_type \
                 not in types:
             warnings.append(f"attachment context {self.config.attachment_context_type!r} is not "
@@ -175,7 +140,7 @@ class SageAdapter(SagePushMixin, BaseAdapter):
             return False
         self.tokens.ensure_fresh(force=True)
         # One cheap call with the new access token confirms the rotation.
-        self._call("GET", "attachment_context_types", params={"items_per_page": 1})
+        self.client.call("GET", "attachment_context_types", params={"items_per_page": 1})
         return True
 
     def token_warning(self) -> str | None:
@@ -199,8 +164,9 @@ class SageAdapter(SagePushMixin, BaseAdapter):
         if not full:
             at = since_at(since.get("contacts") if since else None, LOOK_BACK)
             params["updated_or_created_since"] = at
-            deleted = self._ids("contacts", {"contact_type_id": "CUSTOMER", "deleted_since": at})
-        for items, last in with_last(self._pages("contacts", params)):
+            deleted = self.client.ids("contacts",
+                                      {"contact_type_id": "CUSTOMER", "deleted_since": at})
+        for items, last in with_last(self.client.pages("contacts", params)):
             records, rejected = map_records(
                 items, lambda raw: map_contact(raw, self._persons(str(raw["id"]))),
                 lambda raw: raw.get("id"))
@@ -210,7 +176,7 @@ class SageAdapter(SagePushMixin, BaseAdapter):
     def _persons(self, contact_id: str) -> list[dict[str, Any]]:
         # ContactPerson items carry no contact reference, so they are read per contact
         # (one request per customer in a full read; documented cost).
-        return [p for items in self._pages("contact_persons", {
+        return [p for items in self.client.pages("contact_persons", {
             "contact_id": contact_id, "attributes": PERSON_ATTRIBUTES}) for p in items]
 
     # -- invoices and credit notes -------------------------------------------------------------
@@ -226,19 +192,19 @@ class SageAdapter(SagePushMixin, BaseAdapter):
         deleted: list[str] = []
         if since is None:
             for path, kind, attributes in ARTEFACTS.values():
-                batches.append((kind, self._pages(path, {"attributes": attributes})))
+                batches.append((kind, self.client.pages(path, {"attributes": attributes})))
         else:
             for name, (path, kind, attributes) in ARTEFACTS.items():
                 at = since_at(since.get(name), LOOK_BACK) or started
-                batches.append((kind, self._pages(path, {"attributes": attributes,
+                batches.append((kind, self.client.pages(path, {"attributes": attributes,
                                                          "updated_or_created_since": at})))
-                deleted += self._ids(path, {"deleted_since": at})
+                deleted += self.client.ids(path, {"deleted_since": at})
             last_refresh = since.get("open_refresh")
             if self.config.open_refresh_days and full_scan_due(
                     last_refresh, today, self.config.open_refresh_days):
                 for path, kind, attributes in ARTEFACTS.values():
                     for state in ("UNPAID", "PART_PAID"):
-                        batches.append((kind, self._pages(path, {"attributes": attributes,
+                        batches.append((kind, self.client.pages(path, {"attributes": attributes,
                                                                  "status_id": state})))
             else:
                 checkpoint["open_refresh"] = last_refresh
@@ -269,7 +235,7 @@ class SageAdapter(SagePushMixin, BaseAdapter):
                                        ("allocations", "contact_allocations",
                                         ALLOCATION_ATTRIBUTES)):
             at = since_at(since.get(name), LOOK_BACK) or started
-            for items in self._pages(path, {"attributes": attributes,
+            for items in self.client.pages(path, {"attributes": attributes,
                                             "updated_or_created_since": at}):
                 for raw in items:
                     refs.update(touched_artefacts(raw))
@@ -294,9 +260,9 @@ class SageAdapter(SagePushMixin, BaseAdapter):
             params["updated_or_created_since"] = at
             # Payment records are one per allocation line, ids "<sage payment id>/<line>": a
             # deleted receipt is reported by its Sage id, i.e. the prefix of those ids.
-            deleted = self._ids("contact_payments", {"transaction_type_id": "CUSTOMER_RECEIPT",
-                                                     "deleted_since": at})
-        for items, last in with_last(self._pages("contact_payments", params)):
+            deleted = self.client.ids("contact_payments", {
+                "transaction_type_id": "CUSTOMER_RECEIPT", "deleted_since": at})
+        for items, last in with_last(self.client.pages("contact_payments", params)):
             mapped, rejected = map_records(items, map_payment, lambda raw: raw.get("id"))
             records = [payment for group in mapped for payment in group]
             yield Page(records, {"payments": started} if last else None, rejected,
@@ -314,8 +280,9 @@ class SageAdapter(SagePushMixin, BaseAdapter):
         for artefact_id in ids:
             for name in order:
                 path, kind, attributes = ARTEFACTS[name]
-                raw = self._call("GET", f"{path}/{urllib.parse.quote(artefact_id, safe='')}",
-                                 params={"attributes": attributes}, allow=(404,))
+                raw = self.client.call(
+                    "GET", f"{path}/{urllib.parse.quote(artefact_id, safe='')}",
+                    params={"attributes": attributes}, allow=(404,))
                 if raw is not None:
                     if not is_skipped(raw):
                         raws.append((kind, raw))
@@ -325,6 +292,5 @@ class SageAdapter(SagePushMixin, BaseAdapter):
         return records
 
     def close(self) -> None:
-        self.http.session.close()
-        self.tokens.close()
+        self.client.close()
 
