@@ -5,7 +5,7 @@
   the expected envelope raise `PagingError` naming the source and the request. Subclasses say
   where the items are and what comes next (`CursorPaginator`: Pennylane's `has_more` +
   `next_cursor`; `NextLinkPaginator`: Sage's `$items` + `$next` link with a page number).
-- `with_last` (last-page look-ahead), `since` (a stored instant minus a look-back),
+- `with_last` (last-page look-ahead), `batches` (pages of a known list), `since` (a stored instant minus a look-back),
   `full_scan_due` (a periodic full read that a clock going back also triggers).
 - `json_body` and `error_describer`: decoding hooks for `HttpClient(describe_error=...)`.
 - `key_stamp`: the one marker (`[relance:KEY]`) written on what we leave in a source.
@@ -21,7 +21,7 @@ import hashlib
 import json
 import urllib.parse
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, TypeVar
 
 import requests
@@ -169,6 +169,15 @@ def with_last(pages: Iterable[T]) -> Iterator[tuple[T, bool]]:
         yield current, False
         current = following
     yield current, True
+
+
+def batches(items: Sequence[T], size: int) -> Iterator[tuple[Sequence[T], bool]]:
+    """`items` cut into pages of `size`, each with its last-page flag; one empty page if none
+    (so the checkpoint of an empty read is still given)."""
+    if not items:
+        yield items, True
+    for start in range(0, len(items), size):
+        yield items[start:start + size], start + size >= len(items)
 
 
 def stamp(moment: dt.datetime) -> str:

@@ -1,5 +1,4 @@
-"""The demo source: generated books in a local file. The adapter is `streams.DemoAdapter`."""
+"""The demo source: generated books and a local overlay file; the adapter is in streams."""
 
-from connector.adapters.demo.streams import DemoAdapter, DemoConfig
-
-__all__ = ["DemoAdapter", "DemoConfig"]
+from connector.adapters.demo.streams import DemoAdapter as DemoAdapter
+from connector.adapters.demo.streams import DemoConfig as DemoConfig

@@ -29,6 +29,7 @@ from connector.adapters.base import (
     SourceConfig,
     SourceInfo,
 )
+from connector.adapters.rest import batches
 from connector.models import Contact, Customer, Instalment, Invoice, Payment
 
 PAGE_SIZE = 100
@@ -212,11 +213,9 @@ class DemoAdapter(BaseAdapter):
         if since and since.get("seed") == self.config.seed:
             yield Page([], dict(since))
             return
-        records = self.ledger.customers
-        for start in range(0, len(records), PAGE_SIZE):
-            last = start + PAGE_SIZE >= len(records)
-            yield Page(records[start:start + PAGE_SIZE],
-                       {"seed": self.config.seed} if last else None, full_scan_complete=last)
+        for chunk, last in batches(self.ledger.customers, PAGE_SIZE):
+            yield Page(list(chunk), {"seed": self.config.seed} if last else None,
+                       full_scan_complete=last)
 
     def invoices(self, since: Cursor | None) -> Iterator[Page[Invoice]]:
         # Intermediate pages carry no checkpoint: after a crash the window is read again,
@@ -234,12 +233,7 @@ class DemoAdapter(BaseAdapter):
                    and (after is None or plan.invoice_id in touched
                         or any(after < d <= self.today for d in _event_days(plan)))]
         checkpoint = {"as_of": self.today.isoformat(), "overlay_seen": len(overlay["payments"])}
-        if not changed:
-            yield Page([], checkpoint, full_scan_complete=after is None)
-            return
-        for start in range(0, len(changed), PAGE_SIZE):
-            chunk = changed[start:start + PAGE_SIZE]
-            last = start + PAGE_SIZE >= len(changed)
+        for chunk, last in batches(changed, PAGE_SIZE):
             yield Page([self._state(plan, self.today, overlay) for plan in chunk],
                        checkpoint if last else None, full_scan_complete=last and after is None)
 

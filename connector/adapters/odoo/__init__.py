@@ -1,5 +1,4 @@
-"""Odoo (XML-RPC): client, streams, mapping, push. The adapter is `streams.OdooAdapter`."""
+"""Odoo (XML-RPC): client, streams, mapping, push; the adapter is streams.OdooAdapter."""
 
-from connector.adapters.odoo.streams import OdooAdapter, OdooConfig
-
-__all__ = ["OdooAdapter", "OdooConfig"]
+from connector.adapters.odoo.streams import OdooAdapter as OdooAdapter
+from connector.adapters.odoo.streams import OdooConfig as OdooConfig

@@ -31,6 +31,7 @@ from connector.adapters.base import (
 from connector.adapters.odoo import mapping as om
 from connector.adapters.odoo.client import OdooRpc, describe_http, fault_code
 from connector.adapters.odoo.push import OdooPushMixin
+from connector.adapters.rest import with_last
 from connector.errors import AuthError, ConfigError, PermanentError
 from connector.http import HttpClient
 from connector.models import Customer, Invoice
@@ -272,7 +273,7 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
     def invoices(self, since: Cursor | None) -> Iterator[Page[Invoice]]:
         pages = self._scan(MOVE, self._invoice_domain(), om.INVOICE_FIELDS, since,
                            self._context())
-        for (rows, rejected, checkpoint), last in list_ahead(pages):
+        for (rows, rejected, checkpoint), last in with_last(pages):
             records, bad = self._map_invoices(rows)
             yield Page(records, checkpoint, rejected=rejected + bad,
                        full_scan_complete=last and since is None)
@@ -337,7 +338,7 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
         # Without a mark, take it before reading partners: what is posted later is caught next run.
         mark = moves_since or self._latest_move()
         checkpoint: dict[str, Any] = {}
-        pages = list_ahead(self._scan(PARTNER, domain, fields, since, context))
+        pages = with_last(self._scan(PARTNER, domain, fields, since, context))
         for (rows, rejected, position), last in pages:
             targets = self._targets(rows, seen)
             known = {r["id"]: r for r in rows if om.is_customer(r)}
@@ -404,13 +405,3 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
     def close(self) -> None:
         self.http.session.close()
 
-
-def list_ahead(items: Iterator[Any]) -> Iterator[tuple[Any, bool]]:
-    """Each item with a flag telling whether it is the last one (one item of look-ahead)."""
-    previous, has_previous = None, False
-    for item in items:
-        if has_previous:
-            yield previous, False
-        previous, has_previous = item, True
-    if has_previous:
-        yield previous, True

@@ -47,7 +47,7 @@ from connector.adapters.pennylane.client import (
 )
 from connector.adapters.pennylane.mapping import map_customer, map_invoice, raw_id
 from connector.adapters.pennylane.push import PennylanePushMixin
-from connector.adapters.rest import CursorPaginator, full_scan_due, json_body
+from connector.adapters.rest import CursorPaginator, batches, full_scan_due, json_body
 from connector.clock import MACHINE
 from connector.models import Customer, Invoice
 
@@ -197,18 +197,14 @@ class PennylaneAdapter(PennylanePushMixin, BaseAdapter):
                       "last_full_scan": since.get("last_full_scan")
                       or self.context.today.isoformat(),
                       "resynced": False}
-        batches = [changes.changed[i:i + BATCH] for i in range(0, len(changes.changed), BATCH)]
         deleted = list(changes.deleted)
-        for number, batch in enumerate(batches, start=1):
-            found = self._read_ids(resource, batch)
+        for batch, last in batches(changes.changed, BATCH):
+            found = self._read_ids(resource, list(batch)) if batch else []
             # A changed id that the list no longer returns was deleted since the event
             # (the same thing a 404 on GET /{resource}/{id} would say).
             deleted += [i for i in batch if i not in {str(raw_id(r)) for r in found}]
-            last = number == len(batches)
             yield _page(found, mapper, checkpoint if last else None,
                         deleted=deleted if last else [])
-        if not batches:
-            yield Page([], checkpoint, deleted=deleted)
 
     def _read_ids(self, resource: str, ids: list[str]) -> list[Any]:
         params = _list_params(resource, [{"field": "id", "operator": "in", "value": ids}])
@@ -218,12 +214,9 @@ class PennylaneAdapter(PennylanePushMixin, BaseAdapter):
     # -- freshness gate -------------------------------------------------------------------------
     def refresh(self, invoice_ids: list[str]) -> list[Invoice]:
         wanted = [i for i in dict.fromkeys(invoice_ids) if i.isdigit()]  # Pennylane ids are ints
-        fresh: list[Invoice] = []
-        for start in range(0, len(wanted), BATCH):
-            raw = self._read_ids("customer_invoices", wanted[start:start + BATCH])
-            records, _ = map_records(raw, map_invoice, raw_id)
-            fresh.extend(records)
-        return fresh
+        raw = [item for batch, _ in batches(wanted, BATCH) if batch
+               for item in self._read_ids("customer_invoices", list(batch))]
+        return map_records(raw, map_invoice, raw_id)[0]
 
 
 class _Expired(Exception):

@@ -1,7 +1,4 @@
-"""Sage Accounting (REST v3.1): client, auth, streams, mapping, push.
+"""Sage Accounting (REST v3.1): client, auth, streams, mapping, push; adapter in streams."""
 
-The adapter is `streams.SageAdapter`."""
-
-from connector.adapters.sage.streams import SageAdapter, SageConfig
-
-__all__ = ["SageAdapter", "SageConfig"]
+from connector.adapters.sage.streams import SageAdapter as SageAdapter
+from connector.adapters.sage.streams import SageConfig as SageConfig
