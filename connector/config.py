@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from connector import DEFAULT_CONFIG_NAME
 from connector.adapters.base import SourceConfig, adapter_class
 from connector.clock import DEFAULT_TIMEZONE
 from connector.errors import ConfigError
@@ -28,7 +29,6 @@ from connector.rules.penalties import PenaltyTerms
 from connector.rules.policy import CustomerOverride, Policy, default_policy
 from connector.rules.segments import Rulebook
 
-DEFAULT_CONFIG_NAME = "relance.toml"
 
 
 class _Section(BaseModel):
