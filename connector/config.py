@@ -21,14 +21,12 @@ from pydantic import (
     model_validator,
 )
 
-from connector import DEFAULT_CONFIG_NAME
 from connector.adapters.base import SourceConfig, adapter_class
 from connector.clock import DEFAULT_TIMEZONE
 from connector.errors import ConfigError
 from connector.rules.penalties import PenaltyTerms
 from connector.rules.policy import CustomerOverride, Policy, default_policy
 from connector.rules.segments import Rulebook
-
 
 
 class _Section(BaseModel):
