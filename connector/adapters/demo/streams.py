@@ -30,7 +30,16 @@ from connector.adapters.base import (
     SourceInfo,
 )
 from connector.adapters.rest import batches
-from connector.models import Contact, Customer, Instalment, Invoice, Payment
+from connector.models import (
+    Contact,
+    Customer,
+    CustomerKind,
+    Instalment,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    Payment,
+)
 
 PAGE_SIZE = 100
 OVERLAY_FILE = "demo-source.json"
@@ -64,7 +73,7 @@ class _Plan:
     invoice_id: str
     number: str
     customer_id: str
-    kind: str
+    kind: InvoiceKind
     issue_date: dt.date
     due_date: dt.date
     total: Decimal
@@ -93,7 +102,8 @@ class DemoLedger:
             cid = f"C{n:05d}"
             roll = rng.random()
             contacts: tuple[Contact, ...] = ()
-            language, kind, tags = "fr", "company", ["pme"]
+            kind: CustomerKind = "company"
+            language, tags = "fr", ["pme"]
             if roll < 0.08:
                 name = f"{rng.choice(_FIRST)} {rng.choice(_NAMES)}"
                 kind, tags = "individual", ["particulier"]
@@ -192,7 +202,8 @@ class DemoAdapter(BaseAdapter):
     def _overlay(self) -> dict[str, Any]:
         if not self.overlay_path.exists():
             return {"payments": [], "disputes": {}}
-        return json.loads(self.overlay_path.read_text(encoding="utf-8"))
+        overlay: dict[str, Any] = json.loads(self.overlay_path.read_text(encoding="utf-8"))
+        return overlay
 
     def record_payment(self, invoice_id: str, amount: Decimal | None = None,
                        on: dt.date | None = None) -> None:
@@ -253,7 +264,7 @@ class DemoAdapter(BaseAdapter):
         overlay = self._overlay()["payments"]
         seen = int(since.get("overlay_seen", 0)) if since and after is not None else 0
         for n, extra in enumerate(overlay, start=1):
-            day = _parse_day(extra["date"])
+            day = _day(extra["date"])
             if day <= self.today and n > seen:
                 plan = self.ledger.by_id[extra["invoice"]]
                 records.append(Payment(external_id=f"{plan.invoice_id}-X{n}",
@@ -270,10 +281,11 @@ class DemoAdapter(BaseAdapter):
     # -- what the books say about one invoice on one day ---------------------------------------
     def _state(self, plan: _Plan, day: dt.date, overlay: dict[str, Any]) -> Invoice:
         paid = [(d, a) for d, a in plan.payments if d <= day]
-        paid += [(_parse_day(p["date"]), Decimal(p["amount"])) for p in overlay["payments"]
-                 if p["invoice"] == plan.invoice_id and _parse_day(p["date"]) <= day]
+        paid += [(_day(p["date"]), Decimal(p["amount"])) for p in overlay["payments"]
+                 if p["invoice"] == plan.invoice_id and _day(p["date"]) <= day]
         paid_total = sum((a for _, a in paid), Decimal(0))
         residual = max(plan.total - paid_total, Decimal(0))
+        status: InvoiceStatus
         if plan.credited_on is not None and plan.credited_on <= day:
             status, residual = "cancelled", Decimal(0)
         elif residual == 0:
@@ -314,3 +326,7 @@ def _event_days(plan: _Plan) -> list[dt.date]:
 
 def _parse_day(value: object) -> dt.date | None:
     return dt.date.fromisoformat(str(value)) if value else None
+
+
+def _day(value: object) -> dt.date:
+    return dt.date.fromisoformat(str(value))
