@@ -25,6 +25,7 @@ from connector.store import outbox
 from connector.store import pauses as pause_store
 from connector.store import tables as t
 from connector.store.candidates import candidate_customers
+from connector.store.journal import StoreJournal
 from connector.store.store import Store
 from connector.sync.engine import SyncResult, sync
 
@@ -75,8 +76,10 @@ class Tenant:
     def adapter(self) -> BaseAdapter:
         """Built on first use: `plan` and `status` never need the source's credentials."""
         if self._adapter is None:
+            journal = StoreJournal(self.store, self.name, self.source, self.clock)
             context = AdapterContext(tenant=self.name, secrets=self.secrets, today=self.today,
-                                     state_dir=state_dir(self.config), now=self.clock)
+                                     state_dir=state_dir(self.config), now=self.clock,
+                                     journal=journal)
             self._adapter = adapter_class(self.source)(self.config.source, context)
         return self._adapter
 
