@@ -204,9 +204,9 @@ def register(main: click.Group) -> None:
         if not rows:
             click.echo(f"no reminder is {state}")
         for row in rows:
-            payload = json.loads(row["payload"])
+            payload = outbox.payload(row)
             click.echo(f"{row['key']}  {row['channel']:<6} {row['level']:<8} "
-                       f"{payload['customer_name']}  {row['reason'] or ''}")
+                       f"{payload.customer_name}  {row['reason'] or ''}")
 
 
     @outbox_group.command("resolve")
