@@ -4,7 +4,6 @@ one chatter note per reminder and one activity per task, never two after a rerun
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 from connector.app.tenant import open_tenant
 from connector.config import load_config
+from connector.delivery.channels import Delivery
 from connector.delivery.dispatch import Dispatcher
 from connector.delivery.email import FileTransport
 from connector.store import outbox
@@ -60,7 +60,7 @@ def test_crash_between_push_and_outbox_update_pushes_once(
     claimed = outbox.claim_one(tenant.store, task, now, dt.timedelta(minutes=15))
     dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config,
                             FileTransport(tenant.config.outbox_dir), exclusive=True, now=tenant.clock)
-    dispatcher._side_effect(claimed, json.loads(claimed["payload"]))  # pushed, then "crash"
+    dispatcher.channel("task").deliver(Delivery(claimed, outbox.payload(claimed)))  # pushed, then "crash"
     assert len(activities(odoo)) == 1
     report = open_tenant(load_config(config_path)).run(do_sync=False)
     assert (task["key"], "sent", "reconciled after an interruption") in report.delivery.details

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -90,6 +91,11 @@ class PushRequest:
     recipients: list[str] = field(default_factory=list)
     attachment: bytes | None = None
     attachment_name: str | None = None
+    amounts: Mapping[str, Decimal] = field(default_factory=dict)
+    """Each invoice's own amount in this reminder, as sent (after the freshness gate)."""
+    currency: str | None = None
+    html: str | None = None
+    """The body as HTML, for a message the source sends to the customer (`body` is its text)."""
 
 
 class SourceConfig(BaseModel):
