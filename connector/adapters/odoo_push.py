@@ -101,10 +101,12 @@ class OdooPushMixin:
         return str(activity_id[0] if isinstance(activity_id, list) else activity_id)
 
     def send_via_source(self, request: PushRequest) -> str:
-        """Odoo mails the recipients itself (message_post as a comment to their partners).
+        """Odoo mails our rendered message to the customer's contacts itself: a comment posted on
+        the (first) invoice to those partners, with the invoices' PDFs Odoo already holds.
 
         Odoo also notifies the invoice's followers subscribed to Discussions, and subscribes the
-        bot user. The key stamp ends the message, so the customer sees it as a reference.
+        bot user. The key stamp is an HTML comment: `find_pushed` finds it, the customer never
+        sees it (Odoo's sanitiser keeps comments).
         """
         if not request.customer_id.isdigit():
             raise PermanentError(f"customer {request.customer_id!r} is not an Odoo partner id")
@@ -118,14 +120,36 @@ class OdooPushMixin:
         if unknown or not found:
             raise PermanentError(f"no Odoo contact of customer {request.customer_id} has the "
                                  f"address {', '.join(unknown) or '(none given)'}")
+        body = f"{request.html or _html(request.body)}\n{self.hidden_stamp(request.key)}"
         kwargs: dict[str, Any] = {
-            "body": self._body(f"{request.body}\n\n{self.stamp(request.key)}"),
-            "subject": request.summary, "message_type": "comment",
+            "body": body, "subject": request.summary, "message_type": "comment",
             "subtype_xmlid": "mail.mt_comment", "partner_ids": sorted(set(found.values())),
             "context": self._write_context(invoice)}
+        if self._serie >= 17:
+            # 17+ escapes a str body unless told it is HTML (the RPC way to send Markup);
+            # 16 stores a str as HTML already and has no such parameter.
+            kwargs["body_is_html"] = True
+        attachments = self._invoice_pdfs(request)
         if request.attachment:
-            kwargs["attachment_ids"] = [self._attach(invoice, request)]
+            attachments.append(self._attach(invoice, request))
+        if attachments:
+            kwargs["attachment_ids"] = attachments
         return str(self._execute(MOVE, "message_post", [[invoice["id"]]], kwargs, write=True))
+
+    def hidden_stamp(self, key: str) -> str:
+        return f"<!-- {self.stamp(key)} -->"
+
+    def _invoice_pdfs(self, request: PushRequest) -> list[int]:
+        """The invoices' own PDFs, as Odoo made them when they were sent or printed (17+:
+        `invoice_pdf_report_id`); an invoice never printed has none, and Odoo cannot render one
+        over RPC (its report methods are private): the message then goes without it."""
+        ids = [int(i) for i in request.invoice_ids if str(i).isdigit()]
+        if self._serie < 17 or not ids:
+            return []
+        rows = self._execute(MOVE, "read", [ids], {"fields": ["invoice_pdf_report_id"],
+                                                   "context": self._context()})
+        found = [om.m2o_id(r.get("invoice_pdf_report_id")) for r in rows]
+        return [int(a) for a in found if a]
 
     def _attach(self, invoice: Mapping[str, Any], request: PushRequest) -> int:
         return int(self._execute("ir.attachment", "create", [{

@@ -40,6 +40,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "invoice_user_id": (M2O, "res.users"), "is_move_sent": "bool",
         "reversed_entry_id": (M2O, "account.move"), "journal_id": (M2O, "account.journal"),
         "line_ids": (O2M, "account.move.line", "move_id"),
+        "invoice_pdf_report_id": (M2O, "ir.attachment"),
         "write_date": "datetime", "create_date": "datetime",
     },
     "account.move.line": {
@@ -77,6 +78,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "account.account": {"name": "char"},
 }
 READ_OPS = {"search", "search_read", "search_count", "read"}
+SINCE = {("account.move", "invoice_pdf_report_id"): 17}
+"""Fields that appeared in a version: asked of an older server, they are invalid."""
 
 
 def fault(code: int, message: str) -> Fault:
@@ -179,9 +182,11 @@ class OdooData:
         return record.get(name, False)
 
     def export(self, model: str, record: dict[str, Any], fields: list[str] | None) -> dict:
-        names = fields or ["id", *SCHEMA[model]]
+        names = fields or ["id", *(n for n in SCHEMA[model]
+                                   if self.major >= SINCE.get((model, n), 0))]
         for name in names:
-            if name != "id" and name not in SCHEMA[model]:
+            if name != "id" and (name not in SCHEMA[model]
+                                 or self.major < SINCE.get((model, name), 0)):
                 raise fault(1, f"ValueError: Invalid field '{name}' on model '{model}'")
         if (model, record["id"]) in self.broken and set(names) - {"id", "write_date"}:
             raise fault(1, f"ValueError: could not compute a field of {model}({record['id']},)")
@@ -369,15 +374,25 @@ class OdooData:
     def m_message_post(self, model: str, ids: list[int], body: str = "",
                        message_type: str = "notification", subtype_xmlid: str | None = None,
                        partner_ids: list[Any] | None = None, subject: str | None = None,
-                       attachment_ids: list[int] | None = None,
+                       attachment_ids: list[int] | None = None, body_is_html: bool = False,
                        context: dict[str, Any] | None = None) -> int:
         if len(ids) != 1 or ids[0] not in self.tables[model]:
             raise fault(2, "Record does not exist or has been deleted.")
         self._require(model, "read")
         if any(not isinstance(p, int) for p in partner_ids or []):
             raise fault(1, "ValueError: message_post partner_ids must be a list of ids")
-        # 17+ escapes a str body (only Markup is kept as HTML); 16 keeps it as HTML.
-        stored = f"<p>{html.escape(body) if self.major >= 17 else body}</p>" if body else ""
+        if body_is_html and self.major < 17:  # 16's message_post has no such parameter
+            raise fault(1, "TypeError: _notify_thread() got an unexpected keyword argument "
+                           "'body_is_html'")
+        # 17+ escapes a str body (only Markup, or body_is_html=True, is kept as HTML); 16 keeps
+        # it as HTML. Odoo's sanitiser keeps HTML comments.
+        if body_is_html or self.major < 17:
+            stored = body if body.lstrip().startswith("<") else f"<p>{body}</p>"
+        else:
+            stored = f"<p>{html.escape(body)}</p>" if body else ""
+        for attachment in attachment_ids or []:
+            if attachment not in self.tables["ir.attachment"]:
+                raise fault(2, "Record does not exist or has been deleted.")
         subtype = subtype_xmlid or "mail.mt_note"
         subtype_id = 1 if subtype == "mail.mt_comment" else 2
         message_id = self.insert("mail.message", {
@@ -387,9 +402,11 @@ class OdooData:
             "date": self.clock(), "author_id": 3})
         if subtype_id == 1:
             for partner in partner_ids or []:
-                self.outgoing_mail.append({"to": self.tables["res.partner"][partner]["email"],
-                                           "subject": subject, "body": stored,
-                                           "message_id": message_id})
+                self.outgoing_mail.append({
+                    "to": self.tables["res.partner"][partner]["email"], "subject": subject,
+                    "body": stored, "message_id": message_id,
+                    "attachments": [self.tables["ir.attachment"][a]["name"]
+                                    for a in attachment_ids or []]})
         return message_id
 
 

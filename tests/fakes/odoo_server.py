@@ -251,6 +251,17 @@ class FakeOdooServer:
                 d.tables["res.partner"][pid]["customer_rank"] += 1
             return move
 
+    def print_invoice(self, move_id: int) -> int:
+        """Send & Print, as a user does in Odoo 17: the invoice's PDF is made and kept on it."""
+        with self.lock:
+            d = self.data
+            name = str(d.tables["account.move"][move_id]["name"]).replace("/", "_")
+            attachment = d.insert("ir.attachment", {
+                "name": f"{name}.pdf", "datas": "JVBERi0xLjQ=", "res_model": "account.move",
+                "res_id": move_id, "mimetype": "application/pdf"})
+            d.write("account.move", move_id, invoice_pdf_report_id=attachment)
+            return attachment
+
     def register_payment(self, move_id: int, amount: float | None = None, *,
                          in_payment: bool = False) -> None:
         """Pay an invoice (all of what is left by default); oldest instalment first."""
