@@ -69,6 +69,9 @@ class SourceInfo:
     version: str | None
     user: str | None = None
     missing_rights: list[str] = field(default_factory=list)
+    rights: dict[str, list[str]] = field(default_factory=dict)
+    """Missing rights by need ("read", "notes", "tasks", "send_via_source"), where the adapter
+    can tell them apart: `check` then reports only what the configured channels need."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -96,6 +99,8 @@ class PushRequest:
     currency: str | None = None
     html: str | None = None
     """The body as HTML, for a message the source sends to the customer (`body` is its text)."""
+    task: str = "todo"
+    """For a task: "call" or "todo"."""
 
 
 class SourceConfig(BaseModel):
@@ -166,6 +171,10 @@ class BaseAdapter:
     def find_pushed(self, key: str) -> str | None:
         """Remote id of an object stamped with `key`, or None. Used after a crash."""
         return None
+
+    def close_task(self, remote_id: str) -> bool:
+        """Mark a task pushed earlier as done in the source; False where the source cannot."""
+        return False
 
     def close(self) -> None:
         """Release sockets; called once by whoever built the adapter."""

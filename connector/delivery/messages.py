@@ -16,8 +16,8 @@ TASK_TITLES = {
     "en": "Chase {customer}: {amount} due ({level})",
 }
 NOTE_TITLES = {
-    "fr": "Relance « {level} » envoyée par {channel} à {recipients} : {amount} [relance:{key}]",
-    "en": "Reminder '{level}' sent by {channel} to {recipients}: {amount} [relance:{key}]",
+    "fr": "Relance « {level} » envoyée par {channel} à {recipients} : {amount}",
+    "en": "Reminder '{level}' sent by {channel} to {recipients}: {amount}",
 }
 
 
@@ -85,16 +85,16 @@ def task_text(payload: ReminderPayload, config: Config) -> str:
     for item in payload.items:
         lines.append(f"{item.number} (échéance {item.due_date.isoformat()}, {item.days_late} j) : "
                      f"{_money(payload, config, item.residual)}")
-    lines.append(f"[relance:{payload.key}]")
     return "\n".join(lines)
 
 
 def note_text(payload: ReminderPayload, config: Config) -> str:
-    """The trace left in the source's chatter/notes: what was sent, to whom, how much, our key."""
+    """The trace left in the source's chatter/notes: what was sent, to whom, how much (the
+    source stamps our key itself, once)."""
     language = pick_language(config.language)
     recipients = ", ".join(payload.recipients) or "-"
     head = NOTE_TITLES[language].format(
         level=payload.level, channel=payload.channel, recipients=recipients,
-        amount=_money(payload, config, payload.amount_to_pay), key=payload.key)
+        amount=_money(payload, config, payload.amount_to_pay))
     numbers = ", ".join(i.number for i in payload.items)
     return f"{head}\n{numbers}"

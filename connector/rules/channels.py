@@ -28,14 +28,18 @@ class ChannelSpec:
     """Counts as contacting the customer (the minimum gap between two messages)."""
     traced: bool = False
     """Once sent, a note is left in the source (where the source takes notes)."""
+    needs: str | None = None
+    """The source right it needs (a key of `SourceInfo.rights`), if any."""
 
 
 CHANNELS: dict[str, ChannelSpec] = {spec.name: spec for spec in (
-    ChannelSpec("email", plannable=True, addressed=True, copies=True, traced=True),
-    ChannelSpec("source_email", plannable=True, addressed=True),
+    ChannelSpec("email", plannable=True, addressed=True, copies=True, traced=True,
+                needs="notes"),
+    ChannelSpec("source_email", plannable=True, addressed=True, needs="send_via_source"),
     ChannelSpec("letter", plannable=True, addressed=False),
-    ChannelSpec("task", plannable=True, addressed=False),
-    ChannelSpec("note", plannable=False, addressed=False, gated=False, contact=False),
+    ChannelSpec("task", plannable=True, addressed=False, needs="tasks"),
+    ChannelSpec("note", plannable=False, addressed=False, gated=False, contact=False,
+                needs="notes"),
 )}
 ALIASES = {"odoo_email": "source_email"}
 """Old names still accepted in configs (with a warning)."""

@@ -266,4 +266,5 @@ def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Cus
             currency=currency, items=items, credit_notes=credits, statement=statement,
             task_title=level.task_title, planned_for=today,
             cc=cc if spec.copies else (), level_channels=tuple(channels),
-            policy=policy.name, customer_address=book.address(customer.external_id))
+            policy=policy.name, customer_address=book.address(customer.external_id),
+            task=level.task)

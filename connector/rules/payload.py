@@ -93,6 +93,8 @@ class ReminderPayload:
     """All channels of the level (an email of a level that also sends a letter attaches it)."""
     policy: str = "standard"
     customer_address: str | None = None
+    task: str = "todo"
+    """For a task: "call" or "todo" (the level's `task`)."""
 
     # -- the amounts ---------------------------------------------------------------------------
     @property

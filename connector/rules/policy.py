@@ -31,6 +31,9 @@ class Level(BaseModel):
     """Channels by name (connector/rules/channels.py): email, source_email, letter, task."""
     template: str = Field(min_length=1)
     task_title: str | None = None
+    task: Literal["call", "todo"] = "todo"
+    """What the task of this level asks a person to do: a phone call or a to-do (in Odoo, a
+    Call or a To-Do activity)."""
 
     @field_validator("channel", mode="before")
     @classmethod
@@ -100,7 +103,7 @@ DEFAULT_LEVELS: tuple[Level, ...] = (
     Level(name="courtesy", days=-3, channel=("email",), template="courtesy"),
     Level(name="first", days=1, channel=("email",), template="first"),
     Level(name="second", days=7, channel=("email", "task"), template="second",
-          task_title="Appeler le client"),
+          task_title="Appeler le client", task="call"),
     Level(name="final", days=20, channel=("email", "task"), template="final",
           task_title="Mise en demeure : préparer l'envoi recommandé"),
 )

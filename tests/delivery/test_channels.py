@@ -47,7 +47,8 @@ def level(channels: str, days: int = 1) -> str:
 def odoo_tenant(tmp_path: Path, odoo: FakeOdooServer, monkeypatch: pytest.MonkeyPatch,
                 channels: str) -> Tenant:
     monkeypatch.setenv("ODOO_KEY", API_KEY)
-    path = write_user_config(tmp_path, odoo.source_toml())
+    odoo.data.insert("res.users", {"login": "paul@example.fr", "name": "Paul Comptable"}, 70)
+    path = write_user_config(tmp_path, odoo.source_toml() + 'activity_user = "paul@example.fr"\n')
     path.write_text(path.read_text(encoding="utf-8") + level(channels), encoding="utf-8")
     return open_tenant(load_config(path), today=TODAY)
 
@@ -144,6 +145,7 @@ def test_email_goes_by_our_transport_and_leaves_a_note_with_the_amount_sent(
 
 def test_task_creates_an_activity_in_odoo_and_a_local_task(
         tmp_path: Path, odoo: FakeOdooServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    odoo.data.write("res.partner", 7, user_id=6)  # Alpha's salesperson: Marie
     tenant = odoo_tenant(tmp_path, odoo, monkeypatch, '"task"')
     tenant.sync()
     report = dispatch(tenant)
@@ -151,6 +153,9 @@ def test_task_creates_an_activity_in_odoo_and_a_local_task(
     [row] = alpha_rows(tenant, "task")
     activity = odoo.data.tables["mail.activity"][int(row["remote_id"])]
     assert activity["res_model"] == "account.move" and activity["res_id"] == 1
+    assert activity["user_id"] == 6 and activity["activity_type_id"] == 4  # Marie; a To-Do
+    others = [a for a in odoo.data.tables["mail.activity"].values() if a is not activity]
+    assert others and {a["user_id"] for a in others} == {70}  # no salesperson: the fallback
     assert activity["summary"] == "Appeler le client – Alpha Distribution SARL"
     for number, amount in (("INV/2026/00001", "1000.00"), ("INV/2026/00002", "300.00")):
         assert f"{number} " in activity["note"]

@@ -62,7 +62,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "date_deadline": "date", "user_id": (M2O, "res.users"), "state": "char",
         "active": "bool",
     },
-    "mail.activity.type": {"name": "char"},
+    "mail.activity.type": {"name": "char", "category": "char", "res_model": "char",
+                           "sequence": "int"},
     "mail.message.subtype": {"name": "char"},
     "ir.model": {"model": "char", "name": "char"},
     "ir.model.data": {"module": "char", "name": "char", "model": "char", "res_id": "int"},
@@ -78,6 +79,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "account.account": {"name": "char"},
 }
 READ_OPS = {"search", "search_read", "search_count", "read"}
+ADMIN_ONLY = {"ir.model": "Models", "ir.model.data": "Model Data"}
 SINCE = {("account.move", "invoice_pdf_report_id"): 17}
 """Fields that appeared in a version: asked of an older server, they are invalid."""
 
@@ -104,6 +106,9 @@ class OdooData:
         self.uid = 2
         self.user_companies: set[int] = set()
         self.denied: set[tuple[str, str]] = set()
+        self.admin = False
+        """The bot is a Billing user, as it should be: Odoo 17 grants `ir.model` and
+        `ir.model.data` to "Administration / Access Rights" only."""
         self.broken: set[tuple[str, int]] = set()
         self.outgoing_mail: list[dict[str, Any]] = []
 
@@ -294,6 +299,11 @@ class OdooData:
         allowed = context.get("allowed_company_ids")
         if allowed and self.user_companies and set(allowed) - self.user_companies:
             raise fault(4, "Access to unauthorized or invalid companies.")
+        if model in ADMIN_ONLY and not self.admin:
+            raise fault(4, f"You are not allowed to access '{ADMIN_ONLY[model]}' ({model}) "
+                           "records.\n\nThis operation is allowed for the following groups:\n"
+                           "\t- Administration/Access Rights\n\nContact your administrator "
+                           "to request access if necessary.")
         if method in READ_OPS:
             self._require(model, "read")
         handler = getattr(self, f"m_{method}", None)
@@ -345,16 +355,22 @@ class OdooData:
     def m_create(self, model: str, values: Any, context: dict[str, Any] | None = None) -> Any:
         self._require(model, "create")
         if isinstance(values, list):
-            return [self._create_one(model, v) for v in values]
-        return self._create_one(model, values)
+            return [self._create_one(model, v, context or {}) for v in values]
+        return self._create_one(model, values, context or {})
 
-    def _create_one(self, model: str, values: dict[str, Any]) -> int:
+    def _create_one(self, model: str, values: dict[str, Any],
+                    context: dict[str, Any]) -> int:
         for name in values:
             if name not in SCHEMA[model]:
                 raise fault(1, f"ValueError: Invalid field '{name}' on model '{model}'")
         values = dict(values)
         if model == "mail.activity":
             ir_model = self.tables["ir.model"].get(int(values.get("res_model_id") or 0))
+            if ir_model is None and context.get("default_res_model"):
+                # default_get turns the model named by context into res_model_id (with sudo)
+                ir_model = next((m for m in self.tables["ir.model"].values()
+                                 if m["model"] == context["default_res_model"]), None)
+                values["res_model_id"] = ir_model["id"] if ir_model else False
             if ir_model is None:
                 raise fault(1, "psycopg2.errors.NotNullViolation: null value in column "
                                "\"res_model_id\" of relation \"mail_activity\"")
@@ -370,6 +386,27 @@ class OdooData:
             values["note"] = _as_html(values.get("note") or "") if values.get("note") else False
             values["state"] = "planned"
         return self.insert(model, values)
+
+    def m_action_feedback(self, model: str, ids: list[int], feedback: str = "",
+                          attachment_ids: list[int] | None = None,
+                          context: dict[str, Any] | None = None) -> int | bool:
+        """Mark activities done: a message on the document, the activity archived (17 deletes
+        it unless its type keeps done activities; archived here, so tests can see it)."""
+        if model != "mail.activity":
+            raise fault(1, f"AttributeError: The method 'action_feedback' does not exist on the "
+                           f"model '{model}'")
+        message: int | bool = False
+        for activity_id in ids:
+            activity = self.tables[model].get(activity_id)
+            if activity is None or not activity["active"]:
+                raise fault(2, "Record does not exist or has been deleted.")
+            self._require(activity["res_model"], "write")
+            message = self.insert("mail.message", {
+                "model": activity["res_model"], "res_id": activity["res_id"],
+                "body": f"<p>{html.escape(feedback)}</p>", "message_type": "notification",
+                "subtype_id": 2, "date": self.clock(), "author_id": 3})
+            self.write(model, activity_id, active=False, state="done")
+        return message
 
     def m_message_post(self, model: str, ids: list[int], body: str = "",
                        message_type: str = "notification", subtype_xmlid: str | None = None,

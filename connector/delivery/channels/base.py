@@ -91,4 +91,5 @@ class Channel(ABC):
             level=payload.level, channel=self.name, summary=summary or body.splitlines()[0],
             body=body, due_date=payload.planned_for if payload.planned_for != dt.date.min
             else None, recipients=list(payload.recipients),
-            amounts=payload.invoice_amounts(), currency=payload.currency, html=html)
+            amounts=payload.invoice_amounts(), currency=payload.currency, html=html,
+            task=payload.task)
