@@ -21,8 +21,8 @@ from connector.delivery.render import LANGUAGES, environment, render
 from connector.errors import ConfigError
 from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar
-from connector.rules.engine import CreditLine, DueItem, ReminderIntent, level_date
-from connector.rules.payload import ReminderPayload
+from connector.rules.engine import ReminderIntent, level_date
+from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from connector.rules.penalties import check_contract_rate, load_rates
 from connector.rules.policy import Policy
 
