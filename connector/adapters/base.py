@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -68,6 +69,9 @@ class SourceInfo:
     version: str | None
     user: str | None = None
     missing_rights: list[str] = field(default_factory=list)
+    rights: dict[str, list[str]] = field(default_factory=dict)
+    """Missing rights by need ("read", "notes", "tasks", "send_via_source"), where the adapter
+    can tell them apart: `check` then reports only what the configured channels need."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -90,6 +94,13 @@ class PushRequest:
     recipients: list[str] = field(default_factory=list)
     attachment: bytes | None = None
     attachment_name: str | None = None
+    amounts: Mapping[str, Decimal] = field(default_factory=dict)
+    """Each invoice's own amount in this reminder, as sent (after the freshness gate)."""
+    currency: str | None = None
+    html: str | None = None
+    """The body as HTML, for a message the source sends to the customer (`body` is its text)."""
+    task: str = "todo"
+    """For a task: "call" or "todo"."""
 
 
 class SourceConfig(BaseModel):
@@ -233,6 +244,10 @@ class BaseAdapter:
     def find_pushed(self, key: str) -> str | None:
         """Remote id of an object stamped with `key`, or None. Used after a crash."""
         return None
+
+    def close_task(self, remote_id: str) -> bool:
+        """Mark a task pushed earlier as done in the source; False where the source cannot."""
+        return False
 
     def close(self) -> None:
         """Release sockets; called once by whoever built the adapter."""

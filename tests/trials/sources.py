@@ -36,7 +36,8 @@ class OdooSource:
             self.fake.chaos(fault_share, seed=seed)
 
     def source_toml(self, workdir: Path) -> str:
-        return self.fake.source_toml("ODOO_KEY")
+        # the invoices' salesperson is the bot: activities go to the configured person
+        return self.fake.source_toml("ODOO_KEY") + 'activity_user = "marie@example.fr"\n'
 
     def env(self) -> dict[str, str]:
         return {"ODOO_KEY": API_KEY}

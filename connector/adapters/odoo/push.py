@@ -50,14 +50,22 @@ class OdooPushMixin:
         return key_stamp(key)
 
     def _target(self, request: PushRequest) -> dict[str, Any]:
-        if not request.invoice_ids or not str(request.invoice_ids[0]).isdigit():
-            raise PermanentError(f"cannot push {request.key} to Odoo: no Odoo invoice id")
-        rows = self._execute(MOVE, "read", [[int(request.invoice_ids[0])]], {
-            "fields": ["name", "company_id", "invoice_user_id", "amount_residual",
-                       "currency_id"], "context": self._context()})
-        if not rows:
-            raise PermanentError(f"invoice {request.invoice_ids[0]} no longer exists in Odoo")
-        return dict(rows[0])
+        """The first invoice of the reminder (ids compared as numbers: 61 before 190)."""
+        return self._invoices(request)[0]
+
+    def _invoices(self, request: PushRequest) -> list[dict[str, Any]]:
+        ids = sorted({int(i) for i in request.invoice_ids if str(i).isdigit()})
+        if not ids or len(ids) != len(set(request.invoice_ids)):
+            raise PermanentError(f"cannot push {request.key} to Odoo: not an Odoo invoice id in "
+                                 f"{', '.join(map(str, request.invoice_ids)) or '(none)'}")
+        rows = self._execute(MOVE, "read", [ids], {
+            "fields": ["name", "company_id", "invoice_user_id", "commercial_partner_id",
+                       "amount_residual", "currency_id"], "context": self._context()})
+        found = {int(r["id"]): dict(r) for r in rows}
+        gone = [str(i) for i in ids if i not in found]
+        if gone:
+            raise PermanentError(f"invoice {', '.join(gone)} no longer exists in Odoo")
+        return [found[i] for i in ids]
 
     def _write_context(self, invoice: Mapping[str, Any]) -> dict[str, Any]:
         # The invoice's company first, so company-dependent defaults and rules resolve.
@@ -65,47 +73,84 @@ class OdooPushMixin:
         others = [c for c in (self.config.company_ids or []) if c != company]
         return {"allowed_company_ids": [company, *others]} if company else {}
 
-    def _body(self, text: str) -> str:
-        # 17+ escapes a str body (only Markup, which RPC cannot send, is kept as HTML): plain
-        # text it is. 16 stores the string as HTML, so escape it ourselves and keep line breaks.
-        return _html(text) if self._serie <= 16 else text
+    def _html_kwargs(self, text: str) -> dict[str, Any]:
+        """message_post arguments for a plain text kept as typed, line breaks included: escaped
+        HTML with <br>. 17+ escapes a str body unless `body_is_html` (RPC cannot send Markup);
+        16 stores a str as HTML and has no such parameter."""
+        return {"body": text, **({"body_is_html": True} if self._serie >= 17 else {})}
 
     def push_note(self, request: PushRequest) -> str:
-        invoice = self._target(request)
-        currency = om.m2o_name(invoice["currency_id"]) or "EUR"
-        due = to_decimal(invoice["amount_residual"], currency)
+        """One internal note on each invoice of the reminder, with that invoice's own amount as
+        sent, stamped once (hidden). An invoice already noted under this key (a retry after a
+        partial push) is not noted twice."""
+        posted: list[str] = []
         recipients = ", ".join(request.recipients) or "aucun destinataire"
-        note = (f"Relance {request.level} ({request.channel}) à {recipients} : "
-                f"{request.summary} ; reste dû {due} {currency} sur "
-                f"{invoice['name']} {self.stamp(request.key)}")
-        message_id = self._execute(MOVE, "message_post", [[invoice["id"]]], {
-            "body": self._body(note), "message_type": "comment",
-            "subtype_xmlid": "mail.mt_note", "context": self._write_context(invoice)},
-            write=True)
-        return str(message_id)
+        for invoice in self._invoices(request):
+            done = self._noted(request.key, int(invoice["id"]))
+            if done is not None:
+                posted.append(done)
+                continue
+            currency = request.currency or om.m2o_name(invoice["currency_id"]) or "EUR"
+            sent = request.amounts.get(str(invoice["id"]))
+            if sent is None:  # not named in the amounts: what Odoo says is left
+                sent = to_decimal(invoice["amount_residual"], currency)
+            text = (f"{request.summary}\n{invoice['name']} : {sent} {currency} demandés pour "
+                    f"cette facture (destinataires : {recipients})")
+            message_id = self._execute(MOVE, "message_post", [[invoice["id"]]], {
+                **self._html_kwargs(f"{_html(text)}\n{self.hidden_stamp(request.key)}"),
+                "message_type": "comment", "subtype_xmlid": "mail.mt_note",
+                "context": self._write_context(invoice)}, write=True)
+            posted.append(str(message_id))
+        return posted[0]
+
+    def _noted(self, key: str, invoice_id: int) -> str | None:
+        found = self._execute("mail.message", "search", [[
+            ["model", "=", MOVE], ["res_id", "=", invoice_id],
+            ["body", "ilike", self.stamp(key)]]], {"limit": 1})
+        return str(found[0]) if found else None
 
     def push_task(self, request: PushRequest) -> str:
+        """A Call or To-Do activity on the first invoice, for a person (never the bot).
+
+        Created with the rights of a Billing user: the model is passed by context
+        (`default_res_model`), not as `res_model_id`, since `ir.model` is readable only by
+        administrators in Odoo 17 (base/security/ir.model.access.csv)."""
         invoice = self._target(request)
-        kind = "call" if request.channel in ("phone", "call") else "todo"
         values = {
-            "res_model_id": self._model_id(MOVE),
             "res_id": invoice["id"],
-            "activity_type_id": self._activity_type(kind),
+            "activity_type_id": self._activity_type("call" if request.task == "call"
+                                                    else "todo"),
             "summary": request.summary[:120],
             # An Html field takes a str as HTML in every version: escape it ourselves.
-            "note": _html(f"{request.body}\n{self.stamp(request.key)}"),
+            "note": f"<p>{_html(request.body)}</p>\n{self.hidden_stamp(request.key)}",
             "date_deadline": (request.due_date or self.context.today).isoformat(),
             "user_id": self._assignee(invoice),
         }
-        activity_id = self._execute("mail.activity", "create", [values],
-                                    {"context": self._write_context(invoice)}, write=True)
+        context = {**self._write_context(invoice), "default_res_model": MOVE}
+        activity_id = self._execute("mail.activity", "create", [values], {"context": context},
+                                    write=True)
         return str(activity_id[0] if isinstance(activity_id, list) else activity_id)
 
+    def close_task(self, remote_id: str) -> bool:
+        """Mark our activity done (Odoo posts it in the chatter); True when it is done now or
+        was done already (17 deletes done activities unless their type keeps them)."""
+        if not remote_id.isdigit():
+            return False
+        rows = self._execute("mail.activity", "search_read", [[["id", "=", int(remote_id)]]], {
+            "fields": ["active"], "context": {"active_test": False}})
+        if not rows or not rows[0].get("active", True):
+            return True
+        self._execute("mail.activity", "action_feedback", [[int(remote_id)]], {
+            "feedback": "Clôturée par relance : plus rien à relancer."}, write=True)
+        return True
+
     def send_via_source(self, request: PushRequest) -> str:
-        """Odoo mails the recipients itself (message_post as a comment to their partners).
+        """Odoo mails our rendered message to the customer's contacts itself: a comment posted on
+        the (first) invoice to those partners, with the invoices' PDFs Odoo already holds.
 
         Odoo also notifies the invoice's followers subscribed to Discussions, and subscribes the
-        bot user. The key stamp ends the message, so the customer sees it as a reference.
+        bot user. The key stamp is an HTML comment: `find_pushed` finds it, the customer never
+        sees it (Odoo's sanitiser keeps comments).
         """
         if not request.customer_id.isdigit():
             raise PermanentError(f"customer {request.customer_id!r} is not an Odoo partner id")
@@ -119,14 +164,32 @@ class OdooPushMixin:
         if unknown or not found:
             raise PermanentError(f"no Odoo contact of customer {request.customer_id} has the "
                                  f"address {', '.join(unknown) or '(none given)'}")
+        body = f"{request.html or _html(request.body)}\n{self.hidden_stamp(request.key)}"
         kwargs: dict[str, Any] = {
-            "body": self._body(f"{request.body}\n\n{self.stamp(request.key)}"),
-            "subject": request.summary, "message_type": "comment",
+            **self._html_kwargs(body), "subject": request.summary, "message_type": "comment",
             "subtype_xmlid": "mail.mt_comment", "partner_ids": sorted(set(found.values())),
             "context": self._write_context(invoice)}
+        attachments = self._invoice_pdfs(request)
         if request.attachment:
-            kwargs["attachment_ids"] = [self._attach(invoice, request)]
+            attachments.append(self._attach(invoice, request))
+        if attachments:
+            kwargs["attachment_ids"] = attachments
         return str(self._execute(MOVE, "message_post", [[invoice["id"]]], kwargs, write=True))
+
+    def hidden_stamp(self, key: str) -> str:
+        return f"<!-- {self.stamp(key)} -->"
+
+    def _invoice_pdfs(self, request: PushRequest) -> list[int]:
+        """The invoices' own PDFs, as Odoo made them when they were sent or printed (17+:
+        `invoice_pdf_report_id`); an invoice never printed has none, and Odoo cannot render one
+        over RPC (its report methods are private): the message then goes without it."""
+        ids = [int(i) for i in request.invoice_ids if str(i).isdigit()]
+        if self._serie < 17 or not ids:
+            return []
+        rows = self._execute(MOVE, "read", [ids], {"fields": ["invoice_pdf_report_id"],
+                                                   "context": self._context()})
+        found = [om.m2o_id(r.get("invoice_pdf_report_id")) for r in rows]
+        return [int(a) for a in found if a]
 
     def _attach(self, invoice: Mapping[str, Any], request: PushRequest) -> int:
         return int(self._execute("ir.attachment", "create", [{
@@ -148,37 +211,51 @@ class OdooPushMixin:
         return str(activities[0]) if activities else None
 
     # -- look-ups, cached per adapter ------------------------------------------------------
-    def _model_id(self, model: str) -> int:
-        key = f"model:{model}"
-        if key not in self._ids:
-            found = self._execute("ir.model", "search", [[["model", "=", model]]], {"limit": 1})
-            if not found:
-                raise PermanentError(f"Odoo has no model {model}")
-            self._ids[key] = int(found[0])
-        return self._ids[key]
-
     def _activity_type(self, kind: str) -> int:
+        """Call: the first type of category 'phonecall'; To-Do: the generic type named so.
+        Read from `mail.activity.type`, which a Billing user may read (`ir.model.data`, where
+        the xml ids live, is for administrators only)."""
         key = f"activity:{kind}"
         if key not in self._ids:
-            rows = self._execute("ir.model.data", "search_read", [[
-                ["module", "=", "mail"],
-                ["name", "in", ["mail_activity_data_call", "mail_activity_data_todo"]]]],
-                {"fields": ["res_id", "name"]})
-            for row in rows:
-                self._ids["activity:" + row["name"].rsplit("_", 1)[-1]] = int(row["res_id"])
+            rows = self._execute("mail.activity.type", "search_read", [[
+                ["res_model", "in", [False, MOVE]]]], {
+                "fields": ["name", "category", "res_model"], "order": "sequence asc, id asc",
+                "context": {"lang": "en_US"}})
+            calls = [r for r in rows if r.get("category") == "phonecall"]
+            todos = [r for r in rows if r.get("category") in ("default", False, None)
+                     and str(r.get("name") or "").replace("-", "").replace(" ", "").lower()
+                     == "todo"]
+            if calls:
+                self._ids["activity:call"] = int(calls[0]["id"])
+            if todos:
+                self._ids["activity:todo"] = int(todos[0]["id"])
         if key not in self._ids:
-            raise PermanentError(f"Odoo has no activity type mail.mail_activity_data_{kind}")
+            wanted = "of category Phonecall" if kind == "call" else "named To-Do"
+            raise PermanentError(f"Odoo has no activity type {wanted} for invoices "
+                                 f"(Settings → Discuss → Activity Types)")
         return self._ids[key]
 
     def _assignee(self, invoice: Mapping[str, Any]) -> int:
-        wanted = self.config.activity_user
+        """The customer's salesperson, else the invoice's, else `activity_user`; a person, never
+        the bot user itself (nobody would see the activity in "My activities")."""
         assert self.uid is not None
-        if wanted is None:
-            return self.uid
+        people: list[int | None] = []
+        partner = om.m2o_id(invoice.get("commercial_partner_id"))
+        if partner:
+            rows = self._execute(PARTNER, "read", [[partner]], {"fields": ["user_id"]})
+            people.append(om.m2o_id(rows[0].get("user_id")) if rows else None)
+        people.append(om.m2o_id(invoice.get("invoice_user_id")))
+        for person in people:
+            if person and person != self.uid:
+                return person
+        wanted = self.config.activity_user
+        if wanted is None or wanted == "salesperson":
+            raise PermanentError(
+                f"invoice {invoice.get('name')} has no salesperson and no fallback user is "
+                "configured: set source.activity_user to the login of the person who handles "
+                "collections")
         if isinstance(wanted, int) or str(wanted).isdigit():
             return int(wanted)
-        if wanted == "salesperson":
-            return om.m2o_id(invoice.get("invoice_user_id")) or self.uid
         key = f"user:{wanted}"
         if key not in self._ids:
             found = self._execute("res.users", "search", [[["login", "=", wanted]]],

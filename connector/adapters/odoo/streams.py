@@ -40,6 +40,17 @@ log = logging.getLogger(__name__)
 Rows = list[dict[str, Any]]
 MOVE = "account.move"
 PARTNER = "res.partner"
+# need -> the rights it takes, probed by `check` (what the configured channels need is an error,
+# the rest a warning). A Billing user has them all; none needs an administrator.
+NEEDS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "read": ((MOVE, "read", "read invoices"), (PARTNER, "read", "read contacts")),
+    "notes": (("mail.message", "create", "post notes on invoices"),),
+    "tasks": (("mail.activity", "create", "create activities"),
+              (MOVE, "write", "activities need write on invoices"),
+              ("mail.activity.type", "read", "read activity types")),
+    "send_via_source": (("mail.message", "create", "send messages from invoices"),
+                        (PARTNER, "read", "find the customer's contacts")),
+}
 
 
 class OdooConfig(SourceConfig):
@@ -49,7 +60,8 @@ class OdooConfig(SourceConfig):
     username: str = Field(min_length=1)
     company_ids: list[int] | None = None
     activity_user: int | str | None = None
-    """Login or id of the user who gets the activities, or "salesperson" (the invoice's)."""
+    """Login or id of the user who gets an activity when the customer (and the invoice) has no
+    salesperson; activities never go to the bot user silently."""
     page_size: int = Field(default=500, ge=1, le=5000)
     lookback_seconds: int = Field(default=300, ge=0, le=86_400)
 
@@ -139,15 +151,13 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
         if self._serie > om.NEWEST:
             warnings.append(f"Odoo {self.server_version} deprecates XML-RPC; it still works, "
                             "read as Odoo 18")
-        for model, label in ((MOVE, "read invoices"), (PARTNER, "read contacts")):
-            try:
-                self._execute(model, "search", [[]], {"limit": 1})
-            except AuthError:
-                missing.append(f"{model}: read ({label})")
-        for model, operation, label in (("mail.activity", "create", "create activities"),
-                                        (MOVE, "write", "activities need write on invoices")):
-            if not self._has_access(profile, model, operation):
-                missing.append(f"{model}: {operation} ({label})")
+        rights = self._rights(profile)
+        missing = list(dict.fromkeys(r for need in rights.values() for r in need))
+        if not rights.get("tasks"):
+            warnings += self._task_warnings()
+            if self.config.activity_user in (None, "salesperson"):
+                warnings.append("no source.activity_user: a task for a customer without a "
+                                "salesperson will fail rather than go to the bot user")
         try:
             followup = self._execute("ir.module.module", "search_count",
                                      [[["name", "=", "account_followup"],
@@ -162,7 +172,38 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
         return SourceInfo(kind=self.kind, url=self.config.url, version=self.server_version,
                           user=f"{self.config.username} (uid {self.uid}) on "
                                f"{self.config.database}",
-                          missing_rights=missing, warnings=warnings)
+                          missing_rights=missing, rights=rights, warnings=warnings)
+
+    def _rights(self, profile: om.VersionProfile) -> dict[str, list[str]]:
+        """Each need's missing rights, probed once each: what the rights of a Billing user
+        (Invoicing / Billing) cover, nothing that needs an administrator."""
+        found: dict[tuple[str, str], bool] = {}
+        rights: dict[str, list[str]] = {}
+        for need, probes in NEEDS.items():
+            for model, operation, label in probes:
+                if (model, operation) not in found:
+                    found[model, operation] = self._can(profile, model, operation)
+                if not found[model, operation]:
+                    rights.setdefault(need, []).append(f"{model}: {operation} ({label})")
+        return rights
+
+    def _can(self, profile: om.VersionProfile, model: str, operation: str) -> bool:
+        if operation != "read":
+            return self._has_access(profile, model, operation)
+        try:  # a search also meets the record rules (multi-company, own documents)
+            self._execute(model, "search", [[]], {"limit": 1})
+        except AuthError:
+            return False
+        return True
+
+    def _task_warnings(self) -> list[str]:
+        warnings: list[str] = []
+        for kind in ("call", "todo"):
+            try:
+                self._activity_type(kind)
+            except PermanentError as exc:
+                warnings.append(str(exc))
+        return warnings
 
     def _has_access(self, profile: om.VersionProfile, model: str, operation: str) -> bool:
         if profile.access_method == "has_access":

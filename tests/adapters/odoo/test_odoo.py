@@ -270,10 +270,16 @@ def test_multi_company_restriction(odoo: FakeOdooServer, tmp_path: Path,
     assert {i.company_id for i in only_lyon} == {str(other)} and len(only_lyon) == 2
 
 
-def test_check_reports_version_and_rights(adapter: OdooAdapter, odoo: FakeOdooServer) -> None:
+def test_check_reports_version_and_rights(adapter: OdooAdapter, odoo: FakeOdooServer,
+                                          tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
     info = adapter.check()
     assert info.kind == "odoo" and info.version == "17.0-20240709"
-    assert info.missing_rights == [] and info.warnings == []
+    assert info.missing_rights == []
+    # the only advice: who gets the tasks of customers without a salesperson
+    assert [w for w in info.warnings if "source.activity_user" not in w] == []
+    assert make_adapter(odoo, tmp_path, monkeypatch, activity_user="marie@example.fr"
+                        ).check().warnings == []
     assert "bot@example.fr" in (info.user or "")
     odoo.data.denied |= {("mail.activity", "create"), ("res.partner", "read")}
     odoo.data.tables["ir.module.module"][900]["state"] = "installed"

@@ -96,7 +96,7 @@ def test_push_conversation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     request = PushRequest(key="c0ffee42", invoice_ids=["4"], customer_id="8", level="1",
                           channel="email", summary="Relance 1", body="Merci de régler.",
                           recipients=["ap@beta.example"], due_date=dt.date(2026, 12, 1))
-    with conversation("push", tmp_path, monkeypatch, activity_user="salesperson") as (
+    with conversation("push", tmp_path, monkeypatch, activity_user="marie@example.fr") as (
             adapter, _):
         assert adapter.find_pushed("c0ffee42") is None
         note = adapter.push_note(request)

@@ -25,6 +25,7 @@ def odoo() -> Iterator[FakeOdooServer]:
 @pytest.fixture
 def adapter(odoo: FakeOdooServer, tmp_path: Path,
             monkeypatch: pytest.MonkeyPatch) -> OdooAdapter:
+    odoo.data.write("res.partner", 8, user_id=6)  # Beta's salesperson: Marie
     return make_adapter(odoo, tmp_path, monkeypatch)
 
 
@@ -51,9 +52,10 @@ def test_push_note_is_an_internal_note_found_by_its_key(adapter: OdooAdapter,
     assert message["model"] == "account.move" and message["res_id"] == 4
     assert message["subtype_id"] == 2 and message["message_type"] == "comment"  # Note
     body = message["body"]
-    for part in ("Relance 2", "(email)", "ap@beta.example", "1200.00 EUR", "INV/2026/00004",
-                 "[relance:9f2c41d07a]"):
+    for part in ("ap@beta.example", "1200.00 EUR", "INV/2026/00004",
+                 "<!-- [relance:9f2c41d07a] -->"):
         assert part in body
+    assert body.count("relance:") == 1  # one stamp, hidden
     # Odoo 17 escapes a text body: our plain text shows as typed, not as markup.
     assert "&lt;niveau 2&gt; &amp; rappel" in body
     assert odoo.data.outgoing_mail == []  # a note mails nobody
@@ -72,32 +74,46 @@ def test_activity_note_is_html_in_every_version(adapter: OdooAdapter,
                                                 odoo: FakeOdooServer) -> None:
     adapter.push_task(request(body="ligne 1\nligne <2>"))
     [activity] = odoo.data.tables["mail.activity"].values()
-    assert activity["note"] == "<p>ligne 1<br/>ligne &lt;2&gt;<br/>[relance:9f2c41d07a]</p>"
+    assert activity["note"] == "<p>ligne 1<br/>ligne &lt;2&gt;</p>\n<!-- [relance:9f2c41d07a] -->"
 
 
 def test_push_task_creates_an_activity(adapter: OdooAdapter, odoo: FakeOdooServer) -> None:
-    req = request(channel="phone", due_date=dt.date(2026, 12, 2))
+    req = request(channel="task", task="call", due_date=dt.date(2026, 12, 2))
     pushed = adapter.push_task(req)
     activity = odoo.data.tables["mail.activity"][int(pushed)]
     assert activity["res_model"] == "account.move" and activity["res_id"] == 4
-    assert activity["activity_type_id"] == 2  # Call, looked up through ir.model.data
-    assert activity["date_deadline"] == "2026-12-02" and activity["user_id"] == 2
+    assert activity["activity_type_id"] == 2  # Call: category phonecall in mail.activity.type
+    assert activity["date_deadline"] == "2026-12-02"
+    assert activity["user_id"] == 6  # the customer's salesperson, not the bot (uid 2)
     assert activity["summary"] == "Relance niveau 2"
-    assert "[relance:9f2c41d07a]" in activity["note"]
+    assert activity["note"].count("[relance:9f2c41d07a]") == 1
     assert adapter.find_pushed(req.key) == pushed
     todo = adapter.push_task(request(key="aa11"))
     assert odoo.data.tables["mail.activity"][int(todo)]["activity_type_id"] == 4  # To-Do
     assert odoo.data.tables["mail.activity"][int(todo)]["date_deadline"] == TODAY.isoformat()
 
 
-@pytest.mark.parametrize(("setting", "expected"), [
-    (None, 2), (6, 6), ("marie@example.fr", 6), ("salesperson", 6)])
-def test_activity_assignee(setting: Any, expected: int, odoo: FakeOdooServer, tmp_path: Path,
-                           monkeypatch: pytest.MonkeyPatch) -> None:
-    odoo.data.write("account.move", 4, invoice_user_id=6)
+@pytest.mark.parametrize(("setting", "customer_rep", "invoice_rep"), [
+    (None, 6, 2),  # the customer's salesperson first
+    ("salesperson", False, 6),  # then the invoice's
+    ("marie@example.fr", False, 2),  # the only salesperson is the bot: the configured user
+    (6, False, False)])
+def test_activity_goes_to_a_person(setting: Any, customer_rep: Any, invoice_rep: Any,
+                                   odoo: FakeOdooServer, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    odoo.data.write("res.partner", 8, user_id=customer_rep)
+    odoo.data.write("account.move", 4, invoice_user_id=invoice_rep)
     adapter = make_adapter(odoo, tmp_path, monkeypatch, activity_user=setting)
     pushed = adapter.push_task(request())
-    assert odoo.data.tables["mail.activity"][int(pushed)]["user_id"] == expected
+    assert odoo.data.tables["mail.activity"][int(pushed)]["user_id"] == 6
+
+
+def test_an_activity_with_nobody_to_do_it_is_refused_not_given_to_the_bot(
+        odoo: FakeOdooServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    adapter = make_adapter(odoo, tmp_path, monkeypatch)  # invoice 4's salesperson is the bot
+    with pytest.raises(PermanentError, match="activity_user"):
+        adapter.push_task(request())
+    assert odoo.data.tables["mail.activity"] == {}
 
 
 def test_unknown_activity_user_is_a_config_error(odoo: FakeOdooServer, tmp_path: Path,
