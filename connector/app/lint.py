@@ -23,7 +23,9 @@ from connector.errors import ConfigError
 from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar
 from connector.rules.engine import CreditLine, DueItem, ReminderIntent, level_date
-from connector.rules.penalties import check_contract_rate, load_rates
+from connector.rules.penalties import contract_floors, tables_for
+from connector.rules.prescription import prescription_findings
+from connector.rules.rates import HalfYear, RateTables
 from connector.rules.policy import Policy
 from connector.store.outbox import intent_payload
 
@@ -47,15 +49,14 @@ def policies(config: Config) -> list[tuple[str, Policy]]:
 
 def check(config: Config, today: dt.date, invoices: Iterable[Invoice] = ()) -> list[Finding]:
     findings = check_money(config, today)
-    if any(f.where == "penalties.contract_rate" for f in findings):
-        # reported above; render the samples with the legal default rate instead
-        config = config.model_copy(update={"penalties": config.penalties.model_copy(
-            update={"contract_rate": None})})
     for where, policy in policies(config):
         findings += check_levels(where, policy, today)
         findings += check_templates(where, policy, config, today)
     findings += check_segments(config)
+    invoices = list(invoices)
     findings += check_terms(invoices)
+    findings += [Finding("warning", "ledger", text)
+                 for text in prescription_findings(invoices, today)]
     return findings
 
 
@@ -169,15 +170,29 @@ def check_money(config: Config, today: dt.date) -> list[Finding]:
                              "recovery costs cannot be charged to a consumer without an "
                              "enforceable title (CPCE L111-8); the €40 indemnity is B2B only"))
     try:
-        check_contract_rate(terms, today)
+        rates = tables_for(terms, config.base_dir)
     except ConfigError as exc:
-        found.append(Finding("error", "penalties.contract_rate", str(exc).split("] ", 1)[-1]))
-    rates = load_rates()
-    if rates.provisional(today):
-        found.append(Finding("warning", "rules/data/rates.toml",
-                             f"rate tables checked up to {rates.checked_until.isoformat()} only: "
-                             f"add the ECB and legal rates in force since, with their source"))
+        return found + [Finding("error", "penalties.rates_file", str(exc))]
+    # a claim lives 5 years (C. com. L. 110-4): look at every half-year it may still cover
+    start = dt.date(today.year - 5, today.month, 1)
+    floors = contract_floors(terms, start, today, rates)
+    if floors:
+        listed = ", ".join(f"{half.label} ({floor} %)" for half, floor in floors)
+        found.append(Finding("warning", "penalties.contract_rate",
+                             f"the contract rate {terms.contract_rate} % is under the legal floor "
+                             f"(3 × the legal interest rate, art. L. 441-10 II C. com.) in "
+                             f"{listed}: the floor is applied for those half-years"))
+    provisional = rates.provisional_half_years(start, today)
+    if provisional:
+        found.append(Finding("warning", "rates", provisional_text(provisional, rates)))
     return found
+
+
+def provisional_text(halves: list[HalfYear], rates: RateTables) -> str:
+    listed = ", ".join(h.label for h in halves)
+    return (f"provisional rates for {listed} (official value not in {', '.join(rates.files)}): "
+            f"messages say \"taux provisoire\"; add the published rate with its source, or name "
+            f"a file with `penalties.rates_file`")
 
 
 def check_terms(invoices: Iterable[Invoice]) -> list[Finding]:

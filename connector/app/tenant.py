@@ -19,7 +19,6 @@ from connector.delivery.dispatch import DeliveryReport, Dispatcher
 from connector.delivery.email import FileTransport, SmtpTransport, Transport
 from connector.errors import ConnectorError
 from connector.rules.engine import Decision, ReminderIntent, evaluate
-from connector.rules.penalties import check_contract_rate
 from connector.secrets import SecretStore
 from connector.store import outbox
 from connector.store import pauses as pause_store
@@ -90,7 +89,6 @@ class Tenant:
         `narrow` lets SQL skip customers that certainly have nothing new (candidates.py); the
         result is the same either way, only faster.
         """
-        check_contract_rate(self.config.penalties, self.today)
         held = pause_store.unresolved(self.store, self.name, self.source)
         only = self._candidates(held) if narrow and trace is None else None
         done = outbox.history(self.store, self.name, self.source, self.config.timezone, only=only)

@@ -8,7 +8,8 @@ from typing import Any
 
 from connector.config import Config
 from connector.delivery.render import environment, pick_language
-from connector.rules.penalties import b2b_rate, claim, load_rates
+from connector.rules.legal import court_for, french_half_year
+from connector.rules.penalties import DAY_COUNT, Claim, b2b_rate, claim, tables_for
 from connector.store import outbox
 
 TASK_TITLES = {
@@ -31,12 +32,17 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
     credit_total = sum((c.residual for c in credits), Decimal(0))
     today = dt.date.fromisoformat(str(payload["planned_for"]))
     kind = payload.get("customer_kind", "company")
-    figures = claim(items, today, kind=kind, terms=config.penalties)
+    rates = tables_for(config.penalties, config.base_dir)
+    figures = claim(items, today, kind=kind, terms=config.penalties, rates=rates)
     to_pay = max(amount_due - credit_total, Decimal(0))
+    letter = config.letter
+    receipt = today + dt.timedelta(days=config.penalties.notice_delivery_days)
     return {
         "sender": config.sender.model_dump(),
         "customer_id": payload["customer_id"],
         "customer_kind": kind,
+        # B2B-only wording (art. L. 441-10, the €40) is shown only when this is true
+        "professional": kind != "individual",
         "customer_address": payload.get("customer_address"),
         "customer_name": payload["customer_name"],
         "contact_name": None,
@@ -50,25 +56,56 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
         "amount_to_pay": to_pay,
         "today": payload["planned_for"],
         # late-payment figures (rules/penalties.py): B2B interest + €40 per invoice; B2C interest
-        # from the formal notice only
+        # from receipt of the formal notice only
         "penalties": figures.interest,
         "indemnity": figures.indemnity,
+        # a €40 never joins a total in another currency: "+ 40 € d'indemnité forfaitaire"
+        "indemnity_apart": figures.indemnity_apart,
         "interest_rate": figures.rate if figures.rate is not None else
         _rate_in_force(kind, today, config),
-        "legal_rate": load_rates().legal_on(today, individual=config.penalties.creditor_individual),
+        "legal_rate": rates.legal_on(today, individual=config.penalties.creditor_individual),
         "claim_total": to_pay + figures.total,
         "rates_provisional": figures.provisional,
-        "deadline_days": config.letter.deadline_days,
-        "deadline": today + dt.timedelta(days=config.letter.deadline_days),
-        "court": config.letter.court,
+        "provisional_half_years": [french_half_year(h) for h in figures.provisional_half_years],
+        "rates_used": [{"half_year": french_half_year(label), "rate": rate,
+                        "provisional": provisional}
+                       for label, rate, provisional in figures.rates_used],
+        "breakdown": breakdown(items, figures),
+        "day_count": DAY_COUNT,
+        "deadline_days": letter.deadline_days,
+        "deadline": receipt + dt.timedelta(days=letter.deadline_days),
+        "court": court_for(kind, payload.get("customer_address"), letter.courts, letter.court),
     }
+
+
+def breakdown(items: list[Any], figures: Claim) -> list[dict[str, Any]]:
+    """Per item: principal, periods (days, base, rate, interest), interest, €40 (CPC art. 1407
+    asks for "le décompte des différents éléments de la créance")."""
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in items:
+        penalty = figures.by_invoice.get(item.item_id)
+        if penalty is None:
+            continue
+        first = item.invoice_id not in seen
+        seen.add(item.invoice_id)
+        rows.append({
+            "number": item.number, "due_date": item.due_date, "principal": item.residual,
+            "periods": [{"start": p.start, "end": p.end, "days": p.days, "base": p.base,
+                         "rate": p.rate, "interest": p.interest.quantize(Decimal("0.01")),
+                         "provisional": p.provisional} for p in penalty.periods],
+            "interest": penalty.interest,
+            "indemnity": penalty.indemnity if first else Decimal("0.00"),
+        })
+    return rows
 
 
 def _rate_in_force(kind: str, today: dt.date, config: Config) -> Decimal:
     """The rate a template quotes when nothing has accrued yet (not late, or B2C before notice)."""
+    rates = tables_for(config.penalties, config.base_dir)
     if kind == "individual":
-        return load_rates().legal_on(today, individual=config.penalties.creditor_individual)
-    return b2b_rate(today, config.penalties)
+        return rates.legal_on(today, individual=config.penalties.creditor_individual)
+    return b2b_rate(today, config.penalties, rates)
 
 
 def _money(payload: dict[str, Any], config: Config, amount: Decimal) -> str:
