@@ -24,9 +24,9 @@ from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar
 from connector.rules.engine import CreditLine, DueItem, ReminderIntent, level_date
 from connector.rules.penalties import contract_floors, tables_for
+from connector.rules.policy import Policy
 from connector.rules.prescription import prescription_findings
 from connector.rules.rates import HalfYear, RateTables
-from connector.rules.policy import Policy
 from connector.store.outbox import intent_payload
 
 MAX_TERMS_DAYS = 60  # C. com. L441-10 I: agreed terms may not exceed 60 days from the invoice date

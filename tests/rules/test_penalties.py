@@ -5,9 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-import pytest
-
-from connector.errors import ConfigError
 from connector.rules.engine import DueItem
 from connector.rules.penalties import PenaltyTerms, claim, late_penalties
 from connector.rules.rates import load_rates
