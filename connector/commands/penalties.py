@@ -29,7 +29,7 @@ from connector.rules.penalties import (
 )
 
 KIND_WORDS = {"company": "entreprise (art. L. 441-10 C. com.)",
-              "public": "acheteur public (art. R. 2192-31 C. commande publique)",
+              "public": "acheteur public (art. L. 2192-13 et R. 2192-31 C. commande publique)",
               "individual": "consommateur (art. 1231-6 C. civ., à compter de la mise en demeure)"}
 
 

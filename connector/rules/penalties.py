@@ -5,7 +5,8 @@ reminder, at the ECB main refinancing rate + 10 points (the ECB rate in force on
 first half-year, on 1 July for the second), or at the contract rate, never below 3 × the legal
 interest rate of the half-year (a lower contract rate is raised to that floor for that half-year
 and `rules check` warns). Plus a fixed €40 per late invoice (art. D. 441-5), once per invoice.
-Public-sector debtors (C. commande publique art. R. 2192-31 and R. 2192-32): ECB + 8 points and
+Public-sector debtors (C. commande publique art. L. 2192-13, R. 2192-31, D. 2192-35): ECB + 8
+points, the ECB rate of the half-year in which interest *started* applying to the whole delay, and
 the €40. Consumers (C. civ. art. 1231-6 and 1344-1): the legal rate, from the day after receipt of
 the formal notice; never the €40.
 
@@ -201,8 +202,9 @@ def compute(amount: Decimal, due_date: dt.date, until: dt.date, *, kind: str,
         start = max(notice_received, due_date) + dt.timedelta(days=1)
     else:
         start = due_date + dt.timedelta(days=1)
-    periods = interest_periods(amount, start, until,
-                               lambda half: rate_for(half, kind, terms, rates), movements)
+    first = HalfYear.of(start)  # public buyers: the rate of the half-year interest started in
+    periods = interest_periods(amount, start, until, lambda half: rate_for(
+        first if kind == "public" else half, kind, terms, rates), movements)
     if not periods:
         return Penalty(Decimal("0.00"), Decimal("0.00"), None, (), "none", currency=currency)
     late = kind != "individual" and terms.fixed_indemnity
