@@ -26,7 +26,7 @@ from connector.rules.engine import CreditLine, DueItem, ReminderIntent, level_da
 from connector.rules.penalties import contract_floors, tables_for
 from connector.rules.policy import Policy
 from connector.rules.prescription import prescription_findings
-from connector.rules.rates import HalfYear, RateTables
+from connector.rules.rates import provisional_text
 from connector.store.outbox import intent_payload
 
 MAX_TERMS_DAYS = 60  # C. com. L441-10 I: agreed terms may not exceed 60 days from the invoice date
@@ -47,7 +47,8 @@ def policies(config: Config) -> list[tuple[str, Policy]]:
     return [("policy", book.default)] + [(f"policies.{n}", p) for n, p in book.named.items()]
 
 
-def check(config: Config, today: dt.date, invoices: Iterable[Invoice] = ()) -> list[Finding]:
+def check(config: Config, today: dt.date, invoices: Iterable[Invoice] = (),
+          kinds: dict[str, str] | None = None) -> list[Finding]:
     findings = check_money(config, today)
     for where, policy in policies(config):
         findings += check_levels(where, policy, today)
@@ -56,7 +57,7 @@ def check(config: Config, today: dt.date, invoices: Iterable[Invoice] = ()) -> l
     invoices = list(invoices)
     findings += check_terms(invoices)
     findings += [Finding("warning", "ledger", text)
-                 for text in prescription_findings(invoices, today)]
+                 for text in prescription_findings(invoices, today, kinds=kinds)]
     return findings
 
 
@@ -139,7 +140,7 @@ def _check_template(where: str, name: str, language: str, config: Config,
     if unknown:
         return [Finding("error", where, f"{path} uses unknown variable(s): "
                                         f"{', '.join(sorted(unknown))} (see docs/templates.md)")]
-    for kind in ("company", "individual"):
+    for kind in ("company", "individual", "public"):
         payload = sample_payload(config, name, kind=kind, language=language, channels=channels,
                                  today=today)
         try:
@@ -186,13 +187,6 @@ def check_money(config: Config, today: dt.date) -> list[Finding]:
     if provisional:
         found.append(Finding("warning", "rates", provisional_text(provisional, rates)))
     return found
-
-
-def provisional_text(halves: list[HalfYear], rates: RateTables) -> str:
-    listed = ", ".join(h.label for h in halves)
-    return (f"provisional rates for {listed} (official value not in {', '.join(rates.files)}): "
-            f"messages say \"taux provisoire\"; add the published rate with its source, or name "
-            f"a file with `penalties.rates_file`")
 
 
 def check_terms(invoices: Iterable[Invoice]) -> list[Finding]:

@@ -19,6 +19,9 @@ from connector.delivery.dispatch import DeliveryReport, Dispatcher
 from connector.delivery.email import FileTransport, SmtpTransport, Transport
 from connector.errors import ConnectorError
 from connector.rules.engine import Decision, ReminderIntent, evaluate
+from connector.rules.penalties import tables_for
+from connector.rules.prescription import prescription_findings
+from connector.rules.rates import provisional_text
 from connector.secrets import SecretStore
 from connector.store import outbox
 from connector.store import pauses as pause_store
@@ -141,7 +144,19 @@ class Tenant:
             "pauses": self.paused(),
             "recent_rejects": [_jsonable(r) for r in self.store.recent_rejects(self.name, 10)],
             "warnings": self._source_warnings(),
+            "law_warnings": self.law_warnings(),
         }
+
+    def law_warnings(self) -> list[str]:
+        """Provisional rates over the last five years, and invoices near or past prescription."""
+        rates = tables_for(self.config.penalties, self.config.base_dir)
+        start = dt.date(self.today.year - 5, self.today.month, 1)
+        halves = rates.provisional_half_years(start, self.today)
+        lines = [provisional_text(halves, rates)] if halves else []
+        ledger = self.store.open_ledger(self.name, self.source)
+        kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
+        return lines + prescription_findings([i for _c, invs in ledger for i in invs],
+                                             self.today, kinds=kinds)
 
     def _source_warnings(self) -> list[str]:
         """Asked of the source without a network call; a source we cannot open is itself news."""

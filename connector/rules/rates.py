@@ -136,6 +136,14 @@ class RateTables:
         return max(self.ecb[0].start, self.legal[0].start)
 
 
+def provisional_text(halves: list[HalfYear], rates: RateTables) -> str:
+    """The warning `status` and `rules check` print, naming the provisional half-years."""
+    listed = ", ".join(h.label for h in halves)
+    return (f"provisional rates for {listed} (official value not in {', '.join(rates.files)}): "
+            f"messages say \"taux provisoire\"; add the published rate with its source, or name "
+            f"a file with `penalties.rates_file`")
+
+
 def _parse(path: Path) -> RatesDocument:
     try:
         text = path.read_text(encoding="utf-8")
