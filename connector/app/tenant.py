@@ -20,7 +20,7 @@ from connector.delivery.email import FileTransport, SmtpTransport, Transport
 from connector.errors import ConnectorError
 from connector.rules.engine import Decision, ReminderIntent, evaluate
 from connector.rules.penalties import tables_for
-from connector.rules.prescription import prescription_findings
+from connector.rules.prescription import defuse, prescription_findings
 from connector.rules.rates import provisional_text
 from connector.secrets import SecretStore
 from connector.store import outbox
@@ -96,8 +96,8 @@ class Tenant:
         only = self._candidates(held) if narrow and trace is None else None
         done = outbox.history(self.store, self.name, self.source, self.config.timezone, only=only)
         ledger = self.store.open_ledger(self.name, self.source, only=only)
-        return list(evaluate(self.config.rulebook, ledger, done, self.today, tenant=self.name,
-                             source=self.source, pauses=held, trace=trace))
+        return defuse(evaluate(self.config.rulebook, ledger, done, self.today, tenant=self.name,
+                               source=self.source, pauses=held, trace=trace), self.today)
 
     def _candidates(self, held: list[Any]) -> list[str] | None:
         """Customers that may have something new today, or None to read the whole open ledger.

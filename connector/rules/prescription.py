@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from connector.rules.engine import reminder_key
 
 YEARS = {"company": 5, "public": 5, "individual": 2}
 WARN_MONTHS = (1, 3, 6)
@@ -81,3 +83,31 @@ def prescription_findings(invoices: Iterable[Any], today: dt.date, *,
             lines.append(f"invoice {invoice.number}: {state.text}"
                          + ("; no legal threat will be sent" if state.barred else ""))
     return lines
+
+
+LEGAL_THREATS = ("final", "formal_notice")  # templates that announce court action
+
+
+def defuse(intents: Iterable[Any], today: dt.date) -> list[Any]:
+    """No legal threat over a time-barred item: such items leave threatening messages, and a
+    message left with none of its items becomes a task for a person (a time-barred debt may
+    still be paid willingly, but it can no longer be claimed in court)."""
+    kept: list[Any] = []
+    for intent in intents:
+        threat = intent.template in LEGAL_THREATS or intent.channel == "letter"
+        if not threat:
+            kept.append(intent)
+            continue
+        alive = tuple(i for i in intent.items
+                      if not time_barred(i.due_date, today, intent.customer_kind))
+        if len(alive) == len(intent.items):
+            kept.append(intent)
+        elif alive:
+            kept.append(replace(intent, items=alive, key=reminder_key(
+                intent.tenant, intent.source, intent.customer_id, intent.channel, alive)))
+        elif intent.channel != "task":
+            title = ("Créance prescrite : ne pas menacer d'action en justice, "
+                     "contacter le client ({level})").replace("{level}", intent.level)
+            kept.append(replace(intent, channel="task", task_title=title, key=reminder_key(
+                intent.tenant, intent.source, intent.customer_id, "task", intent.items)))
+    return kept
