@@ -216,6 +216,8 @@ class Dispatcher:
                     outbox.mark(conn, key, "skipped", now, reason=reason, payload=payload)
                 self.report.record(key, "skipped", reason)
                 return
+        if channel in ("email", "letter") and self._held_for_rates(row, payload):
+            return
         try:
             remote_id = self._side_effect(row, payload)
         except TransientError as exc:
@@ -308,6 +310,22 @@ class Dispatcher:
     def _after_sent(self, conn: Any, row: dict[str, Any]) -> None:
         if row["channel"] == "email" and self.adapter.capabilities.notes:
             outbox.enqueue_follow_up(conn, row, "note", self.now())
+
+    def _held_for_rates(self, row: dict[str, Any], payload: dict[str, Any]) -> bool:
+        """`penalties.provisional_rates = "hold"`: a message whose figures use a provisional rate
+        waits (checked again the next day) until the official value is in the tables."""
+        if self.config.penalties.provisional_rates != "hold":
+            return False
+        context = template_context(payload, self.config)
+        if not context["rates_provisional"]:
+            return False
+        halves = ", ".join(context["provisional_half_years"])
+        reason = f"waiting for the official rate of {halves} (penalties.provisional_rates = hold)"
+        with self.store.transaction() as conn:
+            outbox.mark(conn, row["key"], "planned", self.now(), reason=reason,
+                        next_attempt_at=self.now() + dt.timedelta(days=1))
+        self.report.record(row["key"], "retried", reason)
+        return True
 
     def _retry(self, row: dict[str, Any], reason: str) -> None:
         if row["attempts"] >= outbox.MAX_ATTEMPTS:

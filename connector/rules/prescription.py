@@ -95,7 +95,7 @@ def defuse(intents: Iterable[Any], today: dt.date) -> list[Any]:
     kept: list[Any] = []
     for intent in intents:
         threat = intent.template in LEGAL_THREATS or intent.channel == "letter"
-        if not threat:
+        if not threat or intent.channel == "task":  # a task is for a person: it stays
             kept.append(intent)
             continue
         alive = tuple(i for i in intent.items
@@ -105,7 +105,7 @@ def defuse(intents: Iterable[Any], today: dt.date) -> list[Any]:
         elif alive:
             kept.append(replace(intent, items=alive, key=reminder_key(
                 intent.tenant, intent.source, intent.customer_id, intent.channel, alive)))
-        elif intent.channel != "task":
+        else:
             title = ("Créance prescrite : ne pas menacer d'action en justice, "
                      "contacter le client ({level})").replace("{level}", intent.level)
             kept.append(replace(intent, channel="task", task_title=title, key=reminder_key(

@@ -186,12 +186,28 @@ def test_outside_the_send_window_nothing_is_claimed(tmp_path: Path) -> None:
     tenant = open_tenant(config, today=TODAY)
     tenant.sync()
     outbox.enqueue(tenant.store, tenant.plan(), now=tenant.clock.now())
-    evening = dt.datetime(2026, 11, 27, 19, 0, tzinfo=dt.timezone.utc)  # 20:00 in Paris
+    evening = dt.datetime(2026, 11, 27, 19, 0, tzinfo=dt.UTC)  # 20:00 in Paris
     report = Dispatcher(tenant.store, tenant.adapter, config, FileTransport(config.outbox_dir),
                         now=lambda: evening).run()
     assert report.waiting and report.sent == 0
     assert set(outbox.counts(tenant.store, tenant.name)) == {"planned"}
-    morning = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.timezone.utc)  # Monday 09:00 in Paris
+    morning = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)  # Monday 09:00 in Paris
     report = Dispatcher(tenant.store, tenant.adapter, config, FileTransport(config.outbox_dir),
                         now=lambda: morning).run()
     assert report.sent > 0 and not report.waiting
+
+
+def test_hold_keeps_messages_with_a_provisional_rate_waiting(tmp_path: Path) -> None:
+    # 27 Nov 2026: the demo's late invoices accrue in 2026 H2, whose rates are provisional
+    extra = POLICY.replace("[penalties]", "[penalties]\nprovisional_rates = \"hold\"") \
+        if "[penalties]" in POLICY else POLICY + '\n[penalties]\nprovisional_rates = "hold"\n'
+    held = open_tenant(load_config(write_config(tmp_path, extra=extra, small=True)), today=TODAY)
+    result = held.run()
+    assert result.delivery is not None
+    sent = outbox.rows(held.store, held.name, "sent", limit=1000)
+    assert not [r for r in sent if r["channel"] in ("letter", "email")
+                and json.loads(r["payload"])["customer_kind"] != "individual"
+                and json.loads(r["payload"])["template"] in ("final", "formal_notice")]
+    waiting = outbox.rows(held.store, held.name, "planned", limit=1000)
+    assert any("waiting for the official rate of 2nd semestre 2026" in (r["reason"] or "")
+               for r in waiting)

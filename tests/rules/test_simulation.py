@@ -66,7 +66,7 @@ def simulate(workdir: Path, *, days: int = 90, customers: int = 50, invoices: in
     result = Quarter()
     for offset in range(days):
         day = start + dt.timedelta(days=offset)
-        morning = dt.datetime.combine(day, dt.time(9, 0), PARIS).astimezone(dt.timezone.utc)
+        morning = dt.datetime.combine(day, dt.time(9, 0), PARIS).astimezone(dt.UTC)
         open_tenant(config, store=first.store,
                     clock=Clock.frozen(morning, config.timezone)).run()
         result.days += 1
@@ -102,7 +102,7 @@ def _audit(tenant, config, result: Quarter, disputed: str, promised: str, start:
             result.problems.append(f"{row['key']} names {promised} during its payment promise")
         if row["status"] != "sent" or row["channel"] == "note":
             continue
-        sent_day = row["sent_at"].replace(tzinfo=dt.timezone.utc).astimezone(PARIS).date() \
+        sent_day = row["sent_at"].replace(tzinfo=dt.UTC).astimezone(PARIS).date() \
             if row["sent_at"].tzinfo is None else row["sent_at"].astimezone(PARIS).date()
         if not calendar.is_business_day(sent_day):
             result.problems.append(f"{row['key']} sent on {sent_day}")
