@@ -242,7 +242,7 @@ class Dispatcher:
         if channel == "letter":
             return self.letters.write(row["key"], self._letter(payload))
         if channel == "email":
-            context = template_context(payload, self.config)
+            context = self._context(payload)
             rendered = render(payload["template"], context, payload.get("language", "fr"))
             attachments = []
             if "letter" in payload.get("level_channels", ()):
@@ -270,11 +270,17 @@ class Dispatcher:
     def letters(self) -> LetterStore:
         return LetterStore(self.config.letters_dir)
 
+    def _context(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The template context, with interest over each invoice's stored balance history."""
+        ids = sorted({str(i["invoice_id"]) for i in payload.get("items", [])})
+        history = self.store.balance_history(self.tenant, self.config.source.kind, ids)
+        return template_context(payload, self.config, history=history)
+
     def _letter(self, payload: dict[str, Any]) -> bytes:
         """The formal notice for this payload; the letter row and the email row of one level
         share their context, so the PDF is made once per run."""
         language = payload.get("language", "fr")
-        context = template_context(payload, self.config)
+        context = self._context(payload)
         cache_key = json.dumps([language, context], default=str, sort_keys=True)
         if cache_key not in self._pdfs:
             self._pdfs.clear()  # only the sibling row needs it: keep memory flat
@@ -316,7 +322,7 @@ class Dispatcher:
         waits (checked again the next day) until the official value is in the tables."""
         if self.config.penalties.provisional_rates != "hold":
             return False
-        context = template_context(payload, self.config)
+        context = self._context(payload)
         if not context["rates_provisional"]:
             return False
         halves = ", ".join(context["provisional_half_years"])

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from connector.config import Config
 from connector.delivery.render import environment, pick_language
 from connector.rules.legal import court_for, french_half_year
-from connector.rules.penalties import DAY_COUNT, Claim, b2b_rate, claim, tables_for
+from connector.rules.penalties import DAY_COUNT, Claim, Movement, b2b_rate, claim, tables_for
 from connector.store import outbox
 
 TASK_TITLES = {
@@ -22,7 +23,10 @@ NOTE_TITLES = {
 }
 
 
-def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
+def template_context(payload: dict[str, Any], config: Config,
+                     history: Mapping[str, Sequence[Movement]] | None = None) -> dict[str, Any]:
+    """Everything a template may use. `history`: each invoice's amount-due changes (the store's
+    balance history), so that interest follows the balance; without it, today's balance."""
     items = outbox.payload_items(payload)
     credits = outbox.payload_credits(payload)
     reminded = {i.item_id for i in items}
@@ -33,7 +37,8 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
     today = dt.date.fromisoformat(str(payload["planned_for"]))
     kind = payload.get("customer_kind", "company")
     rates = tables_for(config.penalties, config.base_dir)
-    figures = claim(items, today, kind=kind, terms=config.penalties, rates=rates)
+    figures = claim(items, today, kind=kind, terms=config.penalties, rates=rates,
+                    history=history)
     to_pay = max(amount_due - credit_total, Decimal(0))
     letter = config.letter
     receipt = today + dt.timedelta(days=config.penalties.notice_delivery_days)

@@ -254,7 +254,7 @@ class Claim:
 def claim(items: Iterable[Any], today: dt.date, *, kind: str,
           terms: PenaltyTerms | None = None, rates: RateTables | None = None,
           history: Mapping[str, Sequence[Movement]] | None = None) -> Claim:
-    """Sum over DueItems (one per invoice or instalment). `history` gives, per item id, the
+    """Sum over DueItems (one per invoice or instalment). `history` gives, per invoice id, the
     payments and credit notes that reduced it (the store's balance history); without it the
     balance is taken as unchanged since the due date. The €40 is per invoice: an invoice
     reminded through two instalments still carries one."""
@@ -267,8 +267,7 @@ def claim(items: Iterable[Any], today: dt.date, *, kind: str,
     used: dict[tuple[str, Decimal], bool] = {}
     rate, currency = None, "EUR"
     for item in items:
-        movements = tuple(history.get(item.item_id, ()))
-        amount = item.residual + sum((m.amount for m in movements), Decimal(0))
+        amount, movements = _base(item, history.get(item.invoice_id, ()), today)
         currency = getattr(item, "currency", currency)
         received = notice_receipt(getattr(item, "noticed_on", None),
                                   getattr(item, "notice_received", None), terms)
@@ -286,6 +285,19 @@ def claim(items: Iterable[Any], today: dt.date, *, kind: str,
     rates_used = tuple((label, value, prov) for (label, value), prov in sorted(used.items()))
     return Claim(interest, sum(indemnities.values(), Decimal("0.00")), rate, by_invoice,
                  any(p for p in used.values()), currency, rates_used)
+
+
+def _base(item: Any, movements: Sequence[Movement],
+          today: dt.date) -> tuple[Decimal, tuple[Movement, ...]]:
+    """(amount due at issue, its reductions) for one item. The history is per invoice: it is
+    used for a whole invoice (not an instalment) when it adds up to today's residual; otherwise
+    the balance is taken as unchanged since the due date (never a guess)."""
+    moves = tuple(m for m in movements if m.day <= today)
+    if not moves or item.item_id != item.invoice_id:
+        return item.residual, ()
+    if item.total - sum((m.amount for m in moves), Decimal(0)) != item.residual:
+        return item.residual, ()
+    return item.total, moves
 
 
 def tables_for(terms: PenaltyTerms, base_dir: Path | None = None) -> RateTables:

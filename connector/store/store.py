@@ -34,6 +34,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from connector.errors import ConfigError
 from connector.models import Contact, Customer, Instalment, Invoice, Payment, from_minor, to_minor
+from connector.rules.penalties import Movement
+from connector.store import balances
 from connector.store import tables as t
 
 log = logging.getLogger(__name__)
@@ -156,6 +158,8 @@ class Store:
         table = {"customers": t.customers, "invoices": t.invoices, "payments": t.payments}[stream]
         rows = [_ROW_OF[stream](tenant, source, record, now) for record in records]
         with self.transaction() as conn:
+            if stream == "invoices":
+                balances.record_changes(conn, tenant, source, records, now)
             self.upsert(conn, table, rows)
             if deleted:
                 conn.execute(delete(table).where(
@@ -174,7 +178,15 @@ class Store:
     def save_invoices(self, conn: Connection, tenant: str, source: str,
                       invoices: Iterable[Invoice], now: dt.datetime) -> None:
         """Upsert refreshed invoices (the freshness gate) inside the caller's transaction."""
+        invoices = list(invoices)
+        balances.record_changes(conn, tenant, source, invoices, now)
         self.upsert(conn, t.invoices, [_invoice_row(tenant, source, i, now) for i in invoices])
+
+    def balance_history(self, tenant: str, source: str,
+                        invoice_ids: Sequence[str]) -> dict[str, list[Movement]]:
+        """Each invoice's amount-due changes with their dates (store/balances.py)."""
+        with self.engine.connect() as conn:
+            return balances.history(conn, tenant, source, invoice_ids)
 
     # -- cursors and sync bookkeeping -----------------------------------------------------------
     def cursor(self, tenant: str, source: str, stream: str) -> dict[str, Any] | None:
