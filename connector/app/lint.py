@@ -23,13 +23,13 @@ from connector.errors import ConfigError
 from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar
 from connector.rules.engine import CreditLine, DueItem, ReminderIntent, level_date
+from connector.rules.legal import latest_lawful_due_date
 from connector.rules.penalties import contract_floors, tables_for
 from connector.rules.policy import Policy
 from connector.rules.prescription import prescription_findings
 from connector.rules.rates import provisional_text
 from connector.store.outbox import intent_payload
 
-MAX_TERMS_DAYS = 60  # C. com. L441-10 I: agreed terms may not exceed 60 days from the invoice date
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def check(config: Config, today: dt.date, invoices: Iterable[Invoice] = (),
         findings += check_templates(where, policy, config, today)
     findings += check_segments(config)
     invoices = list(invoices)
-    findings += check_terms(invoices)
+    findings += check_terms(invoices, config.penalties.periodic_invoices)
     findings += [Finding("warning", "ledger", text)
                  for text in prescription_findings(invoices, today, kinds=kinds)]
     return findings
@@ -189,12 +189,14 @@ def check_money(config: Config, today: dt.date) -> list[Finding]:
     return found
 
 
-def check_terms(invoices: Iterable[Invoice]) -> list[Finding]:
-    """Payment terms over 60 days from the invoice date (L441-10 I): warn with examples."""
+def check_terms(invoices: Iterable[Invoice], periodic: bool = False) -> list[Finding]:
+    """Payment terms beyond the legal maximum (art. L. 441-10 I C. com.): 60 days from the invoice
+    date or 45 days end of month; 45 days for periodic invoices. Warn with examples."""
     long = [i for i in invoices if i.kind == "invoice" and not i.instalments
-            and (i.due_date - i.issue_date).days > MAX_TERMS_DAYS]
+            and i.due_date > latest_lawful_due_date(i.issue_date, periodic=periodic)]
     if not long:
         return []
     examples = ", ".join(f"{i.number} ({(i.due_date - i.issue_date).days} d)" for i in long[:5])
+    cap = "45 days (periodic invoices)" if periodic else "60 days or 45 days end of month"
     return [Finding("warning", "ledger", f"{len(long)} open invoice(s) with payment terms over "
-                                         f"{MAX_TERMS_DAYS} days (C. com. L441-10 I): {examples}")]
+                                         f"{cap} (art. L. 441-10 I C. com.): {examples}")]

@@ -10,8 +10,11 @@ the neutral "la juridiction compétente".
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
+
+from connector.rules.calendar import end_of_month
 
 NEUTRAL_COURT = "la juridiction compétente"
 POSTCODE = re.compile(r"\b(\d{5})\b")
@@ -46,3 +49,13 @@ def french_half_year(label: str) -> str:
     """"2026-S2" → "2nd semestre 2026"."""
     year, half = label.split("-S")
     return f"{'1er' if half == '1' else '2nd'} semestre {year}"
+
+
+def latest_lawful_due_date(issue: dt.date, *, periodic: bool = False) -> dt.date:
+    """The latest due date agreed terms may set (C. com. art. L. 441-10 I): 60 days from the
+    invoice date, or 45 days end of month (either reading: end of month then 45 days, or 45 days
+    then end of month); a periodic invoice (art. 289 I-3 CGI): 45 days from its date."""
+    if periodic:
+        return issue + dt.timedelta(days=45)
+    return max(issue + dt.timedelta(days=60), end_of_month(issue + dt.timedelta(days=45)),
+               end_of_month(issue) + dt.timedelta(days=45))

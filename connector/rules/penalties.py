@@ -59,6 +59,8 @@ class PenaltyTerms(BaseModel):
     """A TOML file with newer official rates ([[ecb]], [[legal]]), validated like the built-in."""
     provisional_rates: Literal["warn", "hold"] = "warn"
     """A message using a provisional rate says "taux provisoire" (warn) or waits (hold)."""
+    periodic_invoices: bool = False
+    """Periodic (récapitulatives) invoices: `rules check` caps terms at 45 days from their date."""
     notice_delivery_days: int = Field(default=3, ge=0, le=30)
     """Days from posting a formal notice to its receipt, when no delivery date is recorded."""
 

@@ -109,3 +109,19 @@ def test_rules_check_names_the_floor_half_years_instead_of_failing(tmp_path: Pat
     assert provisional and "2026-S2" in provisional[0].text
     assert not [f for f in lint.check(config, dt.date(2026, 12, 1)) if f.severity == "error"]
 
+
+
+def test_terms_45_days_end_of_month_are_lawful_periodic_invoices_capped_at_45() -> None:
+    from tests.helpers import invoice
+    issue = dt.date(2026, 1, 1)
+
+    def billed(days: int) -> object:
+        return invoice(f"D{days}", issue + dt.timedelta(days=days), issue_date=issue)
+
+    # 1 Jan + "45 jours fin de mois" = 31 Jan + 45 days = 17 March (75 days): lawful
+    assert lint.check_terms([billed(75)]) == []
+    assert lint.check_terms([billed(60)]) == []
+    late = lint.check_terms([billed(76), billed(75)])
+    assert len(late) == 1 and "1 open invoice(s)" in late[0].text and "F-D76" in late[0].text
+    periodic = lint.check_terms([billed(46), billed(45)], periodic=True)
+    assert len(periodic) == 1 and "F-D46" in periodic[0].text and "45 days" in periodic[0].text
