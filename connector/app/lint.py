@@ -31,7 +31,6 @@ from connector.rules.rates import provisional_text
 from connector.store.outbox import intent_payload
 
 
-
 @dataclass(frozen=True)
 class Finding:
     severity: str  # error | warning
