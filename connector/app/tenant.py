@@ -19,6 +19,7 @@ from connector.delivery.dispatch import DeliveryReport, Dispatcher
 from connector.delivery.email import FileTransport, SmtpTransport, Transport
 from connector.errors import ConnectorError
 from connector.rules.engine import Decision, ReminderIntent, evaluate
+from connector.rules.late_paid import late_paid_intents
 from connector.rules.penalties import tables_for
 from connector.rules.prescription import defuse, prescription_findings
 from connector.rules.rates import provisional_text
@@ -96,8 +97,23 @@ class Tenant:
         only = self._candidates(held) if narrow and trace is None else None
         done = outbox.history(self.store, self.name, self.source, self.config.timezone, only=only)
         ledger = self.store.open_ledger(self.name, self.source, only=only)
-        return defuse(evaluate(self.config.rulebook, ledger, done, self.today, tenant=self.name,
-                               source=self.source, pauses=held, trace=trace), self.today)
+        intents = defuse(evaluate(self.config.rulebook, ledger, done, self.today,
+                                  tenant=self.name, source=self.source, pauses=held, trace=trace),
+                         self.today)
+        return intents + self._late_paid()
+
+    def _late_paid(self) -> list[ReminderIntent]:
+        """`penalties.late_paid`: a "facture de pénalités" for each invoice paid late."""
+        terms = self.config.penalties
+        if terms.late_paid == "off":
+            return []
+        paid = self.store.paid_late(self.name, self.source,
+                                    dt.date(self.today.year - 5, self.today.month, 1))
+        ids = [i.external_id for _c, invs in paid for i in invs]
+        return late_paid_intents(paid, self.store.balance_history(self.name, self.source, ids),
+                                 self.today, tenant=self.name, source=self.source,
+                                 channel=terms.late_paid, terms=terms,
+                                 rates=tables_for(terms, self.config.base_dir))
 
     def _candidates(self, held: list[Any]) -> list[str] | None:
         """Customers that may have something new today, or None to read the whole open ledger.

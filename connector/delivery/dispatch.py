@@ -33,6 +33,7 @@ from connector.delivery.render import render
 from connector.errors import ConnectorError, TransientError
 from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar, SendWindow
+from connector.rules.late_paid import LEVEL as LATE_PAID_LEVEL
 from connector.rules.pauses import PauseIndex
 from connector.secrets import redact
 from connector.store import outbox
@@ -173,6 +174,8 @@ class Dispatcher:
         held = self._held.customers.get(payload["customer_id"])
         if held is not None:  # paused after this reminder was planned
             return {**payload, "items": []}, f"customer on hold: {held.describe()}"
+        if payload.get("level") == LATE_PAID_LEVEL:
+            return self._gate_late_paid(payload, fresh)
         for item in outbox.payload_items(payload):
             invoice = fresh.get(item.invoice_id)
             residual = _item_residual(invoice, item.item_id) if invoice is not None else None
@@ -200,6 +203,16 @@ class Dispatcher:
         if dropped:
             log.info("reminder %s: dropped %s (paid since planned)", payload["key"], dropped)
         return updated, ""
+
+    def _gate_late_paid(self, payload: dict[str, Any],
+                        fresh: dict[str, Invoice]) -> tuple[dict[str, Any], str]:
+        """A "facture de pénalités" claims on a paid invoice: it goes unless the invoice is gone,
+        reopened (the ordinary ladder chases it), disputed or held."""
+        for item in outbox.payload_items(payload):
+            invoice = fresh.get(item.invoice_id)
+            if invoice is None or invoice.status != "paid" or item.invoice_id in self._held.invoices:
+                return payload, f"no longer paid late and undisputed: {item.number}"
+        return payload, ""
 
     # -- 3. delivery ----------------------------------------------------------------------------
     def deliver(self, row: dict[str, Any], fresh: dict[str, Invoice] | None) -> None:

@@ -59,6 +59,9 @@ class PenaltyTerms(BaseModel):
     """A TOML file with newer official rates ([[ecb]], [[legal]]), validated like the built-in."""
     provisional_rates: Literal["warn", "hold"] = "warn"
     """A message using a provisional rate says "taux provisoire" (warn) or waits (hold)."""
+    late_paid: Literal["off", "email", "task"] = "off"
+    """Claim interest and the €40 on invoices paid late ("facture de pénalités"), by email or as
+    a task for a person; off by default (rules/late_paid.py)."""
     periodic_invoices: bool = False
     """Periodic (récapitulatives) invoices: `rules check` caps terms at 45 days from their date."""
     notice_delivery_days: int = Field(default=3, ge=0, le=30)

@@ -69,3 +69,14 @@ def history(conn: Connection, tenant: str, source: str,
         amount = from_minor(row["previous_minor"] - row["residual_minor"], row["currency"])
         found.setdefault(row["invoice_id"], []).append(Movement(row["day"], amount))
     return found
+
+
+def paid_late_ids(conn: Connection, tenant: str, source: str, since: dt.date) -> list[str]:
+    """Invoices fully paid after their due date since `since`, whose payment we saw happen."""
+    inv, bc = t.invoices.c, t.balance_changes.c
+    watched = select(bc.invoice_id).where(bc.tenant == tenant, bc.source == source,
+                                          bc.dated_by != "first_seen")
+    return list(conn.execute(select(inv.external_id).where(
+        inv.tenant == tenant, inv.source == source, inv.kind == "invoice",
+        inv.residual_minor == 0, inv.paid_date.is_not(None), inv.paid_date > inv.due_date,
+        inv.paid_date >= since, inv.external_id.in_(watched))).scalars())

@@ -234,6 +234,21 @@ class Store:
                 t.customers.c.external_id == external_id)).mappings().first()
         return customer_from_row(row) if row else None
 
+    def paid_late(self, tenant: str, source: str,
+                  since: dt.date) -> list[tuple[Customer, list[Invoice]]]:
+        """Invoices paid after their due date (we saw it happen), with their customers."""
+        with self.engine.connect() as conn:
+            ids = balances.paid_late_ids(conn, tenant, source, since)
+        by_customer: dict[str, list[Invoice]] = {}
+        for invoice in self.invoices_by_id(tenant, source, ids).values():
+            by_customer.setdefault(invoice.customer_id, []).append(invoice)
+        found = []
+        for cid, invoices in sorted(by_customer.items()):
+            customer = self.customer(tenant, source, cid)
+            if customer is not None:
+                found.append((customer, sorted(invoices, key=lambda i: i.external_id)))
+        return found
+
     def invoices_by_id(self, tenant: str, source: str, ids: Sequence[str]) -> dict[str, Invoice]:
         found: dict[str, Invoice] = {}
         with self.engine.connect() as conn:
