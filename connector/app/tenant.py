@@ -169,7 +169,7 @@ class Tenant:
         start = dt.date(self.today.year - 5, self.today.month, 1)
         halves = rates.provisional_half_years(start, self.today)
         lines = [provisional_text(halves, rates)] if halves else []
-        ledger = self.store.open_ledger(self.name, self.source)
+        ledger = list(self.store.open_ledger(self.name, self.source))
         kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
         return lines + prescription_findings([i for _c, invs in ledger for i in invs],
                                              self.today, kinds=kinds)

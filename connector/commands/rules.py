@@ -29,7 +29,7 @@ def register(main: click.Group) -> None:
     def rules_check(obj: Obj) -> None:
         """Overlapping levels, unknown template variables, fees and rates beyond the law."""
         tenant = obj.tenant()
-        ledger = tenant.store.open_ledger(tenant.name, tenant.source)
+        ledger = list(tenant.store.open_ledger(tenant.name, tenant.source))
         invoices = [i for _c, invs in ledger for i in invs]
         kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
         findings = lint.check(obj.config, tenant.today, invoices, kinds)
