@@ -56,16 +56,19 @@ def record_changes(conn: Connection, tenant: str, source: str, invoices: Sequenc
     return len(rows)
 
 
-def history(conn: Connection, tenant: str, source: str,
-            invoice_ids: Sequence[str]) -> dict[str, list[Movement]]:
-    """Per invoice, the reductions of its amount due in date order (negative: it went up)."""
+def history(conn: Connection, tenant: str, source: str, invoice_ids: Sequence[str],
+            as_of: dt.datetime | None = None) -> dict[str, list[Movement]]:
+    """Per invoice, the reductions of its amount due in date order (negative: it went up).
+    `as_of`: only the changes known at that moment (what a message sent then could say)."""
     bc = t.balance_changes.c
     found: dict[str, list[Movement]] = {}
     if not invoice_ids:
         return found
-    for row in conn.execute(select(t.balance_changes).where(
-            bc.tenant == tenant, bc.source == source, bc.invoice_id.in_(list(invoice_ids)))
-            .order_by(bc.day, bc.id)).mappings():
+    query = select(t.balance_changes).where(
+        bc.tenant == tenant, bc.source == source, bc.invoice_id.in_(list(invoice_ids)))
+    if as_of is not None:
+        query = query.where(bc.seen_at <= as_of)
+    for row in conn.execute(query.order_by(bc.day, bc.id)).mappings():
         amount = from_minor(row["previous_minor"] - row["residual_minor"], row["currency"])
         found.setdefault(row["invoice_id"], []).append(Movement(row["day"], amount))
     return found

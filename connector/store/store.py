@@ -184,11 +184,11 @@ class Store:
         balances.record_changes(conn, tenant, source, invoices, now)
         self.upsert(conn, t.invoices, [_invoice_row(tenant, source, i, now) for i in invoices])
 
-    def balance_history(self, tenant: str, source: str,
-                        invoice_ids: Sequence[str]) -> dict[str, list[Movement]]:
+    def balance_history(self, tenant: str, source: str, invoice_ids: Sequence[str],
+                        as_of: dt.datetime | None = None) -> dict[str, list[Movement]]:
         """Each invoice's amount-due changes with their dates (store/balances.py)."""
         with self.engine.connect() as conn:
-            return balances.history(conn, tenant, source, invoice_ids)
+            return balances.history(conn, tenant, source, invoice_ids, as_of)
 
     # -- cursors and sync bookkeeping -----------------------------------------------------------
     def cursor(self, tenant: str, source: str, stream: str) -> dict[str, Any] | None:
