@@ -125,3 +125,12 @@ def test_terms_45_days_end_of_month_are_lawful_periodic_invoices_capped_at_45() 
     assert len(late) == 1 and "1 open invoice(s)" in late[0].text and "F-D76" in late[0].text
     periodic = lint.check_terms([billed(46), billed(45)], periodic=True)
     assert len(periodic) == 1 and "F-D46" in periodic[0].text and "45 days" in periodic[0].text
+
+
+def test_a_public_buyer_gets_the_public_procurement_law_and_ecb_plus_8(config) -> None:  # type: ignore[no-untyped-def]
+    payload = lint.sample_payload(config, "formal_notice", kind="public", today=dt.date(2026, 3, 2))
+    context = template_context(payload, config)
+    assert context["interest_rate"] == Decimal("10.15")  # 2.15 + 8 points
+    text = spaced(letter_text(context, "fr"))
+    assert "Intérêts moratoires dus de plein droit (art. L. 2192-13 et R. 2192-31" in text
+    assert "D. 2192-35 du Code de la commande publique" in text and "441-10" not in text
