@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from jinja2 import TemplateError, TemplateNotFound, meta
 
@@ -22,13 +21,13 @@ from connector.delivery.render import LANGUAGES, environment, render
 from connector.errors import ConfigError
 from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar
-from connector.rules.engine import CreditLine, DueItem, ReminderIntent, level_date
+from connector.rules.engine import ReminderIntent, level_date
 from connector.rules.legal import latest_lawful_due_date
+from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from connector.rules.penalties import contract_floors, tables_for
 from connector.rules.policy import Policy
 from connector.rules.prescription import prescription_findings
 from connector.rules.rates import provisional_text
-from connector.store.outbox import intent_payload
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ def check_levels(where: str, policy: Policy, today: dt.date) -> list[Finding]:
 
 def sample_payload(config: Config, template: str, *, kind: str = "company", language: str = "fr",
                    channels: tuple[str, ...] = ("email",), today: dt.date | None = None
-                   ) -> dict[str, Any]:
+                   ) -> ReminderPayload:
     """A realistic reminder to render: two late invoices, a credit note, another open invoice."""
     today = today or dt.date(2026, 3, 2)
 
@@ -109,7 +108,7 @@ def sample_payload(config: Config, template: str, *, kind: str = "company", lang
         statement=items + (item("F2026-0077", -10, "96.00", None),),
         task_title=None, planned_for=today, level_channels=channels,
         customer_address="12 rue des Lilas\n69003 Lyon")
-    return intent_payload(intent)
+    return intent
 
 
 def check_templates(where: str, policy: Policy, config: Config, today: dt.date) -> list[Finding]:

@@ -40,7 +40,7 @@ def test_an_invoice_paid_late_gets_one_penalty_invoice_never_a_consumer(tmp_path
     intents = [i for i in tenant._late_paid()]
     assert [(i.customer_id, i.level, i.template) for i in intents] == [
         ("B1", "penalties", "penalties")]
-    payload = outbox.intent_payload(intents[0])
+    payload = intents[0]
     context = template_context(payload, tenant.config, history=tenant.store.balance_history(
         tenant.name, tenant.source, ["B1-1"]))
     # 16 March – 15 May: 61 days × 10 000 € × 12.15 % / 365 = 203.05 €, plus the €40

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from decimal import Decimal
@@ -75,9 +76,10 @@ def test_a_provisional_rate_is_never_silent(config) -> None:  # type: ignore[no-
 
 def test_the_forty_euros_stays_apart_from_a_chf_total(config) -> None:  # type: ignore[no-untyped-def]
     payload = lint.sample_payload(config, "formal_notice", today=dt.date(2026, 3, 2))
-    payload = dict(payload, currency="CHF")
-    payload["items"] = [dict(i, currency="CHF") for i in payload["items"]]
-    payload["credit_notes"] = [dict(c, currency="CHF") for c in payload["credit_notes"]]
+    payload = dataclasses.replace(
+        payload, currency="CHF",
+        items=tuple(dataclasses.replace(i, currency="CHF") for i in payload.items),
+        credit_notes=tuple(dataclasses.replace(c, currency="CHF") for c in payload.credit_notes))
     context = template_context(payload, config)
     assert context["indemnity_apart"] and context["indemnity"] == Decimal("80.00")
     assert context["claim_total"] == context["amount_to_pay"] + context["penalties"]

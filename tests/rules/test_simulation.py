@@ -24,6 +24,7 @@ from connector.clock import Clock
 from connector.commands.views import money
 from connector.config import load_config
 from connector.rules.calendar import BusinessCalendar
+from connector.rules.payload import ReminderPayload
 from connector.rules.penalties import claim
 from connector.store import outbox
 from connector.store import pauses as pause_store
@@ -122,7 +123,8 @@ def _check_letter(tenant, config, row, payload, result: Quarter) -> None:
     pdf = Path(row["remote_id"]).read_bytes()
     text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
                     .split())
-    items = outbox.payload_items(payload)
+    typed = ReminderPayload.from_dict(payload)
+    items = list(typed.items)
     # the interest follows each invoice's balance history as known when the letter was written
     history = tenant.store.balance_history(config.tenant, config.source.kind,
                                            [i.invoice_id for i in items], as_of=row["sent_at"])
@@ -134,8 +136,7 @@ def _check_letter(tenant, config, row, payload, result: Quarter) -> None:
         expected.append(" ".join(money(figures.interest, "EUR", language).split()))
     if payload["customer_kind"] == "company":
         expected.append(" ".join(money(figures.indemnity, "EUR", language).split()))
-    due = sum(i.residual for i in items) - sum(c.residual for c in outbox.payload_credits(payload))
-    total = max(due, 0) + figures.total  # "Total réclamé": principal + interest + indemnity
+    total = typed.amount_to_pay + figures.total  # "Total réclamé": principal + interest + indemnity
     expected.append(" ".join(money(total, "EUR", language).split()))
     missing = [figure for figure in expected if figure not in text]
     if missing:
