@@ -53,7 +53,7 @@ from connector.adapters.pennylane_mapping import (
 from connector.adapters.trace_pdf import trace_pdf
 from connector.clock import MACHINE
 from connector.errors import AuthError, PermanentError, TransientError
-from connector.http import HttpClient, shared_budget
+from connector.http import HttpClient, json_detail, shared_budget
 from connector.models import Customer, Invoice
 
 log = logging.getLogger(__name__)
@@ -421,9 +421,7 @@ def _describe_error(response: requests.Response) -> str:
         body = response.json()
     except ValueError:
         return (response.text or response.reason or "").strip()[:300]
-    if isinstance(body, dict):
-        return str(body.get("error") or body.get("message") or body)[:300]
-    return str(body)[:300]
+    return json_detail(body) or response.reason or f"HTTP {response.status_code}"
 
 
 def _rfc3339(moment: dt.datetime) -> str:

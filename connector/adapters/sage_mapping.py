@@ -14,6 +14,7 @@ from typing import Any
 import requests
 
 from connector.errors import BadRecordError
+from connector.http import json_detail
 from connector.models import Contact, Customer, Invoice, Payment, to_decimal
 
 # `attributes=` limits each item to what dunning needs; without it list items carry only
@@ -54,15 +55,20 @@ def describe_error(response: requests.Response) -> str:
     if isinstance(data, dict):
         data = data.get("errors") or [data]
     if not isinstance(data, list):
-        return str(data)[:300]
+        return json_detail(data) or response.reason or f"HTTP {response.status_code}"
     parts = []
     for item in data[:3]:
         if not isinstance(item, dict):
             continue
+        if not (item.get("$message") or item.get("$dataCode")):  # not Sage's own shape
+            parts.append(json_detail(item))
+            continue
         code, message = item.get("$dataCode") or "error", item.get("$message") or ""
         source = item.get("$source") or item.get("$dataPath")
         parts.append(f"{code}: {message}" + (f" ({source})" if source else ""))
-    text = "; ".join(parts) or response.reason or ""
+    # not Sage's error array (a proxy's or gateway's JSON): still say what it says
+    text = "; ".join(p for p in parts if p) or json_detail(data) or response.reason or \
+        f"HTTP {response.status_code}"
     codes = " ".join(str(item.get("$dataCode")) for item in data if isinstance(item, dict))
     if "MultiUserAccessDenied" in codes:
         text += " — the Sage user lacks the role for this area (Sales: Read Only or above)"
@@ -105,7 +111,11 @@ def map_artefact(raw: dict[str, Any], kind: str) -> Invoice:
     if status in ("paid", "cancelled"):
         residual = Decimal(0)  # a VOID artefact may keep its old outstanding figure
     if kind == "credit_note":
-        # a credit note's outstanding_amount is the credit not yet allocated to invoices
+        # a credit note's outstanding_amount is the credit not yet allocated to invoices; its
+        # sign may be either, but both figures must agree on it
+        if total * residual < 0:
+            raise BadRecordError(f"credit note amounts disagree in sign: total {total}, "
+                                 f"outstanding {residual}", _id(raw))
         total, residual = abs(total), abs(residual)
     number = raw.get("invoice_number" if kind == "invoice" else "credit_note_number") \
         or raw.get("displayed_as")
