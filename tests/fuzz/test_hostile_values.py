@@ -12,14 +12,14 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector.adapters import odoo_mapping as om
-from connector.adapters import pennylane
 from connector.adapters.base import map_records
-from connector.adapters.pennylane import _describe_error as pennylane_error
-from connector.adapters.pennylane_mapping import map_customer as pl_customer
-from connector.adapters.pennylane_mapping import map_invoice as pl_invoice
-from connector.adapters.sage_mapping import describe_error as sage_error
-from connector.adapters.sage_mapping import map_artefact, map_contact
+from connector.adapters.odoo import mapping as om
+from connector.adapters.pennylane import streams as pennylane
+from connector.adapters.pennylane.client import describe_error as pennylane_error
+from connector.adapters.pennylane.mapping import map_customer as pl_customer
+from connector.adapters.pennylane.mapping import map_invoice as pl_invoice
+from connector.adapters.sage.client import describe_error as sage_error
+from connector.adapters.sage.mapping import map_artefact, map_contact
 from connector.models import Invoice
 from tests.fuzz.garbage import FUZZ
 from tests.fuzz.test_mapping_fuzz import (

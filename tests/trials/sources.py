@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from connector.adapters.sage_auth import TOKENS
+from connector.adapters.sage.auth import TOKENS
 from connector.secrets import SERVICE, account
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, start_fake_odoo
 from tests.fakes.pennylane_server import FakePennylane, start_fake_pennylane
