@@ -4,11 +4,14 @@ Order of one delivery (DESIGN §3):
 1. rows left `sending` by a crash are reconciled first: asked of the channel (`already_sent`) or of
    the source (`find_pushed`); where nobody can know (plain SMTP) the row becomes `uncertain` and
    waits for a person (`relance outbox review`). We never send twice on a guess.
-2. claimed rows go through the freshness gate: their invoices are re-read from the source in one
-   batch; paid, credited or disputed items are dropped, amounts are brought up to date.
+2. each row goes through the freshness gate right before its claim (gate.py): its invoices
+   re-read at the source no more than seconds before; paid, credited, disputed or reassigned items
+   dropped, amounts brought up to date; recipients, do-not-dun and policy re-validated.
 3. each row is claimed (`planned → sending`, committed) just before its side effect, one at a time,
    so a crash leaves at most one reminder in doubt; then `sent` in the same transaction as what
    depends on it (the local task row, the follow-up note that leaves a trace in the source).
+   A transient failure of a write into the source is reconciled like a crash before any retry
+   (reconcile.py); an SMTP answer lost after the final dot makes the row `uncertain`.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ from connector.adapters.base import BaseAdapter, PushRequest
 from connector.clock import Now, local_day
 from connector.config import Config
 from connector.delivery.email import Transport, build_message
+from connector.delivery.gate import FreshnessGate, revalidate
 from connector.delivery.letter import LetterStore, letter_pdf
 from connector.delivery.messages import note_text, task_text, template_context
+from connector.delivery.reconcile import backoff, look_up, writes_to_source
 from connector.delivery.render import render
-from connector.errors import ConnectorError, TransientError
+from connector.errors import ConnectorError, DeliveryUncertain, TransientError
 from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar, SendWindow
 from connector.rules.pauses import PauseIndex
@@ -72,6 +77,7 @@ class Dispatcher:
     """True when the caller holds the tenant's run lock: then every row still `sending` belongs to a
     dead process, whatever its lease says, and is reconciled at once."""
     report: DeliveryReport = field(default_factory=DeliveryReport)
+    gate: FreshnessGate | None = None
     _pdfs: dict[str, bytes] = field(default_factory=dict, repr=False)
     _held: PauseIndex = field(default_factory=lambda: PauseIndex((), dt.date.min), repr=False)
 
@@ -96,14 +102,16 @@ class Dispatcher:
         today = local_day(self.now(), self.config.timezone)
         self._held = PauseIndex(pause_store.unresolved(self.store, self.tenant,
                                                        self.config.source.kind), today)
+        if self.gate is None:
+            self.gate = FreshnessGate(self.store, self.adapter, self.config, self.now)
         while not stop():
             rows = outbox.due(self.store, self.tenant, self.now())
             if not rows:
                 break
-            fresh = self.freshness_gate(rows)
-            for row in rows:
+            for index, row in enumerate(rows):
                 if stop():
                     return self.report  # unclaimed rows simply stay planned
+                fresh = self.gate.fresh(row, rows[index + 1:])  # seconds before the claim
                 claimed = outbox.claim_one(self.store, row, self.now(), LEASE)
                 if claimed is not None:
                     self.deliver(claimed, fresh)
@@ -112,15 +120,26 @@ class Dispatcher:
     # -- 1. crash survivors ---------------------------------------------------------------------
     def reconcile(self) -> None:
         horizon = self.now() + (LEASE * 2 if self.exclusive else dt.timedelta(0))
-        for row in outbox.stale_sending(self.store, self.tenant, horizon):
-            done = self._already_done(row)
+        for row in outbox.stale_sending(self.store, self.tenant, horizon, due_by=self.now()):
+            found = look_up(row, adapter=self.adapter, transport=self.transport,
+                            letters=self.letters)
+            if found.verdict == "later":  # the source cannot be asked now: ask again later
+                with self.store.transaction() as conn:
+                    until = self.now() + backoff(row["attempts"])
+                    outbox.defer(conn, row["key"], self.now(), until,
+                                 "in doubt: the source could not be asked; asking again later")
+                self.report.record(row["key"], "retried", "in doubt; will be looked up again")
+                continue
+            done = {"unknown": None, "absent": False}.get(found.verdict, found.remote_id or True)
             with self.store.transaction() as conn:
                 if done is None:
                     outbox.mark(conn, row["key"], "uncertain", self.now(),
                                 reason="interrupted while sending; cannot tell whether it left")
                 elif done:
-                    outbox.mark(conn, row["key"], "sent", self.now(), remote_id=done,
+                    outbox.mark(conn, row["key"], "sent", self.now(), remote_id=str(done),
                                 reason="found delivered after an interruption")
+                    if row["channel"] == "task":
+                        self._record_task(conn, row, outbox_payload(row), str(done))
                     self._after_sent(conn, row)
                 else:
                     outbox.mark(conn, row["key"], "planned", self.now(),
@@ -129,44 +148,7 @@ class Dispatcher:
             status = "uncertain" if done is None else "sent" if done else "retried"
             self.report.record(row["key"], status, "reconciled after an interruption")
 
-    def _already_done(self, row: dict[str, Any]) -> str | bool | None:
-        """Remote id when delivered, False when certainly not, None when nobody can tell."""
-        channel = row["channel"]
-        if channel == "letter":
-            return self.letters.path(row["key"]).as_posix() if self.letters.exists(row["key"]) \
-                else False
-        if channel == "email":
-            sent = self.transport.already_sent(row["key"])
-            return None if sent is None else (row["key"] if sent else False)
-        if channel == "task" and not self.adapter.capabilities.tasks:
-            return False  # local-only task: written in the same transaction as `sent`
-        try:
-            return self.adapter.find_pushed(row["key"]) or False
-        except ConnectorError:
-            return None
-
     # -- 2. freshness gate ----------------------------------------------------------------------
-    def freshness_gate(self, rows: list[dict[str, Any]]) -> dict[str, Invoice] | None:
-        """Re-read every invoice the claimed rows name, in one batch; None if the source is down."""
-        ids: set[str] = set()
-        for row in rows:
-            if row["channel"] in ("note",):
-                continue
-            payload = outbox_payload(row)
-            ids.update(i.invoice_id for i in outbox.payload_items(payload))
-            ids.update(i.invoice_id for i in outbox.payload_items(payload, "statement"))
-            ids.update(c.invoice_id for c in outbox.payload_credits(payload))
-        if not ids:
-            return {}
-        try:
-            fresh = self.adapter.refresh(sorted(ids))
-        except TransientError as exc:
-            log.warning("freshness gate: the source did not answer (%s); will retry", redact(str(exc)))
-            return None
-        with self.store.transaction() as conn:
-            self.store.save_invoices(conn, self.tenant, row_source(rows[0]), fresh, self.now())
-        return {invoice.external_id: invoice for invoice in fresh}
-
     def _gate(self, payload: dict[str, Any], fresh: dict[str, Invoice]) -> tuple[dict[str, Any], str]:
         """The payload brought up to date; reason is non-empty when nothing is left to ask."""
         kept, dropped = [], []
@@ -175,6 +157,8 @@ class Dispatcher:
             return {**payload, "items": []}, f"customer on hold: {held.describe()}"
         for item in outbox.payload_items(payload):
             invoice = fresh.get(item.invoice_id)
+            if invoice is not None and invoice.customer_id != payload["customer_id"]:
+                invoice = None  # reassigned to another customer since planned
             residual = _item_residual(invoice, item.item_id) if invoice is not None else None
             if invoice is None or not invoice.is_open or invoice.status == "disputed" or not residual \
                     or item.invoice_id in self._held.invoices:
@@ -206,20 +190,38 @@ class Dispatcher:
         key, channel = row["key"], row["channel"]
         payload = outbox_payload(row)
         now = self.now()
+        changes: tuple[str, ...] = ()
         if channel != "note":
             if fresh is None:
                 self._retry(row, "the source could not be re-read before sending")
                 return
-            payload, reason = self._gate(payload, fresh)
+            checked = revalidate(self.store, self.config, payload, fresh, now)
+            payload, reason = self._gate(checked.payload, fresh)
+            reason = checked.reason or reason
             if reason:
                 with self.store.transaction() as conn:
                     outbox.mark(conn, key, "skipped", now, reason=reason, payload=payload)
+                    if checked.replan or checked.moved:
+                        outbox.release(conn, row, now, reason,
+                                       None if checked.replan else checked.moved)
                 self.report.record(key, "skipped", reason)
                 return
+            if checked.moved:
+                with self.store.transaction() as conn:
+                    outbox.release(conn, row, now, "", checked.moved)
+            changes = checked.changes
+            if changes:
+                log.info("reminder %s brought up to date: %s", key, "; ".join(changes))
         try:
             remote_id = self._side_effect(row, payload)
+        except DeliveryUncertain as exc:
+            self._uncertain(row, redact(str(exc)))
+            return
         except TransientError as exc:
-            self._retry(row, redact(str(exc)))
+            if writes_to_source(channel, self.adapter):
+                self._in_doubt(row, payload, redact(str(exc)))
+            else:
+                self._retry(row, redact(str(exc)))
             return
         except ConnectorError as exc:
             self._fail(row, redact(str(exc)))
@@ -229,7 +231,8 @@ class Dispatcher:
             self._fail(row, redact(f"{type(exc).__name__}: {exc}"))
             return
         with self.store.transaction() as conn:
-            outbox.mark(conn, key, "sent", self.now(), remote_id=remote_id, payload=payload)
+            outbox.mark(conn, key, "sent", self.now(), remote_id=remote_id, payload=payload,
+                        reason="; ".join(changes) or None)
             if channel == "task":
                 self._record_task(conn, row, payload, remote_id)
             self._after_sent(conn, row)
@@ -313,11 +316,42 @@ class Dispatcher:
         if row["attempts"] >= outbox.MAX_ATTEMPTS:
             self._fail(row, f"gave up after {row['attempts']} attempts: {reason}")
             return
-        delay = dt.timedelta(minutes=5 * 2 ** min(row["attempts"] - 1, 6))
+        delay = backoff(row["attempts"])
         with self.store.transaction() as conn:
             outbox.mark(conn, row["key"], "planned", self.now(), reason=reason,
                         next_attempt_at=self.now() + delay)
         self.report.record(row["key"], "retried", reason)
+
+    def _in_doubt(self, row: dict[str, Any], payload: dict[str, Any], reason: str) -> None:
+        """A write whose answer was lost may have happened: look it up by key before anything
+        else; found, it is sent; otherwise it stays in doubt and is looked up again before any
+        retry (a write slower than our timeout may land later)."""
+        found = look_up(row, adapter=self.adapter, transport=self.transport,
+                        letters=self.letters)
+        if found.verdict == "sent":
+            with self.store.transaction() as conn:
+                outbox.mark(conn, row["key"], "sent", self.now(), remote_id=found.remote_id,
+                            payload=payload, reason=f"found delivered after: {reason}")
+                if row["channel"] == "task":
+                    self._record_task(conn, row, payload, found.remote_id)
+                self._after_sent(conn, row)
+            self.report.record(row["key"], "sent", "found delivered after a lost answer")
+            return
+        if found.verdict == "unknown":
+            self._uncertain(row, reason)
+            return
+        until = self.now() + backoff(row["attempts"])
+        with self.store.transaction() as conn:
+            outbox.defer(conn, row["key"], self.now(), until,
+                         f"in doubt ({reason}); looked up by key before any retry")
+        self.report.record(row["key"], "retried", reason)
+
+    def _uncertain(self, row: dict[str, Any], reason: str) -> None:
+        log.warning("reminder %s (%s) may have been delivered: %s", row["key"], row["channel"],
+                    reason)
+        with self.store.transaction() as conn:
+            outbox.mark(conn, row["key"], "uncertain", self.now(), reason=reason)
+        self.report.record(row["key"], "uncertain", reason)
 
     def _fail(self, row: dict[str, Any], reason: str) -> None:
         log.error("reminder %s (%s) failed: %s", row["key"], row["channel"], reason)
