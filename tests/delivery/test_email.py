@@ -64,7 +64,8 @@ def smtp_config(tmp_path: Path, port: int, username: str | None = None) -> Path:
     path = write_config(tmp_path)
     text = path.read_text().replace('transport = "file"\ndirectory = "outbox"\n',
                                     f'transport = "smtp"\nhost = "127.0.0.1"\nport = {port}\n'
-                                    f'security = "none"\n{login}')
+                                    f'security = "none"\n{login}'
+                                    + ("allow_plaintext_auth = true\n" if username else ""))
     path.write_text(text)
     return path
 
