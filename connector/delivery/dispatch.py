@@ -157,8 +157,6 @@ class Dispatcher:
             return {**payload, "items": []}, f"customer on hold: {held.describe()}"
         for item in outbox.payload_items(payload):
             invoice = fresh.get(item.invoice_id)
-            if invoice is not None and invoice.customer_id != payload["customer_id"]:
-                invoice = None  # reassigned to another customer since planned
             residual = _item_residual(invoice, item.item_id) if invoice is not None else None
             if invoice is None or not invoice.is_open or invoice.status == "disputed" or not residual \
                     or item.invoice_id in self._held.invoices:
@@ -196,7 +194,8 @@ class Dispatcher:
                 self._retry(row, "the source could not be re-read before sending")
                 return
             checked = revalidate(self.store, self.config, payload, fresh, now)
-            payload, reason = self._gate(checked.payload, fresh)
+            mine = {i: inv for i, inv in fresh.items() if i not in checked.moved}
+            payload, reason = self._gate(checked.payload, mine)
             reason = checked.reason or reason
             if reason:
                 with self.store.transaction() as conn:
@@ -235,7 +234,7 @@ class Dispatcher:
                         reason="; ".join(changes) or None)
             if channel == "task":
                 self._record_task(conn, row, payload, remote_id)
-            self._after_sent(conn, row)
+            self._after_sent(conn, {**row, "payload": json.dumps(payload)})  # as it left
         self.report.record(key, "sent")
 
     def _side_effect(self, row: dict[str, Any], payload: dict[str, Any]) -> str | None:
