@@ -127,6 +127,24 @@ class SmtpTransport:
             client.starttls(context=context)
         return client
 
+    def check(self) -> None:
+        """Connect and log in without sending (`relance check`): a refused login fails here."""
+        client: smtplib.SMTP | None = None
+        try:
+            client = self._connect()
+            if self.config.username:
+                client.login(self.config.username, self.password or "")
+        except smtplib.SMTPAuthenticationError:
+            raise AuthError(f"the SMTP server {self.config.host} refused the login "
+                            f"{self.config.username!r}; fix the password with "
+                            "`relance secret set smtp`") from None
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            raise TransientError(f"SMTP {self.config.host}:{self.config.port}: "
+                                 f"{type(exc).__name__}: {redact(str(exc))}") from None
+        finally:
+            if client is not None:
+                _quit_quietly(client)
+
     def send(self, message: EmailMessage, bcc: list[str] | None = None) -> str:
         recipients = [a.strip() for a in str(message["To"]).split(",") if a.strip()]
         recipients += bcc or []
