@@ -67,7 +67,7 @@ def test_an_invoice_paid_during_a_slow_run_is_not_reminded(tmp_path: Path) -> No
     report = dispatcher.run()
     assert paid_at and report.sent >= 5
     assert last["key"] not in relay.sent_at  # paid while the run went on: not sent
-    assert dict((k, s) for k, s, _ in report.details)[last["key"]] == "skipped"
+    assert {k: s for k, s, _ in report.details}[last["key"]] == "skipped"
     for key in relay.sent_at:
         body = email.message_from_bytes((config.outbox_dir / f"{key}.eml").read_bytes())
         if relay.sent_at[key] > paid_at[0] + MAX_AGE:

@@ -34,7 +34,7 @@ class OddRelay:
         self.mode = mode
         self.received: Counter[str] = Counter()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.original_content or envelope.content,
                                           policy=email.policy.default)
         self.received[str(parsed["Message-ID"])] += 1
@@ -44,7 +44,7 @@ class OddRelay:
             server.transport.abort()
         return "250 OK queued"
 
-    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
         return "421 service shutting down" if self.mode == "quit-421" else "221 Bye"
 
 
@@ -65,12 +65,10 @@ def runs(tmp_path: Path, port: int, count: int) -> list[dict[str, Any]]:
     path.write_text(path.read_text().replace('security = "none"',
                                              'security = "none"\ntimeout = 0.3'))
     config = load_config(path)
-    moment = NOW
-    for _ in range(count):  # the later runs come after every retry delay
-        tenant = open_tenant(config, today=TODAY,
-                             clock=Clock(config.timezone, source=lambda: moment))
-        tenant.run(do_sync=_ == 0)
-        moment += dt.timedelta(hours=6)
+    for number in range(count):  # the later runs come after every retry delay
+        moment = NOW + dt.timedelta(hours=6 * number)
+        tenant = open_tenant(config, today=TODAY, clock=Clock.frozen(moment, config.timezone))
+        tenant.run(do_sync=number == 0)
     return outbox.rows(tenant.store, tenant.name, limit=1000)
 
 
