@@ -21,6 +21,7 @@ from connector.commands.context import (
     handle_errors,
 )
 from connector.config import DEFAULT_CONFIG_NAME
+from connector.delivery.dispatch import DeliveryReport
 from connector.delivery.email import SmtpTransport
 from connector.errors import TransientError
 from connector.rules.calendar import BusinessCalendar
@@ -119,7 +120,7 @@ def register(main: click.Group) -> None:
         if not dry_run:
             click.echo(f"queued {result.enqueued} new reminder(s)")
         click.echo(views.delivery_summary(result.delivery))
-        if result.delivery is not None and result.delivery.failed:
+        if result.delivery is not None and needs_attention(result.delivery):
             sys.exit(EXIT_FAILED)
 
 
@@ -257,6 +258,12 @@ def register(main: click.Group) -> None:
             click.echo(f"error: no failed reminder with key {key}", err=True)
             sys.exit(EXIT_USAGE)
         click.echo(f"{len(keys)} reminder(s) planned again; the next `relance run` sends them")
+
+
+def needs_attention(report: DeliveryReport) -> bool:
+    """Anything failed, rescheduled, in doubt or stopped: `run` exits 1 so cron and monitoring
+    see it (what was sent stays sent)."""
+    return bool(report.failed or report.retried or report.uncertain or report.stopped)
 
 
 def check_email(tenant: Tenant) -> str | None:

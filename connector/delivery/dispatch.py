@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from connector.adapters.base import BaseAdapter, PushRequest
 from connector.clock import Now, local_day
 from connector.config import Config
+from connector.delivery.budget import FailureBudget
 from connector.delivery.email import Transport, build_message
 from connector.delivery.gate import FreshnessGate, revalidate
 from connector.delivery.letter import LetterStore, letter_pdf
@@ -59,6 +60,7 @@ class DeliveryReport:
     uncertain: int = 0
     details: list[tuple[str, str, str]] = field(default_factory=list)  # key, status, reason
     waiting: bool = False  # outside the send window: nothing was claimed
+    stopped: dict[str, str] = field(default_factory=dict)  # destination → why the run stopped
 
     def record(self, key: str, status: str, reason: str = "") -> None:
         setattr(self, status, getattr(self, status) + 1)
@@ -78,6 +80,7 @@ class Dispatcher:
     dead process, whatever its lease says, and is reconciled at once."""
     report: DeliveryReport = field(default_factory=DeliveryReport)
     gate: FreshnessGate | None = None
+    budget: FailureBudget = field(default_factory=FailureBudget)
     _pdfs: dict[str, bytes] = field(default_factory=dict, repr=False)
     _held: PauseIndex = field(default_factory=lambda: PauseIndex((), dt.date.min), repr=False)
 
@@ -106,16 +109,27 @@ class Dispatcher:
             self.gate = FreshnessGate(self.store, self.adapter, self.config, self.now)
         while not stop():
             rows = outbox.due(self.store, self.tenant, self.now())
-            if not rows:
+            if not rows or all(self.budget.closed(_destination(r, self.adapter)) for r in rows):
                 break
             for index, row in enumerate(rows):
-                if stop():
+                if stop() or self.budget.closed("source"):
+                    self.report.stopped = dict(self.budget.stopped)
                     return self.report  # unclaimed rows simply stay planned
+                if self.budget.closed(_destination(row, self.adapter)):
+                    continue
                 fresh = self.gate.fresh(row, rows[index + 1:])  # seconds before the claim
+                self._count(fresh is not None, "source", self.gate.error)
                 claimed = outbox.claim_one(self.store, row, self.now(), LEASE)
                 if claimed is not None:
                     self.deliver(claimed, fresh)
+        self.report.stopped = dict(self.budget.stopped)
         return self.report
+
+    def _count(self, ok: bool, destination: str, error: TransientError | str | None) -> None:
+        if ok:
+            self.budget.ok(destination)
+        else:
+            self.budget.failed(destination, error or "no answer")
 
     # -- 1. crash survivors ---------------------------------------------------------------------
     def reconcile(self) -> None:
@@ -217,6 +231,7 @@ class Dispatcher:
             self._uncertain(row, redact(str(exc)))
             return
         except TransientError as exc:
+            self._count(False, _destination(row, self.adapter), exc)
             if writes_to_source(channel, self.adapter):
                 self._in_doubt(row, payload, redact(str(exc)))
             else:
@@ -229,6 +244,7 @@ class Dispatcher:
             log.exception("unexpected error delivering %s", key)
             self._fail(row, redact(f"{type(exc).__name__}: {exc}"))
             return
+        self._count(True, _destination(row, self.adapter), None)
         with self.store.transaction() as conn:
             outbox.mark(conn, key, "sent", self.now(), remote_id=remote_id, payload=payload,
                         reason="; ".join(changes) or None)
@@ -357,6 +373,11 @@ class Dispatcher:
         with self.store.transaction() as conn:
             outbox.mark(conn, row["key"], "failed", self.now(), reason=reason)
         self.report.record(row["key"], "failed", reason)
+
+
+def _destination(row: dict[str, Any], adapter: BaseAdapter) -> str:
+    """Which failure budget a delivery draws on: the source's, or the email relay's."""
+    return "source" if writes_to_source(row["channel"], adapter) else str(row["channel"])
 
 
 def outbox_payload(row: dict[str, Any]) -> dict[str, Any]:

@@ -53,6 +53,8 @@ class FreshnessGate:
     max_age: dt.timedelta = MAX_AGE
     ages: list[dt.timedelta] = field(default_factory=list)
     """How old the check of each gated row was when it was used (what the tests bound)."""
+    error: TransientError | None = None
+    """Why the last read failed (None after a success)."""
     _read: dict[str, tuple[dt.datetime, Invoice | None]] = field(default_factory=dict)
 
     def fresh(self, row: dict[str, Any], upcoming: Sequence[dict[str, Any]] = (),
@@ -83,7 +85,9 @@ class FreshnessGate:
         except TransientError as exc:
             log.warning("freshness gate: the source did not answer (%s); will retry",
                         redact(str(exc)))
+            self.error = exc
             return False
+        self.error = None
         with self.store.transaction() as conn:
             self.store.save_invoices(conn, self.config.tenant, str(row["source"]), found, asked)
         by_id = {invoice.external_id: invoice for invoice in found}
