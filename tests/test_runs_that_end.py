@@ -4,7 +4,6 @@ deliveries after a few failures, releases the lock, and `run` exits 1."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
