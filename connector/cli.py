@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sys
 
 import click
 
 from connector import __version__
 from connector.commands.context import EXAMPLE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Obj, parse_day
-from connector.config import DEFAULT_CONFIG_NAME
+from connector.config import DEFAULT_CONFIG_NAME, DEFAULT_UMASK
 from connector.secrets import install_log_redaction
 
 __all__ = ["EXAMPLE", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main"]
@@ -37,6 +38,7 @@ def main(ctx: click.Context, config_path: str, today: dt.date | None, firm: str 
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     install_log_redaction()
+    os.umask(DEFAULT_UMASK)  # state, .eml, letters, reports: readable by their owner only
     ctx.obj = Obj(config_path, today, firm, client)
 
 

@@ -29,6 +29,8 @@ from connector.rules.policy import CustomerOverride, Policy, default_policy
 from connector.rules.segments import Rulebook
 
 DEFAULT_CONFIG_NAME = "relance.toml"
+DEFAULT_UMASK = 0o077
+"""Files relance creates (state, .eml, letters, reports) name customers and amounts: 0600/0700."""
 
 
 class _Section(BaseModel):
@@ -96,6 +98,8 @@ class Config(_Section):
     customers: dict[str, CustomerOverride] = Field(default_factory=dict)
     penalties: PenaltyTerms = PenaltyTerms()
     letter: LetterConfig = LetterConfig()
+    umask: str = Field(default="0077", pattern=r"^0?[0-7]{3}$")
+    """The umask of the files relance creates; "0027" lets the owner's group read them."""
     # Where the file lives: relative paths (state, email.directory) are resolved against it.
     base_dir: Path = Field(default=Path("."), exclude=True)
     file: str = Field(default="<memory>", exclude=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,6 +177,7 @@ def open_tenant(config: Config, *, today: dt.date | None = None, store: Store | 
     """`today` moves the tenant's clock to that day (`--today`); `clock` replaces it (tests,
     simulations, the scheduler's own clock)."""
     clock = (clock or Clock(config.timezone)).on(today)
+    os.umask(int(config.umask, 8))  # before the store and any file exist
     return Tenant(config=config, store=store or Store(config.state_url), clock=clock,
                   secrets=SecretStore(config.tenant), _adapter=adapter)
 

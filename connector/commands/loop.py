@@ -25,7 +25,7 @@ from connector.delivery.dispatch import DeliveryReport
 from connector.delivery.email import SmtpTransport
 from connector.errors import TransientError
 from connector.rules.calendar import BusinessCalendar
-from connector.secrets import SecretStore
+from connector.secrets import SecretStore, set_state_password
 from connector.store import outbox
 
 
@@ -197,6 +197,10 @@ def register(main: click.Group) -> None:
         if not value:
             click.echo("error: no secret given (empty input)", err=True)
             sys.exit(EXIT_USAGE)
+        if name == "state":  # the PostgreSQL password of the state database, for every tenant
+            set_state_password(value)
+            click.echo("stored the state database's password in the system keyring")
+            return
         SecretStore(obj.config.tenant).set(name, value)
         click.echo(f"stored {name} for tenant {obj.config.tenant} in the system keyring")
 

@@ -30,10 +30,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from connector.errors import ConfigError, TransientError
 from connector.models import Contact, Customer, Instalment, Invoice, Payment, from_minor, to_minor
+from connector.secrets import state_password
 from connector.store import tables as t
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,12 @@ def open_engine(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
             return engine
-        return create_engine(url, pool_pre_ping=True)
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "postgresql" and parsed.password is None:
+            password = state_password()  # never in the URL a config file or a log would show
+            if password:
+                parsed = parsed.set(password=password)
+        return create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(f"cannot use this state URL: {exc}", key="state") from None
 
@@ -86,8 +93,8 @@ def head_revision() -> str:
     revises: dict[str, str | None] = {}
     for path in (MIGRATIONS / "versions").glob("*.py"):
         text = path.read_text(encoding="utf-8")
-        revision = re.search(r'^revision = "([^"]+)"', text, re.M)
-        down = re.search(r'^down_revision = "([^"]+)"', text, re.M)
+        revision = re.search(r'^revision = "([^"]+)"', text, re.MULTILINE)
+        down = re.search(r'^down_revision = "([^"]+)"', text, re.MULTILINE)
         if revision:
             revises[revision.group(1)] = down.group(1) if down else None
     heads = set(revises) - set(revises.values())
