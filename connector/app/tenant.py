@@ -22,7 +22,7 @@ from connector.errors import ConnectorError
 from connector.rules.engine import Decision, ReminderIntent, evaluate
 from connector.rules.penalties import check_contract_rate
 from connector.secrets import SecretStore
-from connector.store import outbox
+from connector.store import identity, outbox
 from connector.store import pauses as pause_store
 from connector.store import tables as t
 from connector.store.candidates import candidate_customers
@@ -82,7 +82,13 @@ class Tenant:
         return self._adapter
 
     def sync(self) -> SyncResult:
+        self.bind()
         return sync(self.store, self.adapter, self.name, self.source, now=self.clock)
+
+    def bind(self) -> None:
+        """Refuse to act when these books are another tenant's (a renamed client file)."""
+        identity.ensure_bound(self.store, self.name, self.source, self.config.source,
+                              self.clock.now())
 
     def plan(self, trace: list[Decision] | None = None, *,
              narrow: bool = True) -> list[ReminderIntent]:
@@ -120,6 +126,8 @@ class Tenant:
             stop: Callable[[], bool] = lambda: False) -> RunResult:
         """Sync, plan, enqueue and deliver, every moment read from the tenant's clock."""
         synced = self.sync() if do_sync else None
+        if not do_sync:
+            self.bind()
         planned = self.plan()
         if dry_run:
             return RunResult(synced, planned, 0, None, dry_run=True)
