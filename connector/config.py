@@ -28,10 +28,6 @@ from connector.rules.penalties import PenaltyTerms
 from connector.rules.policy import CustomerOverride, Policy, default_policy
 from connector.rules.segments import Rulebook
 
-DEFAULT_CONFIG_NAME = "relance.toml"
-DEFAULT_UMASK = 0o077
-"""Files relance creates (state, .eml, letters, reports) name customers and amounts: 0600/0700."""
-
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

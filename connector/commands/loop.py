@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from connector import DEFAULT_CONFIG_NAME
 from connector.app.scheduler import hold
 from connector.app.tenant import Tenant, build_transport
 from connector.clock import DEFAULT_TIMEZONE, Clock
@@ -20,7 +21,6 @@ from connector.commands.context import (
     for_each_client,
     handle_errors,
 )
-from connector.config import DEFAULT_CONFIG_NAME
 from connector.delivery.dispatch import DeliveryReport
 from connector.delivery.email import SmtpTransport
 from connector.errors import TransientError
