@@ -13,7 +13,7 @@ from connector.store.store import Store
 def register(main: click.Group) -> None:
     @main.group()
     def tenants() -> None:
-        """Tenants of the state database."""
+        """Tenants of the state database (rename one, its history follows)."""
 
     @tenants.command("rename")
     @click.argument("old")
