@@ -355,6 +355,9 @@ class Dispatcher:
         if found.verdict == "unknown":
             self._uncertain(row, reason)
             return
+        if found.verdict == "absent" and row["attempts"] >= outbox.MAX_ATTEMPTS:
+            self._fail(row, f"gave up after {row['attempts']} attempts: {reason}")
+            return
         until = self.now() + backoff(row["attempts"])
         with self.store.transaction() as conn:
             outbox.defer(conn, row["key"], self.now(), until,
