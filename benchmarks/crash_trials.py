@@ -53,6 +53,8 @@ def run_exactly_once(trials: int, first_seed: int) -> dict[str, int]:
         if result["duplicates"] or result["lost"] or result["paid_in_between"] \
                 or result["stale"]:
             print(f"  trial {seed}: {result}", flush=True)
+        if summary["trials"] % 10 == 0:  # a long series can be stopped: figures so far
+            print(f"  so far: {json.dumps(summary)}", flush=True)
     return summary
 
 
