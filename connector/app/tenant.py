@@ -13,24 +13,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connector.adapters.base import AdapterContext, BaseAdapter, adapter_class
+from connector.adapters.base import AdapterContext, BaseAdapter, SourceInfo, adapter_class
 from connector.clock import Clock
 from connector.config import Config
 from connector.delivery.dispatch import DeliveryReport, Dispatcher
 from connector.delivery.email import FileTransport, SmtpTransport, Transport
 from connector.errors import ConnectorError
+from connector.rules.channels import CHANNELS
 from connector.rules.engine import Decision, ReminderIntent, evaluate
-from connector.rules.penalties import check_contract_rate
+from connector.rules.late_paid import late_paid_intents
+from connector.rules.penalties import tables_for
+from connector.rules.prescription import defuse, prescription_findings
+from connector.rules.rates import provisional_text
 from connector.secrets import SecretStore
 from connector.store import identity, outbox
 from connector.store import pauses as pause_store
 from connector.store import tables as t
 from connector.store.candidates import candidate_customers
+from connector.store.journal import StoreJournal
 from connector.store.store import Store
 from connector.sync.engine import SyncResult, sync
 
 log = logging.getLogger(__name__)
 NARROW_LIMIT = 2000  # candidate customers above which plan scans the whole open ledger
+
+
+@dataclass(frozen=True)
+class SourceCheck:
+    info: SourceInfo
+    missing: list[tuple[str, str]]
+    """(what needs it: "sync" or the channels, the missing right) that the config needs."""
+    unused: list[str]
+    """Missing rights no configured channel needs."""
 
 
 def build_transport(config: Config, secrets: SecretStore) -> Transport:
@@ -76,10 +90,30 @@ class Tenant:
     def adapter(self) -> BaseAdapter:
         """Built on first use: `plan` and `status` never need the source's credentials."""
         if self._adapter is None:
+            journal = StoreJournal(self.store, self.name, self.source, self.clock)
             context = AdapterContext(tenant=self.name, secrets=self.secrets, today=self.today,
-                                     state_dir=state_dir(self.config), now=self.clock)
+                                     state_dir=state_dir(self.config), now=self.clock,
+                                     journal=journal)
             self._adapter = adapter_class(self.source)(self.config.source, context)
         return self._adapter
+
+    def check_source(self) -> SourceCheck:
+        """Ask the source who we are there and which rights are missing; split them into those
+        the configured channels need (the check fails) and the others (warnings)."""
+        info = self.adapter.check()
+        channels: dict[str, list[str]] = {"read": ["sync"]}
+        for policy in (self.config.policy, *self.config.policies.values()):
+            for level in policy.levels:
+                for name in level.channel:
+                    need = CHANNELS[name].needs
+                    if need and name not in channels.setdefault(need, []):
+                        channels[need].append(name)
+        if not info.rights:  # the source cannot tell needs apart: every right is needed
+            return SourceCheck(info, [("source", r) for r in info.missing_rights], [])
+        needed = [(", ".join(channels[need]), right) for need in channels
+                  for right in info.rights.get(need, [])]
+        taken = {right for _, right in needed}
+        return SourceCheck(info, needed, [r for r in info.missing_rights if r not in taken])
 
     def sync(self) -> SyncResult:
         self.bind()
@@ -97,13 +131,27 @@ class Tenant:
         `narrow` lets SQL skip customers that certainly have nothing new (candidates.py); the
         result is the same either way, only faster.
         """
-        check_contract_rate(self.config.penalties, self.today)
         held = pause_store.unresolved(self.store, self.name, self.source)
         only = self._candidates(held) if narrow and trace is None else None
         done = outbox.history(self.store, self.name, self.source, self.config.timezone, only=only)
         ledger = self.store.open_ledger(self.name, self.source, only=only)
-        return list(evaluate(self.config.rulebook, ledger, done, self.today, tenant=self.name,
-                             source=self.source, pauses=held, trace=trace))
+        intents = defuse(evaluate(self.config.rulebook, ledger, done, self.today,
+                                  tenant=self.name, source=self.source, pauses=held, trace=trace),
+                         self.today)
+        return intents + self._late_paid()
+
+    def _late_paid(self) -> list[ReminderIntent]:
+        """`penalties.late_paid`: a "facture de pénalités" for each invoice paid late."""
+        terms = self.config.penalties
+        if terms.late_paid == "off":
+            return []
+        paid = self.store.paid_late(self.name, self.source,
+                                    dt.date(self.today.year - 5, self.today.month, 1))
+        ids = [i.external_id for _c, invs in paid for i in invs]
+        return late_paid_intents(paid, self.store.balance_history(self.name, self.source, ids),
+                                 self.today, tenant=self.name, source=self.source,
+                                 channel=terms.late_paid, terms=terms,
+                                 rates=tables_for(terms, self.config.base_dir))
 
     def _candidates(self, held: list[Any]) -> list[str] | None:
         """Customers that may have something new today, or None to read the whole open ledger.
@@ -152,7 +200,19 @@ class Tenant:
             "pauses": self.paused(),
             "recent_rejects": [_jsonable(r) for r in self.store.recent_rejects(self.name, 10)],
             "warnings": self._source_warnings(),
+            "law_warnings": self.law_warnings(),
         }
+
+    def law_warnings(self) -> list[str]:
+        """Provisional rates over the last five years, and invoices near or past prescription."""
+        rates = tables_for(self.config.penalties, self.config.base_dir)
+        start = dt.date(self.today.year - 5, self.today.month, 1)
+        halves = rates.provisional_half_years(start, self.today)
+        lines = [provisional_text(halves, rates)] if halves else []
+        ledger = list(self.store.open_ledger(self.name, self.source))
+        kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
+        return lines + prescription_findings([i for _c, invs in ledger for i in invs],
+                                             self.today, kinds=kinds)
 
     def _source_warnings(self) -> list[str]:
         """Asked of the source without a network call; a source we cannot open is itself news."""

@@ -16,39 +16,35 @@ Order of one delivery (DESIGN §3):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
-from connector.adapters.base import BaseAdapter, PushRequest
+from connector.adapters.base import BaseAdapter
 from connector.clock import Now, local_day
 from connector.config import Config
 from connector.delivery.budget import FailureBudget
-from connector.delivery.email import Transport, build_message
+from connector.delivery.channels import Channel, Delivery, Services, channel_of, channels_for
+from connector.delivery.email import Transport
 from connector.delivery.gate import FreshnessGate, revalidate
-from connector.delivery.letter import LetterStore, letter_pdf
-from connector.delivery.messages import note_text, task_text, template_context
 from connector.delivery.reconcile import backoff, look_up, writes_to_source
-from connector.delivery.render import render
 from connector.errors import ConnectorError, DeliveryUncertain, TransientError
 from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar, SendWindow
+from connector.rules.channels import spec
+from connector.rules.late_paid import LEVEL as LATE_PAID_LEVEL
 from connector.rules.pauses import PauseIndex
+from connector.rules.payload import DueItem, ReminderPayload
 from connector.secrets import redact
 from connector.store import outbox
 from connector.store import pauses as pause_store
-from connector.store import tables as t
 from connector.store.store import Store
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=15)
-SOURCE_CHANNELS = {"note": "push_note", "odoo_email": "send_via_source"}
 
 
 @dataclass
@@ -79,10 +75,19 @@ class Dispatcher:
     """True when the caller holds the tenant's run lock: then every row still `sending` belongs to a
     dead process, whatever its lease says, and is reconciled at once."""
     report: DeliveryReport = field(default_factory=DeliveryReport)
+    _held: PauseIndex = field(default_factory=lambda: PauseIndex((), dt.date.min), repr=False)
+    _channels: dict[str, Channel] = field(default_factory=dict, repr=False)
     gate: FreshnessGate | None = None
     budget: FailureBudget = field(default_factory=FailureBudget)
-    _pdfs: dict[str, bytes] = field(default_factory=dict, repr=False)
-    _held: PauseIndex = field(default_factory=lambda: PauseIndex((), dt.date.min), repr=False)
+
+    def channel(self, name: str) -> Channel:
+        """The registered channel of that name (connector/delivery/channels/)."""
+        if not self._channels:
+            self._channels = channels_for(Services(
+                self.config, self.adapter, self.transport, self.now,
+                history=lambda ids: self.store.balance_history(
+                    self.tenant, self.config.source.kind, ids)))
+        return channel_of(self._channels, name)
 
     @property
     def tenant(self) -> str:
@@ -135,8 +140,7 @@ class Dispatcher:
     def reconcile(self) -> None:
         horizon = self.now() + (LEASE * 2 if self.exclusive else dt.timedelta(0))
         for row in outbox.stale_sending(self.store, self.tenant, horizon, due_by=self.now()):
-            found = look_up(row, adapter=self.adapter, transport=self.transport,
-                            letters=self.letters)
+            found = look_up(row, self.channel(row["channel"]), self.adapter)
             if found.verdict == "later":  # the source cannot be asked now: ask again later
                 with self.store.transaction() as conn:
                     until = self.now() + backoff(row["attempts"])
@@ -150,11 +154,11 @@ class Dispatcher:
                     outbox.mark(conn, row["key"], "uncertain", self.now(),
                                 reason="interrupted while sending; cannot tell whether it left")
                 elif done:
-                    outbox.mark(conn, row["key"], "sent", self.now(), remote_id=str(done),
+                    remote = done if isinstance(done, str) else None
+                    outbox.mark(conn, row["key"], "sent", self.now(), remote_id=remote,
                                 reason="found delivered after an interruption")
-                    if row["channel"] == "task":
-                        self._record_task(conn, row, outbox_payload(row), str(done))
-                    self._after_sent(conn, row)
+                    self.channel(row["channel"]).on_sent(
+                        conn, Delivery(row, outbox.payload(row)), remote)
                 else:
                     outbox.mark(conn, row["key"], "planned", self.now(),
                                 reason="interrupted before sending; planned again",
@@ -163,77 +167,89 @@ class Dispatcher:
             self.report.record(row["key"], status, "reconciled after an interruption")
 
     # -- 2. freshness gate ----------------------------------------------------------------------
-    def _gate(self, payload: dict[str, Any], fresh: dict[str, Invoice]) -> tuple[dict[str, Any], str]:
+    def _gate(self, payload: ReminderPayload,
+              fresh: dict[str, Invoice]) -> tuple[ReminderPayload, str]:
         """The payload brought up to date; reason is non-empty when nothing is left to ask."""
-        kept, dropped = [], []
-        held = self._held.customers.get(payload["customer_id"])
+        held = self._held.customers.get(payload.customer_id)
         if held is not None:  # paused after this reminder was planned
-            return {**payload, "items": []}, f"customer on hold: {held.describe()}"
-        for item in outbox.payload_items(payload):
-            invoice = fresh.get(item.invoice_id)
-            residual = _item_residual(invoice, item.item_id) if invoice is not None else None
-            if invoice is None or not invoice.is_open or invoice.status == "disputed" or not residual \
+            return payload.refreshed((), payload.credit_notes, payload.statement), \
+                f"customer on hold: {held.describe()}"
+        if payload.level == LATE_PAID_LEVEL:
+            return self._gate_late_paid(payload, fresh)
+        kept, dropped = [], []
+        for item in payload.items:
+            current = _current(item, fresh)
+            if current is None or fresh[item.invoice_id].status == "disputed" \
                     or item.invoice_id in self._held.invoices:
                 dropped.append(item.number)
-                continue
-            kept.append({**_item_dict(item), "residual": str(residual)})
-        credits = [
-            {**c, "residual": str(fresh[c["invoice_id"]].residual)}
-            for c in payload.get("credit_notes", [])
-            if c["invoice_id"] in fresh and fresh[c["invoice_id"]].is_open]
-        statement = []  # "other open invoices" must not list one paid in the meantime either
-        for item in outbox.payload_items(payload, "statement"):
-            invoice = fresh.get(item.invoice_id)
-            residual = _item_residual(invoice, item.item_id) if invoice is not None else None
-            if invoice is not None and invoice.is_open and residual:
-                statement.append({**_item_dict(item), "residual": str(residual)})
-        updated = {**payload, "items": kept, "credit_notes": credits, "statement": statement}
+            else:
+                kept.append(current)
+        credits = [dataclasses.replace(c, residual=fresh[c.invoice_id].residual)
+                   for c in payload.credit_notes
+                   if c.invoice_id in fresh and fresh[c.invoice_id].is_open]
+        # "other open invoices" must not list one paid in the meantime either
+        statement = [s for s in (_current(i, fresh) for i in payload.statement) if s is not None]
+        updated = payload.refreshed(kept, credits, statement)
         if not kept:
             return updated, f"paid, credited, disputed or paused since planned: {', '.join(dropped)}"
-        due = sum((Decimal(i["residual"]) for i in kept), Decimal(0))
-        if due - sum((Decimal(c["residual"]) for c in credits), Decimal(0)) <= 0:
+        if updated.amount_to_pay <= 0:
             return updated, "open credit notes now cover what was due"
         if dropped:
-            log.info("reminder %s: dropped %s (paid since planned)", payload["key"], dropped)
+            log.info("reminder %s: dropped %s (paid since planned)", payload.key, dropped)
         return updated, ""
+
+    def _gate_late_paid(self, payload: ReminderPayload,
+                        fresh: dict[str, Invoice]) -> tuple[ReminderPayload, str]:
+        """A "facture de pénalités" claims on a paid invoice: it goes unless the invoice is gone,
+        reopened (the ordinary ladder chases it), disputed or held."""
+        for item in payload.items:
+            invoice = fresh.get(item.invoice_id)
+            if invoice is None or invoice.status != "paid" or item.invoice_id in self._held.invoices:
+                return payload, f"no longer paid late and undisputed: {item.number}"
+        return payload, ""
 
     # -- 3. delivery ----------------------------------------------------------------------------
     def deliver(self, row: dict[str, Any], fresh: dict[str, Invoice] | None) -> None:
-        key, channel = row["key"], row["channel"]
-        payload = outbox_payload(row)
-        now = self.now()
+        """One claimed row: gate → channel.deliver → mark (sent with what depends on it)."""
+        key = row["key"]
+        payload = outbox.payload(row)
         changes: tuple[str, ...] = ()
-        if channel != "note":
+        if spec(row["channel"]).gated:
             if fresh is None:
                 self._retry(row, "the source could not be re-read before sending")
                 return
-            checked = revalidate(self.store, self.config, payload, fresh, now)
+            checked = revalidate(self.store, self.config, payload, fresh, self.now())
             mine = {i: inv for i, inv in fresh.items() if i not in checked.moved}
             payload, reason = self._gate(checked.payload, mine)
             reason = checked.reason or reason
             if reason:
                 with self.store.transaction() as conn:
-                    outbox.mark(conn, key, "skipped", now, reason=reason, payload=payload)
+                    outbox.mark(conn, key, "skipped", self.now(), reason=reason, payload=payload)
                     if checked.replan or checked.moved:
-                        outbox.release(conn, row, now, reason,
+                        outbox.release(conn, row, self.now(), reason,
                                        None if checked.replan else checked.moved)
                 self.report.record(key, "skipped", reason)
                 return
             if checked.moved:
                 with self.store.transaction() as conn:
-                    outbox.release(conn, row, now, "", checked.moved)
+                    outbox.release(conn, row, self.now(), "", checked.moved)
             changes = checked.changes
             if changes:
                 log.info("reminder %s brought up to date: %s", key, "; ".join(changes))
+        if row["channel"] in ("email", "letter", "source_email") \
+                and self._held_for_rates(row, payload):
+            return
+        delivery = Delivery(row, payload)
         try:
-            remote_id = self._side_effect(row, payload)
+            channel = self.channel(row["channel"])
+            remote_id = channel.deliver(delivery)
         except DeliveryUncertain as exc:
             self._uncertain(row, redact(str(exc)))
             return
         except TransientError as exc:
             self._count(False, _destination(row, self.adapter), exc)
-            if writes_to_source(channel, self.adapter):
-                self._in_doubt(row, payload, redact(str(exc)))
+            if writes_to_source(row["channel"], self.adapter):
+                self._in_doubt(row, delivery, redact(str(exc)))
             else:
                 self._retry(row, redact(str(exc)))
             return
@@ -248,84 +264,24 @@ class Dispatcher:
         with self.store.transaction() as conn:
             outbox.mark(conn, key, "sent", self.now(), remote_id=remote_id, payload=payload,
                         reason="; ".join(changes) or None)
-            if channel == "task":
-                self._record_task(conn, row, payload, remote_id)
-            self._after_sent(conn, {**row, "payload": json.dumps(payload)})  # as it left
+            channel.on_sent(conn, delivery, remote_id)
         self.report.record(key, "sent")
 
-    def _side_effect(self, row: dict[str, Any], payload: dict[str, Any]) -> str | None:
-        channel = row["channel"]
-        if channel == "letter":
-            return self.letters.write(row["key"], self._letter(payload))
-        if channel == "email":
-            context = template_context(payload, self.config)
-            rendered = render(payload["template"], context, payload.get("language", "fr"))
-            attachments = []
-            if "letter" in payload.get("level_channels", ()):
-                # the formal notice also goes by email, as a PDF (the same text as the paper one)
-                attachments.append((f"mise-en-demeure-{payload['customer_id']}.pdf",
-                                    self._letter(payload), "application/pdf"))
-            message = build_message(rendered, sender=self.config.sender,
-                                    recipients=list(payload["recipients"]), key=row["key"],
-                                    now=self.now(), attachments=attachments)
-            cc = list(payload.get("cc") or [])
-            if cc:
-                message["Cc"] = ", ".join(cc)
-            # the transport's `bcc` is the extra envelope recipients: the Cc header names them
-            bcc = ([self.config.sender.bcc] if self.config.sender.bcc else []) + cc
-            return self.transport.send(message, bcc=bcc or None)
-        request = self._push_request(row, payload)
-        if channel == "task":
-            return self.adapter.push_task(request) if self.adapter.capabilities.tasks else None
-        method = SOURCE_CHANNELS.get(channel)
-        if method is None:
-            raise ConnectorError(f"channel {channel!r} cannot be delivered")
-        return getattr(self.adapter, method)(request)
-
-    @property
-    def letters(self) -> LetterStore:
-        return LetterStore(self.config.letters_dir)
-
-    def _letter(self, payload: dict[str, Any]) -> bytes:
-        """The formal notice for this payload; the letter row and the email row of one level
-        share their context, so the PDF is made once per run."""
-        language = payload.get("language", "fr")
-        context = template_context(payload, self.config)
-        cache_key = json.dumps([language, context], default=str, sort_keys=True)
-        if cache_key not in self._pdfs:
-            self._pdfs.clear()  # only the sibling row needs it: keep memory flat
-            self._pdfs[cache_key] = letter_pdf(
-                context, language, title="Mise en demeure" if language != "en" else
-                "Formal notice")
-        return self._pdfs[cache_key]
-
-    def _push_request(self, row: dict[str, Any], payload: dict[str, Any]) -> PushRequest:
-        items = outbox.payload_items(payload)
-        body = task_text(payload, self.config) if row["channel"] == "task" \
-            else note_text(payload, self.config)
-        return PushRequest(
-            key=row["key"], invoice_ids=sorted({i.invoice_id for i in items}),
-            customer_id=row["customer_id"], level=row["level"], channel=row["channel"],
-            summary=body.splitlines()[0], body=body,
-            due_date=dt.date.fromisoformat(str(payload["planned_for"])),
-            recipients=list(payload.get("recipients", [])))
-
-    def _record_task(self, conn: Any, row: dict[str, Any], payload: dict[str, Any],
-                     remote_id: str | None) -> None:
-        body = task_text(payload, self.config)
-        try:
-            with conn.begin_nested():
-                conn.execute(t.tasks.insert().values(
-                    key=row["key"], tenant=row["tenant"], source=row["source"],
-                    customer_id=row["customer_id"], title=body.splitlines()[0], body=body,
-                    due_date=dt.date.fromisoformat(str(payload["planned_for"])), status="open",
-                    remote_id=remote_id, created_at=self.now()))
-        except IntegrityError:
-            pass  # already recorded
-
-    def _after_sent(self, conn: Any, row: dict[str, Any]) -> None:
-        if row["channel"] == "email" and self.adapter.capabilities.notes:
-            outbox.enqueue_follow_up(conn, row, "note", self.now())
+    def _held_for_rates(self, row: dict[str, Any], payload: ReminderPayload) -> bool:
+        """`penalties.provisional_rates = "hold"`: a message whose figures use a provisional rate
+        waits (checked again the next day) until the official value is in the tables."""
+        if self.config.penalties.provisional_rates != "hold":
+            return False
+        context = self.channel(row["channel"]).services.context(payload)
+        if not context["rates_provisional"]:
+            return False
+        halves = ", ".join(context["provisional_half_years"])
+        reason = f"waiting for the official rate of {halves} (penalties.provisional_rates = hold)"
+        with self.store.transaction() as conn:
+            outbox.mark(conn, row["key"], "planned", self.now(), reason=reason,
+                        next_attempt_at=self.now() + dt.timedelta(days=1))
+        self.report.record(row["key"], "retried", reason)
+        return True
 
     def _retry(self, row: dict[str, Any], reason: str) -> None:
         if row["attempts"] >= outbox.MAX_ATTEMPTS:
@@ -337,19 +293,16 @@ class Dispatcher:
                         next_attempt_at=self.now() + delay)
         self.report.record(row["key"], "retried", reason)
 
-    def _in_doubt(self, row: dict[str, Any], payload: dict[str, Any], reason: str) -> None:
+    def _in_doubt(self, row: dict[str, Any], delivery: Delivery, reason: str) -> None:
         """A write whose answer was lost may have happened: look it up by key before anything
         else; found, it is sent; otherwise it stays in doubt and is looked up again before any
         retry (a write slower than our timeout may land later)."""
-        found = look_up(row, adapter=self.adapter, transport=self.transport,
-                        letters=self.letters)
+        found = look_up(row, self.channel(row["channel"]), self.adapter)
         if found.verdict == "sent":
             with self.store.transaction() as conn:
                 outbox.mark(conn, row["key"], "sent", self.now(), remote_id=found.remote_id,
-                            payload=payload, reason=f"found delivered after: {reason}")
-                if row["channel"] == "task":
-                    self._record_task(conn, row, payload, found.remote_id)
-                self._after_sent(conn, row)
+                            payload=delivery.payload, reason=f"found delivered after: {reason}")
+                self.channel(row["channel"]).on_sent(conn, delivery, found.remote_id)
             self.report.record(row["key"], "sent", "found delivered after a lost answer")
             return
         if found.verdict == "unknown":
@@ -379,25 +332,16 @@ class Dispatcher:
 
 
 def _destination(row: dict[str, Any], adapter: BaseAdapter) -> str:
-    """Which failure budget a delivery draws on: the source's, or the email relay's."""
+    """Which failure budget a delivery draws on: the source's, or the channel's own."""
     return "source" if writes_to_source(row["channel"], adapter) else str(row["channel"])
 
 
-def outbox_payload(row: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(row["payload"])
-
-
-def row_source(row: dict[str, Any]) -> str:
-    return str(row["source"])
-
-
-def _item_residual(invoice: Invoice, item_id: str) -> Decimal | None:
+def _current(item: DueItem, fresh: dict[str, Invoice]) -> DueItem | None:
+    """The item with its residual as the source has it now; None when nothing is left to ask."""
+    invoice = fresh.get(item.invoice_id)
+    if invoice is None or not invoice.is_open:
+        return None
     for candidate, _due, residual in invoice.due_items():
-        if candidate == item_id:
-            return residual if residual > 0 else None
+        if candidate == item.item_id:
+            return dataclasses.replace(item, residual=residual) if residual > 0 else None
     return None
-
-
-def _item_dict(item: Any) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, dt.date) else str(v) if isinstance(v, Decimal) else v)
-            for k, v in item.__dict__.items()}

@@ -11,6 +11,7 @@ cc, and the policy that planned it. A change drops the message, or re-plans it, 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -22,6 +23,8 @@ from connector.clock import Now, local_day
 from connector.config import Config
 from connector.errors import TransientError
 from connector.models import Invoice
+from connector.rules.channels import spec
+from connector.rules.payload import ReminderPayload
 from connector.secrets import redact
 from connector.store import outbox
 from connector.store.store import Store
@@ -33,13 +36,9 @@ BATCH_IDS = 200
 
 def row_invoice_ids(row: dict[str, Any]) -> set[str]:
     """Every invoice a queued reminder names: reminded items, statement lines, credit notes."""
-    if row["channel"] == "note":
+    if not spec(row["channel"]).gated:
         return set()
-    payload = outbox.decode(row)
-    ids = {i.invoice_id for i in outbox.payload_items(payload)}
-    ids.update(i.invoice_id for i in outbox.payload_items(payload, "statement"))
-    ids.update(c.invoice_id for c in outbox.payload_credits(payload))
-    return ids
+    return set(outbox.payload(row).referenced_ids)
 
 
 @dataclass
@@ -98,7 +97,7 @@ class FreshnessGate:
 
 @dataclass(frozen=True)
 class Verdict:
-    payload: dict[str, Any]
+    payload: ReminderPayload
     reason: str = ""
     """Non-empty: the message must not leave as planned (skipped, with this reason)."""
     replan: bool = False
@@ -109,11 +108,11 @@ class Verdict:
     """Invoice ids now of another customer: freed so that customer's plan may take them."""
 
 
-def revalidate(store: Store, config: Config, payload: dict[str, Any],
+def revalidate(store: Store, config: Config, payload: ReminderPayload,
                fresh: dict[str, Invoice], now: dt.datetime) -> Verdict:
     """Check what the payload froze against the current customer, rules and invoices."""
     tenant, source = config.tenant, config.source.kind
-    customer_id = str(payload["customer_id"])
+    customer_id = payload.customer_id
     moved = tuple(sorted(inv_id for inv_id, inv in fresh.items()
                          if inv.customer_id != customer_id))
     stored = store.customer(tenant, source, customer_id)
@@ -123,35 +122,33 @@ def revalidate(store: Store, config: Config, payload: dict[str, Any],
     customer = book.customer(stored)
     if customer.do_not_dun:
         return Verdict(payload, "customer marked do-not-dun since planned", moved=moved)
-    channel = payload.get("channel")
     changes: list[str] = []
-    updated = dict(payload)
-    if channel == "email":
-        recipients = customer.billing_emails()
+    updated = payload
+    if spec(payload.channel).addressed:
+        recipients = tuple(customer.billing_emails())
         if not recipients:
             return Verdict(payload, "the customer has no email address any more", replan=True,
                            moved=moved)
-        if [r.lower() for r in recipients] != [str(r).lower() for r in payload["recipients"]]:
+        if [r.lower() for r in recipients] != [r.lower() for r in payload.recipients]:
             changes.append(f"recipients now {', '.join(recipients)} (planned for "
-                           f"{', '.join(payload['recipients'])})")
-            updated["recipients"] = recipients
-        cc = list(book.cc(customer_id))
-        if cc != list(payload.get("cc") or []):
+                           f"{', '.join(payload.recipients)})")
+            updated = dataclasses.replace(updated, recipients=recipients)
+    if spec(payload.channel).copies:
+        cc = tuple(book.cc(customer_id))
+        if cc != tuple(payload.cc):
             changes.append(f"cc now {', '.join(cc) or 'nobody'}")
-            updated["cc"] = cc
-    planned_policy = payload.get("policy")
-    if planned_policy is not None and (book.default.segments or book.overrides or book.named):
+            updated = dataclasses.replace(updated, cc=cc)
+    if book.default.segments or book.overrides or book.named:
         today = local_day(now, config.timezone)
         invoices = [inv for _c, invs in store.open_ledger(tenant, source, only=[customer_id])
                     for inv in invs]
         chosen = book.choose(customer, invoices, today).policy
-        if chosen.name != planned_policy and not (
-                planned_policy in ("default", book.default.name)
-                and chosen.name in ("default", book.default.name)):
+        planned = payload.policy
+        defaults = ("default", book.default.name)
+        if chosen.name != planned and not (planned in defaults and chosen.name in defaults):
             return Verdict(payload, f"now under policy {chosen.name!r} (planned under "
-                                    f"{planned_policy!r}): planned again", replan=True,
-                           moved=moved)
-        if payload.get("level") not in {lv.name for lv in chosen.levels}:
-            return Verdict(payload, f"level {payload.get('level')!r} is no longer in policy "
+                                    f"{planned!r}): planned again", replan=True, moved=moved)
+        if payload.level not in {lv.name for lv in chosen.levels}:
+            return Verdict(payload, f"level {payload.level!r} is no longer in policy "
                                     f"{chosen.name!r}: planned again", replan=True, moved=moved)
     return Verdict(updated, changes=tuple(changes), moved=moved)

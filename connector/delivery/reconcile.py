@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from connector.adapters.base import BaseAdapter
-from connector.delivery.email import Transport
-from connector.delivery.letter import LetterStore
+from connector.delivery.channels import Channel
 from connector.errors import ConnectorError, TransientError
 from connector.secrets import redact
 
@@ -26,7 +26,7 @@ Verdict = Literal["sent", "absent", "unknown", "later"]
 """sent: found at the destination; absent: proven not there; unknown: nobody can ever tell
 (plain SMTP); later: the lookup failed for now, ask again on the next attempt."""
 
-SOURCE_WRITES = frozenset({"note", "odoo_email", "source_email"})
+SOURCE_WRITES = frozenset({"note", "source_email"})
 
 
 @dataclass(frozen=True)
@@ -40,29 +40,29 @@ def writes_to_source(channel: str, adapter: BaseAdapter) -> bool:
     return channel in SOURCE_WRITES or (channel == "task" and adapter.capabilities.tasks)
 
 
-def look_up(row: dict[str, Any], *, adapter: BaseAdapter, transport: Transport,
-            letters: LetterStore) -> Found:
+def look_up(row: Mapping[str, Any], channel: Channel, adapter: BaseAdapter) -> Found:
     """Where the reminder of `row` may have gone, asked by its idempotency key."""
-    channel, key = row["channel"], row["key"]
-    if channel == "letter":
-        return Found("sent", letters.path(key).as_posix()) if letters.exists(key) \
-            else Found("absent")
-    if channel == "email":
-        sent = transport.already_sent(key)
-        return Found("unknown") if sent is None else Found("sent", key) if sent \
-            else Found("absent")
-    if channel == "task" and not adapter.capabilities.tasks:
-        return Found("absent")  # local-only task: written in the same transaction as `sent`
+    key = str(row["key"])
+    if writes_to_source(str(row["channel"]), adapter):
+        try:
+            remote = adapter.find_pushed(key)
+        except TransientError as exc:
+            log.warning("reminder %s: could not look it up at the source (%s); asking again "
+                        "later", key, redact(str(exc)))
+            return Found("later")
+        except ConnectorError as exc:
+            log.warning("reminder %s: the source refused the lookup (%s)", key, redact(str(exc)))
+            return Found("unknown")
+        return Found("sent", remote) if remote else Found("absent")
     try:
-        remote = adapter.find_pushed(key)
-    except TransientError as exc:
-        log.warning("reminder %s: could not look it up at the source (%s); asking again later",
-                    key, redact(str(exc)))
-        return Found("later")
-    except ConnectorError as exc:
-        log.warning("reminder %s: the source refused the lookup (%s)", key, redact(str(exc)))
+        done = channel.already_done(key)
+    except ConnectorError:
         return Found("unknown")
-    return Found("sent", remote) if remote else Found("absent")
+    if done is None:
+        return Found("unknown")
+    if done is False:
+        return Found("absent")
+    return Found("sent", done if isinstance(done, str) else None)
 
 
 def backoff(attempts: int) -> dt.timedelta:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
@@ -21,7 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from connector.clock import DEFAULT_TIMEZONE, local_day
 from connector.models import to_minor
-from connector.rules.engine import CreditLine, DueItem, History, ReminderIntent
+from connector.rules.channels import NOT_CONTACT
+from connector.rules.engine import History, ReminderIntent
+from connector.rules.payload import ReminderPayload
 from connector.store import tables as t
 from connector.store.candidates import CONTACTED
 from connector.store.store import CHUNK, Store
@@ -38,29 +38,6 @@ re-plans is `release`d: its items no longer count."""
 def decode(row: Mapping[str, Any]) -> dict[str, Any]:
     payload: dict[str, Any] = json.loads(row["payload"])
     return payload
-
-
-def intent_payload(intent: ReminderIntent) -> dict[str, Any]:
-    data = asdict(intent)
-    plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
-    return plain
-
-
-def payload_items(payload: Mapping[str, Any], name: str = "items") -> list[DueItem]:
-    return [DueItem(**{**x, "issue_date": dt.date.fromisoformat(x["issue_date"]),
-                       "due_date": dt.date.fromisoformat(x["due_date"]),
-                       "noticed_on": dt.date.fromisoformat(x["noticed_on"])
-                       if x.get("noticed_on") else None,
-                       "total": Decimal(x["total"]), "residual": Decimal(x["residual"])})
-            for x in payload.get(name, [])]
-
-
-def payload_credits(payload: Mapping[str, Any]) -> list[CreditLine]:
-    return [CreditLine(**{**x, "issue_date": dt.date.fromisoformat(x["issue_date"]),
-                          "residual": Decimal(x["residual"])})
-            for x in payload.get("credit_notes", [])]
-
-
 
 
 def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIMEZONE,
@@ -84,7 +61,8 @@ def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIME
                      .group_by(t.outbox_items.c.item_id, t.outbox_items.c.level))
             contacts = (select(t.outbox.c.customer_id, t.outbox.c.planned_for, t.outbox.c.sent_at)
                         .where(t.outbox.c.tenant == tenant, t.outbox.c.source == source,
-                               t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel != "note"))
+                               t.outbox.c.status.in_(CONTACTED),
+                               t.outbox.c.channel.notin_(NOT_CONTACT)))
             if chunk is not None:
                 items = items.where(t.outbox.c.customer_id.in_(chunk))
                 contacts = contacts.where(t.outbox.c.customer_id.in_(chunk))
@@ -137,7 +115,7 @@ def _insert_many(conn: Connection, intents: Sequence[ReminderIntent], now: dt.da
     conn.execute(t.outbox.insert(), [
         {"key": i.key, "tenant": i.tenant, "source": i.source, "customer_id": i.customer_id,
          "channel": i.channel, "level": i.level, "status": "planned",
-         "payload": json.dumps(intent_payload(i)), "attempts": 0, "planned_for": i.planned_for,
+         "payload": i.to_json(), "attempts": 0, "planned_for": i.planned_for,
          "next_attempt_at": now, "created_at": now, "updated_at": now} for i in intents])
     items = [{"outbox_key": i.key, "tenant": i.tenant, "source": i.source,
               "item_id": item.item_id, "invoice_id": item.invoice_id, "level": item.level,
@@ -148,8 +126,9 @@ def _insert_many(conn: Connection, intents: Sequence[ReminderIntent], now: dt.da
 
 
 def enqueue_follow_up(conn: Connection, parent: Mapping[str, Any], channel: str,
-                      now: dt.datetime) -> None:
-    """A row that depends on a sent one (the note left in the source after an email)."""
+                      now: dt.datetime, payload: ReminderPayload) -> None:
+    """A row that depends on a sent one (the note left in the source after an email). It
+    carries the payload as sent (after the freshness gate), not as planned."""
     key = f"{parent['key'][:28]}{channel[:4]}"
     exists = conn.execute(select(t.outbox.c.id).where(t.outbox.c.key == key)).first()
     if exists:
@@ -157,7 +136,7 @@ def enqueue_follow_up(conn: Connection, parent: Mapping[str, Any], channel: str,
     conn.execute(t.outbox.insert().values(
         key=key, tenant=parent["tenant"], source=parent["source"],
         customer_id=parent["customer_id"], channel=channel, level=parent["level"],
-        status="planned", payload=parent["payload"], attempts=0,
+        status="planned", payload=payload.to_json(), attempts=0,
         planned_for=parent["planned_for"], next_attempt_at=now, created_at=now, updated_at=now))
 
 
@@ -240,7 +219,7 @@ def retry_failed(store: Store, tenant: str, now: dt.datetime, *, key: str | None
 
 
 def mark(conn: Connection, key: str, status: str, now: dt.datetime, *, reason: str | None = None,
-         remote_id: str | None = None, payload: Mapping[str, Any] | None = None,
+         remote_id: str | None = None, payload: ReminderPayload | None = None,
          next_attempt_at: dt.datetime | None = None) -> None:
     if status not in STATES:
         raise ValueError(status)
@@ -251,7 +230,7 @@ def mark(conn: Connection, key: str, status: str, now: dt.datetime, *, reason: s
     if remote_id is not None:
         values["remote_id"] = remote_id
     if payload is not None:
-        values["payload"] = json.dumps(payload)
+        values["payload"] = payload.to_json()
     if next_attempt_at is not None:
         values["next_attempt_at"] = next_attempt_at
     conn.execute(update(t.outbox).where(t.outbox.c.key == key).values(**values))
@@ -262,6 +241,11 @@ def counts(store: Store, tenant: str) -> dict[str, int]:
         rows = conn.execute(select(t.outbox.c.status, func.count()).where(
             t.outbox.c.tenant == tenant).group_by(t.outbox.c.status)).all()
     return {status: int(n) for status, n in rows}
+
+
+def payload(row: Mapping[str, Any]) -> ReminderPayload:
+    """The typed payload of an outbox row."""
+    return ReminderPayload.from_json(str(row["payload"]))
 
 
 def rows(store: Store, tenant: str, status: str | None = None,
@@ -288,7 +272,7 @@ def resolve_uncertain(store: Store, tenant: str, key: str, sent: bool, *,
             reason="confirmed delivered by a person" if sent else "re-sent after review"))
         if result.rowcount != 1:
             return False
-        row = conn.execute(select(t.outbox).where(t.outbox.c.key == key)).mappings().one()
+        row = dict(conn.execute(select(t.outbox).where(t.outbox.c.key == key)).mappings().one())
         if sent and follow_up and row["channel"] == "email":
-            enqueue_follow_up(conn, row, follow_up, now)
+            enqueue_follow_up(conn, row, follow_up, now, payload(row))
         return True

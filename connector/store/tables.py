@@ -221,6 +221,36 @@ tenant_runs = Table(
     Index("ix_tenant_runs_job", "tenant", "job", "started_at"),
 )
 
+# Where a push to the source was about to go (its invoices and customer), written before the first
+# side effect so that `find_pushed` knows where to look after a crash, from any host.
+push_journal = Table(
+    "push_journal", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("source", String(32), primary_key=True),
+    Column("key", String(128), primary_key=True),  # the outbox idempotency key
+    Column("customer_id", String(128), nullable=False),
+    Column("invoice_ids", Text, nullable=False),  # JSON list, in push order
+    Column("started_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per change of an invoice's amount due, with its date (the payment date when the source
+# gives one, else the day a sync saw the change): the base of late-payment interest over time
+# (rules/penalties.py). Written by the store when a sync or the freshness gate sees the residual move.
+balance_changes = Table(
+    "balance_changes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("invoice_id", String(128), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("previous_minor", BigInteger, nullable=False),
+    Column("residual_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("dated_by", String(16), nullable=False),  # source (payment date) | sync | first_seen
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Index("ix_balance_changes_invoice", "tenant", "source", "invoice_id", "day"),
+)
+
 # Which source a tenant's rows come from (Odoo URL + database, Sage business, …): a tenant renamed
 # (a client file, `tenant = …`) is recognised by its source instead of replanning the whole ledger.
 tenant_identities = Table(

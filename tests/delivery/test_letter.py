@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import io
@@ -16,6 +17,7 @@ from sqlalchemy import update
 from connector.app.tenant import Tenant, open_tenant
 from connector.commands.views import money
 from connector.config import load_config
+from connector.delivery.channels import Delivery
 from connector.delivery.dispatch import Dispatcher
 from connector.delivery.email import FileTransport
 from connector.rules.penalties import claim
@@ -25,8 +27,8 @@ from tests.helpers import write_config
 
 TODAY = dt.date(2026, 11, 27)
 PHRASES = {  # what the letter says, by language: interest to date, indemnity, B2C legal rate
-    "fr": ("à ce jour", "Indemnité forfaitaire", "taux légal", "12 décembre 2026"),
-    "en": ("to date", "Fixed recovery indemnity", "legal rate", "12 December 2026"),
+    "fr": ("à ce jour", "Indemnité forfaitaire", "intérêt légal", "15 décembre 2026"),
+    "en": ("to date", "Fixed recovery indemnity", "legal rate", "15 December 2026"),
 }
 POLICY = """
 [policy]
@@ -90,7 +92,7 @@ def test_formal_notices_are_written_attached_and_carry_the_figures(tenant: Tenan
         kinds.add((kind, language))
         assert "mise en demeure" in text.lower()
         assert "Atelier Dupuis" in text and payload["customer_name"] in text  # both parties
-        items = outbox.payload_items(payload)
+        items = list(outbox.payload(row).items)
         for item in items:
             assert item.number in text and shown(item.residual, language) in text
         figures = claim(items, TODAY, kind=kind)
@@ -100,8 +102,10 @@ def test_formal_notices_are_written_attached_and_carry_the_figures(tenant: Tenan
             assert indemnity in text and shown(figures.indemnity, language) in text
         else:
             assert indemnity not in text and legal in text
-        assert deadline in text  # 27 Nov + 15 days
-        assert "injonction de payer" in text and "tribunal de commerce de Lyon" in text
+        assert deadline in text  # 27 Nov + 3 days' delivery + 15 days from receipt
+        assert "injonction de payer" in text
+        # the competent court follows the debtor: never a commercial court for a consumer
+        assert ("tribunal de commerce de Lyon" in text) is (kind == "company")
         if payload["customer_id"] == "C00013":
             assert "4 place Bellecour" in text
     assert {("company", "fr"), ("company", "en")} <= kinds
@@ -124,7 +128,7 @@ def test_english_letter_renders_accents_and_euro(tenant: Tenant) -> None:
     assert "Formal notice to pay (mise en demeure)" in text
     assert "Boulangerie Lefèvre & Fils" in text and "€1,440.00" in text
     french = pdf_text(letter_pdf(template_context(
-        {**payload, "customer_name": "Œuvres Sociales Élysée"}, tenant.config), "fr"))
+        dataclasses.replace(payload, customer_name="Œuvres Sociales Élysée"), tenant.config), "fr"))
     assert "Œuvres Sociales Élysée" in french and "€" in french
 
 
@@ -135,13 +139,19 @@ def test_a_consumer_letter_claims_legal_interest_from_the_notice_and_no_indemnit
     from connector.delivery.messages import template_context
     payload = sample_payload(tenant.config, "formal_notice", kind="individual", today=TODAY)
     context = template_context(payload, tenant.config)
-    # sample: formal notice 10 days ago; H2 2026 is past the checked table, so the H1 2026 legal
-    # rate "other cases" (2.62 %) still applies: 1 820,50 € × 2.62 % × 10 / 365
-    expected = (Decimal("1820.50") * Decimal("0.0262") * 10 / 365).quantize(Decimal("0.01"))
+    # sample: a first notice posted 10 days ago, received 3 days later: interest for 7 days; H2
+    # 2026 is provisional, so the H1 2026 legal rate "other cases" (2.62 %) is reused, per item
+    expected = sum(((Decimal(a) * Decimal("0.0262") * 7 / 365).quantize(Decimal("0.01"))
+                    for a in ("1440.00", "380.50")), Decimal(0))
     assert context["penalties"] == expected and context["indemnity"] == 0
+    assert context["rates_provisional"] and context["provisional_half_years"] == [
+        "2nd semestre 2026"]
     text = " ".join(pdf_text(letter_pdf(context, "fr")).split())
-    assert "taux légal (2,62 %)" in text and "Indemnité forfaitaire" not in text
-    assert f"soit à ce jour {shown(expected, 'fr')}" in text
+    assert "intérêt légal depuis la réception de notre mise en demeure" in text
+    assert f"{shown(expected, 'fr')} à ce jour" in text
+    # nothing B2B reaches a consumer: no art. L. 441-10, no €40, no commercial court
+    for b2b in ("Indemnité forfaitaire", "441-10", "40 €", "tribunal de commerce", "Pénalités"):
+        assert b2b not in text
 
 
 def test_after_the_formal_notice_an_escalation_task(tenant: Tenant) -> None:
@@ -163,7 +173,7 @@ def test_a_letter_interrupted_is_reconciled_by_its_file(tenant: Tenant) -> None:
     written, lost = claimed[0], claimed[1]
     dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config,
                             FileTransport(tenant.config.outbox_dir), now=tenant.clock)
-    dispatcher._side_effect(written, json.loads(written["payload"]))  # written, then a crash
+    dispatcher.channel("letter").deliver(Delivery(written, outbox.payload(written)))  # written, then a crash
     with tenant.store.transaction() as conn:
         conn.execute(update(t.outbox).where(t.outbox.c.status == "sending")
                      .values(lease_until=now - dt.timedelta(hours=1)))
@@ -178,12 +188,28 @@ def test_outside_the_send_window_nothing_is_claimed(tmp_path: Path) -> None:
     tenant = open_tenant(config, today=TODAY)
     tenant.sync()
     outbox.enqueue(tenant.store, tenant.plan(), now=tenant.clock.now())
-    evening = dt.datetime(2026, 11, 27, 19, 0, tzinfo=dt.timezone.utc)  # 20:00 in Paris
+    evening = dt.datetime(2026, 11, 27, 19, 0, tzinfo=dt.UTC)  # 20:00 in Paris
     report = Dispatcher(tenant.store, tenant.adapter, config, FileTransport(config.outbox_dir),
                         now=lambda: evening).run()
     assert report.waiting and report.sent == 0
     assert set(outbox.counts(tenant.store, tenant.name)) == {"planned"}
-    morning = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.timezone.utc)  # Monday 09:00 in Paris
+    morning = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)  # Monday 09:00 in Paris
     report = Dispatcher(tenant.store, tenant.adapter, config, FileTransport(config.outbox_dir),
                         now=lambda: morning).run()
     assert report.sent > 0 and not report.waiting
+
+
+def test_hold_keeps_messages_with_a_provisional_rate_waiting(tmp_path: Path) -> None:
+    # 27 Nov 2026: the demo's late invoices accrue in 2026 H2, whose rates are provisional
+    extra = POLICY.replace("[penalties]", "[penalties]\nprovisional_rates = \"hold\"") \
+        if "[penalties]" in POLICY else POLICY + '\n[penalties]\nprovisional_rates = "hold"\n'
+    held = open_tenant(load_config(write_config(tmp_path, extra=extra, small=True)), today=TODAY)
+    result = held.run()
+    assert result.delivery is not None
+    sent = outbox.rows(held.store, held.name, "sent", limit=1000)
+    assert not [r for r in sent if r["channel"] in ("letter", "email")
+                and json.loads(r["payload"])["customer_kind"] != "individual"
+                and json.loads(r["payload"])["template"] in ("final", "formal_notice")]
+    waiting = outbox.rows(held.store, held.name, "planned", limit=1000)
+    assert any("waiting for the official rate of 2nd semestre 2026" in (r["reason"] or "")
+               for r in waiting)
