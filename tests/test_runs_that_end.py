@@ -16,6 +16,8 @@ from connector.store.store import Store
 from tests.e2e import relance, write_user_config
 from tests.fakes.odoo_server import API_KEY, start_fake_odoo
 
+FALLBACK = 'activity_user = "marie@example.fr"\n'  # the seeded invoices' salesperson
+
 
 class FakeTime:
     def __init__(self) -> None:
@@ -50,7 +52,7 @@ def test_a_retry_after_beyond_max_wait_fails_at_once_and_blocks_the_budget_no_lo
 def test_a_source_dying_mid_run_stops_the_run_which_exits_1(tmp_path: Path) -> None:
     odoo = start_fake_odoo("17.0")
     try:
-        config = write_user_config(tmp_path, odoo.source_toml())
+        config = write_user_config(tmp_path, odoo.source_toml() + FALLBACK)
         env = {"ODOO_KEY": API_KEY}
         assert relance(config, "--today", "2026-11-27", "sync", env=env)[0] == 0
         odoo.script(*["malformed"] * 200)  # a broken proxy answers every call from now on

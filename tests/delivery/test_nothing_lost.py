@@ -19,6 +19,8 @@ from tests.delivery.test_email import PASSWORD, smtp, smtp_config  # noqa: F401 
 from tests.e2e import write_user_config
 from tests.fakes.odoo_server import API_KEY, start_fake_odoo
 
+FALLBACK = 'activity_user = "marie@example.fr"\n'  # the seeded invoices' salesperson
+
 TODAY = "2026-11-27"
 
 
@@ -59,7 +61,7 @@ def test_a_reminder_resolved_as_sent_gets_its_note_in_the_source(
     odoo = start_fake_odoo("17.0")
     try:
         monkeypatch.setenv("ODOO_KEY", API_KEY)
-        config = write_user_config(tmp_path, odoo.source_toml())
+        config = write_user_config(tmp_path, odoo.source_toml() + FALLBACK)
         tenant = open_tenant(load_config(config), today=dt.date(2026, 11, 27))
         tenant.sync()
         outbox.enqueue(tenant.store, tenant.plan(), now=tenant.clock.now())

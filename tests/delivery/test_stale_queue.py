@@ -19,6 +19,8 @@ from tests.e2e import write_user_config
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, start_fake_odoo
 from tests.helpers import NOW
 
+FALLBACK = 'activity_user = "marie@example.fr"\n'  # the seeded invoices' salesperson
+
 TODAY = dt.date(2026, 11, 27)
 ALPHA, BETA = "7", "8"
 
@@ -36,7 +38,7 @@ class Queue:
     def __init__(self, tmp_path: Path, odoo: FakeOdooServer, monkeypatch: pytest.MonkeyPatch,
                  extra: str = "") -> None:
         monkeypatch.setenv("ODOO_KEY", API_KEY)
-        self.path = write_user_config(tmp_path, odoo.source_toml())
+        self.path = write_user_config(tmp_path, odoo.source_toml() + FALLBACK)
         self.path.write_text(self.path.read_text() + extra)
         self.moment = NOW
         tenant = self.tenant()

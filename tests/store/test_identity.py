@@ -12,6 +12,8 @@ import pytest
 from tests.e2e import relance, write_user_config
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, start_fake_odoo
 
+FALLBACK = 'activity_user = "marie@example.fr"\n'  # the seeded invoices' salesperson
+
 ENV = {"ODOO_KEY": API_KEY}
 DAY = ("--today", "2026-11-27")
 
@@ -30,7 +32,7 @@ def pushed(odoo: FakeOdooServer) -> int:
 
 def test_a_renamed_tenant_finds_its_history_or_is_refused(tmp_path: Path,
                                                          odoo: FakeOdooServer) -> None:
-    config = write_user_config(tmp_path, odoo.source_toml(), tenant="boulangerie")
+    config = write_user_config(tmp_path, odoo.source_toml() + FALLBACK, tenant="boulangerie")
     code, out = relance(config, *DAY, "run", env=ENV)
     assert code == 0, out
     emails, notes = len(list((tmp_path / "outbox").glob("*.eml"))), pushed(odoo)
@@ -50,13 +52,13 @@ def test_a_renamed_tenant_finds_its_history_or_is_refused(tmp_path: Path,
 
 def test_two_tenants_on_different_books_share_a_store(tmp_path: Path,
                                                       odoo: FakeOdooServer) -> None:
-    first = write_user_config(tmp_path, odoo.source_toml(), tenant="one")
+    first = write_user_config(tmp_path, odoo.source_toml() + FALLBACK, tenant="one")
     assert relance(first, *DAY, "run", env=ENV)[0] == 0
     other = start_fake_odoo("17.0")
     try:
         (tmp_path / "x").mkdir()
         second = tmp_path / "second.toml"
-        second.write_text(write_user_config(tmp_path / "x", other.source_toml(), tenant="two")
+        second.write_text(write_user_config(tmp_path / "x", other.source_toml() + FALLBACK, tenant="two")
                           .read_text().replace("sqlite:///state.db",
                                                f"sqlite:///{tmp_path / 'state.db'}"))
         code, out = relance(second, *DAY, "run", env=ENV)

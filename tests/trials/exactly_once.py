@@ -147,14 +147,16 @@ def exactly_once_trial(workdir: Path, seed: int, *, runs: int = 6) -> dict[str, 
 
 def count(fake: Any, relay: OddRelay, rows: list[dict[str, Any]],
           events: dict[str, Any]) -> dict[str, int]:
-    stamps: Counter[str] = Counter()
+    stamps: Counter[tuple[str, Any]] = Counter()  # per stamp and invoice (a note per invoice)
     for table in ("mail.message", "mail.activity"):
         for record in fake.data.tables[table].values():
             text = f"{record.get('body') or ''} {record.get('note') or ''}"
             if "[relance:" in text:  # the object's own stamp ends it (a note quotes its email's)
-                stamps[text.rsplit("[relance:", 1)[1].split("]", 1)[0]] += 1
+                stamps[(text.rsplit("[relance:", 1)[1].split("]", 1)[0],
+                        record.get("res_id"))] += 1
     received = Counter(a.message_id for a in relay.arrivals)
     duplicates = sum(n - 1 for n in stamps.values()) + sum(n - 1 for n in received.values())
+    stamped = {stamp for stamp, _ in stamps}
     lost = 0
     for row in rows:
         if row["status"] != "sent":
@@ -162,7 +164,7 @@ def count(fake: Any, relay: OddRelay, rows: list[dict[str, Any]],
         if row["channel"] == "email":
             lost += f"<{row['key']}@atelier-dupuis.fr>" not in received
         elif row["channel"] == "note" or row["channel"] == "task":
-            lost += row["key"] not in stamps
+            lost += row["key"] not in stamped
     paid_in_between = sum(
         1 for a in relay.arrivals if "paid_at" in events and a.at > events["paid_at"] + MAX_AGE
         and any(number in a.body for number in events.get("paid", [])))
