@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sys
 
 import click
@@ -56,6 +57,7 @@ def main(ctx: click.Context, config_path: str, today: dt.date | None, firm: str 
                         stream=sys.stderr)
     from connector.secrets import install_log_redaction
     install_log_redaction()
+    os.umask(0o077)  # state, .eml, letters, reports: readable by their owner only (`umask`)
     ctx.obj = Obj(config_path, today, firm, client)
 
 

@@ -58,10 +58,18 @@ class EmailConfig(_Section):
     timeout: float = Field(default=30.0, gt=0)
     ca_file: str | None = None
     """A PEM bundle to trust instead of the system's (an internal relay with a private CA)."""
+    allow_plaintext_auth: bool = False
+    """Log in over `security = "none"` (the password crosses the network in clear): refused
+    unless set, e.g. for a relay on localhost."""
 
     def model_post_init(self, _context: Any) -> None:
         if self.transport == "smtp" and not self.host:
             raise ValueError("host is required when transport = \"smtp\"")
+        if self.transport == "smtp" and self.username and self.security == "none" \
+                and not self.allow_plaintext_auth:
+            raise ValueError("the SMTP password would cross the network in clear text with "
+                             "security = \"none\": use starttls or ssl, or set "
+                             "allow_plaintext_auth = true (a relay on this machine)")
 
 
 class LetterConfig(_Section):
@@ -91,6 +99,8 @@ class Config(_Section):
     customers: dict[str, CustomerOverride] = Field(default_factory=dict)
     penalties: PenaltyTerms = PenaltyTerms()
     letter: LetterConfig = LetterConfig()
+    umask: str = Field(default="0077", pattern=r"^0?[0-7]{3}$")
+    """The umask of the files relance creates; "0027" lets the owner's group read them."""
     # Where the file lives: relative paths (state, email.directory) are resolved against it.
     base_dir: Path = Field(default=Path("."), exclude=True)
     file: str = Field(default="<memory>", exclude=True)

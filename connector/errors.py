@@ -5,6 +5,7 @@
 - TransientError: try again later (the transport layer retries; the outbox reschedules).
   RateLimited carries how long the server asked us to wait.
 - PermanentError: the request itself is wrong; retrying the same request will fail again.
+- DeliveryUncertain: a send may have happened; never retry it blindly, ask a person.
 - BadRecordError: one record from a source cannot be mapped; skip it, log it, go on.
 """
 
@@ -51,6 +52,11 @@ class RateLimited(TransientError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class DeliveryUncertain(ConnectorError):
+    """A side effect may have happened and nobody can tell (an SMTP answer lost after the final
+    dot): the reminder waits for a person, it is never retried on a guess."""
 
 
 class PermanentError(ConnectorError):

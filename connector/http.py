@@ -1,6 +1,8 @@
 """The one transport layer: sessions, timeouts, a client-side rate budget, retries, classification.
 
 Adapters call `HttpClient.request()` and get a response or one of the errors of `connector.errors`.
+A `Retry-After` is honoured up to `max_wait`; beyond it the request fails at once (RateLimited with
+the server's delay) so that the run stops that source and goes on later, rather than sleeping.
 Retries live here and nowhere else (DESIGN §5.3). A request that is not idempotent (a POST that
 creates something, on an API without idempotency keys) is retried only where we know the server did
 not act: a 429, or a connection that was never established.
@@ -199,6 +201,8 @@ class HttpClient:
             idempotent = method.upper() in {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 
         def retryable(exc: BaseException) -> bool:
+            if isinstance(exc, RateLimited) and (exc.retry_after or 0) > self.max_wait:
+                return False  # longer than we may wait in a run: the caller goes on without it
             return isinstance(exc, (RateLimited, _NotSent)) or (
                 idempotent and isinstance(exc, TransientError))
 
@@ -251,7 +255,8 @@ class HttpClient:
         if error_class is RateLimited:
             wait = retry_after_seconds(response.headers.get("Retry-After"))
             if self.budget is not None and wait:
-                self.budget.block_for(wait)
+                # capped: a server asking for 15 min must not stall every client of the budget
+                self.budget.block_for(min(wait, self.max_wait))
             raise RateLimited(message, retry_after=wait)
         raise error_class(message)
 

@@ -122,3 +122,17 @@ class SecretStore:
             keyring.delete_password(SERVICE, account(self.tenant, name))
         except (NoKeyringError, KeyringError, RuntimeError):
             pass
+
+
+STATE_ACCOUNT = "_state"
+STATE_PASSWORD_ENV = "RELANCE_STATE_PASSWORD"
+
+
+def state_password() -> str | None:
+    """The PostgreSQL password of the state database, kept out of the state URL: from
+    $RELANCE_STATE_PASSWORD, else the keyring (`relance secret set state`)."""
+    return SecretStore(STATE_ACCOUNT).get("password", env=STATE_PASSWORD_ENV, required=False)
+
+
+def set_state_password(value: str) -> None:
+    SecretStore(STATE_ACCOUNT).set("password", value)

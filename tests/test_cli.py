@@ -98,9 +98,13 @@ def test_init_writes_a_valid_config(tmp_path: Path) -> None:
 
 def test_secret_set_stores_in_the_keyring(tmp_path: Path, memory_keyring) -> None:
     config = str(write_config(tmp_path))
-    result = invoke("--config", config, "secret", "set", "source", "--value", "k-123456789")
+    result = CliRunner().invoke(main, ["--config", config, "secret", "set", "source"],
+                                input="k-123456789\n", catch_exceptions=False)
     assert result.exit_code == 0 and "k-123456789" not in result.output
     assert memory_keyring.passwords[("relance", "acme/source")] == "k-123456789"
+    # never on the command line, where `ps` and the shell history would keep it (issue 15)
+    refused = invoke("--config", config, "secret", "set", "smtp", "--value", "k-123456789")
+    assert refused.exit_code == 2 and ("relance", "acme/smtp") not in memory_keyring.passwords
 
 
 def test_bad_today_is_a_usage_error() -> None:

@@ -125,7 +125,8 @@ def smtp_config(folder: Path, port: int) -> Path:
     text = EXAMPLE.read_text(encoding="utf-8").replace(
         'kind = "demo"', 'kind = "demo"\ncustomers = 20\ninvoices = 300', 1).replace(
         'transport = "file"', f'transport = "smtp"\nhost = "127.0.0.1"\nport = {port}\n'
-        'security = "none"\nusername = "relance@ma-societe.fr"\nsecret_env = "SMTP_PW"', 1)
+        'security = "none"\nusername = "relance@ma-societe.fr"\nsecret_env = "SMTP_PW"\n'
+        'allow_plaintext_auth = true', 1)
     text = re.sub(r'^directory = "outbox".*$', "", text, count=1, flags=re.M)
     (folder / "relance.toml").write_text(text, encoding="utf-8")
     return folder / "relance.toml"

@@ -75,6 +75,11 @@ class Firm:
         if not self.file.is_file():
             raise ConfigError(f"not a firm directory: {FIRM_FILE} is missing", file=str(self.file))
         self.defaults, self.text = read_toml(self.file)
+        allow = self.defaults.pop("allow_client_paths", False)
+        if not isinstance(allow, bool):
+            raise ConfigError("expected true or false", file=str(self.file),
+                              key="allow_client_paths")
+        self.allow_client_paths = allow
         for key in ("tenant",):
             if key in self.defaults:
                 raise ConfigError("the tenant is each client file's name; remove this key",
@@ -111,7 +116,37 @@ class Firm:
                                   base_dir=self.clients_dir / slug)
         except ConfigError as exc:
             raise self._blame(exc, data, path) from None
+        if not self.allow_client_paths:
+            self._contain(config, data, path, text)
         return Client(slug=slug, config=config, schedule=schedule, file=path)
+
+    def _contain(self, config: Config, client: Mapping[str, Any], path: Path, text: str) -> None:
+        """A client file may not put its state, emails or letters outside its own folder (nor
+        into another client's): only firm.toml may, with `allow_client_paths = true`."""
+        slug = path.stem
+        email_default = str((self.defaults.get("email") or {}).get("directory", "outbox"))
+        roots = [(self.clients_dir / slug).resolve(), (self.directory / email_default / slug)
+                 .resolve()]
+        prefix = "sqlite:///"
+        chosen: list[tuple[str, str, Path]] = []
+        if _has(client, "state") and config.state.startswith(prefix):
+            chosen.append(("", "state", Path(config.state_url[len(prefix):])))
+        elif _has(client, "state"):
+            raise ConfigError("a client file cannot choose its own state database (only "
+                              "firm.toml can, or allow it with allow_client_paths = true)",
+                              file=str(path), key="state", line=_line_of(text, "", "state"))
+        if _has(client, "email.directory"):
+            chosen.append(("email", "directory", config.outbox_dir))
+        if _has(client, "letter.directory"):
+            chosen.append(("letter", "directory", config.letters_dir))
+        for section, key, target in chosen:
+            resolved = target.resolve()
+            if not any(resolved == root or root in resolved.parents for root in roots):
+                dotted = f"{section}.{key}" if section else key
+                raise ConfigError(f"{resolved} is outside this client's folder "
+                                  f"{roots[0]}; firm.toml may allow it with "
+                                  "allow_client_paths = true", file=str(path), key=dotted,
+                                  line=_line_of(text, section, key))
 
     def config(self, slug: str) -> Config:
         return self.client(slug).config

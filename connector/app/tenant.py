@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from connector.rules.penalties import tables_for
 from connector.rules.prescription import defuse, prescription_findings
 from connector.rules.rates import provisional_text
 from connector.secrets import SecretStore
-from connector.store import outbox
+from connector.store import identity, outbox
 from connector.store import pauses as pause_store
 from connector.store import tables as t
 from connector.store.candidates import candidate_customers
@@ -115,7 +116,13 @@ class Tenant:
         return SourceCheck(info, needed, [r for r in info.missing_rights if r not in taken])
 
     def sync(self) -> SyncResult:
+        self.bind()
         return sync(self.store, self.adapter, self.name, self.source, now=self.clock)
+
+    def bind(self) -> None:
+        """Refuse to act when these books are another tenant's (a renamed client file)."""
+        identity.ensure_bound(self.store, self.name, self.source, self.config.source,
+                              self.clock.now())
 
     def plan(self, trace: list[Decision] | None = None, *,
              narrow: bool = True) -> list[ReminderIntent]:
@@ -167,6 +174,8 @@ class Tenant:
             stop: Callable[[], bool] = lambda: False) -> RunResult:
         """Sync, plan, enqueue and deliver, every moment read from the tenant's clock."""
         synced = self.sync() if do_sync else None
+        if not do_sync:
+            self.bind()
         planned = self.plan()
         if dry_run:
             return RunResult(synced, planned, 0, None, dry_run=True)
@@ -236,6 +245,7 @@ def open_tenant(config: Config, *, today: dt.date | None = None, store: Store | 
     """`today` moves the tenant's clock to that day (`--today`); `clock` replaces it (tests,
     simulations, the scheduler's own clock)."""
     clock = (clock or Clock(config.timezone)).on(today)
+    os.umask(int(config.umask, 8))  # before the store and any file exist
     return Tenant(config=config, store=store or Store(config.state_url), clock=clock,
                   secrets=SecretStore(config.tenant), _adapter=adapter)
 

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("loop", "Last sync, cursors, outbox counts, open tasks."),
     "sync": ("loop", "Pull customers, invoices and payments from the source into the local state."),
     "templates": ("rules", "Look at the reminder texts."),
+    "tenants": ("tenants", "Tenants of the state database (rename one, its history follows)."),
 }
 AREAS = tuple(sorted({area for area, _ in COMMANDS.values()}))
 

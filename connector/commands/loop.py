@@ -10,6 +10,7 @@ import click
 
 from connector import DEFAULT_CONFIG_NAME
 from connector.app.scheduler import hold
+from connector.app.tenant import Tenant, build_transport
 from connector.clock import DEFAULT_TIMEZONE, Clock
 from connector.commands import views
 from connector.commands.context import (
@@ -20,9 +21,11 @@ from connector.commands.context import (
     for_each_client,
     handle_errors,
 )
+from connector.delivery.dispatch import DeliveryReport
+from connector.delivery.email import SmtpTransport
 from connector.errors import TransientError
 from connector.rules.calendar import BusinessCalendar
-from connector.secrets import SecretStore
+from connector.secrets import SecretStore, set_state_password
 from connector.store import outbox
 
 
@@ -55,6 +58,9 @@ def register(main: click.Group) -> None:
         """Check the configuration, the source's reachability and credentials."""
         tenant = obj.tenant()
         click.echo(f"config {obj.config_path}: ok (tenant {tenant.name}, source {tenant.source})")
+        smtp = check_email(tenant)
+        if smtp:
+            click.echo(smtp)
         checked = tenant.check_source()
         info = checked.info
         click.echo(f"source: {info.kind} {info.url or ''} version {info.version or '?'}"
@@ -118,7 +124,7 @@ def register(main: click.Group) -> None:
         if not dry_run:
             click.echo(f"queued {result.enqueued} new reminder(s)")
         click.echo(views.delivery_summary(result.delivery))
-        if result.delivery is not None and result.delivery.failed:
+        if result.delivery is not None and needs_attention(result.delivery):
             sys.exit(EXIT_FAILED)
 
 
@@ -180,13 +186,25 @@ def register(main: click.Group) -> None:
 
     @secret.command("set")
     @click.argument("name")
-    @click.option("--value", help="The secret (prompted for, hidden, when omitted).")
     @click.pass_obj
     @handle_errors
-    def secret_set(obj: Obj, name: str, value: str | None) -> None:
-        """Store secret NAME (e.g. `source`, `smtp`) for this config's tenant."""
-        if value is None:
+    def secret_set(obj: Obj, name: str) -> None:
+        """Store secret NAME (e.g. `source`, `smtp`) for this config's tenant.
+
+        Typed at a hidden prompt, or piped on stdin (`printf %s "$KEY" | relance secret set
+        source`): never an argument, which `ps` and the shell history would show."""
+        stream = sys.stdin
+        if stream.isatty():
             value = click.prompt(f"{name}", hide_input=True)
+        else:
+            value = stream.readline().rstrip("\r\n")
+        if not value:
+            click.echo("error: no secret given (empty input)", err=True)
+            sys.exit(EXIT_USAGE)
+        if name == "state":  # the PostgreSQL password of the state database, for every tenant
+            set_state_password(value)
+            click.echo("stored the state database's password in the system keyring")
+            return
         SecretStore(obj.config.tenant).set(name, value)
         click.echo(f"stored {name} for tenant {obj.config.tenant} in the system keyring")
 
@@ -222,7 +240,46 @@ def register(main: click.Group) -> None:
     def outbox_resolve(obj: Obj, key: str, sent: bool) -> None:
         """Settle an uncertain reminder: it was delivered, or it should be sent again."""
         tenant = obj.tenant()
-        if not outbox.resolve_uncertain(tenant.store, tenant.name, key, sent, now=tenant.clock.now()):
+        follow_up = "note" if tenant.adapter.capabilities.notes else None
+        if not outbox.resolve_uncertain(tenant.store, tenant.name, key, sent,
+                                        now=tenant.clock.now(), follow_up=follow_up):
             click.echo(f"error: no uncertain reminder with key {key}", err=True)
             sys.exit(EXIT_USAGE)
         click.echo("recorded as sent" if sent else "planned again; the next run sends it")
+
+
+    @outbox_group.command("retry")
+    @click.argument("key", required=False)
+    @click.option("--all", "every", is_flag=True, help="Every failed reminder of this tenant.")
+    @click.option("--status", "state", type=click.Choice(["failed"]), default=None,
+                  help="Every reminder in this state (failed).")
+    @click.pass_obj
+    @handle_errors
+    def outbox_retry(obj: Obj, key: str | None, every: bool, state: str | None) -> None:
+        """Plan failed reminders again, under their own key, once the cause is fixed."""
+        if (key is None) == (not every and state is None):
+            click.echo("error: give a KEY, or --all, or --status failed", err=True)
+            sys.exit(EXIT_USAGE)
+        tenant = obj.tenant()
+        keys = outbox.retry_failed(tenant.store, tenant.name, tenant.clock.now(), key=key)
+        if key is not None and not keys:
+            click.echo(f"error: no failed reminder with key {key}", err=True)
+            sys.exit(EXIT_USAGE)
+        click.echo(f"{len(keys)} reminder(s) planned again; the next `relance run` sends them")
+
+
+def needs_attention(report: DeliveryReport) -> bool:
+    """Anything failed, rescheduled, in doubt or stopped: `run` exits 1 so cron and monitoring
+    see it (what was sent stays sent)."""
+    return bool(report.failed or report.retried or report.uncertain or report.stopped)
+
+
+def check_email(tenant: Tenant) -> str | None:
+    """Log in to the SMTP relay now, so that a refused password shows here, not mid-run."""
+    if tenant.config.email.transport != "smtp":
+        return None
+    transport = build_transport(tenant.config, tenant.secrets)
+    assert isinstance(transport, SmtpTransport)
+    transport.check()
+    login = f" as {tenant.config.email.username}" if tenant.config.email.username else ""
+    return f"email: SMTP {tenant.config.email.host} reachable{login}"

@@ -60,6 +60,8 @@ def delivery_summary(report: DeliveryReport | None) -> str:
             f"rescheduled {report.retried}, uncertain {report.uncertain}")
     if report.waiting:
         text += "\noutside the send window: reminders are queued and leave on the next run inside it"
+    for destination, why in report.stopped.items():
+        text += f"\nstopped delivering by {destination}: {why}"
     reasons = [f"  {status}: {key[:12]}… {reason}" for key, status, reason in report.details
                if status in ("skipped", "failed", "uncertain") and reason]
     return "\n".join([text, *reasons[:20]])

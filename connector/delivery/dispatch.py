@@ -4,11 +4,14 @@ Order of one delivery (DESIGN §3):
 1. rows left `sending` by a crash are reconciled first: asked of the channel (`already_sent`) or of
    the source (`find_pushed`); where nobody can know (plain SMTP) the row becomes `uncertain` and
    waits for a person (`relance outbox review`). We never send twice on a guess.
-2. claimed rows go through the freshness gate: their invoices are re-read from the source in one
-   batch; paid, credited or disputed items are dropped, amounts are brought up to date.
+2. each row goes through the freshness gate right before its claim (gate.py): its invoices
+   re-read at the source no more than seconds before; paid, credited, disputed or reassigned items
+   dropped, amounts brought up to date; recipients, do-not-dun and policy re-validated.
 3. each row is claimed (`planned → sending`, committed) just before its side effect, one at a time,
    so a crash leaves at most one reminder in doubt; then `sent` in the same transaction as what
    depends on it (the local task row, the follow-up note that leaves a trace in the source).
+   A transient failure of a write into the source is reconciled like a crash before any retry
+   (reconcile.py); an SMTP answer lost after the final dot makes the row `uncertain`.
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ from typing import Any
 from connector.adapters.base import BaseAdapter
 from connector.clock import Now, local_day
 from connector.config import Config
+from connector.delivery.budget import FailureBudget
 from connector.delivery.channels import Channel, Delivery, Services, channel_of, channels_for
 from connector.delivery.email import Transport
-from connector.errors import ConnectorError, TransientError
+from connector.delivery.gate import FreshnessGate, revalidate
+from connector.delivery.reconcile import backoff, look_up, writes_to_source
+from connector.errors import ConnectorError, DeliveryUncertain, TransientError
 from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar, SendWindow
 from connector.rules.channels import spec
@@ -50,6 +56,7 @@ class DeliveryReport:
     uncertain: int = 0
     details: list[tuple[str, str, str]] = field(default_factory=list)  # key, status, reason
     waiting: bool = False  # outside the send window: nothing was claimed
+    stopped: dict[str, str] = field(default_factory=dict)  # destination → why the run stopped
 
     def record(self, key: str, status: str, reason: str = "") -> None:
         setattr(self, status, getattr(self, status) + 1)
@@ -70,6 +77,8 @@ class Dispatcher:
     report: DeliveryReport = field(default_factory=DeliveryReport)
     _held: PauseIndex = field(default_factory=lambda: PauseIndex((), dt.date.min), repr=False)
     _channels: dict[str, Channel] = field(default_factory=dict, repr=False)
+    gate: FreshnessGate | None = None
+    budget: FailureBudget = field(default_factory=FailureBudget)
 
     def channel(self, name: str) -> Channel:
         """The registered channel of that name (connector/delivery/channels/)."""
@@ -101,24 +110,45 @@ class Dispatcher:
         today = local_day(self.now(), self.config.timezone)
         self._held = PauseIndex(pause_store.unresolved(self.store, self.tenant,
                                                        self.config.source.kind), today)
+        if self.gate is None:
+            self.gate = FreshnessGate(self.store, self.adapter, self.config, self.now)
         while not stop():
             rows = outbox.due(self.store, self.tenant, self.now())
-            if not rows:
+            if not rows or all(self.budget.closed(_destination(r, self.adapter)) for r in rows):
                 break
-            fresh = self.freshness_gate(rows)
-            for row in rows:
-                if stop():
+            for index, row in enumerate(rows):
+                if stop() or self.budget.closed("source"):
+                    self.report.stopped = dict(self.budget.stopped)
                     return self.report  # unclaimed rows simply stay planned
+                if self.budget.closed(_destination(row, self.adapter)):
+                    continue
+                fresh = self.gate.fresh(row, rows[index + 1:])  # seconds before the claim
+                self._count(fresh is not None, "source", self.gate.error)
                 claimed = outbox.claim_one(self.store, row, self.now(), LEASE)
                 if claimed is not None:
                     self.deliver(claimed, fresh)
+        self.report.stopped = dict(self.budget.stopped)
         return self.report
+
+    def _count(self, ok: bool, destination: str, error: TransientError | str | None) -> None:
+        if ok:
+            self.budget.ok(destination)
+        else:
+            self.budget.failed(destination, error or "no answer")
 
     # -- 1. crash survivors ---------------------------------------------------------------------
     def reconcile(self) -> None:
         horizon = self.now() + (LEASE * 2 if self.exclusive else dt.timedelta(0))
-        for row in outbox.stale_sending(self.store, self.tenant, horizon):
-            done = self._already_done(row)
+        for row in outbox.stale_sending(self.store, self.tenant, horizon, due_by=self.now()):
+            found = look_up(row, self.channel(row["channel"]), self.adapter)
+            if found.verdict == "later":  # the source cannot be asked now: ask again later
+                with self.store.transaction() as conn:
+                    until = self.now() + backoff(row["attempts"])
+                    outbox.defer(conn, row["key"], self.now(), until,
+                                 "in doubt: the source could not be asked; asking again later")
+                self.report.record(row["key"], "retried", "in doubt; will be looked up again")
+                continue
+            done = {"unknown": None, "absent": False}.get(found.verdict, found.remote_id or True)
             with self.store.transaction() as conn:
                 if done is None:
                     outbox.mark(conn, row["key"], "uncertain", self.now(),
@@ -136,31 +166,7 @@ class Dispatcher:
             status = "uncertain" if done is None else "sent" if done else "retried"
             self.report.record(row["key"], status, "reconciled after an interruption")
 
-    def _already_done(self, row: dict[str, Any]) -> str | bool | None:
-        """Remote id when delivered, False when certainly not, None when nobody can tell."""
-        try:
-            return self.channel(row["channel"]).already_done(row["key"])
-        except ConnectorError:
-            return None
-
     # -- 2. freshness gate ----------------------------------------------------------------------
-    def freshness_gate(self, rows: list[dict[str, Any]]) -> dict[str, Invoice] | None:
-        """Re-read every invoice the claimed rows name, in one batch; None if the source is down."""
-        ids: set[str] = set()
-        for row in rows:
-            if spec(row["channel"]).gated:
-                ids.update(outbox.payload(row).referenced_ids)
-        if not ids:
-            return {}
-        try:
-            fresh = self.adapter.refresh(sorted(ids))
-        except TransientError as exc:
-            log.warning("freshness gate: the source did not answer (%s); will retry", redact(str(exc)))
-            return None
-        with self.store.transaction() as conn:
-            self.store.save_invoices(conn, self.tenant, str(rows[0]["source"]), fresh, self.now())
-        return {invoice.external_id: invoice for invoice in fresh}
-
     def _gate(self, payload: ReminderPayload,
               fresh: dict[str, Invoice]) -> tuple[ReminderPayload, str]:
         """The payload brought up to date; reason is non-empty when nothing is left to ask."""
@@ -207,16 +213,29 @@ class Dispatcher:
         """One claimed row: gate → channel.deliver → mark (sent with what depends on it)."""
         key = row["key"]
         payload = outbox.payload(row)
+        changes: tuple[str, ...] = ()
         if spec(row["channel"]).gated:
             if fresh is None:
                 self._retry(row, "the source could not be re-read before sending")
                 return
-            payload, reason = self._gate(payload, fresh)
+            checked = revalidate(self.store, self.config, payload, fresh, self.now())
+            mine = {i: inv for i, inv in fresh.items() if i not in checked.moved}
+            payload, reason = self._gate(checked.payload, mine)
+            reason = checked.reason or reason
             if reason:
                 with self.store.transaction() as conn:
                     outbox.mark(conn, key, "skipped", self.now(), reason=reason, payload=payload)
+                    if checked.replan or checked.moved:
+                        outbox.release(conn, row, self.now(), reason,
+                                       None if checked.replan else checked.moved)
                 self.report.record(key, "skipped", reason)
                 return
+            if checked.moved:
+                with self.store.transaction() as conn:
+                    outbox.release(conn, row, self.now(), "", checked.moved)
+            changes = checked.changes
+            if changes:
+                log.info("reminder %s brought up to date: %s", key, "; ".join(changes))
         if row["channel"] in ("email", "letter", "source_email") \
                 and self._held_for_rates(row, payload):
             return
@@ -224,8 +243,15 @@ class Dispatcher:
         try:
             channel = self.channel(row["channel"])
             remote_id = channel.deliver(delivery)
+        except DeliveryUncertain as exc:
+            self._uncertain(row, redact(str(exc)))
+            return
         except TransientError as exc:
-            self._retry(row, redact(str(exc)))
+            self._count(False, _destination(row, self.adapter), exc)
+            if writes_to_source(row["channel"], self.adapter):
+                self._in_doubt(row, delivery, redact(str(exc)))
+            else:
+                self._retry(row, redact(str(exc)))
             return
         except ConnectorError as exc:
             self._fail(row, redact(str(exc)))
@@ -234,8 +260,10 @@ class Dispatcher:
             log.exception("unexpected error delivering %s", key)
             self._fail(row, redact(f"{type(exc).__name__}: {exc}"))
             return
+        self._count(True, _destination(row, self.adapter), None)
         with self.store.transaction() as conn:
-            outbox.mark(conn, key, "sent", self.now(), remote_id=remote_id, payload=payload)
+            outbox.mark(conn, key, "sent", self.now(), remote_id=remote_id, payload=payload,
+                        reason="; ".join(changes) or None)
             channel.on_sent(conn, delivery, remote_id)
         self.report.record(key, "sent")
 
@@ -259,17 +287,53 @@ class Dispatcher:
         if row["attempts"] >= outbox.MAX_ATTEMPTS:
             self._fail(row, f"gave up after {row['attempts']} attempts: {reason}")
             return
-        delay = dt.timedelta(minutes=5 * 2 ** min(row["attempts"] - 1, 6))
+        delay = backoff(row["attempts"])
         with self.store.transaction() as conn:
             outbox.mark(conn, row["key"], "planned", self.now(), reason=reason,
                         next_attempt_at=self.now() + delay)
         self.report.record(row["key"], "retried", reason)
+
+    def _in_doubt(self, row: dict[str, Any], delivery: Delivery, reason: str) -> None:
+        """A write whose answer was lost may have happened: look it up by key before anything
+        else; found, it is sent; otherwise it stays in doubt and is looked up again before any
+        retry (a write slower than our timeout may land later)."""
+        found = look_up(row, self.channel(row["channel"]), self.adapter)
+        if found.verdict == "sent":
+            with self.store.transaction() as conn:
+                outbox.mark(conn, row["key"], "sent", self.now(), remote_id=found.remote_id,
+                            payload=delivery.payload, reason=f"found delivered after: {reason}")
+                self.channel(row["channel"]).on_sent(conn, delivery, found.remote_id)
+            self.report.record(row["key"], "sent", "found delivered after a lost answer")
+            return
+        if found.verdict == "unknown":
+            self._uncertain(row, reason)
+            return
+        if found.verdict == "absent" and row["attempts"] >= outbox.MAX_ATTEMPTS:
+            self._fail(row, f"gave up after {row['attempts']} attempts: {reason}")
+            return
+        until = self.now() + backoff(row["attempts"])
+        with self.store.transaction() as conn:
+            outbox.defer(conn, row["key"], self.now(), until,
+                         f"in doubt ({reason}); looked up by key before any retry")
+        self.report.record(row["key"], "retried", reason)
+
+    def _uncertain(self, row: dict[str, Any], reason: str) -> None:
+        log.warning("reminder %s (%s) may have been delivered: %s", row["key"], row["channel"],
+                    reason)
+        with self.store.transaction() as conn:
+            outbox.mark(conn, row["key"], "uncertain", self.now(), reason=reason)
+        self.report.record(row["key"], "uncertain", reason)
 
     def _fail(self, row: dict[str, Any], reason: str) -> None:
         log.error("reminder %s (%s) failed: %s", row["key"], row["channel"], reason)
         with self.store.transaction() as conn:
             outbox.mark(conn, row["key"], "failed", self.now(), reason=reason)
         self.report.record(row["key"], "failed", reason)
+
+
+def _destination(row: dict[str, Any], adapter: BaseAdapter) -> str:
+    """Which failure budget a delivery draws on: the source's, or the channel's own."""
+    return "source" if writes_to_source(row["channel"], adapter) else str(row["channel"])
 
 
 def _current(item: DueItem, fresh: dict[str, Invoice]) -> DueItem | None:

@@ -10,16 +10,21 @@ import datetime as dt
 import logging
 import os
 import smtplib
-import socket
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from connector.config import EmailConfig, SenderConfig
 from connector.delivery.render import Rendered
-from connector.errors import AuthError, PermanentError, TransientError
+from connector.errors import (
+    AuthError,
+    DeliveryUncertain,
+    PermanentError,
+    TransientError,
+)
 from connector.secrets import redact
 
 log = logging.getLogger(__name__)
@@ -31,7 +36,7 @@ def message_id(key: str, sender_email: str) -> str:
 
 
 def build_message(rendered: Rendered, *, sender: SenderConfig, recipients: list[str], key: str,
-                  now: dt.datetime, attachments: list[tuple[str, bytes, str]] = ()) -> EmailMessage:
+                  now: dt.datetime, attachments: Sequence[tuple[str, bytes, str]] = ()) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = rendered.subject
     message["From"] = formataddr((sender.name, sender.email))
@@ -79,7 +84,34 @@ class FileTransport:
         return self.path(key).exists()
 
 
+class _DotTracking:
+    """Remembers whether the final "." of DATA went out: from then on the relay may have the
+    message, and any failure (timeout, reset, an odd QUIT) leaves its delivery in doubt."""
+
+    dot_sent = False
+
+    def send(self, s: Any) -> None:
+        super().send(s)  # type: ignore[misc]
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.dot_sent = True
+
+
+class _Smtp(_DotTracking, smtplib.SMTP):
+    pass
+
+
+class _SmtpSsl(_DotTracking, smtplib.SMTP_SSL):
+    pass
+
+
 class SmtpTransport:
+    """SMTP with one rule: the relay's 250 after the final dot is success, whatever follows.
+
+    Before the dot, a failure is transient (the relay cannot have the message: retry). After it,
+    an error answer is the relay's verdict; no answer at all (timeout, reset) is `uncertain`, never
+    retried blindly. QUIT is a courtesy: its answer (421, a reset) changes nothing.
+    """
+
     def __init__(self, config: EmailConfig, password: str | None) -> None:
         self.config = config
         self.password = password
@@ -88,22 +120,40 @@ class SmtpTransport:
         cfg = self.config
         context = ssl.create_default_context(cafile=cfg.ca_file)  # verifies host and chain
         if cfg.security == "ssl":
-            return smtplib.SMTP_SSL(cfg.host or "", cfg.port or 465, timeout=cfg.timeout,
-                                    context=context)
-        client = smtplib.SMTP(cfg.host or "", cfg.port or (587 if cfg.security == "starttls" else 25),
-                              timeout=cfg.timeout)
+            return _SmtpSsl(cfg.host or "", cfg.port or 465, timeout=cfg.timeout, context=context)
+        client = _Smtp(cfg.host or "", cfg.port or (587 if cfg.security == "starttls" else 25),
+                       timeout=cfg.timeout)
         if cfg.security == "starttls":
             client.starttls(context=context)
         return client
 
+    def check(self) -> None:
+        """Connect and log in without sending (`relance check`): a refused login fails here."""
+        client: smtplib.SMTP | None = None
+        try:
+            client = self._connect()
+            if self.config.username:
+                client.login(self.config.username, self.password or "")
+        except smtplib.SMTPAuthenticationError:
+            raise AuthError(f"the SMTP server {self.config.host} refused the login "
+                            f"{self.config.username!r}; fix the password with "
+                            "`relance secret set smtp`") from None
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            raise TransientError(f"SMTP {self.config.host}:{self.config.port}: "
+                                 f"{type(exc).__name__}: {redact(str(exc))}") from None
+        finally:
+            if client is not None:
+                _quit_quietly(client)
+
     def send(self, message: EmailMessage, bcc: list[str] | None = None) -> str:
         recipients = [a.strip() for a in str(message["To"]).split(",") if a.strip()]
         recipients += bcc or []
+        client: smtplib.SMTP | None = None
         try:
-            with self._connect() as client:
-                if self.config.username:
-                    client.login(self.config.username, self.password or "")
-                refused = client.send_message(message, to_addrs=recipients)
+            client = self._connect()
+            if self.config.username:
+                client.login(self.config.username, self.password or "")
+            refused = client.send_message(message, to_addrs=recipients)
         except smtplib.SMTPAuthenticationError:
             raise AuthError(f"the SMTP server {self.config.host} refused the login "
                             f"{self.config.username!r}") from None
@@ -115,9 +165,17 @@ class SmtpTransport:
                 exc.smtp_error, bytes) else str(exc.smtp_error))
             error = TransientError if 400 <= exc.smtp_code < 500 else PermanentError
             raise error(f"SMTP {self.config.host} answered {exc.smtp_code}: {text}") from None
-        except (smtplib.SMTPException, OSError, socket.timeout, ssl.SSLError) as exc:
-            raise TransientError(f"SMTP {self.config.host}:{self.config.port}: "
-                                 f"{type(exc).__name__}: {redact(str(exc))}") from None
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            what = f"{type(exc).__name__}: {redact(str(exc))}"
+            if getattr(client, "dot_sent", False):
+                raise DeliveryUncertain(
+                    f"SMTP {self.config.host}:{self.config.port} took the whole message but its "
+                    f"answer was lost ({what}); check the relay's log or the sent items, then "
+                    "`relance outbox resolve KEY --sent|--not-sent`") from None
+            raise TransientError(f"SMTP {self.config.host}:{self.config.port}: {what}") from None
+        finally:
+            if client is not None:
+                _quit_quietly(client)
         if refused:
             # Delivered to the others: sending again would duplicate it for them.
             log.warning("SMTP %s refused some recipients of %s: %s", self.config.host,
@@ -126,3 +184,12 @@ class SmtpTransport:
 
     def already_sent(self, key: str) -> bool | None:
         return None  # SMTP leaves no trace we can query: a crash mid-send is `uncertain`
+
+
+def _quit_quietly(client: smtplib.SMTP) -> None:
+    """Say goodbye; the answer (221, 421, nothing) does not change what was delivered."""
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError) as exc:
+        log.debug("SMTP QUIT: %s", type(exc).__name__)
+        client.close()

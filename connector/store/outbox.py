@@ -10,6 +10,7 @@ Transient failures reschedule the row (`next_attempt_at`); nothing sleeps in-pro
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -27,11 +28,21 @@ from connector.store.store import CHUNK, Store
 
 STATES = ("planned", "sending", "sent", "failed", "skipped", "uncertain")
 MAX_ATTEMPTS = 8
+USED = ("pending_approval", "planned", "sending", "sent", "uncertain", "skipped")
+"""Rows whose level counts as used in the history: sent, may have been sent, on its way, or
+dropped by the gate for a reason the rules see as well (paid, on hold). A failed row reached nobody:
+its level is due again, and `relance outbox retry` sends it under its own key. A row the gate
+re-plans is `release`d: its items no longer count."""
+
+
+def decode(row: Mapping[str, Any]) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads(row["payload"])
+    return payload
 
 
 def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIMEZONE,
             only: Sequence[str] | None = None) -> History:
-    """Levels already planned per item (whatever became of the message) with the day each was
+    """Levels already used per item (`USED`: sent, possibly sent or queued) with the day each was
     first planned, and the last day each customer was contacted: the day a message left (in the
     tenant's time zone) or, not yet sent, the day it was planned for. `only`: the customer ids
     whose history is needed (all when None), read in chunks."""
@@ -45,7 +56,8 @@ def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIME
             items = (select(t.outbox_items.c.item_id, t.outbox_items.c.level,
                             func.min(t.outbox.c.planned_for))
                      .join(t.outbox, t.outbox.c.key == t.outbox_items.c.outbox_key)
-                     .where(t.outbox_items.c.tenant == tenant, t.outbox_items.c.source == source)
+                     .where(t.outbox_items.c.tenant == tenant, t.outbox_items.c.source == source,
+                            t.outbox.c.status.in_(USED))
                      .group_by(t.outbox_items.c.item_id, t.outbox_items.c.level))
             contacts = (select(t.outbox.c.customer_id, t.outbox.c.planned_for, t.outbox.c.sent_at)
                         .where(t.outbox.c.tenant == tenant, t.outbox.c.source == source,
@@ -154,12 +166,56 @@ def claim_one(store: Store, row: Mapping[str, Any], now: dt.datetime,
     return {**row, "status": "sending", "attempts": row["attempts"] + 1}
 
 
-def stale_sending(store: Store, tenant: str, now: dt.datetime) -> list[dict[str, Any]]:
-    """Rows left in `sending` past their lease: the process that claimed them died."""
+def stale_sending(store: Store, tenant: str, now: dt.datetime,
+                  due_by: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Rows left in `sending` past their lease: the process that claimed them died, or a write's
+    answer was lost (`defer`). `due_by`: only rows whose next look-up is due by then."""
+    query = select(t.outbox).where(t.outbox.c.tenant == tenant, t.outbox.c.status == "sending",
+                                   t.outbox.c.lease_until < now)
+    if due_by is not None:
+        query = query.where(t.outbox.c.next_attempt_at <= due_by)
     with store.engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(t.outbox).where(
-            t.outbox.c.tenant == tenant, t.outbox.c.status == "sending",
-            t.outbox.c.lease_until < now)).mappings()]
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def defer(conn: Connection, key: str, now: dt.datetime, until: dt.datetime, reason: str) -> None:
+    """Keep a row `sending` (in doubt) until `until`: then it is looked up by key, never resent
+    on a guess. Used when a write's answer was lost."""
+    conn.execute(update(t.outbox).where(t.outbox.c.key == key).values(
+        status="sending", lease_until=until, next_attempt_at=until, reason=reason,
+        updated_at=now))
+
+
+def release(conn: Connection, row: Mapping[str, Any], now: dt.datetime, reason: str,
+            invoice_ids: Iterable[str] | None = None) -> None:
+    """Free what a queued row holds so the next plan can plan it again: its items (all, or those
+    of `invoice_ids`), and when all, its key too (the row stays, `skipped`, under a new key)."""
+    items = t.outbox_items.c
+    clause = items.outbox_key == row["key"]
+    if invoice_ids is not None:
+        clause = clause & items.invoice_id.in_(list(invoice_ids))
+    conn.execute(t.outbox_items.delete().where(clause))
+    if invoice_ids is None:
+        conn.execute(update(t.outbox).where(t.outbox.c.key == row["key"]).values(
+            key=f"{row['key'][:40]}.x{row['id']}", status="skipped", reason=reason,
+            lease_until=None, updated_at=now))
+
+
+def retry_failed(store: Store, tenant: str, now: dt.datetime, *, key: str | None = None,
+                 statuses: Sequence[str] = ("failed",)) -> list[str]:
+    """Failed rows planned again under their own key (the cause was fixed): their Message-ID,
+    stamp and items stay the same, so nothing can go twice. Returns the keys requeued."""
+    query = select(t.outbox.c.key).where(t.outbox.c.tenant == tenant,
+                                         t.outbox.c.status.in_(list(statuses)))
+    if key is not None:
+        query = query.where(t.outbox.c.key == key)
+    with store.transaction() as conn:
+        keys = list(conn.execute(query).scalars())
+        if keys:
+            conn.execute(update(t.outbox).where(t.outbox.c.key.in_(keys)).values(
+                status="planned", attempts=0, next_attempt_at=now, lease_until=None,
+                reason="retried by a person", updated_at=now))
+    return keys
 
 
 def mark(conn: Connection, key: str, status: str, now: dt.datetime, *, reason: str | None = None,
@@ -203,8 +259,10 @@ def rows(store: Store, tenant: str, status: str | None = None,
 
 
 def resolve_uncertain(store: Store, tenant: str, key: str, sent: bool, *,
-                      now: dt.datetime) -> bool:
-    """A human's answer for an `uncertain` row: it was delivered (sent) or not (planned again)."""
+                      now: dt.datetime, follow_up: str | None = None) -> bool:
+    """A human's answer for an `uncertain` row: it was delivered (sent) or not (planned again).
+    `follow_up`: the channel of the trace a sent row leaves in the source (its note), queued in
+    the same transaction, as for any sent row."""
     with store.transaction() as conn:
         result = conn.execute(update(t.outbox).where(
             t.outbox.c.tenant == tenant, t.outbox.c.key == key,
@@ -212,4 +270,9 @@ def resolve_uncertain(store: Store, tenant: str, key: str, sent: bool, *,
             status="sent" if sent else "planned", updated_at=now, next_attempt_at=now,
             sent_at=now if sent else None,
             reason="confirmed delivered by a person" if sent else "re-sent after review"))
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        row = dict(conn.execute(select(t.outbox).where(t.outbox.c.key == key)).mappings().one())
+        if sent and follow_up and row["channel"] == "email":
+            enqueue_follow_up(conn, row, follow_up, now, payload(row))
+        return True

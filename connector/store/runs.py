@@ -3,17 +3,22 @@
 The lock is a row in `tenant_locks`, taken with ONE atomic statement (INSERT … ON CONFLICT DO
 UPDATE … WHERE the lease has expired or is already ours), so it holds across threads, processes and
 machines sharing one database, on SQLite and PostgreSQL alike. Its holder renews it while working;
-a holder that dies simply lets it expire. Times come from the caller (`now`), never from here.
+a holder that dies simply lets it expire. A holder is a unique instance id (machine + PID namespace,
+not a hostname that two containers may share), its process and a random part: a lock is taken over
+before its lease ends only when its holder is provably gone on this very instance. Times come from
+the caller (`now`), never from here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import socket
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -26,12 +31,39 @@ LOCKS = t.tenant_locks
 RUNS = t.tenant_runs
 
 
-_HOST = socket.gethostname()[:80].replace(":", "-")
+def _instance() -> str:
+    """This machine *and* PID namespace: two containers may share a hostname and reuse pids,
+    never a boot id and a PID-namespace inode together (read from /proc where it exists)."""
+    parts = [socket.gethostname()]
+    for path in ("/proc/sys/kernel/random/boot_id", "/proc/self/ns/pid"):
+        try:
+            parts.append(Path(path).read_text().strip() if "boot" in path
+                         else str(os.stat(path).st_ino))
+        except OSError:
+            parts.append(uuid.uuid4().hex)  # unknown: nobody else can claim to be us
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+INSTANCE = _instance()
+
+
+def _started(pid: int) -> str:
+    """When a process started (clock ticks since boot), so that a reused pid is not mistaken
+    for the holder; "0" where /proc is not there."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "0"
+
+
+def holder_of(pid: int) -> str:
+    """Who holds a lock: this instance, the process (pid and start) and a random part."""
+    return f"{INSTANCE}:{pid}:{_started(pid)}:{uuid.uuid4().hex[:8]}"
 
 
 def new_holder() -> str:
-    """Who holds a lock: host, process and a random part (two schedulers in one process differ)."""
-    return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """The holder id of this process (two schedulers in one process differ by the random part)."""
+    return holder_of(os.getpid())
 
 
 # -- the lease lock -------------------------------------------------------------------------------
@@ -61,17 +93,20 @@ def acquire(store: Store, tenant: str, holder: str, now: dt.datetime,
 
 
 def _dead_here(holder: str) -> bool:
-    """True only when the holder certainly was a process of this host that no longer exists."""
-    parts = holder.rsplit(":", 2)
-    if len(parts) != 3 or parts[0] != _HOST or not parts[1].isdigit():
+    """True only when the holder certainly was a process of this very instance (machine and PID
+    namespace) that no longer exists; anything else waits for its lease to expire."""
+    parts = holder.split(":")
+    if len(parts) != 4 or parts[0] != INSTANCE or not parts[1].isdigit():
         return False
+    pid = int(parts[1])
     try:
-        os.kill(int(parts[1]), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except (PermissionError, OverflowError, OSError):
         return False
-    return False
+    started = _started(pid)
+    return started != "0" and parts[2] != "0" and started != parts[2]  # the pid was reused
 
 
 def renew(store: Store, tenant: str, holder: str, now: dt.datetime,
@@ -145,4 +180,4 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
     """SQLite hands back naive datetimes; every time we store is UTC."""
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=dt.timezone.utc)
+    return value.replace(tzinfo=dt.UTC)

@@ -32,11 +32,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from connector.errors import ConfigError
+from connector.errors import ConfigError, TransientError
 from connector.models import Contact, Customer, Instalment, Invoice, Payment, from_minor, to_minor
 from connector.rules.penalties import Movement
+from connector.secrets import state_password
 from connector.store import balances
 from connector.store import tables as t
 
@@ -61,6 +63,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    # One BEGIN EXCLUSIVE when asked (`exclusive`): the migration's lock; else a plain BEGIN.
+    conn.exec_driver_sql("BEGIN EXCLUSIVE" if conn.info.pop("exclusive", False) else "BEGIN")
+
+
 def open_engine(url: str) -> Engine:
     try:
         if url.startswith("sqlite"):
@@ -73,9 +80,14 @@ def open_engine(url: str) -> Engine:
                                       f"{Path(path).parent}: {exc.strerror}", key="state") from None
             engine = create_engine(url)
             event.listen(engine, "connect", _sqlite_pragmas)
-            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+            event.listen(engine, "begin", _sqlite_begin)
             return engine
-        return create_engine(url, pool_pre_ping=True)
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "postgresql" and parsed.password is None:
+            password = state_password()  # never in the URL a config file or a log would show
+            if password:
+                parsed = parsed.set(password=password)
+        return create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(f"cannot use this state URL: {exc}", key="state") from None
 
@@ -85,8 +97,8 @@ def head_revision() -> str:
     revises: dict[str, str | None] = {}
     for path in (MIGRATIONS / "versions").glob("*.py"):
         text = path.read_text(encoding="utf-8")
-        revision = re.search(r'^revision = "([^"]+)"', text, re.M)
-        down = re.search(r'^down_revision = "([^"]+)"', text, re.M)
+        revision = re.search(r'^revision = "([^"]+)"', text, re.MULTILINE)
+        down = re.search(r'^down_revision = "([^"]+)"', text, re.MULTILINE)
         if revision:
             revises[revision.group(1)] = down.group(1) if down else None
     heads = set(revises) - set(revises.values())
@@ -102,19 +114,50 @@ def current_revision(engine: Engine) -> str | None:
         return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
+MIGRATION_LOCK = 0x72656C616E6365  # "relance": the PostgreSQL advisory lock of migrations
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the latest migration (idempotent; runs on every open, and costs one
-    query when the schema is already current)."""
-    if current_revision(engine) == head_revision():
+    query when the schema is already current).
+
+    Many processes may start at once on a fresh store (a firm's scheduler and its clients' cron
+    jobs): the migration runs under a lock (PostgreSQL: a transaction-level advisory lock;
+    SQLite: an exclusive transaction) and the revision is read again once it is held, so the
+    first migrates and the others wait, find the schema current and go on."""
+    head = head_revision()
+    if current_revision(engine) == head:
         return
     from alembic import command
     from alembic.config import Config as AlembicConfig
 
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.info["exclusive"] = True
+        with connection.begin():
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+            if _revision(connection) == head:
+                return  # another process migrated while we waited
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+
+def _revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    value = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    return None if value is None else str(value)
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """A database busy with someone else (locked, a lock timeout): it will pass."""
+    text = str(exc.orig).lower()
+    return any(word in text for word in ("database is locked", "database table is locked",
+                                         "lock timeout", "could not obtain lock",
+                                         "deadlock detected"))
 
 
 class Store:
@@ -127,6 +170,9 @@ class Store:
             try:
                 upgrade(self.engine)
             except OperationalError as exc:
+                if is_busy(exc):
+                    raise TransientError(f"the state database is busy ({exc.orig}); "
+                                         "try again in a moment") from None
                 raise ConfigError(f"cannot open the state database: {exc.orig}", key="state") \
                     from None
 

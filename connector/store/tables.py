@@ -250,3 +250,15 @@ balance_changes = Table(
     Column("seen_at", DateTime(timezone=True), nullable=False),
     Index("ix_balance_changes_invoice", "tenant", "source", "invoice_id", "day"),
 )
+
+# Which source a tenant's rows come from (Odoo URL + database, Sage business, …): a tenant renamed
+# (a client file, `tenant = …`) is recognised by its source instead of replanning the whole ledger.
+tenant_identities = Table(
+    "tenant_identities", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("identity", String(64), nullable=False),  # sha256 of the identifying fields
+    Column("described", Text, nullable=False),  # the same fields, readable (no secret)
+    Column("bound_at", DateTime(timezone=True), nullable=False),
+    Index("ix_tenant_identities_identity", "source", "identity"),
+)

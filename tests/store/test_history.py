@@ -44,5 +44,6 @@ def test_level_dates_and_gap_count_only_what_went_or_may_have_gone_out(tmp_path:
     set_status(store, "k3", "skipped")  # paid before sending
     history = outbox.history(store, "t", "demo", "Europe/Paris")
     assert history.dates["I1"] == {"first": D(2026, 10, 2), "second": D(2026, 10, 9)}
-    assert history.levels["I2"] == {"first"}  # a failed level is still planned: not replanned
+    # a failed level reached nobody: it is due again (issue 15, case 5), a skipped one stays used
+    assert "I2" not in history.levels and history.levels["I3"] == {"first"}
     assert history.last_contact == {"C1": D(2026, 10, 12)}  # the day it left, in Paris

@@ -168,10 +168,15 @@ def test_transient_failure_reschedules_without_sending(tenant: Tenant) -> None:
                         FlakyTransport(tenant.config.outbox_dir), now=tenant.clock).run()
     assert report.retried > 0 and report.failed == 0
     with tenant.store.engine.connect() as conn:
-        rows = conn.execute(select(t.outbox.c.next_attempt_at, t.outbox.c.status)
+        rows = conn.execute(select(t.outbox.c.next_attempt_at, t.outbox.c.status,
+                                   t.outbox.c.reason)
                             .where(t.outbox.c.channel == "email")).all()
     now = tenant.clock.now()
-    assert all(status == "planned" and _aware(when) > now for when, status in rows)
+    assert all(status == "planned" for _when, status, _reason in rows)
+    tried = [when for when, _status, reason in rows if reason]
+    assert tried and all(_aware(when) > now for when in tried)
+    # after three failures in a row the run stops trying the relay: the others wait, untouched
+    assert "email" in report.stopped
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -4,6 +4,7 @@ when many threads race for it; an expired lease can be taken over; only the hold
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import subprocess
 import sys
 import threading
@@ -81,7 +82,7 @@ def test_journal_keeps_runs_per_tenant(store: Store) -> None:
 def test_a_lock_left_by_a_dead_process_of_this_host_is_taken_over_at_once(store: Store) -> None:
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                               capture_output=True, text=True, check=True)
-    dead = f"{runs.new_holder().split(':')[0]}:{finished.stdout.strip()}:deadbeef"
+    dead = runs.holder_of(int(finished.stdout.strip()))
     assert runs.acquire(store, "acme", "another-host:99999:abcd", NOW, LEASE)
     assert not runs.acquire(store, "acme", runs.new_holder(), NOW, LEASE)  # not ours to judge
     runs.release(store, "acme", "another-host:99999:abcd")
@@ -93,3 +94,17 @@ def test_a_lock_left_by_a_dead_process_of_this_host_is_taken_over_at_once(store:
     runs.release(store, "acme", mine)
     assert runs.acquire(store, "acme", alive, NOW, LEASE)
     assert not runs.acquire(store, "acme", runs.new_holder(), NOW, LEASE)
+
+
+def test_a_lock_held_in_another_container_with_the_same_hostname_waits_for_its_lease(
+        store: Store) -> None:
+    """Issue 15, case 8: same hostname, another PID namespace, a pid that is free here."""
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    pid = finished.stdout.strip()
+    for other in (f"{socket.gethostname()}:{pid}:abcd1234",  # the old hostname:pid form
+                  f"{'0' * 16}:{pid}:1:abcd1234"):  # another instance
+        assert runs.acquire(store, "acme", other, NOW, LEASE)
+        assert not runs.acquire(store, "acme", runs.new_holder(), NOW + LEASE / 2, LEASE)
+        assert runs.acquire(store, "acme", runs.new_holder(), NOW + LEASE, LEASE)  # expired
+        runs.release(store, "acme", runs.lock_of(store, "acme")["holder"])

@@ -1,0 +1,35 @@
+"""`relance tenants rename OLD NEW`: move a tenant's history to its new name (a renamed client
+file or `tenant = …`), so that its books are not reminded again from scratch."""
+
+from __future__ import annotations
+
+import click
+
+from connector.commands.context import Obj, handle_errors
+from connector.store import identity
+from connector.store.store import Store
+
+
+def register(main: click.Group) -> None:
+    @main.group()
+    def tenants() -> None:
+        """Tenants of the state database (rename one, its history follows)."""
+
+    @tenants.command("rename")
+    @click.argument("old")
+    @click.argument("new")
+    @click.pass_obj
+    @handle_errors
+    def tenants_rename(obj: Obj, old: str, new: str) -> None:
+        """Give tenant OLD's history (outbox, ledger, pauses, runs) to tenant NEW."""
+        store = Store(obj.config.state_url)
+        try:
+            moved = identity.rename(store, old, new)
+        finally:
+            store.close()
+        total = sum(moved.values())
+        if not total:
+            click.echo(f"nothing to rename: the state database has no tenant {old!r}")
+            return
+        click.echo(f"tenant {old} is now {new}: {moved.get('outbox', 0)} reminder(s), "
+                   f"{moved.get('invoices', 0)} invoice(s) moved")
