@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from jinja2 import TemplateError, TemplateNotFound, meta
+from jinja2 import TemplateError, TemplateNotFound, meta, nodes
 
 from connector.config import Config
 from connector.delivery.messages import template_context
@@ -134,7 +134,12 @@ def _check_template(where: str, name: str, language: str, config: Config,
         return [Finding("error", where, f"no template {path!r}: customers writing in "
                                         f"{language} would get nothing")]
     known = set(template_context(sample_payload(config, name, today=today), config)) | {"layout"}
-    unknown = meta.find_undeclared_variables(env.parse(source)) - known
+    tree = env.parse(source)
+    # gettext's callables, and the macros a template imports (which Jinja's meta analysis reports
+    # as undeclared inside blocks), are known too
+    known |= set(env.globals) | {n if isinstance(n, str) else n[1]
+                                 for node in tree.find_all(nodes.FromImport) for n in node.names}
+    unknown = meta.find_undeclared_variables(tree) - known
     if unknown:
         return [Finding("error", where, f"{path} uses unknown variable(s): "
                                         f"{', '.join(sorted(unknown))} (see docs/templates.md)")]

@@ -6,8 +6,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from connector import formatting
 from connector.config import Config
 from connector.delivery.render import environment, pick_language
+from connector.rules.engine import DueItem
 from connector.rules.penalties import b2b_rate, claim, load_rates
 from connector.store import outbox
 
@@ -43,6 +45,9 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
         "level": payload["level"],
         "currency": payload["currency"],
         "items": items,
+        "invoice_count": len({i.invoice_id for i in items}),
+        # the words of a courtesy note: all still to come, due today, or already past
+        "due_when": _due_when(items),
         "credit_notes": credits,
         "other_open": statement,
         "amount_due": amount_due,
@@ -62,6 +67,13 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
         "deadline": today + dt.timedelta(days=config.letter.deadline_days),
         "court": config.letter.court,
     }
+
+
+def _due_when(items: list[DueItem]) -> str:
+    """"soon" when every item is still to come, "today" when the latest falls due today, "past"
+    when one is already late (a courtesy note sent after a weekend or holiday)."""
+    latest = max((i.days_late for i in items), default=-1)
+    return "soon" if latest < 0 else "today" if latest == 0 else "past"
 
 
 def _rate_in_force(kind: str, today: dt.date, config: Config) -> Decimal:
@@ -87,8 +99,14 @@ def task_text(payload: dict[str, Any], config: Config) -> str:
         title = f"{title} – {payload['customer_name']}"
     lines = [title]
     for item in context["items"]:
-        lines.append(f"{item.number} (échéance {item.due_date.isoformat()}, {item.days_late} j) : "
-                     f"{_money(payload, config, item.residual)}")
+        share = f" {item.instalment}/{item.instalments}" if item.instalment else ""
+        amount = _money(payload, config, item.residual)
+        late = formatting.ngettext("jour", "jours", item.days_late, language)
+        lines.append(f"{item.number}{share} (échéance {item.due_date.isoformat()}, "
+                     f"{item.days_late} {late} de retard) : {amount}" if language == "fr" else
+                     f"{item.number}{share} (due {item.due_date.isoformat()}, "
+                     f"{item.days_late} {formatting.ngettext('day', 'days', item.days_late, language)}"
+                     f" late): {amount}")
     lines.append(f"[relance:{payload['key']}]")
     return "\n".join(lines)
 

@@ -33,12 +33,17 @@ class DueItem:
     due_date: dt.date
     currency: str
     total: Decimal
+    """What this item amounts to: the invoice's total, or the instalment's amount."""
     residual: Decimal
     days_late: int
     level: str | None = None
     noticed_on: dt.date | None = None
     """When a formal notice (a level with a letter) was first planned for it: B2C interest runs
     from that day."""
+    instalment: int = 0
+    """1-based number of the instalment ("échéance 1/2"), 0 for a whole invoice."""
+    instalments: int = 0
+    """How many instalments the invoice has (0 for a whole invoice)."""
 
 
 @dataclass(frozen=True)
@@ -243,9 +248,11 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                 continue
             dates = history.dates.get(item_id, {})
             noticed = min((dates[n] for n in letters if n in dates), default=None)
+            number, amount = _share(invoice, item_id)
             item = DueItem(item_id, invoice.external_id, invoice.number, invoice.issue_date,
-                           due_date, invoice.currency, invoice.total, residual,
-                           (today - due_date).days, noticed_on=noticed)
+                           due_date, invoice.currency, amount, residual,
+                           (today - due_date).days, noticed_on=noticed, instalment=number,
+                           instalments=len(invoice.instalments) if number else 0)
             statement_by_currency.setdefault(invoice.currency, []).append(item)
             level = _item_level(policy, item, history, paused, today, calendar, trace, cid)
             if level is None:
@@ -274,6 +281,14 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
         yield from _channel_intents(level, policy, book, customer, tuple(items), credits,
                                     tuple(statement_by_currency.get(currency, ())), currency,
                                     today, tenant, source)
+
+
+def _share(invoice: Invoice, item_id: str) -> tuple[int, Decimal]:
+    """(instalment number, its amount) for "<id>#n" (see Invoice.due_items), (0, total) else."""
+    _, hash_, number = item_id.rpartition("#")
+    if not hash_ or not number.isdigit() or not 0 < int(number) <= len(invoice.instalments):
+        return 0, invoice.total
+    return int(number), invoice.instalments[int(number) - 1].amount
 
 
 def _item_level(policy: Policy, item: DueItem, history: History, paused: PauseIndex,
