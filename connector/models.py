@@ -32,6 +32,9 @@ from pydantic import (
     model_validator,
 )
 
+from connector.emails import InvalidAddress
+from connector.emails import split as emails_in
+
 InvoiceKind = Literal["invoice", "credit_note"]
 InvoiceStatus = Literal["open", "partial", "paid", "cancelled", "disputed"]
 CustomerKind = Literal["company", "individual"]
@@ -188,14 +191,20 @@ class Customer(Record):
         return short if 2 <= len(short) <= 8 and short.isascii() and short.isalpha() else "fr"
 
     def billing_emails(self) -> list[str]:
-        """Billing contacts first, then the customer's own address; no duplicates, no blanks."""
+        """Billing contacts first, then the customer's own address; no duplicates, no blanks.
+        A field holding several addresses ("a@x.fr; b@x.fr") gives each; what is not an address
+        (a vendor's free-text field, "voir Mme Martin") is left out: see invalid_emails()."""
         emails: list[str] = []
         for candidate in [c.email for c in self.contacts] + [self.email]:
-            if candidate and candidate.strip() and candidate.strip().lower() not in {
-                e.lower() for e in emails
-            }:
-                emails.append(candidate.strip())
+            for address in emails_in(candidate)[0]:
+                if address.lower() not in {e.lower() for e in emails}:
+                    emails.append(address)
         return emails
+
+    def invalid_emails(self) -> list[InvalidAddress]:
+        """What the email fields hold that is not an address, each with the reason."""
+        return [bad for candidate in [c.email for c in self.contacts] + [self.email]
+                for bad in emails_in(candidate)[1]]
 
 
 class Instalment(Record):

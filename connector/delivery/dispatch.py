@@ -26,10 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from connector.adapters.base import BaseAdapter, PushRequest
 from connector.clock import Now, local_day
 from connector.config import Config
-from connector.delivery.email import Transport, build_message
+from connector.delivery.email import AddressError, Transport, build_message, usable
 from connector.delivery.letter import LetterStore, letter_pdf
 from connector.delivery.messages import note_text, task_text, template_context
 from connector.delivery.render import render
+from connector.emails import InvalidAddress
 from connector.errors import ConnectorError, TransientError
 from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar, SendWindow
@@ -218,6 +219,10 @@ class Dispatcher:
                 return
         try:
             remote_id = self._side_effect(row, payload)
+        except AddressError as exc:  # nobody to write to: a person fixes the address
+            self._fail(row, redact(str(exc)))
+            self._address_task(row, payload, exc.refused)
+            return
         except TransientError as exc:
             self._retry(row, redact(str(exc)))
             return
@@ -250,7 +255,11 @@ class Dispatcher:
             message = build_message(rendered, sender=self.config.sender,
                                     recipients=list(payload["recipients"]), key=row["key"],
                                     now=self.now(), attachments=attachments)
-            cc = list(payload.get("cc") or [])
+            good_cc, bad_cc = usable(list(payload.get("cc") or []))
+            refused = usable(list(payload["recipients"]))[1] + bad_cc
+            if refused:  # sent to the others; the wrong ones still need a person
+                self._address_task(row, payload, refused)
+            cc = [a.wire for a in good_cc]
             if cc:
                 message["Cc"] = ", ".join(cc)
             # the transport's `bcc` is the extra envelope recipients: the Cc header names them
@@ -293,8 +302,8 @@ class Dispatcher:
             recipients=list(payload.get("recipients", [])))
 
     def _record_task(self, conn: Any, row: dict[str, Any], payload: dict[str, Any],
-                     remote_id: str | None) -> None:
-        body = task_text(payload, self.config)
+                     remote_id: str | None, body: str | None = None) -> None:
+        body = body or task_text(payload, self.config)
         try:
             with conn.begin_nested():
                 conn.execute(t.tasks.insert().values(
@@ -304,6 +313,16 @@ class Dispatcher:
                     remote_id=remote_id, created_at=self.now()))
         except IntegrityError:
             pass  # already recorded
+
+    def _address_task(self, row: dict[str, Any], payload: dict[str, Any],
+                      refused: list[InvalidAddress]) -> None:
+        """A local task "adresse e-mail invalide", once per reminder, naming each refused value."""
+        body = "\n".join([f"Adresse e-mail invalide : {payload['customer_name']}"]
+                         + [f"- {bad.value} : {bad.reason}" for bad in refused]
+                         + [f"[relance:{row['key']}]"])
+        with self.store.transaction() as conn:
+            self._record_task(conn, {**row, "key": f"{row['key']}:address"}, payload, None,
+                              body=body)
 
     def _after_sent(self, conn: Any, row: dict[str, Any]) -> None:
         if row["channel"] == "email" and self.adapter.capabilities.notes:

@@ -12,13 +12,18 @@ import os
 import smtplib
 import socket
 import ssl
+from collections.abc import Sequence
+from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 
+from connector import emails
 from connector.config import EmailConfig, SenderConfig
 from connector.delivery.render import Rendered
+from connector.emails import InvalidAddress
 from connector.errors import AuthError, PermanentError, TransientError
 from connector.secrets import redact
 
@@ -30,12 +35,43 @@ def message_id(key: str, sender_email: str) -> str:
     return f"<{key}@{domain}>"
 
 
+class AddressError(PermanentError):
+    """Nobody of a message can be written to: the addresses are not addresses, or need SMTPUTF8
+    and the server does not offer it. A person has to fix the address (the dispatcher leaves a
+    task "adresse e-mail invalide")."""
+
+    def __init__(self, message: str, refused: list[InvalidAddress]) -> None:
+        super().__init__(message)
+        self.refused = refused
+
+
+def usable(values: list[str]) -> tuple[list[emails.Address], list[InvalidAddress]]:
+    """The recipients that may be written to, and the others with the reason."""
+    good: list[emails.Address] = []
+    bad: list[InvalidAddress] = []
+    for value in values:
+        try:
+            good.append(emails.check(value))
+        except InvalidAddress as exc:
+            bad.append(exc)
+    return good, bad
+
+
 def build_message(rendered: Rendered, *, sender: SenderConfig, recipients: list[str], key: str,
-                  now: dt.datetime, attachments: list[tuple[str, bytes, str]] = ()) -> EmailMessage:
-    message = EmailMessage()
+                  now: dt.datetime, attachments: Sequence[tuple[str, bytes, str]] = ()
+                  ) -> EmailMessage:
+    """The message; headers through the email package's header registry, so that an accented
+    display name is RFC 2047-encoded and an address never is. IDN domains go in punycode; a UTF-8
+    local part makes an SMTPUTF8 message (raw UTF-8 headers), which only such a server accepts.
+    Raises AddressError when no recipient is an address."""
+    good, bad = usable(recipients)
+    if not good:
+        raise AddressError("adresse e-mail invalide : " + "; ".join(str(b) for b in bad), bad)
+    utf8 = any(a.needs_smtputf8 for a in good)
+    message = EmailMessage(policy=policy.SMTPUTF8 if utf8 else policy.default)
     message["Subject"] = rendered.subject
-    message["From"] = formataddr((sender.name, sender.email))
-    message["To"] = ", ".join(recipients)
+    message["From"] = Address(display_name=sender.name, addr_spec=sender.email)
+    message["To"] = ", ".join(a.wire for a in good)
     if sender.reply_to:
         message["Reply-To"] = sender.reply_to
     message["Date"] = format_datetime(now)
@@ -107,6 +143,10 @@ class SmtpTransport:
         except smtplib.SMTPAuthenticationError:
             raise AuthError(f"the SMTP server {self.config.host} refused the login "
                             f"{self.config.username!r}") from None
+        except smtplib.SMTPNotSupportedError:
+            raise AddressError(f"the SMTP server {self.config.host} does not offer SMTPUTF8: it "
+                               f"cannot take the UTF-8 address(es) {message['To']}",
+                               [InvalidAddress(str(message["To"]), "needs SMTPUTF8")]) from None
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentError(f"every recipient was refused: {', '.join(exc.recipients)}") \
                 from None

@@ -329,11 +329,16 @@ def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Cus
                      source: str) -> Iterator[ReminderIntent]:
     recipients = tuple(customer.billing_emails())
     channels = list(level.channel)
+    task_title = level.task_title
     if "email" in channels and not recipients:
         # No address to write to: a person has to call or write instead.
         channels = [c for c in channels if c != "email"]
         if "task" not in channels:
             channels.append("task")
+        invalid = ", ".join(bad.value for bad in customer.invalid_emails())
+        if invalid:  # a free-text field where the address should be: say so in the task
+            invalid = invalid.replace("{", "{{").replace("}", "}}")
+            task_title = f"Adresse e-mail invalide ({invalid}) : relance {{level}} à faire"
     cc = book.cc(customer.external_id)
     for channel in channels:
         yield ReminderIntent(
@@ -343,6 +348,6 @@ def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Cus
             language=customer.language, level=level.name, channel=channel,
             template=level.template, recipients=recipients if channel == "email" else (),
             currency=currency, items=items, credit_notes=credits, statement=statement,
-            task_title=level.task_title, planned_for=today,
+            task_title=task_title, planned_for=today,
             cc=cc if channel == "email" else (), level_channels=tuple(channels),
             policy=policy.name, customer_address=book.address(customer.external_id))
