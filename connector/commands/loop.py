@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from connector.app.scheduler import hold
+from connector.app.tenant import build_transport
 from connector.clock import DEFAULT_TIMEZONE, Clock
 from connector.commands import views
 from connector.commands.context import (
@@ -20,7 +21,7 @@ from connector.commands.context import (
     handle_errors,
 )
 from connector.config import DEFAULT_CONFIG_NAME
-from connector.errors import TransientError
+from connector.errors import ConnectorError, TransientError
 from connector.rules.calendar import BusinessCalendar
 from connector.secrets import SecretStore
 from connector.store import outbox
@@ -55,14 +56,27 @@ def register(main: click.Group) -> None:
         """Check the configuration, the source's reachability and credentials."""
         tenant = obj.tenant()
         click.echo(f"config {obj.config_path}: ok (tenant {tenant.name}, source {tenant.source})")
-        info = tenant.adapter.check()
-        click.echo(f"source: {info.kind} {info.url or ''} version {info.version or '?'}"
-                   f"{' as ' + info.user if info.user else ''}")
-        for warning in info.warnings:
-            click.echo(f"warning: {warning}")
-        if info.missing_rights:
-            click.echo("missing rights: " + ", ".join(info.missing_rights), err=True)
-            sys.exit(EXIT_USAGE)
+        problems: list[str] = []
+        try:
+            info = tenant.adapter.check()
+        except ConnectorError as exc:
+            problems.append(f"source: {exc}")
+        else:
+            click.echo(f"source: {info.kind} {info.url or ''} version {info.version or '?'}"
+                       f"{' as ' + info.user if info.user else ''}")
+            for warning in info.warnings:
+                click.echo(f"warning: {warning}")
+            if info.missing_rights:
+                problems.append("source: missing rights: " + ", ".join(info.missing_rights))
+        try:  # the way out too: a reminder that cannot leave is worse than none planned
+            for step in build_transport(obj.config, tenant.secrets).check():
+                click.echo(step)
+        except ConnectorError as exc:
+            problems.append(f"email: {exc}")
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        if problems:
+            sys.exit(EXIT_USAGE if any("missing rights" in p for p in problems) else EXIT_FAILED)
         click.echo("all good")
 
 
@@ -114,8 +128,15 @@ def register(main: click.Group) -> None:
         if not dry_run:
             click.echo(f"queued {result.enqueued} new reminder(s)")
         click.echo(views.delivery_summary(result.delivery))
-        if result.delivery is not None and result.delivery.failed:
-            sys.exit(EXIT_FAILED)
+        report = result.delivery
+        if report is None:
+            return
+        waiting = [r for r in outbox.waiting_retry(tenant.store, tenant.name, tenant.clock.now())
+                   if r["key"] not in {key for key, _s, _r in report.details}]
+        if waiting:
+            click.echo(views.waiting_text(waiting, obj.config.timezone))
+        if report.failed or report.retried or report.uncertain or waiting:
+            sys.exit(EXIT_FAILED)  # something did not leave: a cron job or CI must notice
 
 
     @main.command()
@@ -208,6 +229,19 @@ def register(main: click.Group) -> None:
             click.echo(f"{row['key']}  {row['channel']:<6} {row['level']:<8} "
                        f"{payload['customer_name']}  {row['reason'] or ''}")
 
+
+    @outbox_group.command("retry")
+    @click.argument("key", required=False)
+    @click.pass_obj
+    @handle_errors
+    def outbox_retry(obj: Obj, key: str | None) -> None:
+        """Send failed and rescheduled reminders (KEY, or all) on the next run, not later."""
+        tenant = obj.tenant()
+        count = outbox.retry_now(tenant.store, tenant.name, key, now=tenant.clock.now())
+        if key is not None and not count:
+            click.echo(f"error: no failed or rescheduled reminder with key {key}", err=True)
+            sys.exit(EXIT_USAGE)
+        click.echo(f"{count} reminder(s) due now; `relance run` sends them")
 
     @outbox_group.command("resolve")
     @click.argument("key")

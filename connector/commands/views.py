@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from connector import formatting
+from connector.clock import local_time
 from connector.delivery.dispatch import DeliveryReport
 from connector.rules.engine import ReminderIntent
+
+SHOWN = 50  # delivery problems listed by `run` (the outbox has them all)
 
 
 def money(amount: Any, currency: str, language: str = "fr") -> str:
@@ -60,9 +63,29 @@ def delivery_summary(report: DeliveryReport | None) -> str:
             f"rescheduled {report.retried}, uncertain {report.uncertain}")
     if report.waiting:
         text += "\noutside the send window: reminders are queued and leave on the next run inside it"
-    reasons = [f"  {status}: {key[:12]}… {reason}" for key, status, reason in report.details
-               if status in ("skipped", "failed", "uncertain") and reason]
-    return "\n".join([text, *reasons[:20]])
+    words = {"retried": "rescheduled"}
+    reasons = [f"  {words.get(status, status)}: {key[:12]}… {reason}"
+               for key, status, reason in report.details
+               if status in ("skipped", "failed", "retried", "uncertain") and reason]
+    if len(reasons) > SHOWN:
+        reasons = reasons[:SHOWN] + [f"  … and {len(reasons) - SHOWN} more"]
+    hints = []
+    if report.failed or report.retried:
+        hints.append("see them with `relance outbox review --status failed` (or `--status "
+                     "planned`); once the cause is fixed, `relance outbox retry` sends them now")
+    if report.uncertain:
+        hints.append("uncertain: check the sent mailbox, then `relance outbox resolve KEY "
+                     "--sent/--not-sent`")
+    return "\n".join([text, *reasons, *hints])
+
+
+def waiting_text(rows: Sequence[dict[str, Any]], timezone: str) -> str:
+    """Reminders rescheduled by an earlier run: not due yet, so not tried now, but not sent."""
+    lines = [f"{len(rows)} reminder(s) wait for a retry after a failure "
+             "(`relance outbox retry` to try now):"]
+    lines += [f"  {r['key'][:12]}… {r['channel']} next {local_time(r['next_attempt_at'], timezone)}"
+              f" (attempt {r['attempts']}): {r['reason'] or '-'}" for r in rows[:SHOWN]]
+    return "\n".join(lines)
 
 
 def status_text(status: dict[str, Any]) -> str:

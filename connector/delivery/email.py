@@ -92,6 +92,9 @@ class Transport(Protocol):
     def already_sent(self, key: str) -> bool | None:
         """True/False when the transport can tell, None when it cannot (plain SMTP)."""
 
+    def check(self) -> list[str]:
+        """What `relance check` reports: reach the transport without sending anything."""
+
 
 class FileTransport:
     """Writes each message as <key>.eml in a directory: the demo default, and a dry 'print room'."""
@@ -110,6 +113,18 @@ class FileTransport:
         partial.write_bytes(message.as_bytes())
         os.replace(partial, final)  # atomic: a crash leaves either nothing or the whole file
         return str(final)
+
+    def check(self) -> list[str]:
+        """The directory exists or can be made, and can be written to."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            probe = self.directory / ".relance-check"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise PermanentError(f"cannot write emails to {self.directory}: {exc.strerror}") \
+                from None
+        return [f"emails are written as .eml files to {self.directory} (transport = \"file\")"]
 
     def already_sent(self, key: str) -> bool | None:
         return self.path(key).exists()
@@ -163,6 +178,41 @@ class SmtpTransport:
             log.warning("SMTP %s refused some recipients of %s: %s", self.config.host,
                         message["Message-ID"], ", ".join(refused))
         return str(message["Message-ID"])
+
+    def check(self) -> list[str]:
+        """Open the connection as a send would (EHLO, STARTTLS or TLS, AUTH) and QUIT: nothing
+        is sent. The steps that passed; raises AuthError / TransientError / PermanentError with
+        the reason for the first that fails."""
+        cfg = self.config
+        port = cfg.port or {"ssl": 465, "starttls": 587}.get(cfg.security, 25)
+        where = f"{cfg.host}:{port}"
+        steps: list[str] = []
+        try:
+            with self._connect() as client:
+                steps.append(f"SMTP {where}: connected"
+                             + (f" ({cfg.security.upper()}, certificate verified)"
+                                if cfg.security != "none" else " (no encryption)"))
+                client.ehlo_or_helo_if_needed()
+                if cfg.username:
+                    client.login(cfg.username, self.password or "")
+                    steps.append(f"SMTP {where}: login {cfg.username!r} accepted")
+                elif client.has_extn("auth"):
+                    steps.append(f"SMTP {where}: the server offers AUTH but no username is set")
+                steps.append(f"SMTP {where}: SMTPUTF8 " + ("offered" if client.has_extn("smtputf8")
+                             else "not offered (UTF-8 addresses will be refused)"))
+        except smtplib.SMTPAuthenticationError:
+            raise AuthError(f"SMTP {where} refused the login {cfg.username!r}: check the "
+                            f"password (`relance secret set smtp`)") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise PermanentError(f"SMTP {where}: {redact(str(exc))}") from None
+        except smtplib.SMTPResponseException as exc:
+            text = redact(exc.smtp_error.decode(errors="replace") if isinstance(
+                exc.smtp_error, bytes) else str(exc.smtp_error))
+            raise PermanentError(f"SMTP {where} answered {exc.smtp_code}: {text}") from None
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            raise TransientError(f"SMTP {where} cannot be reached: {type(exc).__name__}: "
+                                 f"{redact(str(exc))}") from None
+        return steps
 
     def already_sent(self, key: str) -> bool | None:
         return None  # SMTP leaves no trace we can query: a crash mid-send is `uncertain`
