@@ -100,9 +100,14 @@ def register(main: click.Group) -> None:
     def plan(obj: Obj, as_json: bool) -> None:
         """Show what would be sent today, from the local state. Sends nothing."""
         tenant = obj.tenant()
+        if tenant.store.last_sync(tenant.name) is None:
+            # plan reads the local state only: before a sync it would say "nothing to send"
+            click.echo("No sync yet: run `relance sync` first (plan reads the local state, "
+                       "it does not ask the source).", err=True)
+            sys.exit(EXIT_FAILED)
         intents = tenant.plan()
-        click.echo(views.plan_json(intents) if as_json else views.plan_table(intents,
-                                                                             obj.config.language))
+        click.echo(views.plan_json(intents) if as_json else views.plan_table(
+            intents, obj.config.language, views.screen_width()))
         if not as_json and (closed := BusinessCalendar(obj.config.policy.calendar).why_not(
                 tenant.today)):
             click.echo(f"Reminders go out on business days only: {closed}.")
@@ -124,7 +129,7 @@ def register(main: click.Group) -> None:
                 raise TransientError(f"another relance process is running {tenant.name} right now; "
                                      "try again in a few minutes")
             result = tenant.run(dry_run=dry_run, do_sync=not no_sync, stop=lambda: lease.lost)
-        click.echo(views.plan_table(result.planned, obj.config.language))
+        click.echo(views.plan_table(result.planned, obj.config.language, views.screen_width()))
         if not dry_run:
             click.echo(f"queued {result.enqueued} new reminder(s)")
         click.echo(views.delivery_summary(result.delivery))
@@ -151,7 +156,8 @@ def register(main: click.Group) -> None:
             from connector.commands.firm import status_all
             sys.exit(status_all(obj, as_json))
         info = obj.tenant().status()
-        click.echo(json.dumps(info, indent=2, default=str) if as_json else views.status_text(info))
+        click.echo(json.dumps(info, indent=2, default=str) if as_json else views.status_text(
+            info, obj.config.timezone, views.screen_width()))
 
 
     @main.command()
@@ -182,7 +188,7 @@ def register(main: click.Group) -> None:
             obj.today = shown
         tenant = obj.tenant()
         result = tenant.run()
-        click.echo(views.plan_table(result.planned, obj.config.language))
+        click.echo(views.plan_table(result.planned, obj.config.language, views.screen_width()))
         click.echo(views.delivery_summary(result.delivery))
         emails = sorted(obj.config.outbox_dir.glob("*.eml")) if obj.config.outbox_dir.exists() else []
         click.echo(f"{len(emails)} email(s) in {obj.config.outbox_dir}; "
