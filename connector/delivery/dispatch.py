@@ -246,7 +246,8 @@ class Dispatcher:
             return self.letters.write(row["key"], self._letter(payload))
         if channel == "email":
             context = template_context(payload, self.config)
-            rendered = render(payload["template"], context, payload.get("language", "fr"))
+            rendered = render(payload["template"], context, payload.get("language", "fr"),
+                              self.config.template_dirs)
             attachments = []
             if "letter" in payload.get("level_channels", ()):
                 # the formal notice also goes by email, as a PDF (the same text as the paper one)
@@ -287,7 +288,7 @@ class Dispatcher:
             self._pdfs.clear()  # only the sibling row needs it: keep memory flat
             self._pdfs[cache_key] = letter_pdf(
                 context, language, title="Mise en demeure" if language != "en" else
-                "Formal notice")
+                "Formal notice", extra_dirs=self.config.template_dirs)
         return self._pdfs[cache_key]
 
     def _push_request(self, row: dict[str, Any], payload: dict[str, Any]) -> PushRequest:

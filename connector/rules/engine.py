@@ -248,7 +248,7 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                 continue
             dates = history.dates.get(item_id, {})
             noticed = min((dates[n] for n in letters if n in dates), default=None)
-            number, amount = _share(invoice, item_id)
+            number, amount = item_share(invoice, item_id)
             item = DueItem(item_id, invoice.external_id, invoice.number, invoice.issue_date,
                            due_date, invoice.currency, amount, residual,
                            (today - due_date).days, noticed_on=noticed, instalment=number,
@@ -283,7 +283,7 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                                     today, tenant, source)
 
 
-def _share(invoice: Invoice, item_id: str) -> tuple[int, Decimal]:
+def item_share(invoice: Invoice, item_id: str) -> tuple[int, Decimal]:
     """(instalment number, its amount) for "<id>#n" (see Invoice.due_items), (0, total) else."""
     _, hash_, number = item_id.rpartition("#")
     if not hash_ or not number.isdigit() or not 0 < int(number) <= len(invoice.instalments):
