@@ -29,7 +29,7 @@ def test_check_fails_on_a_refused_login(tmp_path: Path, smtp) -> None:  # noqa: 
     config = str(smtp_config(tmp_path, port, username="x"))
     result = invoke("--config", config, "--today", TODAY, "check",
                     env={"TEST_SMTP_PW": "not-the-password"})
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # credentials: the user must fix them
     assert "refused the login" in result.output
     assert "not-the-password" not in result.output
     assert not sink.messages  # a check sends nothing
@@ -48,7 +48,7 @@ def test_check_without_the_password_says_how_to_store_it(tmp_path: Path, smtp) -
     _sink, port = smtp
     config = str(smtp_config(tmp_path, port, username="x"))
     result = invoke("--config", config, "--today", TODAY, "check", env={"TEST_SMTP_PW": ""})
-    assert result.exit_code == 1 and "TEST_SMTP_PW" in result.output
+    assert result.exit_code == 2 and "TEST_SMTP_PW" in result.output
 
 
 def test_run_with_smtp_down_lists_each_rescheduled_reminder_and_exits_1(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -21,9 +22,9 @@ from connector.commands.context import (
     handle_errors,
 )
 from connector.config import DEFAULT_CONFIG_NAME
-from connector.errors import ConnectorError, TransientError
+from connector.errors import AuthError, ConfigError, ConnectorError, TransientError
 from connector.rules.calendar import BusinessCalendar
-from connector.secrets import SecretStore
+from connector.secrets import SecretStore, redact
 from connector.store import outbox
 
 
@@ -57,10 +58,12 @@ def register(main: click.Group) -> None:
         tenant = obj.tenant()
         click.echo(f"config {obj.config_path}: ok (tenant {tenant.name}, source {tenant.source})")
         problems: list[str] = []
+        usage = False  # credentials or configuration (exit 2) rather than reachability (exit 1)
         try:
             info = tenant.adapter.check()
         except ConnectorError as exc:
             problems.append(f"source: {exc}")
+            usage = isinstance(exc, ConfigError | AuthError)
         else:
             click.echo(f"source: {info.kind} {info.url or ''} version {info.version or '?'}"
                        f"{' as ' + info.user if info.user else ''}")
@@ -68,15 +71,17 @@ def register(main: click.Group) -> None:
                 click.echo(f"warning: {warning}")
             if info.missing_rights:
                 problems.append("source: missing rights: " + ", ".join(info.missing_rights))
+                usage = True
         try:  # the way out too: a reminder that cannot leave is worse than none planned
             for step in build_transport(obj.config, tenant.secrets).check():
                 click.echo(step)
         except ConnectorError as exc:
             problems.append(f"email: {exc}")
+            usage = usage or isinstance(exc, ConfigError | AuthError)
         for problem in problems:
-            click.echo(f"error: {problem}", err=True)
+            click.echo(f"error: {redact(problem)}", err=True)
         if problems:
-            sys.exit(EXIT_USAGE if any("missing rights" in p for p in problems) else EXIT_FAILED)
+            sys.exit(EXIT_USAGE if usage else EXIT_FAILED)
         click.echo("all good")
 
 
@@ -230,10 +235,14 @@ def register(main: click.Group) -> None:
         rows = outbox.rows(tenant.store, tenant.name, state)
         if not rows:
             click.echo(f"no reminder is {state}")
+        width = views.screen_width()
         for row in rows:
             payload = json.loads(row["payload"])
-            click.echo(f"{row['key']}  {row['channel']:<6} {row['level']:<8} "
-                       f"{payload['customer_name']}  {row['reason'] or ''}")
+            head = f"{row['key']}  {row['channel']:<6} {row['level']:<8} "
+            click.echo(head + views.elide(payload["customer_name"], width - 1 - len(head)))
+            if row["reason"]:  # the whole reason, wrapped under its row
+                click.echo(textwrap.fill(row["reason"], width - 1, initial_indent="    ",
+                                         subsequent_indent="    "))
 
 
     @outbox_group.command("retry")
