@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from connector import DEFAULT_CONFIG_NAME
 from connector.app.scheduler import hold
 from connector.app.tenant import build_transport
 from connector.clock import DEFAULT_TIMEZONE, Clock
@@ -21,7 +22,6 @@ from connector.commands.context import (
     for_each_client,
     handle_errors,
 )
-from connector.config import DEFAULT_CONFIG_NAME
 from connector.errors import AuthError, ConfigError, ConnectorError, TransientError
 from connector.rules.calendar import BusinessCalendar
 from connector.secrets import SecretStore, redact

@@ -143,7 +143,8 @@ def write_xlsx(report: Report, path: Path, language: str = "fr") -> Path:
 
     words = labels(language)
     book = Workbook()
-    book.remove(book.active)
+    if book.active is not None:
+        book.remove(book.active)
     for table in report_tables(report):
         sheet = book.create_sheet(sheet_title(table, language))
         sheet.append(_headers(table, language))
