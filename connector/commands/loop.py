@@ -107,9 +107,9 @@ def register(main: click.Group) -> None:
         tenant = obj.tenant()
         if tenant.store.last_sync(tenant.name) is None:
             # plan reads the local state only: before a sync it would say "nothing to send"
-            click.echo("error: no sync yet: run `relance sync` first (plan reads the local "
-                       "state, it does not ask the source)", err=True)
-            sys.exit(EXIT_USAGE)
+            click.echo("No sync yet: run `relance sync` first (plan reads the local state, "
+                       "it does not ask the source).")
+            return
         intents = tenant.plan()
         click.echo(views.plan_json(intents) if as_json else views.plan_table(
             intents, obj.config.language, views.screen_width()))
