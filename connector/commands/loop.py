@@ -60,17 +60,21 @@ def register(main: click.Group) -> None:
         problems: list[str] = []
         usage = False  # credentials or configuration (exit 2) rather than reachability (exit 1)
         try:
-            info = tenant.adapter.check()
+            checked = tenant.check_source()
         except ConnectorError as exc:
             problems.append(f"source: {exc}")
             usage = isinstance(exc, ConfigError | AuthError)
         else:
+            info = checked.info
             click.echo(f"source: {info.kind} {info.url or ''} version {info.version or '?'}"
                        f"{' as ' + info.user if info.user else ''}")
             for warning in info.warnings:
                 click.echo(f"warning: {warning}")
-            if info.missing_rights:
-                problems.append("source: missing rights: " + ", ".join(info.missing_rights))
+            for right in checked.unused:
+                click.echo(f"warning: missing right, not needed by the configured channels: "
+                           f"{right}")
+            for needed_by, right in checked.missing:
+                problems.append(f"source: missing right (needed by {needed_by}): {right}")
                 usage = True
         try:  # the way out too: a reminder that cannot leave is worse than none planned
             for step in build_transport(obj.config, tenant.secrets).check():
@@ -237,9 +241,9 @@ def register(main: click.Group) -> None:
             click.echo(f"no reminder is {state}")
         width = views.screen_width()
         for row in rows:
-            payload = json.loads(row["payload"])
+            payload = outbox.payload(row)
             head = f"{row['key']}  {row['channel']:<6} {row['level']:<8} "
-            click.echo(head + views.elide(payload["customer_name"], width - 1 - len(head)))
+            click.echo(head + views.elide(payload.customer_name, width - 1 - len(head)))
             if row["reason"]:  # the whole reason, wrapped under its row
                 click.echo(textwrap.fill(row["reason"], width - 1, initial_indent="    ",
                                          subsequent_indent="    "))

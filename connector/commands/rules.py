@@ -109,7 +109,7 @@ def register(main: click.Group) -> None:
         else:
             payload = lint.sample_payload(config, template, kind=kind, language=lang or "fr",
                                           today=obj.today or Clock(config.timezone).today())
-        language = lang or pick_language(payload.get("language"), config.language)
+        language = lang or pick_language(payload.language, config.language)
         context = template_context(payload, config)
         if template == "_letter":
             click.echo(letter_text(context, language, config.template_dirs))

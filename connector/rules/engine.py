@@ -17,84 +17,16 @@ from decimal import Decimal
 
 from connector.models import Customer, Invoice
 from connector.rules.calendar import BusinessCalendar, end_of_month
+from connector.rules.channels import CHANNELS
 from connector.rules.pauses import Pause, PauseIndex
+from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from connector.rules.policy import Level, Policy
 from connector.rules.segments import Rulebook
 
+__all__ = ["CreditLine", "Decision", "DueItem", "History", "ReminderIntent", "evaluate"]
 
-@dataclass(frozen=True)
-class DueItem:
-    """One chased amount: a whole invoice, or one instalment of it."""
-
-    item_id: str
-    invoice_id: str
-    number: str
-    issue_date: dt.date
-    due_date: dt.date
-    currency: str
-    total: Decimal
-    """What this item amounts to: the invoice's total, or the instalment's amount."""
-    residual: Decimal
-    days_late: int
-    level: str | None = None
-    noticed_on: dt.date | None = None
-    """When a formal notice (a level with a letter) was first planned for it: B2C interest runs
-    from that day."""
-    instalment: int = 0
-    """1-based number of the instalment ("échéance 1/2"), 0 for a whole invoice."""
-    instalments: int = 0
-    """How many instalments the invoice has (0 for a whole invoice)."""
-
-
-@dataclass(frozen=True)
-class CreditLine:
-    invoice_id: str
-    number: str
-    issue_date: dt.date
-    currency: str
-    residual: Decimal
-
-
-@dataclass(frozen=True)
-class ReminderIntent:
-    key: str
-    tenant: str
-    source: str
-    customer_id: str
-    customer_name: str
-    customer_kind: str
-    language: str
-    level: str
-    channel: str
-    template: str
-    recipients: tuple[str, ...]
-    currency: str
-    items: tuple[DueItem, ...]
-    credit_notes: tuple[CreditLine, ...]
-    statement: tuple[DueItem, ...] = field(default=())
-    task_title: str | None = None
-    planned_for: dt.date = dt.date.min
-    cc: tuple[str, ...] = ()
-    level_channels: tuple[str, ...] = ()
-    policy: str = "standard"
-    customer_address: str | None = None
-
-    @property
-    def amount_due(self) -> Decimal:
-        return sum((i.residual for i in self.items), Decimal(0))
-
-    @property
-    def credits(self) -> Decimal:
-        return sum((c.residual for c in self.credit_notes), Decimal(0))
-
-    @property
-    def amount_to_pay(self) -> Decimal:
-        """What the customer is asked to pay: reminded items less the open credit notes."""
-        return max(self.amount_due - self.credits, Decimal(0))
-
-    @property
-    def invoice_ids(self) -> list[str]:
-        return sorted({i.invoice_id for i in self.items})
+ReminderIntent = ReminderPayload
+"""What evaluate() yields is the payload the outbox stores (connector/rules/payload.py)."""
 
 
 @dataclass(frozen=True)
@@ -283,14 +215,6 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                                     today, tenant, source)
 
 
-def item_share(invoice: Invoice, item_id: str) -> tuple[int, Decimal]:
-    """(instalment number, its amount) for "<id>#n" (see Invoice.due_items), (0, total) else."""
-    _, hash_, number = item_id.rpartition("#")
-    if not hash_ or not number.isdigit() or not 0 < int(number) <= len(invoice.instalments):
-        return 0, invoice.total
-    return int(number), invoice.instalments[int(number) - 1].amount
-
-
 def _item_level(policy: Policy, item: DueItem, history: History, paused: PauseIndex,
                 today: dt.date, calendar: BusinessCalendar, trace: list[Decision] | None,
                 cid: str) -> Level | None:
@@ -323,6 +247,14 @@ def _item_level(policy: Policy, item: DueItem, history: History, paused: PauseIn
     return level
 
 
+def item_share(invoice: Invoice, item_id: str) -> tuple[int, Decimal]:
+    """(instalment number, its amount) for "<id>#n" (see Invoice.due_items), (0, total) else."""
+    _, hash_, number = item_id.rpartition("#")
+    if not hash_ or not number.isdigit() or not 0 < int(number) <= len(invoice.instalments):
+        return 0, invoice.total
+    return int(number), invoice.instalments[int(number) - 1].amount
+
+
 def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Customer,
                      items: tuple[DueItem, ...], credits: tuple[CreditLine, ...],
                      statement: tuple[DueItem, ...], currency: str, today: dt.date, tenant: str,
@@ -330,9 +262,9 @@ def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Cus
     recipients = tuple(customer.billing_emails())
     channels = list(level.channel)
     task_title = level.task_title
-    if "email" in channels and not recipients:
+    if not recipients and any(CHANNELS[c].addressed for c in channels):
         # No address to write to: a person has to call or write instead.
-        channels = [c for c in channels if c != "email"]
+        channels = [c for c in channels if not CHANNELS[c].addressed]
         if "task" not in channels:
             channels.append("task")
         invalid = ", ".join(bad.value for bad in customer.invalid_emails())
@@ -341,13 +273,15 @@ def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Cus
             task_title = f"Adresse e-mail invalide ({invalid}) : relance {{level}} à faire"
     cc = book.cc(customer.external_id)
     for channel in channels:
+        spec = CHANNELS[channel]
         yield ReminderIntent(
             key=reminder_key(tenant, source, customer.external_id, channel, items),
             tenant=tenant, source=source, customer_id=customer.external_id,
             customer_name=customer.name, customer_kind=customer.kind,
             language=customer.language, level=level.name, channel=channel,
-            template=level.template, recipients=recipients if channel == "email" else (),
+            template=level.template, recipients=recipients if spec.addressed else (),
             currency=currency, items=items, credit_notes=credits, statement=statement,
             task_title=task_title, planned_for=today,
-            cc=cc if channel == "email" else (), level_channels=tuple(channels),
-            policy=policy.name, customer_address=book.address(customer.external_id))
+            cc=cc if spec.copies else (), level_channels=tuple(channels),
+            policy=policy.name, customer_address=book.address(customer.external_id),
+            task=level.task)

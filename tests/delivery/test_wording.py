@@ -19,7 +19,6 @@ from connector.delivery.render import known_templates, render
 from connector.models import Instalment
 from connector.rules.engine import CreditLine, DueItem, History, ReminderIntent, evaluate
 from connector.rules.policy import default_policy
-from connector.store.outbox import intent_payload
 from tests.helpers import BASE_CONFIG, customer, invoice
 
 TODAY = dt.date(2026, 12, 1)  # the first of a month: dates must read "1er décembre"
@@ -74,7 +73,7 @@ def _item(number: str, days_late: int, total: str, residual: str | None = None, 
                    instalments=instalments)
 
 
-def _payload(template: str, case: str, kind: str, language: str, days: int) -> dict:
+def _payload(template: str, case: str, kind: str, language: str, days: int) -> ReminderIntent:
     other = (_item("F-90", -20, "96.00"),)
     credits: tuple[CreditLine, ...] = ()
     if case == "one":
@@ -98,7 +97,7 @@ def _payload(template: str, case: str, kind: str, language: str, days: int) -> d
         credit_notes=credits, statement=items + other, planned_for=TODAY,
         level_channels=("email", "letter") if template == "formal_notice" else ("email",),
         customer_address="12 rue des Lilas\n69003 Lyon")
-    return intent_payload(intent)
+    return intent
 
 
 def _matrix() -> list[tuple[str, str, str, str, str]]:
@@ -182,8 +181,7 @@ def test_the_engine_labels_instalments_with_their_own_amount() -> None:
     item = next(i for i in intents if i.channel == "email").items[0]
     assert (item.instalment, item.instalments, item.total, item.residual) == \
         (1, 2, Decimal(900), Decimal(900))
-    context = template_context(intent_payload(next(i for i in intents if i.channel == "email")),
-                               _config())
+    context = template_context(next(i for i in intents if i.channel == "email"), _config())
     text = render("first", context, "fr").text
     assert "Échéance 1/2 de la facture F-I1 du 31 octobre 2026" in text
     assert "restant dû sur" not in text
