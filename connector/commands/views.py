@@ -142,7 +142,7 @@ def status_text(status: dict[str, Any], timezone: str = "Europe/Paris", width: i
                   f"(saved {local_time(c['updated_at'], timezone)})" for c in status["cursors"]]
     if not when:
         lines.append("no sync yet: run `relance sync` first")
-    for warning in status.get("warnings", []):
+    for warning in status.get("warnings", []) + status.get("law_warnings", []):
         lines.append(f"warning: {warning}")
     if status["open_tasks"]:
         lines.append(f"open tasks ({len(status['open_tasks'])}):")

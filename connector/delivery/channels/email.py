@@ -14,7 +14,6 @@ from connector.delivery.channels.base import Channel, Delivery
 from connector.delivery.channels.letter import formal_notice
 from connector.delivery.channels.task import record_task
 from connector.delivery.email import build_message, usable
-from connector.delivery.messages import template_context
 from connector.delivery.render import render
 from connector.emails import InvalidAddress
 from connector.rules.payload import ReminderPayload
@@ -25,7 +24,7 @@ class EmailChannel(Channel):
 
     def deliver(self, delivery: Delivery) -> str | None:
         services, payload = self.services, delivery.payload
-        rendered = render(payload.template, template_context(payload, services.config),
+        rendered = render(payload.template, services.context(payload),
                           payload.language or "fr", services.config.template_dirs)
         attachments = []
         if "letter" in payload.level_channels:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from connector.adapters.base import PushRequest
-from tests.adapters.odoo_helpers import make_adapter
+from tests.adapters.odoo.helpers import make_adapter
 from tests.e2e import relance, write_user_config
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, running_fake_odoo
 
