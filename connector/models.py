@@ -31,7 +31,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
 
 from babel.numbers import get_currency_precision, list_currencies
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -138,13 +137,14 @@ DATE_FIELDS = frozenset({"issue_date", "due_date", "paid_date", "date"})
 
 
 def email_problem(value: object) -> str | None:
-    """Why `value` is not an e-mail address we may write to, or None when it is one."""
+    """Why `value` is not an e-mail address we may write to, or None when it is one (or several,
+    "a@x.fr; b@x.fr", as Odoo and Sage fields often hold: Customer.billing_emails splits them)."""
     if not isinstance(value, str):
         return f"not an e-mail address: {_short(value)}"
-    try:
-        validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        return f"not an e-mail address: {_short(value)} ({exc})"
+    good, bad = emails_in(value)
+    if bad or not good:
+        reason = f" ({bad[0].reason})" if bad else ""
+        return f"not an e-mail address: {_short(value)}{reason}"
     return None
 
 

@@ -14,7 +14,6 @@ from typing import Any
 from connector.adapters.base import BaseAdapter, Page
 from connector.clock import Now
 from connector.errors import ConnectorError
-from connector.models import Customer
 from connector.secrets import redact
 from connector.store.store import Store
 
@@ -57,8 +56,6 @@ def sync(store: Store, adapter: BaseAdapter, tenant: str, source: str | None = N
                                 page.checkpoint,
                                 [(r.source_id, redact(r.reason)) for r in page.rejected],
                                 now=now())
-                if stream == "customers":
-                    _log_non_addresses(source, page.records)
                 result.add(stream, len(page.records))
                 result.rejected += len(page.rejected)
                 result.deleted += len(page.deleted)
@@ -75,16 +72,6 @@ def sync(store: Store, adapter: BaseAdapter, tenant: str, source: str | None = N
     store.finish_sync_run(run_id, "ok", _summary(result), now=now())
     log.info("synced %s for %s: %s", source, tenant, _summary(result))
     return result
-
-
-def _log_non_addresses(source: str, customers: list[Any]) -> None:
-    """A vendor's free-text "emails" ("voir Mme Martin", "a@b") is kept in the store but never
-    written to (Customer.billing_emails leaves it out): say so once per sync, with the reason."""
-    for customer in customers:
-        if isinstance(customer, Customer):
-            for bad in customer.invalid_emails():
-                log.warning("%s customer %s: %r is not an email address (%s); not written to",
-                            source, customer.external_id, bad.value, bad.reason)
 
 
 def _summary(result: SyncResult) -> dict[str, int]:

@@ -7,7 +7,6 @@ import datetime as dt
 import email
 import email.policy
 import json
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,10 +17,9 @@ from sqlalchemy import select, update
 from connector import emails
 from connector.app.tenant import open_tenant
 from connector.config import load_config
-from connector.models import Contact
+from connector.models import Contact, rejected_fields
 from connector.store import outbox
 from connector.store import tables as t
-from connector.sync.engine import _log_non_addresses
 from tests.delivery.test_email import Sink, free_port, smtp_config
 from tests.helpers import customer
 
@@ -46,18 +44,14 @@ def test_non_addresses_are_refused_with_a_reason(value: str) -> None:
     assert refused.value.reason
 
 
-def test_a_free_text_field_gives_its_addresses_and_leaves_the_rest_out() -> None:
-    who = customer("C1", email="compta@exemple.fr; Factures@Exemple.fr, appeler Mme Martin",
+def test_a_field_of_several_addresses_gives_each_and_free_text_none() -> None:
+    who = customer("C1", email="compta@exemple.fr; Factures@Exemple.fr, relances@exemple.fr",
                    contacts=(Contact(email="compta@exemple.fr"), Contact(email="n/a")))
-    assert who.billing_emails() == ["compta@exemple.fr", "Factures@exemple.fr"]
-    assert sorted(b.value for b in who.invalid_emails()) == ["Martin", "Mme", "appeler", "n/a"]
-
-
-def test_the_sync_logs_each_non_address_with_its_reason(caplog) -> None:
-    caplog.set_level(logging.WARNING)
-    _log_non_addresses("pennylane", [customer("C7", email="voir Mme Martin")])
-    assert "pennylane customer C7: 'voir' is not an email address" in caplog.text
-    assert "@-sign" in caplog.text
+    assert who.billing_emails() == ["compta@exemple.fr", "Factures@exemple.fr",
+                                    "relances@exemple.fr"]
+    with rejected_fields() as dropped:
+        mixed = customer("C2", email="compta@exemple.fr, appeler Mme Martin")
+    assert mixed.billing_emails() == [] and dropped  # dropped whole, with its reason
 
 
 class Utf8Sink(Sink):
