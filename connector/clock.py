@@ -41,6 +41,18 @@ def local_day(moment: dt.datetime, timezone: str) -> dt.date:
     return moment.astimezone(zone(timezone)).date()
 
 
+def local_time(moment: dt.datetime | str | None, timezone: str) -> str:
+    """A stored moment as a person reads it: "2026-11-27 09:30 CET" in the tenant's zone (a
+    naive moment is UTC, as SQLite returns it; an ISO string is parsed first)."""
+    if moment is None or moment == "":
+        return "-"
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
 @dataclass(frozen=True)
 class Clock:
     """A tenant's time: `now()` in UTC and `today()` in the tenant's zone, possibly moved."""

@@ -101,6 +101,9 @@ class Config(_Section):
     letter: LetterConfig = LetterConfig()
     umask: str = Field(default="0077", pattern=r"^0?[0-7]{3}$")
     """The umask of the files relance creates; "0027" lets the owner's group read them."""
+    templates_dir: str | None = None
+    """Your own templates (fr/first.j2, en/_text.j2, _subject.j2...): a file there overrides the
+    packaged one of the same name; `relance templates copy` fills it with the defaults."""
     # Where the file lives: relative paths (state, email.directory) are resolved against it.
     base_dir: Path = Field(default=Path("."), exclude=True)
     file: str = Field(default="<memory>", exclude=True)
@@ -136,6 +139,11 @@ class Config(_Section):
     @property
     def letters_dir(self) -> Path:
         return (self.base_dir / self.letter.directory).resolve()
+
+    @property
+    def template_dirs(self) -> tuple[Path, ...]:
+        """Searched before the packaged templates (relative to the config file)."""
+        return ((self.base_dir / self.templates_dir).resolve(),) if self.templates_dir else ()
 
     @property
     def state_url(self) -> str:

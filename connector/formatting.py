@@ -17,7 +17,7 @@ from babel.numbers import format_currency, format_decimal
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def locale(language: str) -> Locale:
     """Parsed once: Babel re-parses a locale name on every call otherwise."""
     return Locale.parse(LOCALES.get(language, LOCALES["fr"]))
@@ -32,6 +32,15 @@ def rate(value: Any, language: str = "fr") -> str:
 
 
 def long_date(value: Any, language: str = "fr") -> str:
+    """"1 December 2026"; in French the first of the month is an ordinal: "1er décembre 2026"."""
     day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-    return str(format_date(day, format="long" if language == "en" else "d MMMM y",
-                           locale=locale(language)))
+    if language == "en":
+        return str(format_date(day, format="long", locale=locale(language)))
+    text = str(format_date(day, format="MMMM y", locale=locale(language)))
+    return f"{'1er' if day.day == 1 else day.day} {text}"
+
+
+def ngettext(singular: str, plural: str, count: int, language: str = "fr") -> str:
+    """gettext's ngettext with the language's CLDR plural rule from Babel: French puts 0 and 1 in
+    the singular ("0 jour", "1 jour"), English only 1; the many-form of French millions is plural."""
+    return singular if locale(language).plural_form(abs(count)) == "one" else plural

@@ -31,7 +31,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
 
 from babel.numbers import get_currency_precision, list_currencies
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -40,6 +39,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from connector.emails import InvalidAddress
+from connector.emails import split as emails_in
 
 InvoiceKind = Literal["invoice", "credit_note"]
 InvoiceStatus = Literal["open", "partial", "paid", "cancelled", "disputed"]
@@ -135,13 +137,14 @@ DATE_FIELDS = frozenset({"issue_date", "due_date", "paid_date", "date"})
 
 
 def email_problem(value: object) -> str | None:
-    """Why `value` is not an e-mail address we may write to, or None when it is one."""
+    """Why `value` is not an e-mail address we may write to, or None when it is one (or several,
+    "a@x.fr; b@x.fr", as Odoo and Sage fields often hold: Customer.billing_emails splits them)."""
     if not isinstance(value, str):
         return f"not an e-mail address: {_short(value)}"
-    try:
-        validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        return f"not an e-mail address: {_short(value)} ({exc})"
+    good, bad = emails_in(value)
+    if bad or not good:
+        reason = f" ({bad[0].reason})" if bad else ""
+        return f"not an e-mail address: {_short(value)}{reason}"
     return None
 
 
@@ -237,14 +240,20 @@ class Customer(Record):
         return short if 2 <= len(short) <= 8 and short.isascii() and short.isalpha() else "fr"
 
     def billing_emails(self) -> list[str]:
-        """Billing contacts first, then the customer's own address; no duplicates, no blanks."""
+        """Billing contacts first, then the customer's own address; no duplicates, no blanks.
+        A field holding several addresses ("a@x.fr; b@x.fr") gives each; what is not an address
+        (a vendor's free-text field, "voir Mme Martin") is left out: see invalid_emails()."""
         emails: list[str] = []
         for candidate in [c.email for c in self.contacts] + [self.email]:
-            if candidate and candidate.strip() and candidate.strip().lower() not in {
-                e.lower() for e in emails
-            }:
-                emails.append(candidate.strip())
+            for address in emails_in(candidate)[0]:
+                if address.lower() not in {e.lower() for e in emails}:
+                    emails.append(address)
         return emails
+
+    def invalid_emails(self) -> list[InvalidAddress]:
+        """What the email fields hold that is not an address, each with the reason."""
+        return [bad for candidate in [c.email for c in self.contacts] + [self.email]
+                for bad in emails_in(candidate)[1]]
 
 
 class Instalment(Record):

@@ -13,15 +13,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from jinja2 import TemplateError, TemplateNotFound, meta
+from jinja2 import TemplateError, TemplateNotFound, meta, nodes
 
 from connector.config import Config
 from connector.delivery.messages import template_context
 from connector.delivery.render import LANGUAGES, environment, render
 from connector.errors import ConfigError
-from connector.models import Invoice
+from connector.models import Customer, Invoice
 from connector.rules.calendar import BusinessCalendar
-from connector.rules.engine import ReminderIntent, level_date
+from connector.rules.engine import ReminderIntent, item_share, level_date
 from connector.rules.legal import latest_lawful_due_date
 from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from connector.rules.penalties import contract_floors, tables_for
@@ -111,8 +111,41 @@ def sample_payload(config: Config, template: str, *, kind: str = "company", lang
     return intent
 
 
+def customer_payload(config: Config, template: str, customer: Customer,
+                     invoices: list[Invoice], today: dt.date) -> ReminderPayload:
+    """A reminder to render with a real customer of the store: its late items (all its open ones
+    when none is late), its open credit notes, its other open invoices."""
+    customer = config.rulebook.customer(customer)
+    items = [DueItem(item_id, inv.external_id, inv.number, inv.issue_date, due, inv.currency,
+                     share, residual, (today - due).days, level="preview", instalment=number,
+                     instalments=len(inv.instalments) if number else 0)
+             for inv in invoices if inv.kind == "invoice" and inv.is_open
+             for item_id, due, residual in inv.due_items()
+             for number, share in [item_share(inv, item_id)]]
+    late = [i for i in items if i.days_late > 0] or items
+    if not late:
+        raise ConfigError(f"customer {customer.external_id} has no open invoice to remind")
+    currency = late[0].currency
+    credits = tuple(CreditLine(c.external_id, c.number, c.issue_date, c.currency, c.residual)
+                    for c in invoices if c.kind == "credit_note" and c.is_open
+                    and c.currency == currency)
+    intent = ReminderIntent(
+        key="0" * 32, tenant=config.tenant, source=config.source.kind,
+        customer_id=customer.external_id, customer_name=customer.name,
+        customer_kind=customer.kind, language=customer.language, level="preview",
+        channel="email", template=template, recipients=tuple(customer.billing_emails()),
+        currency=currency, items=tuple(i for i in late if i.currency == currency),
+        credit_notes=credits, statement=tuple(i for i in items if i.currency == currency),
+        planned_for=today, customer_address=config.rulebook.address(customer.external_id))
+    return intent
+
+
 def check_templates(where: str, policy: Policy, config: Config, today: dt.date) -> list[Finding]:
     found: list[Finding] = []
+    missing = [d for d in config.template_dirs if not d.is_dir()]
+    if missing and where == "policy":
+        found.append(Finding("error", "templates_dir", f"{missing[0]} is not a directory "
+                             "(`relance templates copy` writes the defaults there)"))
     for level in policy.levels:
         if set(level.channel) <= {"task"}:
             continue  # a task's text is built in code, not from the level template
@@ -126,7 +159,7 @@ def check_templates(where: str, policy: Policy, config: Config, today: dt.date) 
 
 def _check_template(where: str, name: str, language: str, config: Config,
                     channels: tuple[str, ...], today: dt.date) -> list[Finding]:
-    env = environment(language)
+    env = environment(language, config.template_dirs)
     path = f"{language}/{name}.j2"
     try:
         source = env.loader.get_source(env, path)[0]  # type: ignore[union-attr]
@@ -134,7 +167,12 @@ def _check_template(where: str, name: str, language: str, config: Config,
         return [Finding("error", where, f"no template {path!r}: customers writing in "
                                         f"{language} would get nothing")]
     known = set(template_context(sample_payload(config, name, today=today), config)) | {"layout"}
-    unknown = meta.find_undeclared_variables(env.parse(source)) - known
+    tree = env.parse(source)
+    # gettext's callables, and the macros a template imports (which Jinja's meta analysis reports
+    # as undeclared inside blocks), are known too
+    known |= set(env.globals) | {n if isinstance(n, str) else n[1]
+                                 for node in tree.find_all(nodes.FromImport) for n in node.names}
+    unknown = meta.find_undeclared_variables(tree) - known
     if unknown:
         return [Finding("error", where, f"{path} uses unknown variable(s): "
                                         f"{', '.join(sorted(unknown))} (see docs/templates.md)")]
@@ -145,7 +183,7 @@ def _check_template(where: str, name: str, language: str, config: Config,
             if name == "_letter":
                 env.get_template(path).render(template_context(payload, config))
             else:
-                render(name, template_context(payload, config), language)
+                render(name, template_context(payload, config), language, config.template_dirs)
         except (TemplateError, ConfigError, TypeError, ValueError) as exc:
             return [Finding("error", where, f"{path} fails on a sample {kind} reminder: {exc}")]
     return []

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import click
 
 from connector import DEFAULT_CONFIG_NAME
 from connector.app.scheduler import hold
-from connector.app.tenant import Tenant, build_transport
+from connector.app.tenant import build_transport
 from connector.clock import DEFAULT_TIMEZONE, Clock
 from connector.commands import views
 from connector.commands.context import (
@@ -22,10 +23,9 @@ from connector.commands.context import (
     handle_errors,
 )
 from connector.delivery.dispatch import DeliveryReport
-from connector.delivery.email import SmtpTransport
-from connector.errors import TransientError
+from connector.errors import AuthError, ConfigError, ConnectorError, TransientError
 from connector.rules.calendar import BusinessCalendar
-from connector.secrets import SecretStore, set_state_password
+from connector.secrets import SecretStore, redact, set_state_password
 from connector.store import outbox
 
 
@@ -58,21 +58,35 @@ def register(main: click.Group) -> None:
         """Check the configuration, the source's reachability and credentials."""
         tenant = obj.tenant()
         click.echo(f"config {obj.config_path}: ok (tenant {tenant.name}, source {tenant.source})")
-        smtp = check_email(tenant)
-        if smtp:
-            click.echo(smtp)
-        checked = tenant.check_source()
-        info = checked.info
-        click.echo(f"source: {info.kind} {info.url or ''} version {info.version or '?'}"
-                   f"{' as ' + info.user if info.user else ''}")
-        for warning in info.warnings:
-            click.echo(f"warning: {warning}")
-        for right in checked.unused:
-            click.echo(f"warning: missing right, not needed by the configured channels: {right}")
-        if checked.missing:
+        problems: list[str] = []
+        usage = False  # credentials or configuration (exit 2) rather than reachability (exit 1)
+        try:
+            checked = tenant.check_source()
+        except ConnectorError as exc:
+            problems.append(f"source: {exc}")
+            usage = isinstance(exc, ConfigError | AuthError)
+        else:
+            info = checked.info
+            click.echo(f"source: {info.kind} {info.url or ''} version {info.version or '?'}"
+                       f"{' as ' + info.user if info.user else ''}")
+            for warning in info.warnings:
+                click.echo(f"warning: {warning}")
+            for right in checked.unused:
+                click.echo(f"warning: missing right, not needed by the configured channels: "
+                           f"{right}")
             for needed_by, right in checked.missing:
-                click.echo(f"missing right (needed by {needed_by}): {right}", err=True)
-            sys.exit(EXIT_USAGE)
+                problems.append(f"source: missing right (needed by {needed_by}): {right}")
+                usage = True
+        try:  # the way out too: a reminder that cannot leave is worse than none planned
+            for step in build_transport(obj.config, tenant.secrets).check():
+                click.echo(step)
+        except ConnectorError as exc:
+            problems.append(f"email: {exc}")
+            usage = usage or isinstance(exc, ConfigError | AuthError)
+        for problem in problems:
+            click.echo(f"error: {redact(problem)}", err=True)
+        if problems:
+            sys.exit(EXIT_USAGE if usage else EXIT_FAILED)
         click.echo("all good")
 
 
@@ -96,9 +110,14 @@ def register(main: click.Group) -> None:
     def plan(obj: Obj, as_json: bool) -> None:
         """Show what would be sent today, from the local state. Sends nothing."""
         tenant = obj.tenant()
+        if tenant.store.last_sync(tenant.name) is None:
+            # plan reads the local state only: before a sync it would say "nothing to send"
+            click.echo("No sync yet: run `relance sync` first (plan reads the local state, "
+                       "it does not ask the source).")
+            return
         intents = tenant.plan()
-        click.echo(views.plan_json(intents) if as_json else views.plan_table(intents,
-                                                                             obj.config.language))
+        click.echo(views.plan_json(intents) if as_json else views.plan_table(
+            intents, obj.config.language, views.screen_width()))
         if not as_json and (closed := BusinessCalendar(obj.config.policy.calendar).why_not(
                 tenant.today)):
             click.echo(f"Reminders go out on business days only: {closed}.")
@@ -120,12 +139,19 @@ def register(main: click.Group) -> None:
                 raise TransientError(f"another relance process is running {tenant.name} right now; "
                                      "try again in a few minutes")
             result = tenant.run(dry_run=dry_run, do_sync=not no_sync, stop=lambda: lease.lost)
-        click.echo(views.plan_table(result.planned, obj.config.language))
+        click.echo(views.plan_table(result.planned, obj.config.language, views.screen_width()))
         if not dry_run:
             click.echo(f"queued {result.enqueued} new reminder(s)")
         click.echo(views.delivery_summary(result.delivery))
-        if result.delivery is not None and needs_attention(result.delivery):
-            sys.exit(EXIT_FAILED)
+        report = result.delivery
+        if report is None:
+            return
+        waiting = [r for r in outbox.waiting_retry(tenant.store, tenant.name, tenant.clock.now())
+                   if r["key"] not in {key for key, _s, _r in report.details}]
+        if waiting:
+            click.echo(views.waiting_text(waiting, obj.config.timezone))
+        if needs_attention(report) or waiting:
+            sys.exit(EXIT_FAILED)  # something did not leave: a cron job or CI must notice
 
 
     @main.command()
@@ -140,7 +166,8 @@ def register(main: click.Group) -> None:
             from connector.commands.firm import status_all
             sys.exit(status_all(obj, as_json))
         info = obj.tenant().status()
-        click.echo(json.dumps(info, indent=2, default=str) if as_json else views.status_text(info))
+        click.echo(json.dumps(info, indent=2, default=str) if as_json else views.status_text(
+            info, obj.config.timezone, views.screen_width()))
 
 
     @main.command()
@@ -171,7 +198,7 @@ def register(main: click.Group) -> None:
             obj.today = shown
         tenant = obj.tenant()
         result = tenant.run()
-        click.echo(views.plan_table(result.planned, obj.config.language))
+        click.echo(views.plan_table(result.planned, obj.config.language, views.screen_width()))
         click.echo(views.delivery_summary(result.delivery))
         emails = sorted(obj.config.outbox_dir.glob("*.eml")) if obj.config.outbox_dir.exists() else []
         click.echo(f"{len(emails)} email(s) in {obj.config.outbox_dir}; "
@@ -225,10 +252,14 @@ def register(main: click.Group) -> None:
         rows = outbox.rows(tenant.store, tenant.name, state)
         if not rows:
             click.echo(f"no reminder is {state}")
+        width = views.screen_width()
         for row in rows:
             payload = outbox.payload(row)
-            click.echo(f"{row['key']}  {row['channel']:<6} {row['level']:<8} "
-                       f"{payload.customer_name}  {row['reason'] or ''}")
+            head = f"{row['key']}  {row['channel']:<6} {row['level']:<8} "
+            click.echo(head + views.elide(payload.customer_name, width - 1 - len(head)))
+            if row["reason"]:  # the whole reason, wrapped under its row
+                click.echo(textwrap.fill(row["reason"], width - 1, initial_indent="    ",
+                                         subsequent_indent="    "))
 
 
     @outbox_group.command("resolve")
@@ -250,36 +281,31 @@ def register(main: click.Group) -> None:
 
     @outbox_group.command("retry")
     @click.argument("key", required=False)
-    @click.option("--all", "every", is_flag=True, help="Every failed reminder of this tenant.")
+    @click.option("--all", "every", is_flag=True,
+                  help="Every failed or rescheduled reminder of this tenant.")
     @click.option("--status", "state", type=click.Choice(["failed"]), default=None,
                   help="Every reminder in this state (failed).")
     @click.pass_obj
     @handle_errors
     def outbox_retry(obj: Obj, key: str | None, every: bool, state: str | None) -> None:
-        """Plan failed reminders again, under their own key, once the cause is fixed."""
+        """Send failed (and rescheduled) reminders again, under their own key, once the cause is
+        fixed: KEY, or --all (failed and rescheduled), or --status failed."""
         if (key is None) == (not every and state is None):
             click.echo("error: give a KEY, or --all, or --status failed", err=True)
             sys.exit(EXIT_USAGE)
         tenant = obj.tenant()
-        keys = outbox.retry_failed(tenant.store, tenant.name, tenant.clock.now(), key=key)
-        if key is not None and not keys:
-            click.echo(f"error: no failed reminder with key {key}", err=True)
+        now = tenant.clock.now()
+        if state == "failed":
+            count = len(outbox.retry_failed(tenant.store, tenant.name, now))
+        else:
+            count = outbox.retry_now(tenant.store, tenant.name, key, now=now)
+        if key is not None and not count:
+            click.echo(f"error: no failed or rescheduled reminder with key {key}", err=True)
             sys.exit(EXIT_USAGE)
-        click.echo(f"{len(keys)} reminder(s) planned again; the next `relance run` sends them")
+        click.echo(f"{count} reminder(s) due now; the next `relance run` sends them")
 
 
 def needs_attention(report: DeliveryReport) -> bool:
     """Anything failed, rescheduled, in doubt or stopped: `run` exits 1 so cron and monitoring
     see it (what was sent stays sent)."""
     return bool(report.failed or report.retried or report.uncertain or report.stopped)
-
-
-def check_email(tenant: Tenant) -> str | None:
-    """Log in to the SMTP relay now, so that a refused password shows here, not mid-run."""
-    if tenant.config.email.transport != "smtp":
-        return None
-    transport = build_transport(tenant.config, tenant.secrets)
-    assert isinstance(transport, SmtpTransport)
-    transport.check()
-    login = f" as {tenant.config.email.username}" if tenant.config.email.username else ""
-    return f"email: SMTP {tenant.config.email.host} reachable{login}"

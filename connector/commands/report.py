@@ -9,7 +9,13 @@ import click
 
 from connector.commands.context import EXIT_USAGE, Obj, handle_errors
 from connector.reports import build_report
-from connector.reports.export import write_csv, write_json, write_xlsx
+from connector.reports.export import (
+    CSV_DIALECTS,
+    DEFAULT_CSV_DIALECT,
+    write_csv,
+    write_json,
+    write_xlsx,
+)
 from connector.reports.render_html import write_html
 from connector.reports.terminal import print_report
 
@@ -32,6 +38,9 @@ def register(main: click.Group) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--csv", "csv_dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Write one CSV per table into DIR.")
+@click.option("--csv-dialect", type=click.Choice(sorted(CSV_DIALECTS)), default=DEFAULT_CSV_DIALECT,
+              show_default=True, help="excel-fr: ';', decimal comma, BOM, French headers; "
+              "excel-en: ',', English headers; plain: machine keys for scripts.")
 @click.option("--xlsx", "xlsx_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="Write a workbook, one sheet per table.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False), metavar="FILE",
@@ -39,7 +48,7 @@ def register(main: click.Group) -> None:
 @click.pass_obj
 @handle_errors
 def report(obj: Obj, period: int, weeks: int, window: int, currency: str, lang: str | None,
-           as_json: bool, csv_dir: str | None, xlsx_file: str | None,
+           as_json: bool, csv_dir: str | None, csv_dialect: str, xlsx_file: str | None,
            html_file: str | None) -> None:
     """Aged balance, DSO, CEI, reminder success, payment behaviour, cash-in forecast."""
     tenant = obj.tenant()
@@ -54,7 +63,7 @@ def report(obj: Obj, period: int, weeks: int, window: int, currency: str, lang: 
     written: list[Path] = []
     try:
         if csv_dir:
-            written += write_csv(result, Path(csv_dir))
+            written += write_csv(result, Path(csv_dir), csv_dialect)
         if xlsx_file:
             written.append(write_xlsx(result, Path(xlsx_file), language))
         if html_file:

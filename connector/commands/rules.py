@@ -1,8 +1,12 @@
-"""`relance rules check|explain` and `relance templates preview`: trust the rules before they run."""
+"""`relance rules check|explain`, `relance templates preview|copy`: trust the rules and the words
+before they reach a customer."""
 
 from __future__ import annotations
 
+import shutil
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,10 +14,15 @@ from connector.app import lint
 from connector.clock import Clock
 from connector.delivery.letter import letter_text
 from connector.delivery.messages import template_context
-from connector.delivery.render import LANGUAGES, render
+from connector.delivery.render import LANGUAGES, TEMPLATES, pick_language, render
+from connector.errors import ConfigError
+from connector.models import Customer, Invoice
 from connector.rules.engine import Decision, evaluate
 from connector.store import outbox
 from connector.store import pauses as pause_store
+
+if TYPE_CHECKING:
+    from connector.app.tenant import Tenant
 
 
 def register(main: click.Group) -> None:
@@ -80,19 +89,71 @@ def register(main: click.Group) -> None:
 
     @templates_group.command("preview")
     @click.argument("template")
-    @click.option("--lang", type=click.Choice(LANGUAGES), default="fr", show_default=True)
+    @click.option("--lang", type=click.Choice(LANGUAGES), default=None,
+                  help="Language (default: the customer's with --customer, else fr).")
     @click.option("--kind", type=click.Choice(["company", "individual", "public"]),
-                  default="company", show_default=True)
+                  default="company", show_default=True,
+                  help="The sample customer's kind (without --customer).")
+    @click.option("--customer", "customer_id", metavar="ID",
+                  help="Render with this customer of the store (id or exact name) and its "
+                  "open invoices instead of the sample.")
     @click.pass_obj
     @handle_errors
-    def templates_preview(obj: Obj, template: str, lang: str, kind: str) -> None:
-        """Print TEMPLATE (e.g. first, final, formal_notice, _letter) rendered on a sample."""
+    def templates_preview(obj: Obj, template: str, lang: str | None, kind: str,
+                          customer_id: str | None) -> None:
+        """Print TEMPLATE (e.g. first, final, formal_notice, _letter) rendered on a sample or on a
+        real customer; your templates_dir is used first."""
         config = obj.config
-        payload = lint.sample_payload(config, template, kind=kind, language=lang,
-                                      today=obj.today or Clock(config.timezone).today())
+        if customer_id is not None:
+            tenant = obj.tenant()
+            found = _customer(tenant, customer_id)
+            payload = lint.customer_payload(config, template, found[0], found[1], tenant.today)
+        else:
+            payload = lint.sample_payload(config, template, kind=kind, language=lang or "fr",
+                                          today=obj.today or Clock(config.timezone).today())
+        language = lang or pick_language(payload.language, config.language)
         context = template_context(payload, config)
         if template == "_letter":
-            click.echo(letter_text(context, lang))
+            click.echo(letter_text(context, language, config.template_dirs))
             return
-        rendered = render(template, context, lang)
+        rendered = render(template, context, language, config.template_dirs)
         click.echo(f"Subject: {rendered.subject}\n\n{rendered.text}")
+
+    @templates_group.command("copy")
+    @click.option("--dir", "directory", type=click.Path(file_okay=False),
+                  help="Where to write (default: templates_dir of the config).")
+    @click.option("--force", is_flag=True, help="Overwrite files that are already there.")
+    @click.pass_obj
+    @handle_errors
+    def templates_copy(obj: Obj, directory: str | None, force: bool) -> None:
+        """Write the default templates where you can edit them (templates_dir): an upgrade never
+        overwrites them, and each file there overrides the packaged one of the same name."""
+        config = obj.config
+        target = Path(directory).resolve() if directory else (
+            config.template_dirs[0] if config.template_dirs else None)
+        if target is None:
+            raise ConfigError("no templates_dir in the config: add `templates_dir = "
+                              "\"templates\"` at its top, or pass --dir", key="templates_dir",
+                              file=config.file)
+        written, kept = [], []
+        for source in sorted(TEMPLATES.rglob("*.j2")):
+            destination = target / source.relative_to(TEMPLATES)
+            if destination.exists() and not force:
+                kept.append(destination)
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination)
+            written.append(destination)
+        click.echo(f"wrote {len(written)} template(s) to {target}"
+                   + (f"; kept {len(kept)} already there (--force to overwrite)" if kept else ""))
+        if directory and Path(directory).resolve() not in config.template_dirs:
+            click.echo(f"to use them, add to {config.file}: templates_dir = \"{directory}\"")
+
+
+def _customer(tenant: Tenant, wanted: str) -> tuple[Customer, list[Invoice]]:
+    """The customer (id, or exact name) and its open invoices and credit notes."""
+    for customer, invoices in tenant.store.open_ledger(tenant.name, tenant.source):
+        if wanted in (customer.external_id, customer.name):
+            return customer, invoices
+    raise ConfigError(f"no customer {wanted!r} with open invoices in the local state "
+                      "(`relance sync` first?)", key="--customer")

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+import shutil
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
 from connector import formatting
+from connector.clock import local_time
 from connector.delivery.dispatch import DeliveryReport
 from connector.rules.engine import ReminderIntent
+
+SHOWN = 50  # delivery problems listed by `run` (the outbox has them all)
+
+
+def screen_width() -> int:
+    """The terminal's width (COLUMNS when set); 80 when output is piped, never less."""
+    return max(80, shutil.get_terminal_size((80, 24)).columns)
 
 
 def money(amount: Any, currency: str, language: str = "fr") -> str:
@@ -32,18 +42,49 @@ def plan_json(intents: Sequence[ReminderIntent]) -> str:
     return json.dumps(plan_rows(intents), indent=2, ensure_ascii=False)
 
 
-def plan_table(intents: Sequence[ReminderIntent], language: str = "fr") -> str:
+def plan_table(intents: Sequence[ReminderIntent], language: str = "fr", width: int = 80) -> str:
+    """One line per reminder that fits `width` (the name gives way, never the amount), its
+    invoices wrapped on the lines below."""
     if not intents:
         return "Nothing to send today."
-    lines = [f"{'customer':<34} {'level':<9} {'channel':<8} {'to pay':>14}  invoices"]
-    for i in intents:
+    level_w = max([5] + [len(i.level) for i in intents])
+    channel_w = max([7] + [len(i.channel) for i in intents])
+    amounts = [money(i.amount_to_pay, i.currency, language) for i in intents]
+    amount_w = max([6] + [len(a) for a in amounts])
+    name_w = max(12, width - 1 - level_w - channel_w - amount_w - 3)  # the last column stays free
+    lines = [(f"{'customer':<{name_w}} {'level':<{level_w}} {'channel':<{channel_w}} "
+              f"{'to pay':>{amount_w}}")]
+    for i, amount in zip(intents, amounts, strict=True):
+        lines.append(f"{elide(i.customer_name, name_w):<{name_w}} {i.level:<{level_w}} "
+                     f"{i.channel:<{channel_w}} {amount:>{amount_w}}")
         numbers = ", ".join(f"{x.number} (J{x.days_late:+d})" for x in i.items)
-        credit = f" − avoir {money(i.credits, i.currency, language)}" if i.credit_notes else ""
-        lines.append(f"{i.customer_name[:34]:<34} {i.level:<9} {i.channel:<8} "
-                     f"{money(i.amount_to_pay, i.currency, language):>14}  {numbers}{credit}")
+        if i.credit_notes:
+            numbers += f"; − avoir {money(i.credits, i.currency, language)}"
+        lines += textwrap.wrap(numbers, width=width, initial_indent="    ",
+                               subsequent_indent="    ", break_on_hyphens=False)
     lines.append(f"{len(intents)} reminder(s) for {len({i.customer_id for i in intents})} "
                  f"customer(s).")
     return "\n".join(lines)
+
+
+def elide(text: str, width: int) -> str:
+    """`text` cut to `width` characters, an ellipsis marking the cut."""
+    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
+
+
+def cursor_summary(value: Any) -> str:
+    """A source's cursor as a person can read it: its fields, not raw JSON; an opaque token
+    shown by its end only."""
+    try:
+        data = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        data = value
+    if isinstance(data, dict):
+        return ", ".join(f"{k} {elide(str(v), 28)}" for k, v in data.items()) or "start"
+    if isinstance(data, list):
+        return " / ".join(elide(str(v), 28) for v in data) or "start"
+    text = str(data)
+    return f"token …{text[-8:]}" if len(text) > 28 else text
 
 
 def paused_text(paused: Sequence[dict[str, Any]]) -> str:
@@ -62,21 +103,47 @@ def delivery_summary(report: DeliveryReport | None) -> str:
         text += "\noutside the send window: reminders are queued and leave on the next run inside it"
     for destination, why in report.stopped.items():
         text += f"\nstopped delivering by {destination}: {why}"
-    reasons = [f"  {status}: {key[:12]}… {reason}" for key, status, reason in report.details
-               if status in ("skipped", "failed", "uncertain") and reason]
-    return "\n".join([text, *reasons[:20]])
+    words = {"retried": "rescheduled"}
+    reasons = [f"  {words.get(status, status)}: {key[:12]}… {reason}"
+               for key, status, reason in report.details
+               if status in ("skipped", "failed", "retried", "uncertain") and reason]
+    if len(reasons) > SHOWN:
+        reasons = reasons[:SHOWN] + [f"  … and {len(reasons) - SHOWN} more"]
+    hints = []
+    if report.failed or report.retried:
+        hints.append("see them with `relance outbox review --status failed` (or `--status "
+                     "planned`); once the cause is fixed, `relance outbox retry` sends them now")
+    if report.uncertain:
+        hints.append("uncertain: check the sent mailbox, then `relance outbox resolve KEY "
+                     "--sent/--not-sent`")
+    return "\n".join([text, *reasons, *hints])
 
 
-def status_text(status: dict[str, Any]) -> str:
+def waiting_text(rows: Sequence[dict[str, Any]], timezone: str) -> str:
+    """Reminders rescheduled by an earlier run: not due yet, so not tried now, but not sent."""
+    lines = [(f"{len(rows)} reminder(s) wait for a retry after a failure "
+              "(`relance outbox retry` to try now):")]
+    lines += [f"  {r['key'][:12]}… {r['channel']} next {local_time(r['next_attempt_at'], timezone)}"
+              f" (attempt {r['attempts']}): {r['reason'] or '-'}" for r in rows[:SHOWN]]
+    return "\n".join(lines)
+
+
+def status_text(status: dict[str, Any], timezone: str = "Europe/Paris", width: int = 80) -> str:
+    """What the tenant's state looks like, times in its zone, each line within `width`."""
     last = status.get("last_sync") or {}
+    when = last.get("finished_at") or last.get("started_at")
     lines = [f"tenant {status['tenant']} · source {status['source']} · today {status['today']}",
-             f"last sync: {last.get('finished_at') or last.get('started_at') or 'never'}"
-             f" ({last.get('status', '-')}){' – ' + last['error'] if last.get('error') else ''}",
+             (f"last sync: {local_time(when, timezone) if when else 'never'}"
+              f" ({last.get('status', '-')}){' – ' + last['error'] if last.get('error') else ''}"),
              "records: " + ", ".join(f"{k} {v}" for k, v in status["records"].items()),
              "outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(status["outbox"].items()))
                            or "empty")]
-    for cursor in status["cursors"]:
-        lines.append(f"cursor {cursor['stream']}: {cursor['value']} (at {cursor['updated_at']})")
+    if status["cursors"]:
+        lines.append("cursors (where the next sync starts):")
+        lines += [f"  {c['stream']}: {cursor_summary(c['value'])} "
+                  f"(saved {local_time(c['updated_at'], timezone)})" for c in status["cursors"]]
+    if not when:
+        lines.append("no sync yet: run `relance sync` first")
     for warning in status.get("warnings", []) + status.get("law_warnings", []):
         lines.append(f"warning: {warning}")
     if status["open_tasks"]:
@@ -88,4 +155,4 @@ def status_text(status: dict[str, Any]) -> str:
         lines.append("records skipped by recent syncs:")
         lines += [f"  {r['stream']} {r['source_id']}: {r['reason']}" for r in
                   status["recent_rejects"]]
-    return "\n".join(lines)
+    return "\n".join(elide(line, width) for text in lines for line in text.splitlines())

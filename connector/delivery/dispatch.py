@@ -28,7 +28,8 @@ from connector.clock import Now, local_day
 from connector.config import Config
 from connector.delivery.budget import FailureBudget
 from connector.delivery.channels import Channel, Delivery, Services, channel_of, channels_for
-from connector.delivery.email import Transport
+from connector.delivery.channels.email import address_task
+from connector.delivery.email import AddressError, Transport
 from connector.delivery.gate import FreshnessGate, revalidate
 from connector.delivery.reconcile import backoff, look_up, writes_to_source
 from connector.errors import ConnectorError, DeliveryUncertain, TransientError
@@ -245,6 +246,10 @@ class Dispatcher:
             remote_id = channel.deliver(delivery)
         except DeliveryUncertain as exc:
             self._uncertain(row, redact(str(exc)))
+        except AddressError as exc:  # nobody to write to: a person fixes the address
+            self._fail(row, redact(str(exc)))
+            with self.store.transaction() as conn:
+                address_task(conn, delivery, exc.refused, self.now())
             return
         except TransientError as exc:
             self._count(False, _destination(row, self.adapter), exc)

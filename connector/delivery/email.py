@@ -12,19 +12,18 @@ import os
 import smtplib
 import ssl
 from collections.abc import Sequence
+from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from connector import emails
 from connector.config import EmailConfig, SenderConfig
 from connector.delivery.render import Rendered
-from connector.errors import (
-    AuthError,
-    DeliveryUncertain,
-    PermanentError,
-    TransientError,
-)
+from connector.emails import InvalidAddress
+from connector.errors import AuthError, DeliveryUncertain, PermanentError, TransientError
 from connector.secrets import redact
 
 log = logging.getLogger(__name__)
@@ -35,12 +34,43 @@ def message_id(key: str, sender_email: str) -> str:
     return f"<{key}@{domain}>"
 
 
+class AddressError(PermanentError):
+    """Nobody of a message can be written to: the addresses are not addresses, or need SMTPUTF8
+    and the server does not offer it. A person has to fix the address (the dispatcher leaves a
+    task "adresse e-mail invalide")."""
+
+    def __init__(self, message: str, refused: list[InvalidAddress]) -> None:
+        super().__init__(message)
+        self.refused = refused
+
+
+def usable(values: list[str]) -> tuple[list[emails.Address], list[InvalidAddress]]:
+    """The recipients that may be written to, and the others with the reason."""
+    good: list[emails.Address] = []
+    bad: list[InvalidAddress] = []
+    for value in values:
+        try:
+            good.append(emails.check(value))
+        except InvalidAddress as exc:
+            bad.append(exc)
+    return good, bad
+
+
 def build_message(rendered: Rendered, *, sender: SenderConfig, recipients: list[str], key: str,
-                  now: dt.datetime, attachments: Sequence[tuple[str, bytes, str]] = ()) -> EmailMessage:
-    message = EmailMessage()
+                  now: dt.datetime, attachments: Sequence[tuple[str, bytes, str]] = ()
+                  ) -> EmailMessage:
+    """The message; headers through the email package's header registry, so that an accented
+    display name is RFC 2047-encoded and an address never is. IDN domains go in punycode; a UTF-8
+    local part makes an SMTPUTF8 message (raw UTF-8 headers), which only such a server accepts.
+    Raises AddressError when no recipient is an address."""
+    good, bad = usable(recipients)
+    if not good:
+        raise AddressError("adresse e-mail invalide : " + "; ".join(str(b) for b in bad), bad)
+    utf8 = any(a.needs_smtputf8 for a in good)
+    message = EmailMessage(policy=policy.SMTPUTF8 if utf8 else policy.default)
     message["Subject"] = rendered.subject
-    message["From"] = formataddr((sender.name, sender.email))
-    message["To"] = ", ".join(recipients)
+    message["From"] = Address(display_name=sender.name, addr_spec=sender.email)
+    message["To"] = ", ".join(a.wire for a in good)
     if sender.reply_to:
         message["Reply-To"] = sender.reply_to
     message["Date"] = format_datetime(now)
@@ -61,6 +91,9 @@ class Transport(Protocol):
     def already_sent(self, key: str) -> bool | None:
         """True/False when the transport can tell, None when it cannot (plain SMTP)."""
 
+    def check(self) -> list[str]:
+        """What `relance check` reports: reach the transport without sending anything."""
+
 
 class FileTransport:
     """Writes each message as <key>.eml in a directory: the demo default, and a dry 'print room'."""
@@ -79,6 +112,18 @@ class FileTransport:
         partial.write_bytes(message.as_bytes())
         os.replace(partial, final)  # atomic: a crash leaves either nothing or the whole file
         return str(final)
+
+    def check(self) -> list[str]:
+        """The directory exists or can be made, and can be written to."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            probe = self.directory / ".relance-check"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise PermanentError(f"cannot write emails to {self.directory}: {exc.strerror}") \
+                from None
+        return [f"emails are written as .eml files to {self.directory} (transport = \"file\")"]
 
     def already_sent(self, key: str) -> bool | None:
         return self.path(key).exists()
@@ -127,24 +172,6 @@ class SmtpTransport:
             client.starttls(context=context)
         return client
 
-    def check(self) -> None:
-        """Connect and log in without sending (`relance check`): a refused login fails here."""
-        client: smtplib.SMTP | None = None
-        try:
-            client = self._connect()
-            if self.config.username:
-                client.login(self.config.username, self.password or "")
-        except smtplib.SMTPAuthenticationError:
-            raise AuthError(f"the SMTP server {self.config.host} refused the login "
-                            f"{self.config.username!r}; fix the password with "
-                            "`relance secret set smtp`") from None
-        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            raise TransientError(f"SMTP {self.config.host}:{self.config.port}: "
-                                 f"{type(exc).__name__}: {redact(str(exc))}") from None
-        finally:
-            if client is not None:
-                _quit_quietly(client)
-
     def send(self, message: EmailMessage, bcc: list[str] | None = None) -> str:
         recipients = [a.strip() for a in str(message["To"]).split(",") if a.strip()]
         recipients += bcc or []
@@ -157,6 +184,10 @@ class SmtpTransport:
         except smtplib.SMTPAuthenticationError:
             raise AuthError(f"the SMTP server {self.config.host} refused the login "
                             f"{self.config.username!r}") from None
+        except smtplib.SMTPNotSupportedError:
+            raise AddressError(f"the SMTP server {self.config.host} does not offer SMTPUTF8: it "
+                               f"cannot take the UTF-8 address(es) {message['To']}",
+                               [InvalidAddress(str(message["To"]), "needs SMTPUTF8")]) from None
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentError(f"every recipient was refused: {', '.join(exc.recipients)}") \
                 from None
@@ -181,6 +212,41 @@ class SmtpTransport:
             log.warning("SMTP %s refused some recipients of %s: %s", self.config.host,
                         message["Message-ID"], ", ".join(refused))
         return str(message["Message-ID"])
+
+    def check(self) -> list[str]:
+        """Open the connection as a send would (EHLO, STARTTLS or TLS, AUTH) and QUIT: nothing
+        is sent. The steps that passed; raises AuthError / TransientError / PermanentError with
+        the reason for the first that fails."""
+        cfg = self.config
+        port = cfg.port or {"ssl": 465, "starttls": 587}.get(cfg.security, 25)
+        where = f"{cfg.host}:{port}"
+        steps: list[str] = []
+        try:
+            with self._connect() as client:
+                steps.append(f"SMTP {where}: connected"
+                             + (f" ({cfg.security.upper()}, certificate verified)"
+                                if cfg.security != "none" else " (no encryption)"))
+                client.ehlo_or_helo_if_needed()
+                if cfg.username:
+                    client.login(cfg.username, self.password or "")
+                    steps.append(f"SMTP {where}: login {cfg.username!r} accepted")
+                elif client.has_extn("auth"):
+                    steps.append(f"SMTP {where}: the server offers AUTH but no username is set")
+                steps.append(f"SMTP {where}: SMTPUTF8 " + ("offered" if client.has_extn("smtputf8")
+                             else "not offered (UTF-8 addresses will be refused)"))
+        except smtplib.SMTPAuthenticationError:
+            raise AuthError(f"SMTP {where} refused the login {cfg.username!r}: check the "
+                            f"password (`relance secret set smtp`)") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise PermanentError(f"SMTP {where}: {redact(str(exc))}") from None
+        except smtplib.SMTPResponseException as exc:
+            text = redact(exc.smtp_error.decode(errors="replace") if isinstance(
+                exc.smtp_error, bytes) else str(exc.smtp_error))
+            raise PermanentError(f"SMTP {where} answered {exc.smtp_code}: {text}") from None
+        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            raise TransientError(f"SMTP {where} cannot be reached: {type(exc).__name__}: "
+                                 f"{redact(str(exc))}") from None
+        return steps
 
     def already_sent(self, key: str) -> bool | None:
         return None  # SMTP leaves no trace we can query: a crash mid-send is `uncertain`

@@ -26,19 +26,22 @@ def _font_dir() -> Path:
     return Path(font_roboto.__file__).resolve().parent / "files"
 
 
-def letter_text(context: dict[str, Any], language: str) -> str:
+def letter_text(context: dict[str, Any], language: str,
+                extra_dirs: tuple[Path, ...] = ()) -> str:
     language = pick_language(language)
-    return environment(language).get_template(f"{language}/_letter.j2").render(context)
+    return environment(language, extra_dirs).get_template(f"{language}/_letter.j2").render(
+        context)
 
 
-def letter_pdf(context: dict[str, Any], language: str, *, title: str = "Mise en demeure") -> bytes:
+def letter_pdf(context: dict[str, Any], language: str, *, title: str = "Mise en demeure",
+               extra_dirs: tuple[Path, ...] = ()) -> bytes:
     """Render the letter for this reminder's context. Deterministic for a given context."""
     # fpdf2 is imported here, not at the top: it takes most of a second to import, and every
     # CLI command imports the dispatcher, which needs this module only to write letters.
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
-    text = letter_text(context, language)
+    text = letter_text(context, language, extra_dirs)
     pdf = FPDF(format="A4")
     # dated by the reminder, not the clock: the same reminder gives the same bytes
     day = dt.date.fromisoformat(str(context["today"]))

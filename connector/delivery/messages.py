@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from connector import formatting
 from connector.config import Config
 from connector.delivery.render import environment, pick_language
 from connector.rules.legal import court_for, french_half_year
-from connector.rules.payload import ReminderPayload
+from connector.rules.payload import DueItem, ReminderPayload
 from connector.rules.penalties import DAY_COUNT, Claim, Movement, b2b_rate, claim, tables_for
 
 TASK_TITLES = {
@@ -50,6 +51,9 @@ def template_context(payload: ReminderPayload, config: Config,
         "level": payload.level,
         "currency": payload.currency,
         "items": items,
+        "invoice_count": len({i.invoice_id for i in items}),
+        # the words of a courtesy note: all still to come, due today, or already past
+        "due_when": _due_when(items),
         "credit_notes": list(payload.credit_notes),
         "other_open": statement,
         "amount_due": payload.amount_due,
@@ -77,6 +81,13 @@ def template_context(payload: ReminderPayload, config: Config,
         "deadline": receipt + dt.timedelta(days=letter.deadline_days),
         "court": court_for(kind, payload.customer_address, letter.courts, letter.court),
     }
+
+
+def _due_when(items: list[DueItem]) -> str:
+    """"soon" when every item is still to come, "today" when the latest falls due today, "past"
+    when one is already late (a courtesy note sent after a weekend or holiday)."""
+    latest = max((i.days_late for i in items), default=-1)
+    return "soon" if latest < 0 else "today" if latest == 0 else "past"
 
 
 def breakdown(items: list[Any], figures: Claim) -> list[dict[str, Any]]:
@@ -125,8 +136,16 @@ def task_text(payload: ReminderPayload, config: Config) -> str:
         title = f"{title} – {payload.customer_name}"
     lines = [title]
     for item in payload.items:
-        lines.append(f"{item.number} (échéance {item.due_date.isoformat()}, {item.days_late} j) : "
-                     f"{_money(payload, config, item.residual)}")
+        share = f" {item.instalment}/{item.instalments}" if item.instalment else ""
+        amount = _money(payload, config, item.residual)
+        if language == "fr":
+            late = formatting.ngettext("jour", "jours", item.days_late, language)
+            lines.append(f"{item.number}{share} (échéance {item.due_date.isoformat()}, "
+                         f"{item.days_late} {late} de retard) : {amount}")
+        else:
+            late = formatting.ngettext("day", "days", item.days_late, language)
+            lines.append(f"{item.number}{share} (due {item.due_date.isoformat()}, "
+                         f"{item.days_late} {late} late): {amount}")
     return "\n".join(lines)
 
 

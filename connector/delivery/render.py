@@ -3,7 +3,10 @@
 Templates are Jinja2 files under connector/rules/templates/<lang>/<name>.j2 (French by default,
 English available). A level template fills the blocks `subject`, `intro` and `closing`; the
 language's layout writes the rest (invoice list, credit notes, amount to pay, how to pay).
-Amounts and dates are formatted with Babel (1 234,56 € in French).
+Amounts and dates are formatted with Babel (1 234,56 € in French). Plurals go through gettext's
+`ngettext` (Jinja's i18n extension) with the language's CLDR plural rule, so "1 jour de retard" and
+"0 jour" follow French grammar, not English's. A `templates_dir` in the config is searched first:
+a file there overrides the packaged template of the same name (fr/first.j2, _subject.j2, ...).
 """
 
 from __future__ import annotations
@@ -34,10 +37,19 @@ class Rendered:
 def _environment(language: str, extra_dirs: tuple[Path, ...]) -> Environment:
     loaders = [FileSystemLoader(str(d)) for d in extra_dirs] + [FileSystemLoader(str(TEMPLATES))]
     env = Environment(loader=ChoiceLoader(loaders), undefined=StrictUndefined,
-                      autoescape=False, keep_trailing_newline=False)
+                      autoescape=False, keep_trailing_newline=False, extensions=["jinja2.ext.i18n"])
+
+    def ngettext(singular: str, plural: str, count: int) -> str:
+        return formatting.ngettext(singular, plural, count, language)
+
+    # newstyle: ngettext("%(num)d jour", "%(num)d jours", n) fills %(num)d itself
+    env.install_gettext_callables(gettext=lambda text: text, ngettext=ngettext,  # type: ignore[attr-defined]
+                                  newstyle=True)
     env.filters["money"] = lambda value, currency="EUR": formatting.money(value, currency, language)
     env.filters["rate"] = lambda value: formatting.rate(value, language)
     env.filters["date"] = lambda value: formatting.long_date(value, language)
+    # capitalize's lowercasing would turn "facture F2026-1" into "Facture f2026-1"
+    env.filters["cap"] = lambda value: str(value)[:1].upper() + str(value)[1:]
     return env
 
 
@@ -64,7 +76,8 @@ def render(template: str, context: dict[str, Any], language: str,
     try:
         level_template = env.get_template(name)
     except TemplateNotFound:
-        raise ConfigError(f"no template {name!r} (known: {', '.join(known_templates(language))})",
+        known = ", ".join(known_templates(language, extra_dirs))
+        raise ConfigError(f"no template {name!r} (known: {known})",
                           key="policy.levels.template") from None
     subject = level_template.render({**context, "layout": "_subject.j2"}).strip()
     text = level_template.render({**context, "layout": f"{language}/_text.j2"})
@@ -72,8 +85,9 @@ def render(template: str, context: dict[str, Any], language: str,
     return Rendered(subject=" ".join(subject.split()), text=text, html=text_to_html(text, language))
 
 
-def known_templates(language: str) -> list[str]:
-    return sorted(p.stem for p in (TEMPLATES / language).glob("*.j2") if not p.stem.startswith("_"))
+def known_templates(language: str, extra_dirs: tuple[Path, ...] = ()) -> list[str]:
+    return sorted({p.stem for d in (*extra_dirs, TEMPLATES) for p in (d / language).glob("*.j2")
+                   if not p.stem.startswith("_")})
 
 
 def text_to_html(text: str, language: str) -> str:

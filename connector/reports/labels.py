@@ -94,6 +94,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "c_late": ("Plus gros retards (montant échu)", "Largest late payers (overdue amount)"),
     "band": ("bande à 80 %", "80 % band"),
     "none": ("—", "—"),
+    "hidden": ("Colonnes masquées à cette largeur", "Columns hidden at this width"),
     "skipped": (
         "Documents dans une autre devise, non inclus",
         "Documents in another currency, not included"),

@@ -180,9 +180,11 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                 continue
             dates = history.dates.get(item_id, {})
             noticed = min((dates[n] for n in letters if n in dates), default=None)
+            number, amount = item_share(invoice, item_id)
             item = DueItem(item_id, invoice.external_id, invoice.number, invoice.issue_date,
-                           due_date, invoice.currency, invoice.total, residual,
-                           (today - due_date).days, noticed_on=noticed)
+                           due_date, invoice.currency, amount, residual,
+                           (today - due_date).days, noticed_on=noticed, instalment=number,
+                           instalments=len(invoice.instalments) if number else 0)
             statement_by_currency.setdefault(invoice.currency, []).append(item)
             level = _item_level(policy, item, history, paused, today, calendar, trace, cid)
             if level is None:
@@ -245,17 +247,30 @@ def _item_level(policy: Policy, item: DueItem, history: History, paused: PauseIn
     return level
 
 
+def item_share(invoice: Invoice, item_id: str) -> tuple[int, Decimal]:
+    """(instalment number, its amount) for "<id>#n" (see Invoice.due_items), (0, total) else."""
+    _, hash_, number = item_id.rpartition("#")
+    if not hash_ or not number.isdigit() or not 0 < int(number) <= len(invoice.instalments):
+        return 0, invoice.total
+    return int(number), invoice.instalments[int(number) - 1].amount
+
+
 def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Customer,
                      items: tuple[DueItem, ...], credits: tuple[CreditLine, ...],
                      statement: tuple[DueItem, ...], currency: str, today: dt.date, tenant: str,
                      source: str) -> Iterator[ReminderIntent]:
     recipients = tuple(customer.billing_emails())
     channels = list(level.channel)
+    task_title = level.task_title
     if not recipients and any(CHANNELS[c].addressed for c in channels):
         # No address to write to: a person has to call or write instead.
         channels = [c for c in channels if not CHANNELS[c].addressed]
         if "task" not in channels:
             channels.append("task")
+        invalid = ", ".join(bad.value for bad in customer.invalid_emails())
+        if invalid:  # a free-text field where the address should be: say so in the task
+            invalid = invalid.replace("{", "{{").replace("}", "}}")
+            task_title = f"Adresse e-mail invalide ({invalid}) : relance {{level}} à faire"
     cc = book.cc(customer.external_id)
     for channel in channels:
         spec = CHANNELS[channel]
@@ -266,7 +281,7 @@ def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Cus
             language=customer.language, level=level.name, channel=channel,
             template=level.template, recipients=recipients if spec.addressed else (),
             currency=currency, items=items, credit_notes=credits, statement=statement,
-            task_title=level.task_title, planned_for=today,
+            task_title=task_title, planned_for=today,
             cc=cc if spec.copies else (), level_channels=tuple(channels),
             policy=policy.name, customer_address=book.address(customer.external_id),
             task=level.task)

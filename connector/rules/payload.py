@@ -31,12 +31,17 @@ class DueItem:
     due_date: dt.date
     currency: str
     total: Decimal
+    """What this item amounts to: the invoice's total, or the instalment's amount."""
     residual: Decimal
     days_late: int
     level: str | None = None
     noticed_on: dt.date | None = None
     """When a formal notice (a level with a letter) was first planned for it: B2C interest runs
     from that day."""
+    instalment: int = 0
+    """1-based number of the instalment ("échéance 1/2"), 0 for a whole invoice."""
+    instalments: int = 0
+    """How many instalments the invoice has (0 for a whole invoice)."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DueItem:
@@ -48,7 +53,9 @@ class DueItem:
                    residual=Decimal(data["residual"]), days_late=int(data["days_late"]),
                    level=data.get("level"),
                    noticed_on=dt.date.fromisoformat(data["noticed_on"])
-                   if data.get("noticed_on") else None)
+                   if data.get("noticed_on") else None,
+                   instalment=int(data.get("instalment") or 0),
+                   instalments=int(data.get("instalments") or 0))
 
 
 @dataclass(frozen=True)

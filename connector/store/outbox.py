@@ -140,6 +140,17 @@ def enqueue_follow_up(conn: Connection, parent: Mapping[str, Any], channel: str,
         planned_for=parent["planned_for"], next_attempt_at=now, created_at=now, updated_at=now))
 
 
+def waiting_retry(store: Store, tenant: str, now: dt.datetime,
+                  limit: int = 200) -> list[dict[str, Any]]:
+    """Planned rows rescheduled after a failed attempt and not due yet: what a run that sends
+    nothing must still show."""
+    query = (select(t.outbox).where(t.outbox.c.tenant == tenant, t.outbox.c.status == "planned",
+                                    t.outbox.c.attempts > 0, t.outbox.c.next_attempt_at > now)
+             .order_by(t.outbox.c.next_attempt_at).limit(limit))
+    with store.engine.connect() as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
 def due(store: Store, tenant: str, now: dt.datetime, limit: int = 200) -> list[dict[str, Any]]:
     """Planned rows whose time has come, oldest first (read only: nothing is claimed yet)."""
     query = (select(t.outbox).where(t.outbox.c.tenant == tenant, t.outbox.c.status == "planned",
@@ -256,6 +267,22 @@ def rows(store: Store, tenant: str, status: str | None = None,
     with store.engine.connect() as conn:
         return [dict(r) for r in conn.execute(
             query.order_by(t.outbox.c.id.desc()).limit(limit)).mappings()]
+
+
+def retry_now(store: Store, tenant: str, key: str | None, *, now: dt.datetime) -> int:
+    """After its cause is fixed (a password, a server, an address): `failed` rows are planned
+    again with a fresh attempt count, rescheduled ones are due now. One row (`key`) or all."""
+    conditions = [t.outbox.c.tenant == tenant]
+    if key is not None:
+        conditions.append(t.outbox.c.key == key)
+    with store.transaction() as conn:
+        failed = conn.execute(update(t.outbox).where(*conditions, t.outbox.c.status == "failed")
+                              .values(status="planned", attempts=0, next_attempt_at=now,
+                                      updated_at=now, reason="retried by a person"))
+        waiting = conn.execute(update(t.outbox).where(
+            *conditions, t.outbox.c.status == "planned", t.outbox.c.next_attempt_at > now)
+            .values(next_attempt_at=now, updated_at=now))
+        return int(failed.rowcount) + int(waiting.rowcount)
 
 
 def resolve_uncertain(store: Store, tenant: str, key: str, sent: bool, *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import json
@@ -11,9 +12,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from connector.reports import Report
-from connector.reports.export import report_dict, write_csv, write_json, write_xlsx
+from connector.reports.export import report_dict, sheet_title, write_csv, write_json, write_xlsx
 from connector.reports.render_html import render
-from connector.reports.tables import report_tables
+from connector.reports.tables import header, report_tables
 from tests.helpers import NOW
 
 
@@ -108,7 +109,7 @@ def test_html_in_english(golden_report: Report) -> None:
 
 
 def test_csv_round_trip(golden_report: Report, tmp_path: Path) -> None:
-    paths = write_csv(golden_report, tmp_path / "csv")
+    paths = write_csv(golden_report, tmp_path / "csv", "plain")
     assert sorted(p.name for p in paths) == ["aging.csv", "dso_trend.csv", "forecast.csv",
                                              "payers.csv", "reminders.csv", "summary.csv"]
     for table in report_tables(golden_report):
@@ -129,13 +130,14 @@ def test_xlsx_round_trip(golden_report: Report, tmp_path: Path) -> None:
     path = write_xlsx(golden_report, tmp_path / "report.xlsx", "fr")
     book = load_workbook(path)
     tables = report_tables(golden_report)
-    assert book.sheetnames == [t.name for t in tables]
+    assert book.sheetnames == [sheet_title(t, "fr") for t in tables]
+    assert book.sheetnames[:2] == ["Indicateurs", "Balance âgée par client"]
     for table in tables:
-        sheet = list(book[table.name].iter_rows(values_only=True))
+        sheet = list(book[sheet_title(table, "fr")].iter_rows(values_only=True))
         assert len(sheet) == len(table.rows) + 1
         if table.name == "summary":  # the sheet names each indicator in the report's language
             assert sheet[1][0] == "Encours clients (factures)"
-            sheet = [sheet[0]] + [(want[0], *got[1:]) for got, want in
+            sheet = [sheet[0]] + [(want[0], got[1], want[2]) for got, want in
                                   zip(sheet[1:], table.rows, strict=True)]
         for got, want in zip(sheet[1:], table.rows, strict=True):
             for g, w in zip(got, want, strict=True):
@@ -145,9 +147,44 @@ def test_xlsx_round_trip(golden_report: Report, tmp_path: Path) -> None:
                     assert g.date() == w
                 else:
                     assert g == (None if w == "" else w)
-    aging = book["aging"]
-    assert aging["A1"].value == "Code client" and aging["C2"].number_format == "#,##0.00"
+    aging = book["Balance âgée par client"]
+    assert aging["A1"].value == "Code client" and aging["C2"].number_format == '#,##0.00 "€"'
     assert aging.cell(row=len(tables[1].rows) + 1, column=2).value == "Total"
+    assert aging.freeze_panes == "A2"  # the header stays in view
+    assert aging.auto_filter.ref == aging.dimensions  # every column filterable
+    longest = max(len(str(r[1])) for r in tables[1].rows)  # customer names are not cut off
+    assert aging.column_dimensions["B"].width >= longest
+    assert book["Indicateurs"]["B2"].number_format == '#,##0.00 "€"'
+
+
+def test_csv_opens_as_columns_in_french_excel(golden_report: Report, tmp_path: Path) -> None:
+    write_csv(golden_report, tmp_path / "csv")  # the default dialect
+    raw = (tmp_path / "csv" / "aging.csv").read_bytes()
+    assert raw.startswith(codecs.BOM_UTF8)  # else Excel reads UTF-8 as ANSI: "BÃ¢timent"
+    with (tmp_path / "csv" / "aging.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f, delimiter=";"))
+    table = report_tables(golden_report)[1]
+    assert rows[0] == [header(c, "fr") for c in table.columns]
+    assert rows[0][:2] == ["Code client", "Client"]
+    assert all(len(row) == len(table.columns) for row in rows)  # columns, not one cell
+    total = rows[-1][table.keys.index("net")]
+    assert "," in total and "." not in total
+    assert Decimal(total.replace(",", ".")) == table.rows[-1][table.keys.index("net")]
+    with (tmp_path / "csv" / "summary.csv").open(encoding="utf-8-sig", newline="") as f:
+        summary = {r[0]: r[1] for r in csv.reader(f, delimiter=";")}
+    assert summary["Encours net des avoirs"] == "2000,00" and summary["Efficacité du "
+                                                                       "recouvrement (CEI)"] == "59,0"
+    with (tmp_path / "csv" / "forecast.csv").open(encoding="utf-8-sig", newline="") as f:
+        week = list(csv.reader(f, delimiter=";"))[1][0]
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", week)
+
+
+def test_csv_for_english_excel(golden_report: Report, tmp_path: Path) -> None:
+    write_csv(golden_report, tmp_path / "csv", "excel-en")
+    with (tmp_path / "csv" / "summary.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["Indicator", "Value", "Unit"]
+    assert {r[0]: r[1] for r in rows[1:]}["Receivables net of credit notes"] == "2000.00"
 
 
 def test_json_has_every_table(golden_report: Report, tmp_path: Path) -> None:

@@ -1,11 +1,22 @@
-"""`email`: the rendered template sent by our own transport (SMTP, or .eml files)."""
+"""`email`: the rendered template sent by our own transport (SMTP, or .eml files).
+
+Recipients are re-checked right before sending (connector/emails.py): the message goes to the
+valid ones; each value that is not an address leaves a task "adresse e-mail invalide".
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import Connection
+
 from connector.delivery.channels.base import Channel, Delivery
 from connector.delivery.channels.letter import formal_notice
-from connector.delivery.email import build_message
+from connector.delivery.channels.task import record_task
+from connector.delivery.email import build_message, usable
 from connector.delivery.render import render
+from connector.emails import InvalidAddress
+from connector.rules.payload import ReminderPayload
 
 
 class EmailChannel(Channel):
@@ -14,7 +25,7 @@ class EmailChannel(Channel):
     def deliver(self, delivery: Delivery) -> str | None:
         services, payload = self.services, delivery.payload
         rendered = render(payload.template, services.context(payload),
-                          payload.language or "fr")
+                          payload.language or "fr", services.config.template_dirs)
         attachments = []
         if "letter" in payload.level_channels:
             # the formal notice also goes by email, as a PDF (the same text as the paper one)
@@ -23,13 +34,42 @@ class EmailChannel(Channel):
         message = build_message(rendered, sender=services.config.sender,
                                 recipients=list(payload.recipients), key=delivery.key,
                                 now=services.now(), attachments=attachments)
-        if payload.cc:
-            message["Cc"] = ", ".join(payload.cc)
+        good_cc, bad_cc = usable(list(payload.cc))
+        self.refused[delivery.key] = usable(list(payload.recipients))[1] + bad_cc
+        cc = [a.wire for a in good_cc]
+        if cc:
+            message["Cc"] = ", ".join(cc)
         # the transport's `bcc` is the extra envelope recipients: the Cc header names them
-        bcc = ([services.config.sender.bcc] if services.config.sender.bcc else []) \
-            + list(payload.cc)
+        bcc = ([services.config.sender.bcc] if services.config.sender.bcc else []) + cc
         return services.transport.send(message, bcc=bcc or None)
+
+    @property
+    def refused(self) -> dict[str, list[InvalidAddress]]:
+        """Values left out of the message being sent, for its on_sent to report."""
+        if not hasattr(self, "_refused"):
+            self._refused: dict[str, list[InvalidAddress]] = {}
+        return self._refused
+
+    def on_sent(self, conn: Connection, delivery: Delivery, remote_id: str | None) -> None:
+        super().on_sent(conn, delivery, remote_id)
+        refused = self.refused.pop(delivery.key, [])
+        if refused:  # sent to the others; the wrong ones still need a person
+            address_task(conn, delivery, refused, self.services.now())
 
     def already_done(self, key: str) -> str | bool | None:
         sent = self.services.transport.already_sent(key)
         return None if sent is None else (key if sent else False)
+
+
+def address_task(conn: Connection, delivery: Delivery, refused: list[InvalidAddress],
+                 now: dt.datetime) -> None:
+    """A local task "adresse e-mail invalide", once per reminder, naming each refused value."""
+    record_task(conn, delivery.row, delivery.payload,
+                address_text(delivery.payload, delivery.key, refused), now=now,
+                key=f"{delivery.key}:address")
+
+
+def address_text(payload: ReminderPayload, key: str, refused: list[InvalidAddress]) -> str:
+    return "\n".join([f"Adresse e-mail invalide : {payload.customer_name}"]
+                     + [f"- {bad.value} : {bad.reason}" for bad in refused]
+                     + [f"[relance:{key}]"])

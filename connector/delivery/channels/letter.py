@@ -18,7 +18,8 @@ def formal_notice(services: Services, payload: ReminderPayload) -> bytes:
     if cache_key not in services.cache:
         services.cache.clear()  # only the sibling row needs it: keep memory flat
         services.cache[cache_key] = letter_pdf(
-            context, language, title="Mise en demeure" if language != "en" else "Formal notice")
+            context, language, title="Mise en demeure" if language != "en" else "Formal notice",
+            extra_dirs=services.config.template_dirs)
     return services.cache[cache_key]
 
 
