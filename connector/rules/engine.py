@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from connector.models import Customer, Invoice
-from connector.rules.calendar import BusinessCalendar, end_of_month
+from connector.rules.calendar import BusinessCalendar
+from connector.rules.ladder import (
+    ItemState,
+    Stage,
+    choose_message,
+    level_date,
+    paced_due_date,
+    reached_index,
+)
 from connector.rules.pauses import Pause, PauseIndex
 from connector.rules.policy import Level, Policy
 from connector.rules.segments import Rulebook
@@ -73,6 +81,15 @@ class ReminderIntent:
     level_channels: tuple[str, ...] = ()
     policy: str = "standard"
     customer_address: str | None = None
+    previous_reminders: bool = True
+    """Whether the customer already had an overdue reminder for what this message lists (the
+    wording "despite our reminders" is only used then)."""
+    credit_used: Decimal | None = None
+    """The part of the open credit notes deducted here: they go first against the customer's other
+    late invoices, so one credit note is deducted once per customer, not in every message.
+    None (older payloads): all of them."""
+    review: bool = False
+    """True: waits in the outbox as `pending_approval` until a person approves it."""
 
     @property
     def amount_due(self) -> Decimal:
@@ -80,11 +97,12 @@ class ReminderIntent:
 
     @property
     def credits(self) -> Decimal:
-        return sum((c.residual for c in self.credit_notes), Decimal(0))
+        every = sum((c.residual for c in self.credit_notes), Decimal(0))
+        return every if self.credit_used is None else min(every, self.credit_used)
 
     @property
     def amount_to_pay(self) -> Decimal:
-        """What the customer is asked to pay: reminded items less the open credit notes."""
+        """What the customer is asked to pay: reminded items less the credit deducted here."""
         return max(self.amount_due - self.credits, Decimal(0))
 
     @property
@@ -100,6 +118,8 @@ class History:
     levels: Mapping[str, set[str]] = field(default_factory=dict)
     last_contact: Mapping[str, dt.date] = field(default_factory=dict)
     dates: Mapping[str, Mapping[str, dt.date]] = field(default_factory=dict)
+    stages: Mapping[tuple[str, str], Stage] = field(default_factory=dict)
+    """The last message per (customer id, currency): the customer's stage on the ladder."""
 
 
 @dataclass(frozen=True)
@@ -124,35 +144,6 @@ def due_level(policy: Policy, days_late: int) -> Level | None:
     reached = [level for level in policy.levels
                if level.basis == "due_date" and level.days <= days_late]
     return reached[-1] if reached else None
-
-
-def level_date(policy: Policy, index: int, due_date: dt.date, dates: Mapping[str, dt.date],
-               calendar: BusinessCalendar) -> dt.date | None:
-    """The day level `index` is reached for an item; None while its previous reminder is missing."""
-    level = policy.levels[index]
-    if level.basis == "due_date":
-        anchor = due_date
-    elif level.basis == "end_of_month":
-        anchor = end_of_month(due_date)
-    else:
-        prior = [dates[lv.name] for lv in policy.levels[:index] if lv.name in dates]
-        if not prior:
-            return None
-        anchor = max(prior)
-    if level.business_days:
-        return calendar.add_business_days(anchor, level.days)
-    return anchor + dt.timedelta(days=level.days)
-
-
-def reached_index(policy: Policy, due_date: dt.date, dates: Mapping[str, dt.date],
-                  today: dt.date, calendar: BusinessCalendar) -> int:
-    """Index of the highest level reached on `today`, -1 if none."""
-    best = -1
-    for index in range(len(policy.levels)):
-        when = level_date(policy, index, due_date, dates, calendar)
-        if when is not None and when <= today:
-            best = index
-    return best
 
 
 def evaluate(
@@ -198,7 +189,7 @@ def evaluate(
             continue
         intents = list(_customer_intents(chosen, book, customer, invoices, history, paused, today,
                                          calendar, tenant, source, trace))
-        if blocked:
+        if blocked and last is not None:
             _note(trace, cid, None, "gap", f"last contacted on {last.isoformat()}, under the "
                   f"minimum gap of {gap} day(s): {len(intents)} message(s) wait")
             continue
@@ -221,9 +212,12 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
     cid = customer.external_id
     credits_by_currency: dict[str, list[CreditLine]] = {}
     statement_by_currency: dict[str, list[DueItem]] = {}
-    due_by_group: dict[tuple[str, ...], list[DueItem]] = {}
-    letters = [lv.name for lv in policy.levels if "letter" in lv.channel]
+    groups: dict[tuple[str, ...], list[DueItem]] = {}
+    unpaid: set[str] = set()
     for invoice in invoices:
+        if invoice.is_open and invoice.kind == "invoice" or invoice.status == "disputed":
+            unpaid.update(i for i, _due, residual in invoice.due_items()
+                          if residual > policy.tolerance)
         if not invoice.is_open:
             _note(trace, cid, invoice.external_id, "level", f"nothing to ask: {invoice.status}")
             continue  # paid, cancelled, disputed: nothing to ask
@@ -241,49 +235,82 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                 _note(trace, cid, item_id, "amount",
                       f"residual {residual} is within the tolerance {policy.tolerance}")
                 continue
-            dates = history.dates.get(item_id, {})
-            noticed = min((dates[n] for n in letters if n in dates), default=None)
+            if policy.start_date is not None and due_date < policy.start_date:
+                _note(trace, cid, item_id, "level", f"due before start_date "
+                      f"{policy.start_date.isoformat()}: left alone")
+                continue
             item = DueItem(item_id, invoice.external_id, invoice.number, invoice.issue_date,
                            due_date, invoice.currency, invoice.total, residual,
-                           (today - due_date).days, noticed_on=noticed)
+                           (today - due_date).days)
             statement_by_currency.setdefault(invoice.currency, []).append(item)
-            level = _item_level(policy, item, history, paused, today, calendar, trace, cid)
-            if level is None:
-                continue
-            if level.name in letters and noticed is None:
-                item = DueItem(**{**item.__dict__, "noticed_on": today})
-            group = (invoice.currency,) if policy.grouping == "customer" \
+            group: tuple[str, ...] = (invoice.currency,) if policy.grouping == "customer" \
                 else (invoice.currency, item_id)
-            due_by_group.setdefault(group, []).append(
-                DueItem(**{**item.__dict__, "level": level.name}))
-    for group, items in sorted(due_by_group.items()):
+            groups.setdefault(group, []).append(item)
+    for group, due_items in sorted(groups.items()):
         currency = group[0]
+        stage = history.stages.get((cid, currency))
+        active = stage is not None and bool(stage.items & unpaid)
+        stage_index = policy.rank(stage.level) if stage is not None and active else -1
+        # Own pace in an active escalation: a new invoice climbs by its lateness to meet the stage.
+        gentle = policy.onboarding != "resume" and not (
+            stage_index >= 0 and policy.new_invoices == "own_pace")
+        pairs = [(item, _item_state(policy, item, history, paused, today, calendar, trace, cid,
+                                    gentle)) for item in due_items]
+        index, listed = choose_message(policy, [s for _i, s in pairs], stage_index, today)
+        if index < 0:
+            continue
+        level = policy.levels[index]
+        chosen = set(listed)
+        items = [_listed(policy, item, level, state, today) for item, state in pairs
+                 if item.item_id in chosen]
         credits = tuple(credits_by_currency.get(currency, ()))
-        lead = max(items, key=lambda i: (policy.rank(i.level or ""), i.days_late))
-        level = next(lv for lv in policy.levels if lv.name == lead.level)
-        if level.days > 0 or level.basis != "due_date":
-            # A message about late invoices does not also ask for ones not yet due: those stay in
-            # the statement ("other open invoices") and get their own courtesy note later.
-            items = [i for i in items if i.days_late > 0]
-        asked = sum((i.residual for i in items), Decimal(0)) - sum(
-            (c.residual for c in credits), Decimal(0))
-        if asked <= policy.min_amount:
-            _note(trace, cid, None, "amount", f"{asked} to ask is at or under the minimum "
-                  f"{policy.min_amount} (credit notes deducted)")
+        asked = sum((i.residual for i in items), Decimal(0))
+        others = sum((i.residual for i, _s in pairs if i.item_id not in chosen and i.days_late > 0),
+                     Decimal(0))
+        credit_used = min(asked, max(sum((c.residual for c in credits), Decimal(0)) - others,
+                                     Decimal(0)))
+        if asked - credit_used <= policy.min_amount:
+            _note(trace, cid, None, "amount", f"{asked - credit_used} to ask is at or under the "
+                  f"minimum {policy.min_amount} (credit notes deducted once per customer)")
             continue  # open credit notes cover it, or too small to chase
+        earlier = {lv.name for lv in policy.levels if lv.overdue} & {
+            name for _i, s in pairs if s.item_id in chosen for name in s.dates}
+        previous = bool(earlier) or (active and stage is not None
+                                     and policy.levels[max(stage_index, 0)].overdue)
+        review = level.needs_review or (policy.onboarding == "hold"
+                                        and cid not in history.last_contact)
         yield from _channel_intents(level, policy, book, customer, tuple(items), credits,
                                     tuple(statement_by_currency.get(currency, ())), currency,
-                                    today, tenant, source)
+                                    today, tenant, source, previous=previous,
+                                    credit_used=credit_used, review=review)
 
 
-def _item_level(policy: Policy, item: DueItem, history: History, paused: PauseIndex,
+def _listed(policy: Policy, item: DueItem, level: Level, state: ItemState,
+            today: dt.date) -> DueItem:
+    """The item as the message records it: at the message's level, noticed from a letter on."""
+    letters = [lv.name for lv in policy.levels if "letter" in lv.channel]
+    noticed = min((state.dates[n] for n in letters if n in state.dates), default=None)
+    if noticed is None and level.name in letters:
+        noticed = today
+    return DueItem(**{**item.__dict__, "level": level.name, "noticed_on": noticed})
+
+
+def _item_state(policy: Policy, item: DueItem, history: History, paused: PauseIndex,
                 today: dt.date, calendar: BusinessCalendar, trace: list[Decision] | None,
-                cid: str) -> Level | None:
-    """The level to plan for this item today, or None (with the reason in the trace)."""
+                cid: str, gentle: bool) -> ItemState:
+    """Where the item stands on the ladder (with the reason in the trace)."""
     dates = history.dates.get(item.item_id, {})
-    index = reached_index(policy, item.due_date, dates, today, calendar)
     done = history.levels.get(item.item_id) or set()
     top_done = max((policy.rank(name) for name in done), default=-1)
+    due = paced_due_date(policy, item.due_date, dates, calendar) \
+        if policy.onboarding != "resume" else item.due_date
+    index = reached_index(policy, due, dates, today, calendar)
+    first = policy.first_overdue()
+    chased = any(policy.rank(name) >= first >= 0 for name in done)
+    if gentle and not chased and index > first >= 0:
+        _note(trace, cid, item.item_id, "level", f"never chased: starts gently at "
+              f"{policy.levels[first].name!r} instead of {policy.levels[index].name!r}")
+        index = first
     promised = paused.broken.get(item.invoice_id)
     if promised is not None and top_done >= 0 and max(dates.values(), default=dt.date.min) \
             <= promised and top_done + 1 < len(policy.levels):
@@ -293,25 +320,24 @@ def _item_level(policy: Policy, item: DueItem, history: History, paused: PauseIn
         _note(trace, cid, item.item_id, "pause", f"payment promised by {promised.isoformat()} "
               f"and not received: next level")
     if index < 0:
-        first = level_date(policy, 0, item.due_date, dates, calendar)
+        when = level_date(policy, 0, item.due_date, dates, calendar)
         _note(trace, cid, item.item_id, "level", f"no level reached yet (first on "
-              f"{first.isoformat() if first else '?'}), {item.days_late} day(s) late")
-        return None
-    level = policy.levels[index]
-    if top_done >= index:
-        _note(trace, cid, item.item_id, "history", f"level {level.name!r} reached; already "
-              f"planned: {', '.join(sorted(done, key=policy.rank))}")
-        return None
-    _note(trace, cid, item.item_id, "level", f"level {level.name!r} reached "
-          f"({item.days_late} day(s) late); already planned: "
-          f"{', '.join(sorted(done, key=policy.rank)) or 'nothing'}")
-    return level
+              f"{when.isoformat() if when else '?'}), {item.days_late} day(s) late")
+    elif top_done >= index:
+        _note(trace, cid, item.item_id, "history", f"level {policy.levels[index].name!r} "
+              f"reached; already planned: {', '.join(sorted(done, key=policy.rank))}")
+    else:
+        _note(trace, cid, item.item_id, "level", f"level {policy.levels[index].name!r} reached "
+              f"({item.days_late} day(s) late); already planned: "
+              f"{', '.join(sorted(done, key=policy.rank)) or 'nothing'}")
+    return ItemState(item.item_id, item.days_late, index, top_done, dates)
 
 
 def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Customer,
                      items: tuple[DueItem, ...], credits: tuple[CreditLine, ...],
                      statement: tuple[DueItem, ...], currency: str, today: dt.date, tenant: str,
-                     source: str) -> Iterator[ReminderIntent]:
+                     source: str, *, previous: bool, credit_used: Decimal,
+                     review: bool) -> Iterator[ReminderIntent]:
     recipients = tuple(customer.billing_emails())
     channels = list(level.channel)
     if "email" in channels and not recipients:
@@ -330,4 +356,6 @@ def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Cus
             currency=currency, items=items, credit_notes=credits, statement=statement,
             task_title=level.task_title, planned_for=today,
             cc=cc if channel == "email" else (), level_channels=tuple(channels),
-            policy=policy.name, customer_address=book.address(customer.external_id))
+            policy=policy.name, customer_address=book.address(customer.external_id),
+            previous_reminders=previous, credit_used=credit_used,
+            review=review and channel != "task")

@@ -1,6 +1,10 @@
 """The outbox: one row per reminder, with a UNIQUE idempotency key, moved through its states.
 
-    planned → sending → sent | failed | skipped | uncertain
+    pending_approval → planned → sending → sent | failed | skipped | uncertain
+    pending_approval → rejected
+
+A message whose level needs review waits as `pending_approval` until a person approves it
+(app/review.py); nothing claims it before.
 
 `planned → sending` is committed before the side effect and `sending → sent` right after it. A row
 still `sending` after its lease is a crash survivor: the dispatcher reconciles it (see dispatch.py).
@@ -22,11 +26,13 @@ from sqlalchemy.exc import IntegrityError
 from connector.clock import DEFAULT_TIMEZONE, local_day
 from connector.models import to_minor
 from connector.rules.engine import CreditLine, DueItem, History, ReminderIntent
+from connector.rules.ladder import Stage
 from connector.store import tables as t
 from connector.store.candidates import CONTACTED
 from connector.store.store import CHUNK, Store
 
-STATES = ("planned", "sending", "sent", "failed", "skipped", "uncertain")
+STATES = ("pending_approval", "planned", "sending", "sent", "failed", "skipped", "uncertain",
+          "rejected")
 MAX_ATTEMPTS = 8
 
 
@@ -61,6 +67,7 @@ def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIME
     levels: dict[str, set[str]] = {}
     dates: dict[str, dict[str, dt.date]] = {}
     last_contact: dict[str, dt.date] = {}
+    stages: dict[tuple[str, str], tuple[tuple[dt.date, int], Stage]] = {}
     ids = sorted(set(only)) if only is not None else None
     chunks = [None] if ids is None else [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
     with store.engine.connect() as conn:
@@ -73,9 +80,27 @@ def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIME
             contacts = (select(t.outbox.c.customer_id, t.outbox.c.planned_for, t.outbox.c.sent_at)
                         .where(t.outbox.c.tenant == tenant, t.outbox.c.source == source,
                                t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel != "note"))
+            # The customer's stage: its last message per currency that went, may go or waits.
+            listed = (select(t.outbox.c.id, t.outbox.c.customer_id, t.outbox.c.level,
+                             t.outbox.c.planned_for, t.outbox_items.c.currency,
+                             t.outbox_items.c.item_id)
+                      .join(t.outbox_items, t.outbox.c.key == t.outbox_items.c.outbox_key)
+                      .where(t.outbox.c.tenant == tenant, t.outbox.c.source == source,
+                             t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel != "note"))
             if chunk is not None:
                 items = items.where(t.outbox.c.customer_id.in_(chunk))
                 contacts = contacts.where(t.outbox.c.customer_id.in_(chunk))
+                listed = listed.where(t.outbox.c.customer_id.in_(chunk))
+            for row_id, customer, level, planned, currency, item_id in conn.execute(listed):
+                order = (planned, row_id)
+                known = stages.get((customer, currency))
+                if known is None or order > known[0]:
+                    stages[(customer, currency)] = (order, Stage(level, planned,
+                                                                 frozenset({item_id})))
+                elif order == known[0]:
+                    stage = known[1]
+                    stages[(customer, currency)] = (order, Stage(
+                        stage.level, stage.day, stage.items | {item_id}))
             for item_id, level, planned in conn.execute(items):
                 levels.setdefault(item_id, set()).add(level)
                 dates.setdefault(item_id, {})[level] = planned
@@ -83,7 +108,8 @@ def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIME
                 day = local_day(sent_at, timezone) if sent_at is not None else planned
                 if customer not in last_contact or day > last_contact[customer]:
                     last_contact[customer] = day
-    return History(levels=levels, last_contact=last_contact, dates=dates)
+    return History(levels=levels, last_contact=last_contact, dates=dates,
+                   stages={k: v[1] for k, v in stages.items()})
 
 
 def enqueue(store: Store, intents: Iterable[ReminderIntent], *, now: dt.datetime) -> int:
@@ -124,7 +150,8 @@ def _insert_one(conn: Connection, intent: ReminderIntent, now: dt.datetime) -> b
 def _insert_many(conn: Connection, intents: Sequence[ReminderIntent], now: dt.datetime) -> None:
     conn.execute(t.outbox.insert(), [
         {"key": i.key, "tenant": i.tenant, "source": i.source, "customer_id": i.customer_id,
-         "channel": i.channel, "level": i.level, "status": "planned",
+         "channel": i.channel, "level": i.level,
+         "status": "pending_approval" if i.review else "planned",
          "payload": json.dumps(intent_payload(i)), "attempts": 0, "planned_for": i.planned_for,
          "next_attempt_at": now, "created_at": now, "updated_at": now} for i in intents])
     items = [{"outbox_key": i.key, "tenant": i.tenant, "source": i.source,
