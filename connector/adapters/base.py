@@ -161,6 +161,11 @@ class BaseAdapter:
         """Remote id of an object stamped with `key`, or None. Used after a crash."""
         return None
 
+    def close_task(self, remote_id: str) -> bool:
+        """Mark a task pushed earlier (`push_task`) as done in the source. True when closed there;
+        False when this source cannot (the default): the task is then closed here only."""
+        return False
+
     def close(self) -> None:
         """Release sockets; called once by whoever built the adapter."""
 

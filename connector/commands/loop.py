@@ -97,7 +97,8 @@ def register(main: click.Group) -> None:
 
 
     @main.command()
-    @click.option("--dry-run", is_flag=True, help="Sync and plan, but send nothing.")
+    @click.option("--dry-run", is_flag=True,
+                  help="Sync and plan, send nothing: write each message into preview/.")
     @click.option("--no-sync", is_flag=True, help="Use the local state as it is.")
     @click.pass_obj
     @for_each_client
@@ -111,8 +112,14 @@ def register(main: click.Group) -> None:
                                      "try again in a few minutes")
             result = tenant.run(dry_run=dry_run, do_sync=not no_sync, stop=lambda: lease.lost)
         click.echo(views.plan_table(result.planned, obj.config.language))
-        if not dry_run:
+        if dry_run:
+            folder = result.previews[0].parent if result.previews else "-"
+            click.echo(f"{len(result.previews)} message(s) written, not sent, in {folder}")
+        else:
             click.echo(f"queued {result.enqueued} new reminder(s)")
+        if result.waiting:
+            click.echo(f"{result.waiting} more message(s) wait for the next run "
+                       "(policy.max_messages_per_run)")
         click.echo(views.delivery_summary(result.delivery))
         if result.delivery is not None and result.delivery.failed:
             sys.exit(EXIT_FAILED)

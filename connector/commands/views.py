@@ -73,6 +73,12 @@ def status_text(status: dict[str, Any]) -> str:
              "records: " + ", ".join(f"{k} {v}" for k, v in status["records"].items()),
              "outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(status["outbox"].items()))
                            or "empty")]
+    if status["outbox"].get("pending_approval"):
+        lines.append(f"{status['outbox']['pending_approval']} message(s) wait for approval: "
+                     "relance review")
+    if status.get("waiting_for_cap"):
+        lines.append(f"{status['waiting_for_cap']} message(s) due today wait for a later run "
+                     "(policy.max_messages_per_run)")
     for cursor in status["cursors"]:
         lines.append(f"cursor {cursor['stream']}: {cursor['value']} (at {cursor['updated_at']})")
     for warning in status.get("warnings", []):

@@ -195,7 +195,7 @@ class Dispatcher:
         if not kept:
             return updated, f"paid, credited, disputed or paused since planned: {', '.join(dropped)}"
         due = sum((Decimal(i["residual"]) for i in kept), Decimal(0))
-        if due - sum((Decimal(c["residual"]) for c in credits), Decimal(0)) <= 0:
+        if due - credit_share(payload, credits) <= 0:
             return updated, "open credit notes now cover what was due"
         if dropped:
             log.info("reminder %s: dropped %s (paid since planned)", payload["key"], dropped)
@@ -249,7 +249,9 @@ class Dispatcher:
                                     self._letter(payload), "application/pdf"))
             message = build_message(rendered, sender=self.config.sender,
                                     recipients=list(payload["recipients"]), key=row["key"],
-                                    now=self.now(), attachments=attachments)
+                                    now=self.now(), attachments=attachments,
+                                    level=payload.get("level"), invoices=[
+                                        i.number for i in outbox.payload_items(payload)])
             cc = list(payload.get("cc") or [])
             if cc:
                 message["Cc"] = ", ".join(cc)
@@ -301,7 +303,8 @@ class Dispatcher:
                     key=row["key"], tenant=row["tenant"], source=row["source"],
                     customer_id=row["customer_id"], title=body.splitlines()[0], body=body,
                     due_date=dt.date.fromisoformat(str(payload["planned_for"])), status="open",
-                    remote_id=remote_id, created_at=self.now()))
+                    remote_id=remote_id, created_at=self.now(),
+                    owner=self.config.task_owner(row["customer_id"])))
         except IntegrityError:
             pass  # already recorded
 
@@ -324,6 +327,14 @@ class Dispatcher:
         with self.store.transaction() as conn:
             outbox.mark(conn, row["key"], "failed", self.now(), reason=reason)
         self.report.record(row["key"], "failed", reason)
+
+
+def credit_share(payload: dict[str, Any], credits: list[dict[str, Any]]) -> Decimal:
+    """The credit deducted in this message: its planned share (credits go first against the
+    customer's other late invoices), never more than what is still open."""
+    still_open = sum((Decimal(c["residual"]) for c in credits), Decimal(0))
+    planned = payload.get("credit_used")
+    return still_open if planned is None else min(still_open, Decimal(str(planned)))
 
 
 def outbox_payload(row: dict[str, Any]) -> dict[str, Any]:

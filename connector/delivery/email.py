@@ -15,6 +15,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Protocol
 
 from connector.config import EmailConfig, SenderConfig
@@ -31,7 +32,10 @@ def message_id(key: str, sender_email: str) -> str:
 
 
 def build_message(rendered: Rendered, *, sender: SenderConfig, recipients: list[str], key: str,
-                  now: dt.datetime, attachments: list[tuple[str, bytes, str]] = ()) -> EmailMessage:
+                  now: dt.datetime, attachments: Sequence[tuple[str, bytes, str]] = (),
+                  level: str | None = None, invoices: Sequence[str] = ()) -> EmailMessage:
+    """`level` and `invoices` go into X-Relance-Level / X-Relance-Invoices, so mail filters and
+    audits can follow a customer's escalation."""
     message = EmailMessage()
     message["Subject"] = rendered.subject
     message["From"] = formataddr((sender.name, sender.email))
@@ -41,6 +45,10 @@ def build_message(rendered: Rendered, *, sender: SenderConfig, recipients: list[
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(key, sender.email)
     message["X-Relance-Key"] = key
+    if level is not None:
+        message["X-Relance-Level"] = level
+    if invoices:
+        message["X-Relance-Invoices"] = ", ".join(invoices)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from connector.config import Config
 from connector.delivery.render import environment, pick_language
+from connector.rules.engine import CreditLine
 from connector.rules.penalties import b2b_rate, claim, load_rates
 from connector.store import outbox
 
 TASK_TITLES = {
-    "fr": "Relancer {customer} : {amount} dû ({level})",
-    "en": "Chase {customer}: {amount} due ({level})",
+    "fr": "Relancer {customer} : {amount} dû ({stage})",
+    "en": "Chase {customer}: {amount} due ({stage})",
+}
+# What a person reads instead of the internal level names; other levels read as "relance".
+STAGE_WORDS = {
+    "fr": {"courtesy": "rappel avant échéance", "first": "première relance",
+           "second": "deuxième relance", "final": "dernière relance avant mise en demeure",
+           "formal_notice": "mise en demeure", "escalate": "recouvrement"},
+    "en": {"courtesy": "courtesy note", "first": "first reminder", "second": "second reminder",
+           "final": "final reminder", "formal_notice": "formal notice", "escalate": "collection"},
 }
 NOTE_TITLES = {
     "fr": "Relance « {level} » envoyée par {channel} à {recipients} : {amount} [relance:{key}]",
@@ -28,6 +38,8 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
     statement = [i for i in outbox.payload_items(payload, "statement")
                  if i.item_id not in reminded and i.residual > 0]
     amount_due = sum((i.residual for i in items), Decimal(0))
+    if payload.get("credit_used") is not None:  # deducted once per customer (rules/engine.py)
+        credits = _share(credits, Decimal(str(payload["credit_used"])))
     credit_total = sum((c.residual for c in credits), Decimal(0))
     today = dt.date.fromisoformat(str(payload["planned_for"]))
     kind = payload.get("customer_kind", "company")
@@ -41,6 +53,8 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
         "customer_name": payload["customer_name"],
         "contact_name": None,
         "level": payload["level"],
+        # whether this customer already had an overdue reminder: "despite our reminders" only then
+        "previous_reminders": bool(payload.get("previous_reminders", True)),
         "currency": payload["currency"],
         "items": items,
         "credit_notes": credits,
@@ -64,6 +78,19 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
     }
 
 
+def _share(credits: list[CreditLine], used: Decimal) -> list[CreditLine]:
+    """The credit notes as deducted in this message, oldest first, the last one only in part: the
+    rest of them went against the customer's other late invoices."""
+    shown: list[CreditLine] = []
+    for credit in sorted(credits, key=lambda c: (c.issue_date, c.number)):
+        if used <= 0:
+            break
+        part = min(credit.residual, used)
+        shown.append(replace(credit, residual=part))
+        used -= part
+    return shown
+
+
 def _rate_in_force(kind: str, today: dt.date, config: Config) -> Decimal:
     """The rate a template quotes when nothing has accrued yet (not late, or B2C before notice)."""
     if kind == "individual":
@@ -81,7 +108,9 @@ def task_text(payload: dict[str, Any], config: Config) -> str:
     context = template_context(payload, config)
     language = pick_language(config.language)
     title = payload.get("task_title") or TASK_TITLES[language]
-    title = title.format(customer=payload["customer_name"], level=payload["level"],
+    stage = STAGE_WORDS[language].get(payload["level"], "relance" if language == "fr"
+                                      else "reminder")
+    title = title.format(customer=payload["customer_name"], level=stage, stage=stage,
                          amount=_money(payload, config, context["amount_to_pay"]))
     if payload.get("task_title"):
         title = f"{title} – {payload['customer_name']}"

@@ -359,3 +359,17 @@ def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Cus
             policy=policy.name, customer_address=book.address(customer.external_id),
             previous_reminders=previous, credit_used=credit_used,
             review=review and channel != "task")
+
+
+def limit_messages(intents: list[ReminderIntent], limit: int | None
+                   ) -> tuple[list[ReminderIntent], int]:
+    """At most `limit` messages (one customer's level in one currency, whatever its channels),
+    the largest amounts first; returns those kept and how many messages wait for a later run."""
+    if limit is None:
+        return intents, 0
+    groups: dict[tuple[str, str, str], list[ReminderIntent]] = {}
+    for intent in intents:
+        groups.setdefault((intent.customer_id, intent.currency, intent.level), []).append(intent)
+    ranked = sorted(groups.values(), key=lambda g: (-g[0].amount_to_pay, g[0].customer_id))
+    kept = {id(i) for group in ranked[:limit] for i in group}
+    return [i for i in intents if id(i) in kept], max(len(ranked) - limit, 0)
