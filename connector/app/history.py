@@ -41,10 +41,11 @@ def find_customer(store: Store, tenant: str, source: str, query: str) -> Lookup:
             return Lookup(cid, [])
     if owner is not None:
         return Lookup(str(owner), [])
-    labels = {f"{name} ({cid})": key for cid, name in people
-              for key in (name.casefold(), cid.casefold())}
-    close = difflib.get_close_matches(wanted, list(labels.values()), n=3, cutoff=0.6)
-    return Lookup(None, [label for label, key in labels.items() if key in close][:3])
+    keys = [(key, f"{name} ({cid})") for cid, name in people
+            for key in (name.casefold(), cid.casefold())]
+    close = difflib.get_close_matches(wanted, [key for key, _label in keys], n=3, cutoff=0.6)
+    labels = [label for key, label in keys if key in close]
+    return Lookup(None, list(dict.fromkeys(labels))[:3])
 
 
 def events(store: Store, tenant: str, source: str,

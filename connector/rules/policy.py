@@ -7,8 +7,8 @@ days, or in business days with `business_days = true` ("J+7 ouvrés").
 
 The levels are a ladder climbed in order (docs/escalation.md): `after = "<level>"` makes a level wait
 until that earlier level went out for the invoice (and `after_days` more days). A level with a letter
-(the formal notice) always needs an earlier overdue reminder and, unless `after` says otherwise, the
-level just before it.
+(the formal notice) always needs an earlier overdue reminder; it and a level counted from the previous
+reminder wait, unless `after` says otherwise, for the level just before them.
 """
 
 from __future__ import annotations
@@ -193,12 +193,13 @@ class Policy(BaseModel):
         return self
 
     def required(self, index: int) -> str | None:
-        """The level that must have gone out before level `index`: `after`, or for a level with a
-        letter the level just before it."""
+        """The level that must have gone out before level `index`: `after`, or the level just
+        before it for a level with a letter or one counted from the previous reminder (so that
+        "10 days after the previous reminder" never overtakes the levels in between)."""
         level = self.levels[index]
         if level.after is not None:
             return level.after
-        if "letter" in level.channel and index > 0:
+        if index > 0 and ("letter" in level.channel or level.basis == "previous_reminder"):
             return self.levels[index - 1].name
         return None
 
