@@ -48,7 +48,7 @@ def build_message(rendered: Rendered, *, sender: SenderConfig, recipients: list[
     if level is not None:
         message["X-Relance-Level"] = level
     if invoices:
-        message["X-Relance-Invoices"] = ", ".join(invoices)
+        message["X-Relance-Invoices"] = ",".join(invoices)  # no spaces: never folded
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")

@@ -358,7 +358,7 @@ def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Cus
             cc=cc if channel == "email" else (), level_channels=tuple(channels),
             policy=policy.name, customer_address=book.address(customer.external_id),
             previous_reminders=previous, credit_used=credit_used,
-            review=review and channel != "task")
+            review=review)
 
 
 def limit_messages(intents: list[ReminderIntent], limit: int | None
