@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
 from connector.adapters.base import AdapterContext, BaseAdapter, adapter_class
 from connector.clock import Clock
 from connector.config import Config
@@ -157,6 +159,8 @@ class Tenant:
             "outbox": outbox.counts(self.store, self.name),
             "waiting_for_cap": self._waiting_for_cap(),
             "open_tasks": [_jsonable(r) for r in open_tasks(self.store, self.name)],
+            "open_tasks_total": self.store.scalars(select(func.count()).select_from(t.tasks).where(
+                t.tasks.c.tenant == self.name, t.tasks.c.status == "open"))[0],
             "pauses": self.paused(),
             "recent_rejects": [_jsonable(r) for r in self.store.recent_rejects(self.name, 10)],
             "warnings": self._source_warnings(),
@@ -210,7 +214,6 @@ def open_tenant(config: Config, *, today: dt.date | None = None, store: Store | 
 
 
 def open_tasks(store: Store, tenant: str, limit: int = 50) -> list[dict[str, Any]]:
-    from sqlalchemy import select
     with store.engine.connect() as conn:
         return [dict(r) for r in conn.execute(
             select(t.tasks.c.customer_id, t.tasks.c.title, t.tasks.c.due_date, t.tasks.c.remote_id)

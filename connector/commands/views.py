@@ -25,6 +25,7 @@ def plan_rows(intents: Sequence[ReminderIntent]) -> list[dict[str, Any]]:
         "credit_notes": [{"number": c.number, "residual": str(c.residual)} for c in i.credit_notes],
         "currency": i.currency, "amount_due": str(i.amount_due),
         "amount_to_pay": str(i.amount_to_pay), "planned_for": i.planned_for.isoformat(),
+        "review": i.review,
     } for i in intents]
 
 
@@ -38,11 +39,16 @@ def plan_table(intents: Sequence[ReminderIntent], language: str = "fr") -> str:
     lines = [f"{'customer':<34} {'level':<9} {'channel':<8} {'to pay':>14}  invoices"]
     for i in intents:
         numbers = ", ".join(f"{x.number} (J{x.days_late:+d})" for x in i.items)
-        credit = f" − avoir {money(i.credits, i.currency, language)}" if i.credit_notes else ""
+        credit = f" − avoir {money(i.credits, i.currency, language)}" if i.credits else ""
+        review = "  [à valider]" if i.review else ""
         lines.append(f"{i.customer_name[:34]:<34} {i.level:<9} {i.channel:<8} "
-                     f"{money(i.amount_to_pay, i.currency, language):>14}  {numbers}{credit}")
+                     f"{money(i.amount_to_pay, i.currency, language):>14}  {numbers}{credit}"
+                     f"{review}")
     lines.append(f"{len(intents)} reminder(s) for {len({i.customer_id for i in intents})} "
                  f"customer(s).")
+    waiting = sum(1 for i in intents if i.review)
+    if waiting:
+        lines.append(f"{waiting} wait for approval once queued: relance review")
     return "\n".join(lines)
 
 
@@ -84,8 +90,11 @@ def status_text(status: dict[str, Any]) -> str:
     for warning in status.get("warnings", []):
         lines.append(f"warning: {warning}")
     if status["open_tasks"]:
-        lines.append(f"open tasks ({len(status['open_tasks'])}):")
+        total = status.get("open_tasks_total", len(status["open_tasks"]))
+        lines.append(f"open tasks ({total}):")
         lines += [f"  {task['due_date']}  {task['title']}" for task in status["open_tasks"]]
+        if total > len(status["open_tasks"]):
+            lines.append(f"  … and {total - len(status['open_tasks'])} more: relance tasks")
     if status.get("pauses"):
         lines.append(paused_text(status["pauses"]))
     if status["recent_rejects"]:

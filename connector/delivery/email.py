@@ -12,10 +12,10 @@ import os
 import smtplib
 import socket
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from pathlib import Path
-from collections.abc import Sequence
 from typing import Protocol
 
 from connector.config import EmailConfig, SenderConfig

@@ -22,6 +22,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -162,7 +163,7 @@ def check(bills: list[Bill], book: Book) -> None:
         assert intent.amount_to_pay > 0
     for item_id, seen in per_item.items():  # 2
         ranks = [RANK[level] for _day, level in sorted(seen, key=lambda s: (s[0], RANK[s[1]]))]
-        assert all(b > a for a, b in zip(ranks, ranks[1:])), (item_id, seen)
+        assert all(b > a for a, b in pairwise(ranks)), (item_id, seen)
 
 
 DAYS = st.lists(st.integers(0, 120), min_size=1, max_size=40, unique=True).map(sorted)

@@ -18,6 +18,7 @@ import json
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import pypdf
@@ -148,7 +149,7 @@ def _audit_ladder(config, rows, start: dt.date, result: Quarter) -> None:
     for item_id, messages in listed.items():
         ordered = sorted(messages, key=lambda m: (m[0], rank[m[1]]))
         ranks = [rank[level] for _day, level in ordered]
-        if any(b <= a for a, b in zip(ranks, ranks[1:])) or len({d for d, _ in ordered}) \
+        if any(b <= a for a, b in pairwise(ranks)) or len({d for d, _ in ordered}) \
                 != len(ordered):
             result.problems.append(f"{item_id}: levels not strictly increasing: {ordered}")
         for day, level in ordered:
