@@ -120,6 +120,9 @@ class History:
     dates: Mapping[str, Mapping[str, dt.date]] = field(default_factory=dict)
     stages: Mapping[tuple[str, str], Stage] = field(default_factory=dict)
     """The last message per (customer id, currency): the customer's stage on the ladder."""
+    awaiting: frozenset[str] = frozenset()
+    """Customers with a message waiting for approval: nothing more is planned for them until a
+    person decides (so that no message overtakes one under review)."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,9 @@ def evaluate(
         hold = paused.customers.get(cid)
         if hold is not None:
             _note(trace, cid, None, "pause", f"customer on hold: {hold.describe()}")
+            continue
+        if cid in history.awaiting:
+            _note(trace, cid, None, "pause", "a message waits for approval (relance review)")
             continue
         choice = book.choose(customer, invoices, today, (scores or {}).get(cid))
         _note(trace, cid, None, "segment", choice.why)

@@ -68,6 +68,7 @@ def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIME
     dates: dict[str, dict[str, dt.date]] = {}
     last_contact: dict[str, dt.date] = {}
     stages: dict[tuple[str, str], tuple[tuple[dt.date, int], Stage]] = {}
+    awaiting: set[str] = set()
     ids = sorted(set(only)) if only is not None else None
     chunks = [None] if ids is None else [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
     with store.engine.connect() as conn:
@@ -77,7 +78,8 @@ def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIME
                      .join(t.outbox, t.outbox.c.key == t.outbox_items.c.outbox_key)
                      .where(t.outbox_items.c.tenant == tenant, t.outbox_items.c.source == source)
                      .group_by(t.outbox_items.c.item_id, t.outbox_items.c.level))
-            contacts = (select(t.outbox.c.customer_id, t.outbox.c.planned_for, t.outbox.c.sent_at)
+            contacts = (select(t.outbox.c.customer_id, t.outbox.c.planned_for, t.outbox.c.sent_at,
+                               t.outbox.c.status)
                         .where(t.outbox.c.tenant == tenant, t.outbox.c.source == source,
                                t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel != "note"))
             # The customer's stage: its last message per currency that went, may go or waits.
@@ -104,12 +106,14 @@ def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIME
             for item_id, level, planned in conn.execute(items):
                 levels.setdefault(item_id, set()).add(level)
                 dates.setdefault(item_id, {})[level] = planned
-            for customer, planned, sent_at in conn.execute(contacts):
+            for customer, planned, sent_at, status in conn.execute(contacts):
+                if status == "pending_approval":
+                    awaiting.add(customer)
                 day = local_day(sent_at, timezone) if sent_at is not None else planned
                 if customer not in last_contact or day > last_contact[customer]:
                     last_contact[customer] = day
     return History(levels=levels, last_contact=last_contact, dates=dates,
-                   stages={k: v[1] for k, v in stages.items()})
+                   stages={k: v[1] for k, v in stages.items()}, awaiting=frozenset(awaiting))
 
 
 def enqueue(store: Store, intents: Iterable[ReminderIntent], *, now: dt.datetime) -> int:

@@ -89,3 +89,18 @@ def test_an_approved_message_is_dropped_at_send_time_if_paid_meanwhile(tmp_path:
         left = conn.execute(select(t.outbox.c.status).where(
             t.outbox.c.key != chosen.key)).scalars().all()
     assert set(left) == {"pending_approval"}  # nothing else was claimed
+
+
+def test_nothing_overtakes_a_message_under_review(tmp_path: Path) -> None:
+    """Held first messages wait; a week later nothing more is planned for those customers (it
+    would otherwise leave on its own, the customer being no longer new), until a person decides."""
+    config = load_config(write_config(tmp_path, extra='\n[policy]\nonboarding = "hold"\n'))
+    tenant = open_tenant(config, today=TODAY)
+    tenant.sync()
+    outbox.enqueue(tenant.store, tenant.plan(), now=tenant.clock.now())
+    waiting = {p.customer_id for p in review.pending(tenant.store, tenant.name)}
+    later = open_tenant(config, today=TODAY + dt.timedelta(days=10))
+    assert waiting and not waiting & {i.customer_id for i in later.plan()}
+    review.approve(tenant.store, tenant.name, every=True, by="marie", now=tenant.clock.now())
+    after = open_tenant(config, today=TODAY + dt.timedelta(days=10))
+    assert waiting & {i.customer_id for i in after.plan()}  # the ladder goes on once decided
