@@ -38,6 +38,7 @@ def test_hold_sends_nothing_until_approved_then_exactly_what_was_approved(tmp_pa
     demo = invoke("--today", TODAY, "demo", "--dir", str(workdir))
     assert demo.exit_code == 0, demo.output
     assert _emails(workdir) == []  # hold: nothing goes out
+    assert "wait for approval" in demo.output
     listed = invoke("--config", config, "--today", TODAY, "review")
     assert listed.exit_code == 0 and "en attente de validation" in listed.output
     keys = [line.split()[0] for line in listed.output.splitlines() if len(line.split()[0]) == 32]

@@ -173,6 +173,10 @@ def register(main: click.Group) -> None:
         emails = sorted(obj.config.outbox_dir.glob("*.eml")) if obj.config.outbox_dir.exists() else []
         click.echo(f"{len(emails)} email(s) in {obj.config.outbox_dir}; "
                    f"state in {obj.config.state_url.removeprefix('sqlite:///')}")
+        waiting = outbox.counts(tenant.store, tenant.name).get("pending_approval", 0)
+        if waiting:
+            click.echo(f"{waiting} message(s) wait for approval: "
+                       f"relance --config {config_path} review")
         click.echo(f"next: relance --config {config_path} status")
 
 
