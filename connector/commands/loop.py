@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from connector import DEFAULT_CONFIG_NAME
 from connector.app.scheduler import hold
 from connector.clock import DEFAULT_TIMEZONE, Clock
 from connector.commands import views
@@ -19,7 +20,6 @@ from connector.commands.context import (
     for_each_client,
     handle_errors,
 )
-from connector.config import DEFAULT_CONFIG_NAME
 from connector.errors import TransientError
 from connector.rules.calendar import BusinessCalendar
 from connector.secrets import SecretStore
