@@ -74,13 +74,15 @@ def show(store: Store, config: Config, key: str, *, now: dt.datetime) -> Preview
 
 def approve(store: Store, tenant: str, keys: Sequence[str] = (), *, every: bool = False,
             level: str | None = None, by: str, now: dt.datetime) -> list[str]:
-    """pending_approval → planned for the given keys (or all, optionally of one level).
+    """pending_approval → planned for the given keys (or all, optionally of one level), with the
+    other channels of the same message (the formal notice's letter and its email go together).
     Returns the keys approved; unknown or already decided keys are left out."""
     if not keys and not every:
         return []
-    chosen = [p.key for p in pending(store, tenant, level=level)]
+    waiting = pending(store, tenant, level=level)
+    chosen = [p.key for p in waiting]
     if keys:
-        chosen = [k for k in chosen if k in set(keys)]
+        chosen = _with_siblings(waiting, keys)
     with store.transaction() as conn:
         done = []
         for key in chosen:
@@ -94,16 +96,28 @@ def approve(store: Store, tenant: str, keys: Sequence[str] = (), *, every: bool 
     return done
 
 
+def _with_siblings(waiting: list[Pending], keys: Sequence[str]) -> list[str]:
+    """The keys asked for and the rows of the same message on other channels."""
+    wanted = set(keys)
+    messages = {(p.customer_id, p.level, p.planned_for, p.invoices) for p in waiting
+                if p.key in wanted}
+    return [p.key for p in waiting
+            if p.key in wanted or (p.customer_id, p.level, p.planned_for, p.invoices) in messages]
+
+
 def reject(store: Store, tenant: str, key: str, *, reason: str, by: str,
            now: dt.datetime) -> bool:
-    """pending_approval → rejected, with the reason; the message never leaves. Its invoices stay
-    recorded at its level, so the same message is not planned again tomorrow."""
+    """pending_approval → rejected (with its other channels), with the reason; the message never
+    leaves. Its invoices stay recorded at its level, so it is not planned again tomorrow."""
     if not reason.strip():
         raise ValueError("a rejection needs a reason")
+    siblings = _with_siblings(pending(store, tenant), [key])
+    if key not in siblings:
+        return False
     with store.transaction() as conn:
-        moved = conn.execute(update(t.outbox).where(
-            t.outbox.c.tenant == tenant, t.outbox.c.key == key,
+        conn.execute(update(t.outbox).where(
+            t.outbox.c.tenant == tenant, t.outbox.c.key.in_(siblings),
             t.outbox.c.status == PENDING).values(
             status="rejected", updated_at=now, reviewed_by=by, reviewed_at=now,
             reason=f"rejected by {by}: {reason.strip()}"))
-    return moved.rowcount == 1
+    return True

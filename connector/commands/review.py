@@ -67,10 +67,11 @@ def register(main: click.Group) -> None:
             click.echo("error: give KEY… or --all", err=True)
             sys.exit(EXIT_USAGE)
         tenant = obj.tenant()
-        done = review_app.approve(tenant.store, tenant.name, [_full_key(tenant, k) for k in keys],
-                                  every=every, level=level, by=_who(by), now=tenant.clock.now())
+        asked = [_full_key(tenant, k) for k in keys]
+        done = review_app.approve(tenant.store, tenant.name, asked, every=every, level=level,
+                                  by=_who(by), now=tenant.clock.now())
         click.echo(f"{len(done)} message(s) validé(s) ; le prochain `relance run` les envoie.")
-        missing = len(keys) - len(done) if keys else 0
+        missing = len([k for k in asked if k not in done])
         if missing:
             click.echo(f"error: {missing} key(s) are not waiting for approval", err=True)
             sys.exit(EXIT_USAGE)

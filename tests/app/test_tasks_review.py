@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
@@ -104,3 +105,13 @@ def test_nothing_overtakes_a_message_under_review(tmp_path: Path) -> None:
     review.approve(tenant.store, tenant.name, every=True, by="marie", now=tenant.clock.now())
     after = open_tenant(config, today=TODAY + dt.timedelta(days=10))
     assert waiting & {i.customer_id for i in after.plan()}  # the ladder goes on once decided
+
+
+def test_a_formal_notice_is_approved_or_rejected_with_its_letter() -> None:
+    from connector.app.review import Pending, _with_siblings
+    day = TODAY
+    rows = [Pending("e1", "C1", "D", "formal_notice", "email", day, ("F1",), Decimal(0), "EUR"),
+            Pending("l1", "C1", "D", "formal_notice", "letter", day, ("F1",), Decimal(0), "EUR"),
+            Pending("e2", "C2", "E", "formal_notice", "email", day, ("F2",), Decimal(0), "EUR")]
+    assert _with_siblings(rows, ["e1"]) == ["e1", "l1"]
+    assert _with_siblings(rows, ["e2"]) == ["e2"]
