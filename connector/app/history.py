@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,15 +63,14 @@ def events(store: Store, tenant: str, source: str,
         if customer_id is not None:
             query = query.where(t.outbox.c.customer_id == customer_id)
         for row in conn.execute(query.order_by(t.outbox.c.id)).mappings():
-            payload = json.loads(row["payload"])
-            items = outbox.payload_items(payload)
+            payload = outbox.payload(dict(row))
             when = row["sent_at"] or row["planned_for"]
             found.append(_event(
                 when, row["customer_id"], "note" if row["channel"] == "note" else "message",
                 level=row["level"], channel=row["channel"], status=row["status"],
-                invoices=[i.number for i in items], currency=payload.get("currency"),
-                amount=str(sum((i.residual for i in items), start=from_minor(0, "EUR"))),
-                text=row["reason"], key=row["key"], by=row.get("reviewed_by")))
+                invoices=[i.number for i in payload.items], currency=payload.currency,
+                amount=str(payload.amount_to_pay), text=row["reason"], key=row["key"],
+                by=row.get("reviewed_by")))
         query = select(t.tasks).where(t.tasks.c.tenant == tenant, t.tasks.c.source == source)
         if customer_id is not None:
             query = query.where(t.tasks.c.customer_id == customer_id)

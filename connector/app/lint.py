@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from jinja2 import TemplateError, TemplateNotFound, meta
 
@@ -22,11 +21,11 @@ from connector.delivery.render import LANGUAGES, environment, render
 from connector.errors import ConfigError
 from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar
-from connector.rules.engine import CreditLine, DueItem, ReminderIntent
+from connector.rules.engine import ReminderIntent
 from connector.rules.ladder import level_date, reached_index
+from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from connector.rules.penalties import check_contract_rate, load_rates
 from connector.rules.policy import Policy
-from connector.store.outbox import intent_payload
 
 MAX_TERMS_DAYS = 60  # C. com. L441-10 I: agreed terms may not exceed 60 days from the invoice date
 
@@ -107,10 +106,14 @@ def check_ladder(where: str, policy: Policy, today: dt.date) -> list[Finding]:
             top = index
         day += dt.timedelta(days=1)
     written = [level.name for level in policy.levels]
+    found = [Finding("error", f"{where}.levels.{level.name}", "a formal notice needs an earlier "
+                     "overdue reminder in the ladder (never the first one a customer gets)")
+             for index, level in enumerate(policy.levels) if "letter" in level.channel
+             and not any(lv.overdue for lv in policy.levels[:index])]
     if order == written:
-        return []
+        return found
     skipped = [name for name in written if name not in order]
-    return [Finding("error", f"{where}.levels",
+    return found + [Finding("error", f"{where}.levels",
                     f"levels go out as {' → '.join(order) or 'nothing'}, not in the written order "
                     f"{' → '.join(written)}"
                     + (f": {', '.join(skipped)} would be skipped (give the later level "
@@ -119,7 +122,7 @@ def check_ladder(where: str, policy: Policy, today: dt.date) -> list[Finding]:
 
 def sample_payload(config: Config, template: str, *, kind: str = "company", language: str = "fr",
                    channels: tuple[str, ...] = ("email",), today: dt.date | None = None
-                   ) -> dict[str, Any]:
+                   ) -> ReminderPayload:
     """A realistic reminder to render: two late invoices, a credit note, another open invoice."""
     today = today or dt.date(2026, 3, 2)
 
@@ -139,7 +142,7 @@ def sample_payload(config: Config, template: str, *, kind: str = "company", lang
         statement=items + (item("F2026-0077", -10, "96.00", None),),
         task_title=None, planned_for=today, level_channels=channels,
         customer_address="12 rue des Lilas\n69003 Lyon")
-    return intent_payload(intent)
+    return intent
 
 
 def check_templates(where: str, policy: Policy, config: Config, today: dt.date) -> list[Finding]:

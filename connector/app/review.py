@@ -8,7 +8,6 @@ like any other; a rejected one never leaves. Both record who decided and when.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,12 +46,11 @@ def pending(store: Store, tenant: str, *, level: str | None = None) -> list[Pend
         rows = [dict(r) for r in conn.execute(query.order_by(t.outbox.c.id)).mappings()]
     found = []
     for row in rows:
-        payload = json.loads(row["payload"])
-        items = outbox.payload_items(payload)
+        payload = outbox.payload(row)
         found.append(Pending(
-            row["key"], row["customer_id"], payload.get("customer_name", row["customer_id"]),
-            row["level"], row["channel"], row["planned_for"], tuple(i.number for i in items),
-            sum((i.residual for i in items), Decimal(0)), payload.get("currency", "EUR")))
+            row["key"], row["customer_id"], payload.customer_name, row["level"], row["channel"],
+            row["planned_for"], tuple(i.number for i in payload.items), payload.amount_to_pay,
+            payload.currency))
     return found
 
 
@@ -68,8 +66,7 @@ def show(store: Store, config: Config, key: str, *, now: dt.datetime) -> Preview
     row = _row(store, config.tenant, key)
     if row is None:
         return None
-    return compose(json.loads(row["payload"]), config, key=row["key"], channel=row["channel"],
-                   now=now)
+    return compose(outbox.payload(row), config, key=row["key"], channel=row["channel"], now=now)
 
 
 def approve(store: Store, tenant: str, keys: Sequence[str] = (), *, every: bool = False,

@@ -19,7 +19,7 @@ from connector.delivery.letter import letter_pdf, letter_text
 from connector.delivery.messages import task_text, template_context
 from connector.delivery.render import render
 from connector.rules.engine import ReminderIntent
-from connector.store import outbox
+from connector.rules.payload import ReminderPayload
 
 
 @dataclass
@@ -37,23 +37,23 @@ class Preview:
     suffix: str = ".txt"
 
 
-def compose(payload: dict[str, Any], config: Config, *, key: str, channel: str,
+def compose(payload: ReminderPayload, config: Config, *, key: str, channel: str,
             now: dt.datetime) -> Preview:
-    """Render one message exactly as delivery would."""
-    language = payload.get("language", "fr")
+    """Render one message exactly as delivery would (connector/delivery/channels/)."""
+    language = payload.language or "fr"
     context = template_context(payload, config)
     if channel == "email":
-        rendered = render(payload["template"], context, language)
+        rendered = render(payload.template, context, language)
         attachments: list[tuple[str, bytes, str]] = []
-        if "letter" in payload.get("level_channels", ()):
-            attachments.append((f"mise-en-demeure-{payload['customer_id']}.pdf",
+        if "letter" in payload.level_channels:
+            attachments.append((f"mise-en-demeure-{payload.customer_id}.pdf",
                                 _pdf(context, language), "application/pdf"))
         message: EmailMessage = build_message(
-            rendered, sender=config.sender, recipients=list(payload.get("recipients") or []),
-            key=key, now=now, attachments=attachments, level=payload.get("level"),
-            invoices=[i.number for i in outbox.payload_items(payload)])
-        if payload.get("cc"):
-            message["Cc"] = ", ".join(payload["cc"])
+            rendered, sender=config.sender, recipients=list(payload.recipients), key=key,
+            now=now, attachments=attachments, level=payload.level,
+            invoices=[i.number for i in payload.items])
+        if payload.cc:
+            message["Cc"] = ", ".join(payload.cc)
         return Preview(key, channel, rendered.subject, rendered.text, rendered.html,
                        [(name, len(content)) for name, content, _mime in attachments],
                        message.as_bytes(), ".eml")
@@ -61,7 +61,7 @@ def compose(payload: dict[str, Any], config: Config, *, key: str, channel: str,
         pdf = _pdf(context, language)
         return Preview(key, channel, "Mise en demeure" if language != "en" else "Formal notice",
                        letter_text(context, language), "", [(f"{key}.pdf", len(pdf))], pdf, ".pdf")
-    text = task_text({**payload, "key": key}, config)
+    text = task_text(payload, config)
     return Preview(key, channel, text.splitlines()[0], text, raw=text.encode(), suffix=".txt")
 
 
@@ -76,8 +76,7 @@ def write_previews(intents: Iterable[ReminderIntent], config: Config, folder: Pa
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for intent in intents:
-        payload = outbox.intent_payload(intent)
-        preview = compose(payload, config, key=intent.key, channel=intent.channel, now=now)
+        preview = compose(intent, config, key=intent.key, channel=intent.channel, now=now)
         path = folder / f"{intent.key}-{intent.channel}{preview.suffix}"
         path.write_bytes(preview.raw)
         written.append(path)

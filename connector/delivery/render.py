@@ -78,6 +78,14 @@ def known_templates(language: str) -> list[str]:
 
 def text_to_html(text: str, language: str) -> str:
     """The same words as the text part, as simple accessible HTML (paragraphs and lists)."""
+    return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"></head>'
+            f'<body style="font-family: sans-serif; line-height: 1.4">\n{html_fragment(text)}\n'
+            f'</body></html>\n')
+
+
+def html_fragment(text: str) -> str:
+    """The text's paragraphs and lists as HTML blocks, without a page around them (for a
+    source that wraps messages in its own layout)."""
     blocks: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
         lines = paragraph.splitlines()
@@ -87,6 +95,4 @@ def text_to_html(text: str, language: str) -> str:
             blocks.append("<p>" + "<br>".join(html.escape(line) for line in plain) + "</p>")
         if bullets:
             blocks.append("<ul>" + "".join(f"<li>{html.escape(b)}</li>" for b in bullets) + "</ul>")
-    body = "\n".join(blocks)
-    return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"></head>'
-            f'<body style="font-family: sans-serif; line-height: 1.4">\n{body}\n</body></html>\n')
+    return "\n".join(blocks)

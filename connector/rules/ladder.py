@@ -43,14 +43,20 @@ class ItemState:
     dates: Mapping[str, dt.date]
 
 
+def needs_reminder(policy: Policy, index: int, dates: Mapping[str, dt.date]) -> bool:
+    """A formal notice is never the first overdue reminder (where the ladder has an earlier one:
+    `relance rules check` flags a ladder that starts with a letter)."""
+    level = policy.levels[index]
+    earlier = {lv.name for lv in policy.levels[:index] if lv.overdue}
+    return "letter" in level.channel and bool(earlier) and not earlier & set(dates)
+
+
 def requirement_met(policy: Policy, index: int, dates: Mapping[str, dt.date],
                     today: dt.date) -> bool:
     """Whether the levels that must precede level `index` went out (and long enough ago)."""
     level = policy.levels[index]
-    if "letter" in level.channel:
-        overdue = {lv.name for lv in policy.levels if lv.overdue}
-        if not overdue & set(dates):
-            return False  # a formal notice is never the first overdue reminder
+    if needs_reminder(policy, index, dates):
+        return False
     required = policy.required(index)
     if required is None:
         return True
@@ -65,8 +71,7 @@ def level_date(policy: Policy, index: int, due_date: dt.date, dates: Mapping[str
     required = policy.required(index)
     if required is not None and required not in dates:
         return None
-    if "letter" in level.channel and not {lv.name for lv in policy.levels if lv.overdue} \
-            & set(dates):
+    if needs_reminder(policy, index, dates):
         return None
     if level.basis == "due_date":
         anchor = due_date

@@ -20,8 +20,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from connector.rules.calendar import CalendarName, parse_window
+from connector.rules.channels import canonical
 
-Channel = Literal["email", "task", "letter", "odoo_email"]
 Basis = Literal["due_date", "end_of_month", "previous_reminder"]
 Onboarding = Literal["gentle", "resume", "hold"]
 Approval = Literal["auto", "review"]
@@ -35,7 +35,8 @@ class Level(BaseModel):
     days: int = Field(ge=-90, le=3650)
     basis: Basis = "due_date"
     business_days: bool = False
-    channel: tuple[Channel, ...] = ("email",)
+    channel: tuple[str, ...] = ("email",)
+    """Channels by name (connector/rules/channels.py): email, source_email, letter, task."""
     template: str = Field(min_length=1)
     task_title: str | None = None
     after: str | None = None
@@ -45,6 +46,9 @@ class Level(BaseModel):
     approval: Approval | None = None
     """"review": a person approves each message (`relance review`); default: review for a level
     with a letter (the formal notice), auto otherwise."""
+    task: Literal["call", "todo"] = "todo"
+    """What the task of this level asks a person to do: a phone call or a to-do (in Odoo, a
+    Call or a To-Do activity)."""
 
     @field_validator("channel", mode="before")
     @classmethod
@@ -66,7 +70,8 @@ class Level(BaseModel):
 
     @field_validator("channel")
     @classmethod
-    def _not_empty(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        value = tuple(canonical(name) for name in value)
         if not value:
             raise ValueError("a level needs at least one channel")
         if len(set(value)) != len(value):
@@ -126,7 +131,7 @@ DEFAULT_LEVELS: tuple[Level, ...] = (
     Level(name="courtesy", days=-3, channel=("email",), template="courtesy"),
     Level(name="first", days=1, channel=("email",), template="first"),
     Level(name="second", days=7, channel=("email", "task"), template="second",
-          task_title="Appeler le client"),
+          task_title="Appeler le client", task="call"),
     Level(name="final", days=20, channel=("email", "task"), template="final",
           task_title="Mise en demeure : préparer l'envoi recommandé"),
 )
@@ -187,9 +192,6 @@ class Policy(BaseModel):
             if level.after is not None and level.after not in names[:index]:
                 raise ValueError(f"levels.{level.name}.after: no earlier level named "
                                  f"{level.after!r} (a level can only wait for one before it)")
-            if "letter" in level.channel and not any(lv.overdue for lv in self.levels[:index]):
-                raise ValueError(f"levels.{level.name}: a formal notice needs an earlier overdue "
-                                 "reminder in the ladder")
         return self
 
     def required(self, index: int) -> str | None:
