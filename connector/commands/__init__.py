@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                            "invoice number)."),
     "init": ("loop", "Write a commented configuration file to start from."),
     "outbox": ("loop", "Look at and settle reminders that need a person."),
+    "penalties": ("penalties", "Late-payment interest by period, the €40 where due, and the "
+                               "total."),
     "pause": ("pauses", "Hold every reminder to CUSTOMER (id or exact name) until a date."),
     "plan": ("loop", "Show what would be sent today, from the local state."),
     "promise": ("pauses", "Hold reminders for INVOICE until the promised date; unpaid after it, "

@@ -87,7 +87,7 @@ def status_text(status: dict[str, Any]) -> str:
                      "(policy.max_messages_per_run)")
     for cursor in status["cursors"]:
         lines.append(f"cursor {cursor['stream']}: {cursor['value']} (at {cursor['updated_at']})")
-    for warning in status.get("warnings", []):
+    for warning in status.get("warnings", []) + status.get("law_warnings", []):
         lines.append(f"warning: {warning}")
     if status["open_tasks"]:
         total = status.get("open_tasks_total", len(status["open_tasks"]))

@@ -97,7 +97,7 @@ class Segment(BaseModel):
 
     policy: str = Field(min_length=1)
     tag: str | None = None
-    kind: Literal["company", "individual"] | None = None
+    kind: Literal["company", "individual", "public"] | None = None
     language: str | None = None
     min_amount_due: Decimal | None = None
     max_amount_due: Decimal | None = None

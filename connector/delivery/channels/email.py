@@ -5,7 +5,6 @@ from __future__ import annotations
 from connector.delivery.channels.base import Channel, Delivery
 from connector.delivery.channels.letter import formal_notice
 from connector.delivery.email import build_message
-from connector.delivery.messages import template_context
 from connector.delivery.render import render
 
 
@@ -14,7 +13,7 @@ class EmailChannel(Channel):
 
     def deliver(self, delivery: Delivery) -> str | None:
         services, payload = self.services, delivery.payload
-        rendered = render(payload.template, template_context(payload, services.config),
+        rendered = render(payload.template, services.context(payload),
                           payload.language or "fr")
         attachments = []
         if "letter" in payload.level_channels:
