@@ -66,7 +66,11 @@ def map_artefact(raw: dict[str, Any], kind: str) -> Invoice:
     if status in ("paid", "cancelled"):
         residual = Decimal(0)  # a VOID artefact may keep its old outstanding figure
     if kind == "credit_note":
-        # a credit note's outstanding_amount is the credit not yet allocated to invoices
+        # a credit note's outstanding_amount is the credit not yet allocated to invoices; its
+        # sign may be either, but both figures must agree on it
+        if total * residual < 0:
+            raise BadRecordError(f"credit note amounts disagree in sign: total {total}, "
+                                 f"outstanding {residual}", _id(raw))
         total, residual = abs(total), abs(residual)
     number = raw.get("invoice_number" if kind == "invoice" else "credit_note_number") \
         or raw.get("displayed_as")
