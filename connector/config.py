@@ -86,6 +86,13 @@ class LetterConfig(_Section):
     "la juridiction compétente" (rules/legal.py)."""
 
 
+class TasksConfig(_Section):
+    """Tasks for a person (calls, registered letters): who gets them."""
+
+    owner: str | None = None
+    """Default owner of new tasks; `[customers."<id>"] owner` overrides it per customer."""
+
+
 class Config(_Section):
     tenant: str = Field(default="default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
     timezone: str = DEFAULT_TIMEZONE
@@ -104,6 +111,7 @@ class Config(_Section):
     templates_dir: str | None = None
     """Your own templates (fr/first.j2, en/_text.j2, _subject.j2...): a file there overrides the
     packaged one of the same name; `relance templates copy` fills it with the defaults."""
+    tasks: TasksConfig = TasksConfig()
     # Where the file lives: relative paths (state, email.directory) are resolved against it.
     base_dir: Path = Field(default=Path("."), exclude=True)
     file: str = Field(default="<memory>", exclude=True)
@@ -135,6 +143,13 @@ class Config(_Section):
         """The default policy, the named ones (named after their table) and the overrides."""
         named = {name: p.model_copy(update={"name": name}) for name, p in self.policies.items()}
         return Rulebook(self.policy, named, self.customers)
+
+    def task_owner(self, customer_id: str) -> str | None:
+        """Who handles this customer's tasks: its override, else `[tasks] owner`."""
+        override = self.customers.get(customer_id)
+        if override is not None and override.owner:
+            return override.owner
+        return self.tasks.owner
 
     @property
     def letters_dir(self) -> Path:

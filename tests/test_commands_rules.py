@@ -97,6 +97,43 @@ individual_fee = "15"
     assert "penalties.contract_rate" in result.output and "penalties.individual_fee" in result.output
 
 
+def test_rules_check_fails_on_a_ladder_that_skips_a_level(tmp_path: Path) -> None:
+    """The issue's ladder: a formal notice 10 days after the second reminder comes before the
+    final warning (J+20) and skips it; written in order, it would not be sent in order."""
+    levels = """
+[policy]
+[[policy.levels]]
+name = "first"
+days = 1
+template = "first"
+
+[[policy.levels]]
+name = "second"
+days = 7
+template = "second"
+
+[[policy.levels]]
+name = "final"
+days = 20
+template = "final"
+
+[[policy.levels]]
+name = "formal_notice"
+basis = "previous_reminder"
+days = 3
+after = "{after}"
+channel = ["letter", "email"]
+template = "formal_notice"
+"""
+    bad = write_config(tmp_path / "bad", extra=levels.format(after="second"))
+    result = invoke("--config", str(bad), "--today", TODAY, "rules", "check")
+    assert result.exit_code == 2, result.output
+    assert "not in the written order" in result.output and "final would be skipped" in result.output
+    good = write_config(tmp_path / "good", extra=levels.format(after="final"))
+    result = invoke("--config", str(good), "--today", TODAY, "rules", "check")
+    assert result.exit_code == 0, result.output
+
+
 def test_rules_check_finds_overlaps_and_unknown_variables(tmp_path: Path, monkeypatch) -> None:
     from connector.delivery import render
     merged = tmp_path / "templates"  # the shipped templates plus one with a typo

@@ -58,6 +58,8 @@ def test_user_loop_leaves_one_note_per_invoice_reminded_and_one_activity_per_tas
 def test_crash_between_push_and_outbox_update_pushes_once(
         tmp_path: Path, odoo: FakeOdooServer, monkeypatch: pytest.MonkeyPatch) -> None:
     config_path = write_user_config(tmp_path, odoo.source_toml() + FALLBACK)
+    with config_path.open("a", encoding="utf-8") as file:  # late levels come with a call task
+        file.write('\n[policy]\nonboarding = "resume"\n')
     monkeypatch.setenv("ODOO_KEY", API_KEY)
     tenant = open_tenant(load_config(config_path))
     tenant.sync()

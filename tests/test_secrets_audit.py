@@ -140,8 +140,12 @@ def test_demo_with_smtp(tmp_path: Path, smtp: int, caplog: pytest.LogCaptureFixt
     audit.user_commands(good, {"SMTP_PW": SMTP_PASSWORD})
     sent = audit.outputs[2]
     assert "sent" in sent.lower(), sent
-    for later in ("2026-12-09", "2026-12-23"):  # escalate up to the formal notice letters
+    # climb the ladder (gently from the first run) up to the formal notices, which wait for review
+    for later in ("2026-12-09", "2026-12-23", "2027-01-05"):
         audit.run(good, "run", env={"SMTP_PW": SMTP_PASSWORD}, today=later)
+    audit.run(good, "approve", "--all", "--by", "audit", env={"SMTP_PW": SMTP_PASSWORD},
+              today="2027-01-05")
+    audit.run(good, "run", "--no-sync", env={"SMTP_PW": SMTP_PASSWORD}, today="2027-01-05")
     assert list((tmp_path / "good").rglob("*.pdf")), "no letter written: PDFs not audited"
     wrong = smtp_config(tmp_path / "wrong", smtp)
     out = audit.run(wrong, "run", env={"SMTP_PW": WRONG["smtp"]}, codes=(1, 2))

@@ -248,7 +248,8 @@ class BaseAdapter:
         return None
 
     def close_task(self, remote_id: str) -> bool:
-        """Mark a task pushed earlier as done in the source; False where the source cannot."""
+        """Mark a task pushed earlier (`push_task`) as done in the source. True when closed there;
+        False when this source cannot (the default): the task is then closed here only."""
         return False
 
     def close(self) -> None:

@@ -21,7 +21,8 @@ from connector.delivery.render import LANGUAGES, environment, render
 from connector.errors import ConfigError
 from connector.models import Customer, Invoice
 from connector.rules.calendar import BusinessCalendar
-from connector.rules.engine import ReminderIntent, item_share, level_date
+from connector.rules.engine import ReminderIntent, item_share
+from connector.rules.ladder import level_date, reached_index
 from connector.rules.legal import latest_lawful_due_date
 from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from connector.rules.penalties import contract_floors, tables_for
@@ -50,6 +51,7 @@ def check(config: Config, today: dt.date, invoices: Iterable[Invoice] = (),
     findings = check_money(config, today)
     for where, policy in policies(config):
         findings += check_levels(where, policy, today)
+        findings += check_ladder(where, policy, today)
         findings += check_templates(where, policy, config, today)
     findings += check_segments(config)
     invoices = list(invoices)
@@ -84,6 +86,39 @@ def check_levels(where: str, policy: Policy, today: dt.date) -> list[Finding]:
             found.append(Finding("warning", f"{where}.levels.{level.name}",
                                  "first reminder more than a year after the due date"))
     return found
+
+
+def check_ladder(where: str, policy: Policy, today: dt.date) -> list[Finding]:
+    """Climb the ladder day by day for one invoice, each level planned the first day it is the
+    highest reached (what evaluate() does): the order it really goes out in must be the written one.
+    A level overtaken by a later one (a formal notice counted from the second reminder that comes
+    before the final one) is never sent: an error, not a detail."""
+    calendar = BusinessCalendar(policy.calendar)
+    due = today
+    dates: dict[str, dt.date] = {}
+    order: list[str] = []
+    top = -1
+    day = due - dt.timedelta(days=100)
+    while day <= due + dt.timedelta(days=800) and top < len(policy.levels) - 1:
+        index = reached_index(policy, due, dates, day, calendar)
+        if index > top:
+            order.append(policy.levels[index].name)
+            dates[policy.levels[index].name] = day
+            top = index
+        day += dt.timedelta(days=1)
+    written = [level.name for level in policy.levels]
+    found = [Finding("error", f"{where}.levels.{level.name}", "a formal notice needs an earlier "
+                     "overdue reminder in the ladder (never the first one a customer gets)")
+             for index, level in enumerate(policy.levels) if "letter" in level.channel
+             and not any(lv.overdue for lv in policy.levels[:index])]
+    if order == written:
+        return found
+    skipped = [name for name in written if name not in order]
+    return found + [Finding("error", f"{where}.levels",
+                    f"levels go out as {' → '.join(order) or 'nothing'}, not in the written order "
+                    f"{' → '.join(written)}"
+                    + (f": {', '.join(skipped)} would be skipped (give the later level "
+                       f"`after = \"{skipped[0]}\"` or move it)" if skipped else ""))]
 
 
 def sample_payload(config: Config, template: str, *, kind: str = "company", language: str = "fr",

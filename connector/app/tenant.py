@@ -13,14 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
 from connector.adapters.base import AdapterContext, BaseAdapter, SourceInfo, adapter_class
 from connector.clock import Clock
 from connector.config import Config
 from connector.delivery.dispatch import DeliveryReport, Dispatcher
 from connector.delivery.email import FileTransport, SmtpTransport, Transport
+from connector.delivery.preview import write_previews
 from connector.errors import ConnectorError
 from connector.rules.channels import CHANNELS
-from connector.rules.engine import Decision, ReminderIntent, evaluate
+from connector.rules.engine import Decision, ReminderIntent, evaluate, limit_messages
 from connector.rules.late_paid import late_paid_intents
 from connector.rules.penalties import tables_for
 from connector.rules.prescription import defuse, prescription_findings
@@ -63,6 +66,10 @@ class RunResult:
     enqueued: int
     delivery: DeliveryReport | None
     dry_run: bool = False
+    waiting: int = 0
+    """Messages due today held back by `max_messages_per_run`."""
+    previews: list[Path] = field(default_factory=list)
+    """`--dry-run`: the files written into the preview folder, one per message."""
 
 
 @dataclass
@@ -74,6 +81,7 @@ class Tenant:
     secrets: SecretStore
     _adapter: BaseAdapter | None = field(default=None, repr=False)
     today: dt.date = field(init=False)
+    waiting: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.today = self.clock.today()
@@ -124,13 +132,20 @@ class Tenant:
         identity.ensure_bound(self.store, self.name, self.source, self.config.source,
                               self.clock.now())
 
-    def plan(self, trace: list[Decision] | None = None, *,
-             narrow: bool = True) -> list[ReminderIntent]:
+    def plan(self, trace: list[Decision] | None = None, *, narrow: bool = True,
+             capped: bool = True) -> list[ReminderIntent]:
         """What is due today, from the store alone. Writes nothing.
 
         `narrow` lets SQL skip customers that certainly have nothing new (candidates.py); the
-        result is the same either way, only faster.
+        result is the same either way, only faster. `capped`: at most `max_messages_per_run`
+        messages; how many more wait is left in `self.waiting`.
         """
+        intents = self._plan(trace, narrow=narrow)
+        limit = self.config.rulebook.default.max_messages_per_run if capped else None
+        kept, self.waiting = limit_messages(intents, limit)
+        return kept
+
+    def _plan(self, trace: list[Decision] | None, *, narrow: bool) -> list[ReminderIntent]:
         held = pause_store.unresolved(self.store, self.name, self.source)
         only = self._candidates(held) if narrow and trace is None else None
         done = outbox.history(self.store, self.name, self.source, self.config.timezone, only=only)
@@ -178,12 +193,15 @@ class Tenant:
             self.bind()
         planned = self.plan()
         if dry_run:
-            return RunResult(synced, planned, 0, None, dry_run=True)
+            folder = preview_dir(self.config)
+            written = write_previews(planned, self.config, folder, now=self.clock.now())
+            return RunResult(synced, planned, 0, None, dry_run=True, waiting=self.waiting,
+                             previews=written)
         enqueued = outbox.enqueue(self.store, planned, now=self.clock.now())
         transport = build_transport(self.config, self.secrets)
         report = Dispatcher(self.store, self.adapter, self.config, transport,
                             now=self.clock, exclusive=True).run(stop=stop)
-        return RunResult(synced, planned, enqueued, report)
+        return RunResult(synced, planned, enqueued, report, waiting=self.waiting)
 
     def status(self) -> dict[str, Any]:
         return {
@@ -196,12 +214,22 @@ class Tenant:
                         (("customers", t.customers), ("invoices", t.invoices),
                          ("payments", t.payments))},
             "outbox": outbox.counts(self.store, self.name),
+            "waiting_for_cap": self._waiting_for_cap(),
             "open_tasks": [_jsonable(r) for r in open_tasks(self.store, self.name)],
+            "open_tasks_total": self.store.scalars(select(func.count()).select_from(t.tasks).where(
+                t.tasks.c.tenant == self.name, t.tasks.c.status == "open"))[0],
             "pauses": self.paused(),
             "recent_rejects": [_jsonable(r) for r in self.store.recent_rejects(self.name, 10)],
             "warnings": self._source_warnings(),
             "law_warnings": self.law_warnings(),
         }
+
+    def _waiting_for_cap(self) -> int:
+        """Messages due today beyond `max_messages_per_run` (0 without a cap)."""
+        if self.config.rulebook.default.max_messages_per_run is None:
+            return 0
+        self.plan()
+        return self.waiting
 
     def law_warnings(self) -> list[str]:
         """Provisional rates over the last five years, and invoices near or past prescription."""
@@ -235,6 +263,11 @@ class Tenant:
             self._adapter.close()
 
 
+def preview_dir(config: Config) -> Path:
+    """Where `run --dry-run` writes the messages it would send."""
+    return (config.base_dir / "preview").resolve()
+
+
 def state_dir(config: Config) -> Path:
     """Where a tenant's files live besides its database (the demo source's overlay)."""
     return config.base_dir
@@ -251,7 +284,6 @@ def open_tenant(config: Config, *, today: dt.date | None = None, store: Store | 
 
 
 def open_tasks(store: Store, tenant: str, limit: int = 50) -> list[dict[str, Any]]:
-    from sqlalchemy import select
     with store.engine.connect() as conn:
         return [dict(r) for r in conn.execute(
             select(t.tasks.c.customer_id, t.tasks.c.title, t.tasks.c.due_date, t.tasks.c.remote_id)

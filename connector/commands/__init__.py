@@ -13,12 +13,15 @@ import importlib
 import click
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "approve": ("review", "Approve messages (KEY…, or --all): the next run sends them."),
     "auth": ("auth", "Grant relance access to an accounting system that uses OAuth2."),
     "check": ("loop", "Check the configuration, the source's reachability and credentials."),
     "clients": ("firm", "The client companies of a firm directory (--firm)."),
     "db": ("firm", "The state database."),
     "demo": ("loop", "The whole loop on the built-in demo ledger: sync, plan, write .eml files."),
     "dispute": ("pauses", "Hold reminders for INVOICE (number or id) while a dispute is open."),
+    "history": ("history", "Messages, notes, tasks, pauses and payments of CUSTOMER (name, id or "
+                           "invoice number)."),
     "init": ("loop", "Write a commented configuration file to start from."),
     "outbox": ("loop", "Look at and settle reminders that need a person."),
     "penalties": ("penalties", "Late-payment interest by period, the €40 where due, and the "
@@ -27,10 +30,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("loop", "Show what would be sent today, from the local state."),
     "promise": ("pauses", "Hold reminders for INVOICE until the promised date; unpaid after it, "
                           "escalate."),
+    "reject": ("review", "Reject a message waiting for approval: it never goes out."),
     "report": ("report", "Aged balance, DSO, CEI, reminder success, payment behaviour, cash-in "
                          "forecast."),
     "resume": ("pauses", "End the disputes, promises and pauses of TARGET (an invoice or a "
                          "customer)."),
+    "review": ("review", "List the messages waiting for approval, or show one (KEY) exactly as it "
+                         "will go."),
     "rules": ("rules", "Check the reminder rules and explain their decisions."),
     "run": ("loop", "Sync, plan, re-check each invoice at the source, and deliver."),
     "secret": ("loop", 'Store secrets in the system keyring (service "relance").'),
@@ -38,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                       "delivery in hand)."),
     "status": ("loop", "Last sync, cursors, outbox counts, open tasks."),
     "sync": ("loop", "Pull customers, invoices and payments from the source into the local state."),
+    "tasks": ("tasks", "List the open tasks (calls, registered letters), soonest first."),
     "templates": ("rules", "Look at the reminder texts."),
     "tenants": ("tenants", "Tenants of the state database (rename one, its history follows)."),
 }

@@ -126,7 +126,8 @@ def register(main: click.Group) -> None:
 
 
     @main.command()
-    @click.option("--dry-run", is_flag=True, help="Sync and plan, but send nothing.")
+    @click.option("--dry-run", is_flag=True,
+                  help="Sync and plan, send nothing: write each message into preview/.")
     @click.option("--no-sync", is_flag=True, help="Use the local state as it is.")
     @click.pass_obj
     @for_each_client
@@ -140,8 +141,14 @@ def register(main: click.Group) -> None:
                                      "try again in a few minutes")
             result = tenant.run(dry_run=dry_run, do_sync=not no_sync, stop=lambda: lease.lost)
         click.echo(views.plan_table(result.planned, obj.config.language, views.screen_width()))
-        if not dry_run:
+        if dry_run:
+            folder = result.previews[0].parent if result.previews else "-"
+            click.echo(f"{len(result.previews)} message(s) written, not sent, in {folder}")
+        else:
             click.echo(f"queued {result.enqueued} new reminder(s)")
+        if result.waiting:
+            click.echo(f"{result.waiting} more message(s) wait for the next run "
+                       "(policy.max_messages_per_run)")
         click.echo(views.delivery_summary(result.delivery))
         report = result.delivery
         if report is None:
@@ -203,6 +210,10 @@ def register(main: click.Group) -> None:
         emails = sorted(obj.config.outbox_dir.glob("*.eml")) if obj.config.outbox_dir.exists() else []
         click.echo(f"{len(emails)} email(s) in {obj.config.outbox_dir}; "
                    f"state in {obj.config.state_url.removeprefix('sqlite:///')}")
+        waiting = outbox.counts(tenant.store, tenant.name).get("pending_approval", 0)
+        if waiting:
+            click.echo(f"{waiting} message(s) wait for approval: "
+                       f"relance --config {config_path} review")
         click.echo(f"next: relance --config {config_path} status")
 
 

@@ -35,6 +35,7 @@ def plan_rows(intents: Sequence[ReminderIntent]) -> list[dict[str, Any]]:
         "credit_notes": [{"number": c.number, "residual": str(c.residual)} for c in i.credit_notes],
         "currency": i.currency, "amount_due": str(i.amount_due),
         "amount_to_pay": str(i.amount_to_pay), "planned_for": i.planned_for.isoformat(),
+        "review": i.review,
     } for i in intents]
 
 
@@ -58,12 +59,17 @@ def plan_table(intents: Sequence[ReminderIntent], language: str = "fr", width: i
         lines.append(f"{elide(i.customer_name, name_w):<{name_w}} {i.level:<{level_w}} "
                      f"{i.channel:<{channel_w}} {amount:>{amount_w}}")
         numbers = ", ".join(f"{x.number} (J{x.days_late:+d})" for x in i.items)
-        if i.credit_notes:
+        if i.credits:
             numbers += f"; − avoir {money(i.credits, i.currency, language)}"
+        if i.review:
+            numbers += "  [à valider]"
         lines += textwrap.wrap(numbers, width=width, initial_indent="    ",
                                subsequent_indent="    ", break_on_hyphens=False)
     lines.append(f"{len(intents)} reminder(s) for {len({i.customer_id for i in intents})} "
                  f"customer(s).")
+    waiting = sum(1 for i in intents if i.review)
+    if waiting:
+        lines.append(f"{waiting} wait for approval once queued: relance review")
     return "\n".join(lines)
 
 
@@ -138,6 +144,12 @@ def status_text(status: dict[str, Any], timezone: str = "Europe/Paris", width: i
              "records: " + ", ".join(f"{k} {v}" for k, v in status["records"].items()),
              "outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(status["outbox"].items()))
                            or "empty")]
+    if status["outbox"].get("pending_approval"):
+        lines.append(f"{status['outbox']['pending_approval']} message(s) wait for approval: "
+                     "relance review")
+    if status.get("waiting_for_cap"):
+        lines.append(f"{status['waiting_for_cap']} message(s) due today wait for a later run "
+                     "(policy.max_messages_per_run)")
     if status["cursors"]:
         lines.append("cursors (where the next sync starts):")
         lines += [f"  {c['stream']}: {cursor_summary(c['value'])} "
@@ -147,8 +159,11 @@ def status_text(status: dict[str, Any], timezone: str = "Europe/Paris", width: i
     for warning in status.get("warnings", []) + status.get("law_warnings", []):
         lines.append(f"warning: {warning}")
     if status["open_tasks"]:
-        lines.append(f"open tasks ({len(status['open_tasks'])}):")
+        total = status.get("open_tasks_total", len(status["open_tasks"]))
+        lines.append(f"open tasks ({total}):")
         lines += [f"  {task['due_date']}  {task['title']}" for task in status["open_tasks"]]
+        if total > len(status["open_tasks"]):
+            lines.append(f"  … and {total - len(status['open_tasks'])} more: relance tasks")
     if status.get("pauses"):
         lines.append(paused_text(status["pauses"]))
     if status["recent_rejects"]:

@@ -57,12 +57,14 @@ def usable(values: list[str]) -> tuple[list[emails.Address], list[InvalidAddress
 
 
 def build_message(rendered: Rendered, *, sender: SenderConfig, recipients: list[str], key: str,
-                  now: dt.datetime, attachments: Sequence[tuple[str, bytes, str]] = ()
-                  ) -> EmailMessage:
+                  now: dt.datetime, attachments: Sequence[tuple[str, bytes, str]] = (),
+                  level: str | None = None, invoices: Sequence[str] = ()) -> EmailMessage:
     """The message; headers through the email package's header registry, so that an accented
     display name is RFC 2047-encoded and an address never is. IDN domains go in punycode; a UTF-8
     local part makes an SMTPUTF8 message (raw UTF-8 headers), which only such a server accepts.
-    Raises AddressError when no recipient is an address."""
+    Raises AddressError when no recipient is an address. `level` and `invoices` go into
+    X-Relance-Level / X-Relance-Invoices, so mail filters and audits can follow a customer's
+    escalation."""
     good, bad = usable(recipients)
     if not good:
         raise AddressError("adresse e-mail invalide : " + "; ".join(str(b) for b in bad), bad)
@@ -76,6 +78,10 @@ def build_message(rendered: Rendered, *, sender: SenderConfig, recipients: list[
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(key, sender.email)
     message["X-Relance-Key"] = key
+    if level is not None:
+        message["X-Relance-Level"] = level
+    if invoices:
+        message["X-Relance-Invoices"] = ",".join(invoices)  # no spaces: never folded
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -11,12 +12,20 @@ from connector import formatting
 from connector.config import Config
 from connector.delivery.render import environment, pick_language
 from connector.rules.legal import court_for, french_half_year
-from connector.rules.payload import DueItem, ReminderPayload
+from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from connector.rules.penalties import DAY_COUNT, Claim, Movement, b2b_rate, claim, tables_for
 
 TASK_TITLES = {
-    "fr": "Relancer {customer} : {amount} dû ({level})",
-    "en": "Chase {customer}: {amount} due ({level})",
+    "fr": "Relancer {customer} : {amount} dû ({stage})",
+    "en": "Chase {customer}: {amount} due ({stage})",
+}
+# What a person reads instead of the internal level names; other levels read as "relance".
+STAGE_WORDS = {
+    "fr": {"courtesy": "rappel avant échéance", "first": "première relance",
+           "second": "deuxième relance", "final": "dernière relance avant mise en demeure",
+           "formal_notice": "mise en demeure", "escalate": "recouvrement"},
+    "en": {"courtesy": "courtesy note", "first": "first reminder", "second": "second reminder",
+           "final": "final reminder", "formal_notice": "formal notice", "escalate": "collection"},
 }
 NOTE_TITLES = {
     "fr": "Relance « {level} » envoyée par {channel} à {recipients} : {amount}",
@@ -49,12 +58,14 @@ def template_context(payload: ReminderPayload, config: Config,
         "customer_name": payload.customer_name,
         "contact_name": None,
         "level": payload.level,
+        # whether this customer already had an overdue reminder: "despite our reminders" only then
+        "previous_reminders": payload.previous_reminders,
         "currency": payload.currency,
         "items": items,
         "invoice_count": len({i.invoice_id for i in items}),
         # the words of a courtesy note: all still to come, due today, or already past
         "due_when": _due_when(items),
-        "credit_notes": list(payload.credit_notes),
+        "credit_notes": _share(list(payload.credit_notes), payload.credits),
         "other_open": statement,
         "amount_due": payload.amount_due,
         "credits": payload.credits,
@@ -88,6 +99,19 @@ def _due_when(items: list[DueItem]) -> str:
     when one is already late (a courtesy note sent after a weekend or holiday)."""
     latest = max((i.days_late for i in items), default=-1)
     return "soon" if latest < 0 else "today" if latest == 0 else "past"
+
+
+def _share(credits: list[CreditLine], used: Decimal) -> list[CreditLine]:
+    """The credit notes as deducted in this message, oldest first, the last one only in part: the
+    rest of them went against the customer's other late invoices (rules/engine.py)."""
+    shown: list[CreditLine] = []
+    for credit in sorted(credits, key=lambda c: (c.issue_date, c.number)):
+        if used <= 0:
+            break
+        part = min(credit.residual, used)
+        shown.append(replace(credit, residual=part))
+        used -= part
+    return shown
 
 
 def breakdown(items: list[Any], figures: Claim) -> list[dict[str, Any]]:
@@ -130,7 +154,9 @@ def task_text(payload: ReminderPayload, config: Config) -> str:
     """First line is the title; then the invoices, so whoever calls has the figures at hand."""
     language = pick_language(config.language)
     title = payload.task_title or TASK_TITLES[language]
-    title = title.format(customer=payload.customer_name, level=payload.level,
+    stage = STAGE_WORDS[language].get(payload.level, "relance" if language == "fr"
+                                      else "reminder")
+    title = title.format(customer=payload.customer_name, level=stage, stage=stage,
                          amount=_money(payload, config, payload.amount_to_pay))
     if payload.task_title:
         title = f"{title} – {payload.customer_name}"

@@ -16,8 +16,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from connector.models import Customer, Invoice
-from connector.rules.calendar import BusinessCalendar, end_of_month
+from connector.rules.calendar import BusinessCalendar
 from connector.rules.channels import CHANNELS
+from connector.rules.ladder import (
+    ItemState,
+    Stage,
+    choose_message,
+    level_date,
+    paced_due_date,
+    reached_index,
+)
 from connector.rules.pauses import Pause, PauseIndex
 from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from connector.rules.policy import Level, Policy
@@ -37,6 +45,11 @@ class History:
     levels: Mapping[str, set[str]] = field(default_factory=dict)
     last_contact: Mapping[str, dt.date] = field(default_factory=dict)
     dates: Mapping[str, Mapping[str, dt.date]] = field(default_factory=dict)
+    stages: Mapping[tuple[str, str], Stage] = field(default_factory=dict)
+    """The last message per (customer id, currency): the customer's stage on the ladder."""
+    awaiting: frozenset[str] = frozenset()
+    """Customers with a message waiting for approval: nothing more is planned for them until a
+    person decides (so that no message overtakes one under review)."""
 
 
 @dataclass(frozen=True)
@@ -61,35 +74,6 @@ def due_level(policy: Policy, days_late: int) -> Level | None:
     reached = [level for level in policy.levels
                if level.basis == "due_date" and level.days <= days_late]
     return reached[-1] if reached else None
-
-
-def level_date(policy: Policy, index: int, due_date: dt.date, dates: Mapping[str, dt.date],
-               calendar: BusinessCalendar) -> dt.date | None:
-    """The day level `index` is reached for an item; None while its previous reminder is missing."""
-    level = policy.levels[index]
-    if level.basis == "due_date":
-        anchor = due_date
-    elif level.basis == "end_of_month":
-        anchor = end_of_month(due_date)
-    else:
-        prior = [dates[lv.name] for lv in policy.levels[:index] if lv.name in dates]
-        if not prior:
-            return None
-        anchor = max(prior)
-    if level.business_days:
-        return calendar.add_business_days(anchor, level.days)
-    return anchor + dt.timedelta(days=level.days)
-
-
-def reached_index(policy: Policy, due_date: dt.date, dates: Mapping[str, dt.date],
-                  today: dt.date, calendar: BusinessCalendar) -> int:
-    """Index of the highest level reached on `today`, -1 if none."""
-    best = -1
-    for index in range(len(policy.levels)):
-        when = level_date(policy, index, due_date, dates, calendar)
-        if when is not None and when <= today:
-            best = index
-    return best
 
 
 def evaluate(
@@ -125,6 +109,9 @@ def evaluate(
         if hold is not None:
             _note(trace, cid, None, "pause", f"customer on hold: {hold.describe()}")
             continue
+        if cid in history.awaiting:
+            _note(trace, cid, None, "pause", "a message waits for approval (relance review)")
+            continue
         choice = book.choose(customer, invoices, today, (scores or {}).get(cid))
         _note(trace, cid, None, "segment", choice.why)
         chosen = choice.policy
@@ -158,9 +145,12 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
     cid = customer.external_id
     credits_by_currency: dict[str, list[CreditLine]] = {}
     statement_by_currency: dict[str, list[DueItem]] = {}
-    due_by_group: dict[tuple[str, ...], list[DueItem]] = {}
-    letters = [lv.name for lv in policy.levels if "letter" in lv.channel]
+    groups: dict[tuple[str, ...], list[DueItem]] = {}
+    unpaid: set[str] = set()
     for invoice in invoices:
+        if invoice.is_open and invoice.kind == "invoice" or invoice.status == "disputed":
+            unpaid.update(i for i, _due, residual in invoice.due_items()
+                          if residual > policy.tolerance)
         if not invoice.is_open:
             _note(trace, cid, invoice.external_id, "level", f"nothing to ask: {invoice.status}")
             continue  # paid, cancelled, disputed: nothing to ask
@@ -178,51 +168,84 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                 _note(trace, cid, item_id, "amount",
                       f"residual {residual} is within the tolerance {policy.tolerance}")
                 continue
-            dates = history.dates.get(item_id, {})
-            noticed = min((dates[n] for n in letters if n in dates), default=None)
+            if policy.start_date is not None and due_date < policy.start_date:
+                _note(trace, cid, item_id, "level", f"due before start_date "
+                      f"{policy.start_date.isoformat()}: left alone")
+                continue
             number, amount = item_share(invoice, item_id)
             item = DueItem(item_id, invoice.external_id, invoice.number, invoice.issue_date,
                            due_date, invoice.currency, amount, residual,
-                           (today - due_date).days, noticed_on=noticed, instalment=number,
+                           (today - due_date).days, instalment=number,
                            instalments=len(invoice.instalments) if number else 0)
             statement_by_currency.setdefault(invoice.currency, []).append(item)
-            level = _item_level(policy, item, history, paused, today, calendar, trace, cid)
-            if level is None:
-                continue
-            if level.name in letters and noticed is None:
-                item = DueItem(**{**item.__dict__, "noticed_on": today})
             group: tuple[str, ...] = (invoice.currency,) if policy.grouping == "customer" \
                 else (invoice.currency, item_id)
-            due_by_group.setdefault(group, []).append(
-                DueItem(**{**item.__dict__, "level": level.name}))
-    for group, items in sorted(due_by_group.items()):
+            groups.setdefault(group, []).append(item)
+    for group, due_items in sorted(groups.items()):
         currency = group[0]
+        stage = history.stages.get((cid, currency))
+        active = stage is not None and bool(stage.items & unpaid)
+        stage_index = policy.rank(stage.level) if stage is not None and active else -1
+        # Own pace in an active escalation: a new invoice climbs by its lateness to meet the stage.
+        gentle = policy.onboarding != "resume" and not (
+            stage_index >= 0 and policy.new_invoices == "own_pace")
+        pairs = [(item, _item_state(policy, item, history, paused, today, calendar, trace, cid,
+                                    gentle)) for item in due_items]
+        index, listed = choose_message(policy, [s for _i, s in pairs], stage_index, today)
+        if index < 0:
+            continue
+        level = policy.levels[index]
+        chosen = set(listed)
+        items = [_listed(policy, item, level, state, today) for item, state in pairs
+                 if item.item_id in chosen]
         credits = tuple(credits_by_currency.get(currency, ()))
-        lead = max(items, key=lambda i: (policy.rank(i.level or ""), i.days_late))
-        level = next(lv for lv in policy.levels if lv.name == lead.level)
-        if level.days > 0 or level.basis != "due_date":
-            # A message about late invoices does not also ask for ones not yet due: those stay in
-            # the statement ("other open invoices") and get their own courtesy note later.
-            items = [i for i in items if i.days_late > 0]
-        asked = sum((i.residual for i in items), Decimal(0)) - sum(
-            (c.residual for c in credits), Decimal(0))
-        if asked <= policy.min_amount:
-            _note(trace, cid, None, "amount", f"{asked} to ask is at or under the minimum "
-                  f"{policy.min_amount} (credit notes deducted)")
+        asked = sum((i.residual for i in items), Decimal(0))
+        others = sum((i.residual for i, _s in pairs if i.item_id not in chosen and i.days_late > 0),
+                     Decimal(0))
+        credit_used = min(asked, max(sum((c.residual for c in credits), Decimal(0)) - others,
+                                     Decimal(0)))
+        if asked - credit_used <= policy.min_amount:
+            _note(trace, cid, None, "amount", f"{asked - credit_used} to ask is at or under the "
+                  f"minimum {policy.min_amount} (credit notes deducted once per customer)")
             continue  # open credit notes cover it, or too small to chase
+        earlier = {lv.name for lv in policy.levels if lv.overdue} & {
+            name for _i, s in pairs if s.item_id in chosen for name in s.dates}
+        previous = bool(earlier) or (active and stage is not None
+                                     and policy.levels[max(stage_index, 0)].overdue)
+        review = level.needs_review or (policy.onboarding == "hold"
+                                        and cid not in history.last_contact)
         yield from _channel_intents(level, policy, book, customer, tuple(items), credits,
                                     tuple(statement_by_currency.get(currency, ())), currency,
-                                    today, tenant, source)
+                                    today, tenant, source, previous=previous,
+                                    credit_used=credit_used, review=review)
 
 
-def _item_level(policy: Policy, item: DueItem, history: History, paused: PauseIndex,
+def _listed(policy: Policy, item: DueItem, level: Level, state: ItemState,
+            today: dt.date) -> DueItem:
+    """The item as the message records it: at the message's level, noticed from a letter on."""
+    letters = [lv.name for lv in policy.levels if "letter" in lv.channel]
+    noticed = min((state.dates[n] for n in letters if n in state.dates), default=None)
+    if noticed is None and level.name in letters:
+        noticed = today
+    return DueItem(**{**item.__dict__, "level": level.name, "noticed_on": noticed})
+
+
+def _item_state(policy: Policy, item: DueItem, history: History, paused: PauseIndex,
                 today: dt.date, calendar: BusinessCalendar, trace: list[Decision] | None,
-                cid: str) -> Level | None:
-    """The level to plan for this item today, or None (with the reason in the trace)."""
+                cid: str, gentle: bool) -> ItemState:
+    """Where the item stands on the ladder (with the reason in the trace)."""
     dates = history.dates.get(item.item_id, {})
-    index = reached_index(policy, item.due_date, dates, today, calendar)
     done = history.levels.get(item.item_id) or set()
     top_done = max((policy.rank(name) for name in done), default=-1)
+    due = paced_due_date(policy, item.due_date, dates, calendar) \
+        if policy.onboarding != "resume" else item.due_date
+    index = reached_index(policy, due, dates, today, calendar)
+    first = policy.first_overdue()
+    chased = any(policy.rank(name) >= first >= 0 for name in done)
+    if gentle and not chased and index > first >= 0:
+        _note(trace, cid, item.item_id, "level", f"never chased: starts gently at "
+              f"{policy.levels[first].name!r} instead of {policy.levels[index].name!r}")
+        index = first
     promised = paused.broken.get(item.invoice_id)
     if promised is not None and top_done >= 0 and max(dates.values(), default=dt.date.min) \
             <= promised and top_done + 1 < len(policy.levels):
@@ -232,19 +255,17 @@ def _item_level(policy: Policy, item: DueItem, history: History, paused: PauseIn
         _note(trace, cid, item.item_id, "pause", f"payment promised by {promised.isoformat()} "
               f"and not received: next level")
     if index < 0:
-        first = level_date(policy, 0, item.due_date, dates, calendar)
+        when = level_date(policy, 0, item.due_date, dates, calendar)
         _note(trace, cid, item.item_id, "level", f"no level reached yet (first on "
-              f"{first.isoformat() if first else '?'}), {item.days_late} day(s) late")
-        return None
-    level = policy.levels[index]
-    if top_done >= index:
-        _note(trace, cid, item.item_id, "history", f"level {level.name!r} reached; already "
-              f"planned: {', '.join(sorted(done, key=policy.rank))}")
-        return None
-    _note(trace, cid, item.item_id, "level", f"level {level.name!r} reached "
-          f"({item.days_late} day(s) late); already planned: "
-          f"{', '.join(sorted(done, key=policy.rank)) or 'nothing'}")
-    return level
+              f"{when.isoformat() if when else '?'}), {item.days_late} day(s) late")
+    elif top_done >= index:
+        _note(trace, cid, item.item_id, "history", f"level {policy.levels[index].name!r} "
+              f"reached; already planned: {', '.join(sorted(done, key=policy.rank))}")
+    else:
+        _note(trace, cid, item.item_id, "level", f"level {policy.levels[index].name!r} reached "
+              f"({item.days_late} day(s) late); already planned: "
+              f"{', '.join(sorted(done, key=policy.rank)) or 'nothing'}")
+    return ItemState(item.item_id, item.days_late, index, top_done, dates)
 
 
 def item_share(invoice: Invoice, item_id: str) -> tuple[int, Decimal]:
@@ -258,7 +279,8 @@ def item_share(invoice: Invoice, item_id: str) -> tuple[int, Decimal]:
 def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Customer,
                      items: tuple[DueItem, ...], credits: tuple[CreditLine, ...],
                      statement: tuple[DueItem, ...], currency: str, today: dt.date, tenant: str,
-                     source: str) -> Iterator[ReminderIntent]:
+                     source: str, *, previous: bool, credit_used: Decimal,
+                     review: bool) -> Iterator[ReminderIntent]:
     recipients = tuple(customer.billing_emails())
     channels = list(level.channel)
     task_title = level.task_title
@@ -284,4 +306,19 @@ def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Cus
             task_title=task_title, planned_for=today,
             cc=cc if spec.copies else (), level_channels=tuple(channels),
             policy=policy.name, customer_address=book.address(customer.external_id),
-            task=level.task)
+            task=level.task, previous_reminders=previous, credit_used=credit_used,
+            review=review)
+
+
+def limit_messages(intents: list[ReminderIntent], limit: int | None
+                   ) -> tuple[list[ReminderIntent], int]:
+    """At most `limit` messages (one customer's level in one currency, whatever its channels),
+    the largest amounts first; returns those kept and how many messages wait for a later run."""
+    if limit is None:
+        return intents, 0
+    groups: dict[tuple[str, str, str], list[ReminderIntent]] = {}
+    for intent in intents:
+        groups.setdefault((intent.customer_id, intent.currency, intent.level), []).append(intent)
+    ranked = sorted(groups.values(), key=lambda g: (-g[0].amount_to_pay, g[0].customer_id))
+    kept = {id(i) for group in ranked[:limit] for i in group}
+    return [i for i in intents if id(i) in kept], max(len(ranked) - limit, 0)

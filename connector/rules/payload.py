@@ -102,6 +102,15 @@ class ReminderPayload:
     customer_address: str | None = None
     task: str = "todo"
     """For a task: "call" or "todo" (the level's `task`)."""
+    previous_reminders: bool = True
+    """Whether the customer already had an overdue reminder for what this message lists (the
+    wording "despite our reminders" is only used then)."""
+    credit_used: Decimal | None = None
+    """The part of the open credit notes deducted here: they go first against the customer's other
+    late invoices, so one credit note is deducted once per customer, not in every message.
+    None (older payloads): all of them."""
+    review: bool = False
+    """True: waits in the outbox as `pending_approval` until a person approves it."""
 
     # -- the amounts ---------------------------------------------------------------------------
     @property
@@ -110,11 +119,13 @@ class ReminderPayload:
 
     @property
     def credits(self) -> Decimal:
-        return sum((c.residual for c in self.credit_notes), Decimal(0))
+        """The credit deducted here: the open credit notes, at most the planned share."""
+        every = sum((c.residual for c in self.credit_notes), Decimal(0))
+        return every if self.credit_used is None else min(every, self.credit_used)
 
     @property
     def amount_to_pay(self) -> Decimal:
-        """What the customer is asked to pay: reminded items less the open credit notes."""
+        """What the customer is asked to pay: reminded items less the credit deducted here."""
         return max(self.amount_due - self.credits, Decimal(0))
 
     def invoice_amounts(self) -> dict[str, Decimal]:
@@ -164,6 +175,8 @@ class ReminderPayload:
                                        for x in data.get("credit_notes", ()))
         for name in ("recipients", "cc", "level_channels"):
             values[name] = tuple(str(x) for x in data.get(name) or ())
+        if data.get("credit_used") is not None:
+            values["credit_used"] = Decimal(str(data["credit_used"]))
         if data.get("planned_for"):
             values["planned_for"] = dt.date.fromisoformat(str(data["planned_for"]))
         return cls(**values)

@@ -4,10 +4,16 @@ Declared, not scripted (DESIGN §5.1): a level is data. `days` counts from its `
 date (default; negative means before it, a courtesy note; 0 is the due date itself, not late yet),
 the end of the due month, or the day the previous level was planned for the same item; in calendar
 days, or in business days with `business_days = true` ("J+7 ouvrés").
+
+The levels are a ladder climbed in order (docs/escalation.md): `after = "<level>"` makes a level wait
+until that earlier level went out for the invoice (and `after_days` more days). A level with a letter
+(the formal notice) always needs an earlier overdue reminder; it and a level counted from the previous
+reminder wait, unless `after` says otherwise, for the level just before them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -17,6 +23,8 @@ from connector.rules.calendar import CalendarName, parse_window
 from connector.rules.channels import canonical
 
 Basis = Literal["due_date", "end_of_month", "previous_reminder"]
+Onboarding = Literal["gentle", "resume", "hold"]
+Approval = Literal["auto", "review"]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
@@ -31,6 +39,13 @@ class Level(BaseModel):
     """Channels by name (connector/rules/channels.py): email, source_email, letter, task."""
     template: str = Field(min_length=1)
     task_title: str | None = None
+    after: str | None = None
+    """An earlier level that must have gone out for the invoice before this one."""
+    after_days: int = Field(default=0, ge=0, le=3650)
+    """Minimum days between `after` (or, for a formal notice, the level before it) and this one."""
+    approval: Approval | None = None
+    """"review": a person approves each message (`relance review`); default: review for a level
+    with a letter (the formal notice), auto otherwise."""
     task: Literal["call", "todo"] = "todo"
     """What the task of this level asks a person to do: a phone call or a to-do (in Odoo, a
     Call or a To-Do activity)."""
@@ -41,6 +56,17 @@ class Level(BaseModel):
         if isinstance(value, str):
             return (value,)
         return value
+
+    @property
+    def overdue(self) -> bool:
+        """False for a courtesy note (on or before the due date), True for a reminder."""
+        return self.days > 0 or self.basis != "due_date"
+
+    @property
+    def needs_review(self) -> bool:
+        if self.approval is not None:
+            return self.approval == "review"
+        return "letter" in self.channel
 
     @field_validator("channel")
     @classmethod
@@ -92,6 +118,8 @@ class CustomerOverride(BaseModel):
     do_not_dun: bool | None = None
     address: str | None = None
     """Postal address for the formal notice (sources rarely have a usable one)."""
+    owner: str | None = None
+    """Who handles this customer's tasks (instead of `[tasks] owner`)."""
 
     @field_validator("cc", mode="before")
     @classmethod
@@ -129,6 +157,17 @@ class Policy(BaseModel):
     """Only read on the default `[policy]`: which named policy a customer gets."""
     levels: tuple[Level, ...] = Field(default_factory=lambda: DEFAULT_LEVELS, min_length=1)
     """Without `levels`, a policy uses the standard escalation below."""
+    onboarding: Onboarding = "gentle"
+    """An invoice never chased before: "gentle" starts at the first overdue level however late it
+    is, then climbs at the ladder's pace; "resume" goes straight to the level its lateness reached;
+    "hold" is gentle, and a customer's first message waits for approval."""
+    new_invoices: Literal["join", "own_pace"] = "join"
+    """A customer in escalation gets a new late invoice: "join" lists it in the next message at
+    the customer's stage; "own_pace" waits until its own lateness reaches that stage."""
+    start_date: dt.date | None = None
+    """Invoices due before this day are left alone (a clean start on an old ledger)."""
+    max_messages_per_run: int | None = Field(default=None, ge=1)
+    """Only read on the default `[policy]`: at most this many messages per run; the rest wait."""
 
     @field_validator("send_window")
     @classmethod
@@ -149,7 +188,26 @@ class Policy(BaseModel):
             raise ValueError("levels must be listed in strictly increasing order of days")
         if self.levels[0].basis == "previous_reminder":
             raise ValueError("the first level cannot be based on a previous reminder")
+        for index, level in enumerate(self.levels):
+            if level.after is not None and level.after not in names[:index]:
+                raise ValueError(f"levels.{level.name}.after: no earlier level named "
+                                 f"{level.after!r} (a level can only wait for one before it)")
         return self
+
+    def required(self, index: int) -> str | None:
+        """The level that must have gone out before level `index`: `after`, or the level just
+        before it for a level with a letter or one counted from the previous reminder (so that
+        "10 days after the previous reminder" never overtakes the levels in between)."""
+        level = self.levels[index]
+        if level.after is not None:
+            return level.after
+        if index > 0 and ("letter" in level.channel or level.basis == "previous_reminder"):
+            return self.levels[index - 1].name
+        return None
+
+    def first_overdue(self) -> int:
+        """Index of the first level that is a reminder, not a courtesy note (-1 if none)."""
+        return next((i for i, level in enumerate(self.levels) if level.overdue), -1)
 
     def rank(self, level_name: str) -> int:
         """Position of a level (0 = first); unknown names (a level removed since) rank lowest."""

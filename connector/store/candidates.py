@@ -21,7 +21,8 @@ from connector.store import tables as t
 OPEN = ("open", "partial")
 # Messages that went or may have gone out: they count for the minimum gap. Failed and skipped
 # rows do not (nothing reached the customer), nor the notes left in the source afterwards.
-CONTACTED = ("planned", "sending", "sent", "uncertain")
+# A message waiting for approval counts too: it is the customer's next message.
+CONTACTED = ("pending_approval", "planned", "sending", "sent", "uncertain")
 
 
 def candidate_customers(policy: Policy, tenant: str, source: str,

@@ -1,6 +1,10 @@
 """The outbox: one row per reminder, with a UNIQUE idempotency key, moved through its states.
 
-    planned → sending → sent | failed | skipped | uncertain
+    pending_approval → planned → sending → sent | failed | skipped | uncertain
+    pending_approval → rejected
+
+A message whose level needs review waits as `pending_approval` until a person approves it
+(app/review.py); nothing claims it before.
 
 `planned → sending` is committed before the side effect and `sending → sent` right after it. A row
 still `sending` after its lease is a crash survivor: the dispatcher reconciles it (see dispatch.py).
@@ -21,12 +25,14 @@ from connector.clock import DEFAULT_TIMEZONE, local_day
 from connector.models import to_minor
 from connector.rules.channels import NOT_CONTACT
 from connector.rules.engine import History, ReminderIntent
+from connector.rules.ladder import Stage
 from connector.rules.payload import ReminderPayload
 from connector.store import tables as t
 from connector.store.candidates import CONTACTED
 from connector.store.store import CHUNK, Store
 
-STATES = ("planned", "sending", "sent", "failed", "skipped", "uncertain")
+STATES = ("pending_approval", "planned", "sending", "sent", "failed", "skipped", "uncertain",
+          "rejected")
 MAX_ATTEMPTS = 8
 USED = ("pending_approval", "planned", "sending", "sent", "uncertain", "skipped")
 """Rows whose level counts as used in the history: sent, may have been sent, on its way, or
@@ -49,6 +55,8 @@ def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIME
     levels: dict[str, set[str]] = {}
     dates: dict[str, dict[str, dt.date]] = {}
     last_contact: dict[str, dt.date] = {}
+    stages: dict[tuple[str, str], tuple[tuple[dt.date, int], Stage]] = {}
+    awaiting: set[str] = set()
     ids = sorted(set(only)) if only is not None else None
     chunks = [None] if ids is None else [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
     with store.engine.connect() as conn:
@@ -59,21 +67,44 @@ def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIME
                      .where(t.outbox_items.c.tenant == tenant, t.outbox_items.c.source == source,
                             t.outbox.c.status.in_(USED))
                      .group_by(t.outbox_items.c.item_id, t.outbox_items.c.level))
-            contacts = (select(t.outbox.c.customer_id, t.outbox.c.planned_for, t.outbox.c.sent_at)
+            contacts = (select(t.outbox.c.customer_id, t.outbox.c.planned_for, t.outbox.c.sent_at,
+                               t.outbox.c.status)
                         .where(t.outbox.c.tenant == tenant, t.outbox.c.source == source,
                                t.outbox.c.status.in_(CONTACTED),
                                t.outbox.c.channel.notin_(NOT_CONTACT)))
+            # The customer's stage: its last message per currency that went, may go or waits.
+            listed = (select(t.outbox.c.id, t.outbox.c.customer_id, t.outbox.c.level,
+                             t.outbox.c.planned_for, t.outbox_items.c.currency,
+                             t.outbox_items.c.item_id)
+                      .join(t.outbox_items, t.outbox.c.key == t.outbox_items.c.outbox_key)
+                      .where(t.outbox.c.tenant == tenant, t.outbox.c.source == source,
+                             t.outbox.c.status.in_(CONTACTED),
+                             t.outbox.c.channel.notin_(NOT_CONTACT)))
             if chunk is not None:
                 items = items.where(t.outbox.c.customer_id.in_(chunk))
                 contacts = contacts.where(t.outbox.c.customer_id.in_(chunk))
+                listed = listed.where(t.outbox.c.customer_id.in_(chunk))
+            for row_id, customer, level, planned, currency, item_id in conn.execute(listed):
+                order = (planned, row_id)
+                known = stages.get((customer, currency))
+                if known is None or order > known[0]:
+                    stages[(customer, currency)] = (order, Stage(level, planned,
+                                                                 frozenset({item_id})))
+                elif order == known[0]:
+                    stage = known[1]
+                    stages[(customer, currency)] = (order, Stage(
+                        stage.level, stage.day, stage.items | {item_id}))
             for item_id, level, planned in conn.execute(items):
                 levels.setdefault(item_id, set()).add(level)
                 dates.setdefault(item_id, {})[level] = planned
-            for customer, planned, sent_at in conn.execute(contacts):
+            for customer, planned, sent_at, status in conn.execute(contacts):
+                if status == "pending_approval":
+                    awaiting.add(customer)
                 day = local_day(sent_at, timezone) if sent_at is not None else planned
                 if customer not in last_contact or day > last_contact[customer]:
                     last_contact[customer] = day
-    return History(levels=levels, last_contact=last_contact, dates=dates)
+    return History(levels=levels, last_contact=last_contact, dates=dates,
+                   stages={k: v[1] for k, v in stages.items()}, awaiting=frozenset(awaiting))
 
 
 def enqueue(store: Store, intents: Iterable[ReminderIntent], *, now: dt.datetime) -> int:
@@ -114,7 +145,8 @@ def _insert_one(conn: Connection, intent: ReminderIntent, now: dt.datetime) -> b
 def _insert_many(conn: Connection, intents: Sequence[ReminderIntent], now: dt.datetime) -> None:
     conn.execute(t.outbox.insert(), [
         {"key": i.key, "tenant": i.tenant, "source": i.source, "customer_id": i.customer_id,
-         "channel": i.channel, "level": i.level, "status": "planned",
+         "channel": i.channel, "level": i.level,
+         "status": "pending_approval" if i.review else "planned",
          "payload": i.to_json(), "attempts": 0, "planned_for": i.planned_for,
          "next_attempt_at": now, "created_at": now, "updated_at": now} for i in intents])
     items = [{"outbox_key": i.key, "tenant": i.tenant, "source": i.source,

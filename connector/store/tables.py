@@ -135,6 +135,8 @@ outbox = Table(
     Column("sent_at", DateTime(timezone=True)),
     Column("reason", Text),
     Column("remote_id", Text),
+    Column("reviewed_by", String(128)),  # who approved or rejected a pending_approval message
+    Column("reviewed_at", DateTime(timezone=True)),
     Index("ix_outbox_due", "tenant", "status", "next_attempt_at"),
     Index("ix_outbox_customer", "tenant", "source", "customer_id", "created_at"),
 )
@@ -171,6 +173,10 @@ tasks = Table(
     Column("status", String(16), nullable=False),  # open | done
     Column("remote_id", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("owner", String(128)),
+    Column("done_at", DateTime(timezone=True)),
+    Column("done_by", String(128)),
+    Column("note", Text),
     Index("ix_tasks_tenant", "tenant", "status"),
 )
 

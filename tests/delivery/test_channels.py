@@ -170,7 +170,8 @@ def test_letter_writes_the_formal_notice_with_the_amounts(
     import io
 
     import pypdf
-    tenant = odoo_tenant(tmp_path, odoo, monkeypatch, '"letter"')
+    # a letter alone, sent without review (a formal notice waits for approval by default)
+    tenant = odoo_tenant(tmp_path, odoo, monkeypatch, '"letter"\napproval = "auto"')
     tenant.sync()
     report = dispatch(tenant)
     assert report.failed == 0, report.details

@@ -88,6 +88,8 @@ def test_reminders_arrive_with_recipients_subject_amounts_and_message_id(tmp_pat
         assert money(intent.amount_to_pay, intent.currency, intent.language) in body
         assert "FR76 3000 6000 0112 3456 7890 189" in body
         assert message.get_body(("html",)) is not None
+        assert message["X-Relance-Level"] == intent.level  # mail filters follow the escalation
+        assert message["X-Relance-Invoices"].strip() == ",".join(i.number for i in intent.items)
     french = next(m for _, m in sink.messages if "Bristol" not in m["To"])
     assert "Montant à régler" in french.get_body(("plain",)).get_content()
 

@@ -32,6 +32,8 @@ PHRASES = {  # what the letter says, by language: interest to date, indemnity, B
 }
 POLICY = """
 [policy]
+onboarding = "resume"
+
 [[policy.levels]]
 name = "first"
 days = 1
@@ -42,6 +44,7 @@ name = "formal_notice"
 days = 30
 channel = ["letter", "email"]
 template = "formal_notice"
+approval = "auto"
 
 [[policy.levels]]
 name = "escalate"
@@ -63,7 +66,10 @@ address = "4 place Bellecour\\n69002 Lyon"
 
 @pytest.fixture
 def tenant(tmp_path: Path) -> Tenant:
-    return open_tenant(load_config(write_config(tmp_path, extra=POLICY, small=True)), today=TODAY)
+    """A week after the first reminders went out: a formal notice needs an earlier reminder."""
+    config = load_config(write_config(tmp_path, extra=POLICY, small=True))
+    open_tenant(config, today=TODAY - dt.timedelta(days=7)).run()
+    return open_tenant(config, today=TODAY)
 
 
 def shown(amount: Decimal, language: str) -> str:

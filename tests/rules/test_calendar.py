@@ -48,7 +48,8 @@ def test_adding_business_days_skips_weekends_and_holidays() -> None:
     assert FR.add_business_days(D(2026, 11, 6), 0) == D(2026, 11, 6)
 
 
-ONE = Policy(levels=(Level(name="first", days=1, template="first"),
+ONE = Policy(onboarding="resume",  # catching up on Monday: the level lateness reached
+             levels=(Level(name="first", days=1, template="first"),
                      Level(name="second", days=7, template="second")))
 
 

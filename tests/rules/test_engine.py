@@ -14,6 +14,7 @@ from tests.helpers import customer, invoice
 
 DUE = dt.date(2026, 10, 1)
 POLICY = default_policy()
+RESUME = POLICY.model_copy(update={"onboarding": "resume"})
 
 
 def plan(ledger, today, history=None, policy=POLICY) -> list[ReminderIntent]:
@@ -32,8 +33,15 @@ def day(offset: int) -> dt.date:
     (6, ["first"]), (7, ["second"]), (19, ["second"]), (20, ["final"]), (200, ["final"]),
 ])
 def test_level_reached_by_days_late(offset: int, expected: list[str]) -> None:
-    intents = plan([(customer(), [invoice("I1", DUE)])], day(offset))
+    intents = plan([(customer(), [invoice("I1", DUE)])], day(offset), policy=RESUME)
     assert sorted({i.level for i in intents}) == expected
+
+
+@pytest.mark.parametrize("offset", [1, 7, 20, 200])
+def test_gently_an_invoice_never_chased_starts_at_the_first_reminder(offset: int) -> None:
+    intents = plan([(customer(), [invoice("I1", DUE)])], day(offset))
+    assert {i.level for i in intents} == {"first"}
+    assert all(not i.previous_reminders for i in intents)
 
 
 def test_on_the_due_date_an_invoice_is_not_late() -> None:
@@ -53,8 +61,8 @@ def test_a_level_is_never_planned_twice_for_the_same_invoice() -> None:
     assert [i.level for i in plan(ledger, day(7), history) if i.channel == "email"] == ["second"]
 
 
-def test_first_seen_already_late_gets_only_the_highest_level_due() -> None:
-    intents = plan([(customer(), [invoice("I1", DUE)])], day(45))
+def test_first_seen_already_late_gets_only_the_highest_level_due_when_resuming() -> None:
+    intents = plan([(customer(), [invoice("I1", DUE)])], day(45), policy=RESUME)
     assert {i.level for i in intents} == {"final"}
     assert sorted(i.channel for i in intents) == ["email", "task"]
 
@@ -118,13 +126,16 @@ def test_do_not_dun_customers_get_nothing() -> None:
 
 def test_one_message_per_customer_grouping_the_late_invoices() -> None:
     ledger = [(customer(), [invoice("I1", day(-30)), invoice("I2", DUE), invoice("I3", day(40))])]
-    intents = plan(ledger, day(2))
+    intents = plan(ledger, day(2), policy=RESUME)
     assert [i.channel for i in intents] == ["email", "task"]
     email = next(i for i in intents if i.channel == "email")
     assert email.level == "final"  # the oldest invoice leads
     assert [x.item_id for x in email.items] == ["I1", "I2"]
-    assert [x.level for x in email.items] == ["final", "first"]
+    # every invoice a message lists is recorded at the message's level
+    assert [x.level for x in email.items] == ["final", "final"]
     assert {x.item_id for x in email.statement} == {"I1", "I2", "I3"}
+    gentle = plan(ledger, day(2))
+    assert [(i.level, [x.level for x in i.items]) for i in gentle] == [("first", ["first"] * 2)]
 
 
 def test_per_invoice_grouping() -> None:

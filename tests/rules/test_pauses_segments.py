@@ -84,13 +84,13 @@ def book(*segments: Segment, overrides=None) -> Rulebook:
 
 @pytest.mark.parametrize(("segment", "who", "expected"), [
     (Segment(policy="gentle", tag="vip"), customer(tags=("vip",)), "gentle_first"),
-    (Segment(policy="gentle", tag="vip"), customer(tags=("pme",)), "final"),
+    (Segment(policy="gentle", tag="vip"), customer(tags=("pme",)), "first"),
     (Segment(policy="gentle", kind="individual"), customer(kind="individual"), "gentle_first"),
     (Segment(policy="gentle", language="en"), customer(language="en"), "gentle_first"),
-    (Segment(policy="gentle", max_amount_due=Decimal(50)), customer(), "final"),
+    (Segment(policy="gentle", max_amount_due=Decimal(50)), customer(), "first"),
     (Segment(policy="gentle", min_amount_due=Decimal(100)), customer(), "gentle_first"),
-    (Segment(policy="gentle", min_days_late=30), customer(), "final"),
-    (Segment(policy="gentle", min_score=0.8), customer(), "final"),  # no score known: no match
+    (Segment(policy="gentle", min_days_late=30), customer(), "first"),
+    (Segment(policy="gentle", min_score=0.8), customer(), "first"),  # no score known: no match
 ])
 def test_segments_choose_the_policy(segment: Segment, who, expected: str) -> None:
     ledger = [(who, [invoice("I1", DUE)])]
@@ -162,4 +162,5 @@ def test_the_trace_says_why_nothing_goes_out_within_the_gap() -> None:
     assert plan(POLICY, ledger, history=history, trace=trace) == []
     gap = [d.text for d in trace if d.topic == "gap"]
     assert gap and "2026-11-25" in gap[0] and "5 day(s)" in gap[0]
-    assert any(d.topic == "level" and "'final' reached" in d.text for d in trace)
+    assert any(d.topic == "level" and "starts gently at 'first' instead of 'final'" in d.text
+               for d in trace)

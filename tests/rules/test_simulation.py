@@ -3,7 +3,10 @@
 Each simulated day runs `sync + plan + deliver` with the clock set to 09:00 in Paris. Afterwards:
 no customer got two messages within the minimum gap, nothing was planned or sent on a weekend or a
 French public holiday, nothing went out for a disputed invoice or one under a payment promise, and
-each formal notice states the penalty figures computed from its own invoices.
+each formal notice states the penalty figures computed from its own invoices. The ladder (issue 13):
+every invoice's levels strictly increase across the messages that list it, no formal notice for an
+invoice that never had an overdue reminder, no courtesy note to a customer with overdue invoices, and
+the first day's messages are first-level reminders. A person approves the formal notices each day.
 `benchmarks/simulate_quarter.py` runs the same on the full demo ledger and prints the figures.
 """
 
@@ -15,10 +18,12 @@ import json
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import pypdf
 
+from connector.app import review
 from connector.app.tenant import open_tenant
 from connector.clock import Clock
 from connector.commands.views import money
@@ -40,6 +45,7 @@ class Quarter:
     days: int = 0
     messages: int = 0
     letters: int = 0
+    ladder_messages: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -68,8 +74,10 @@ def simulate(workdir: Path, *, days: int = 90, customers: int = 50, invoices: in
     for offset in range(days):
         day = start + dt.timedelta(days=offset)
         morning = dt.datetime.combine(day, dt.time(9, 0), PARIS).astimezone(dt.UTC)
-        open_tenant(config, store=first.store,
-                    clock=Clock.frozen(morning, config.timezone)).run()
+        clock = Clock.frozen(morning, config.timezone)
+        open_tenant(config, store=first.store, clock=clock).run()
+        if review.approve(first.store, config.tenant, every=True, by="sim", now=clock.now()):
+            open_tenant(config, store=first.store, clock=clock).run(do_sync=False)
         result.days += 1
     _audit(first, config, result, disputed, promised, start, promise_until)
     return result
@@ -117,6 +125,39 @@ def _audit(tenant, config, result: Quarter, disputed: str, promised: str, start:
         for before, after in zip(ordered, ordered[1:]):
             if (after - before).days < gap:
                 result.problems.append(f"{customer} contacted on {before} and {after}")
+    _audit_ladder(config, rows, start, result)
+
+
+def _audit_ladder(config, rows, start: dt.date, result: Quarter) -> None:
+    """The customer's ladder, read back from every message planned over the quarter."""
+    policy = config.policy
+    rank = {level.name: n for n, level in enumerate(policy.levels)}
+    overdue = {level.name for level in policy.levels if level.overdue}
+    letters = {level.name for level in policy.levels if "letter" in level.channel}
+    listed: dict[str, set[tuple[dt.date, str]]] = defaultdict(set)  # invoice → (day, level)
+    for row in rows:
+        if row["channel"] == "note":
+            continue
+        payload = json.loads(row["payload"])
+        for item in payload["items"]:
+            listed[item["item_id"]].add((row["planned_for"], row["level"]))
+        if row["level"] == "courtesy" and any(i["days_late"] > 0 for i in payload["statement"]):
+            result.problems.append(f"{row['key']}: courtesy note to {row['customer_id']} who "
+                                   "has overdue invoices")
+        if row["planned_for"] == start and row["level"] not in ("courtesy", "first"):
+            result.problems.append(f"{row['key']}: {row['level']} on the first day")
+        result.ladder_messages += 1
+    for item_id, messages in listed.items():
+        ordered = sorted(messages, key=lambda m: (m[0], rank[m[1]]))
+        ranks = [rank[level] for _day, level in ordered]
+        if any(b <= a for a, b in pairwise(ranks)) or len({d for d, _ in ordered}) \
+                != len(ordered):
+            result.problems.append(f"{item_id}: levels not strictly increasing: {ordered}")
+        for day, level in ordered:
+            if level in letters and not any(other in overdue and other not in letters
+                                            and when < day for when, other in ordered):
+                result.problems.append(f"{item_id}: {level} on {day} without an earlier "
+                                       "overdue reminder")
 
 
 def _check_letter(tenant, config, row, payload, result: Quarter) -> None:

@@ -33,7 +33,9 @@ class EmailChannel(Channel):
                                 formal_notice(services, payload), "application/pdf"))
         message = build_message(rendered, sender=services.config.sender,
                                 recipients=list(payload.recipients), key=delivery.key,
-                                now=services.now(), attachments=attachments)
+                                now=services.now(), attachments=attachments,
+                                level=payload.level,
+                                invoices=[i.number for i in payload.items])
         good_cc, bad_cc = usable(list(payload.cc))
         self.refused[delivery.key] = usable(list(payload.recipients))[1] + bad_cc
         cc = [a.wire for a in good_cc]

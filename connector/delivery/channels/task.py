@@ -34,11 +34,13 @@ class TaskChannel(Channel):
     def on_sent(self, conn: Connection, delivery: Delivery, remote_id: str | None) -> None:
         record_task(conn, delivery.row, delivery.payload,
                     task_text(delivery.payload, self.services.config),
-                    now=self.services.now(), remote_id=remote_id)
+                    now=self.services.now(), remote_id=remote_id,
+                    owner=self.services.config.task_owner(delivery.row["customer_id"]))
 
 
 def record_task(conn: Connection, row: Mapping[str, Any], payload: ReminderPayload, body: str,
-                *, now: dt.datetime, remote_id: str | None = None, key: str | None = None) -> None:
+                *, now: dt.datetime, remote_id: str | None = None, key: str | None = None,
+                owner: str | None = None) -> None:
     """A local task row (its first line is the title), once per key."""
     due = payload.planned_for if payload.planned_for != dt.date.min else None
     try:
@@ -46,6 +48,7 @@ def record_task(conn: Connection, row: Mapping[str, Any], payload: ReminderPaylo
             conn.execute(t.tasks.insert().values(
                 key=key or row["key"], tenant=row["tenant"], source=row["source"],
                 customer_id=row["customer_id"], title=body.splitlines()[0], body=body,
-                due_date=due, status="open", remote_id=remote_id, created_at=now))
+                due_date=due, status="open", remote_id=remote_id, created_at=now,
+                owner=owner))
     except IntegrityError:
         pass  # already recorded
