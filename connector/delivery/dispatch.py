@@ -246,6 +246,7 @@ class Dispatcher:
             remote_id = channel.deliver(delivery)
         except DeliveryUncertain as exc:
             self._uncertain(row, redact(str(exc)))
+            return
         except AddressError as exc:  # nobody to write to: a person fixes the address
             self._fail(row, redact(str(exc)))
             with self.store.transaction() as conn:
