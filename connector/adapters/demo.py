@@ -29,7 +29,7 @@ from connector.adapters.base import (
     SourceConfig,
     SourceInfo,
 )
-from connector.models import Contact, Customer, Instalment, Invoice, Payment
+from connector.models import Contact, Customer, Instalment, Invoice, Payment, PostalAddress
 
 PAGE_SIZE = 100
 OVERLAY_FILE = "demo-source.json"
@@ -43,6 +43,13 @@ _NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit",
 _FIRST = ["Camille", "Louise", "Léa", "Hugo", "Lucas", "Chloé", "Jules", "Manon", "Arthur", "Inès"]
 _FORMS = ["SARL", "SAS", "EURL", "SA", "SASU"]
 _TOWNS = ["Lyon", "Nantes", "Lille", "Rennes", "Dijon", "Tours", "Metz", "Angers", "Brest", "Nîmes"]
+_STREETS = ["rue de la République", "avenue Jean Jaurès", "rue Victor Hugo", "place du Marché",
+            "boulevard Gambetta", "rue des Tilleuls", "chemin des Vignes", "rue Pasteur"]
+_POSTCODES = {"Lyon": "69003", "Nantes": "44000", "Lille": "59000", "Rennes": "35000",
+              "Dijon": "21000", "Tours": "37000", "Metz": "57000", "Angers": "49000",
+              "Brest": "29200", "Nîmes": "30000"}
+_UK = [("12 Queen Street", "Bristol", "BS1 4DJ"), ("3 Dock Road", "Liverpool", "L3 4AA"),
+       ("40 High Street", "Oxford", "OX1 4AP"), ("7 Mill Lane", "Leeds", "LS1 5AB")]
 _ENGLISH = ["Bristol Tea Ltd", "Harbour Logistics Ltd", "Greenfield Studio LLP",
             "Northwind Trading Ltd"]
 
@@ -113,7 +120,7 @@ class DemoLedger:
             self.customers.append(Customer(
                 external_id=cid, name=name, kind=kind, email=email, phone=phone,
                 language=language, contacts=contacts, tags=tuple(tags),
-                do_not_dun=rng.random() < 0.04))
+                do_not_dun=rng.random() < 0.04, address=_address(cid, language)))
             # mean days late, share of partial payments, share never paid
             lateness = rng.choice([-5, 0, 2, 5, 10, 15, 25, 40, 70])
             self.behaviour[cid] = (lateness, rng.random() * 0.15, rng.choice([0, 0, 0, 0.05, 0.2]))
@@ -168,6 +175,21 @@ class DemoLedger:
             note.payments.append((when, amount))  # consumed by the reversal
         # a partial credit note stays open: the customer may deduct it
         self.plans.append(note)
+
+
+def _address(customer_id: str, language: str) -> PostalAddress | None:
+    """A postal address drawn from its own generator (the ledger's draws stay as they were);
+    one customer in twenty-five has none, as in real books, so the workflow shows that case."""
+    rng = random.Random(f"address:{customer_id}")
+    if rng.random() < 0.04:
+        return None
+    if language == "en":
+        street, city, postcode = _UK[rng.randrange(len(_UK))]
+        return PostalAddress(street=street, city=city, postal_code=postcode, country="GB")
+    town = _TOWNS[rng.randrange(len(_TOWNS))]
+    return PostalAddress(street=f"{rng.randint(1, 120)} {rng.choice(_STREETS)}",
+                         street2="Bâtiment B" if rng.random() < 0.15 else None,
+                         postal_code=_POSTCODES[town], city=town, country="FR")
 
 
 def _end_of_month(day: dt.date) -> dt.date:

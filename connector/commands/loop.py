@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from connector.app import lint
 from connector.app.scheduler import hold
 from connector.clock import DEFAULT_TIMEZONE, Clock
 from connector.commands import views
@@ -55,6 +56,9 @@ def register(main: click.Group) -> None:
         """Check the configuration, the source's reachability and credentials."""
         tenant = obj.tenant()
         click.echo(f"config {obj.config_path}: ok (tenant {tenant.name}, source {tenant.source})")
+        for finding in lint.check_sender(tenant.config):
+            click.echo(str(finding), err=True)
+            sys.exit(EXIT_USAGE)
         info = tenant.adapter.check()
         click.echo(f"source: {info.kind} {info.url or ''} version {info.version or '?'}"
                    f"{' as ' + info.user if info.user else ''}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from connector.models import Customer, Invoice
@@ -48,6 +48,10 @@ class CreditLine:
     issue_date: dt.date
     currency: str
     residual: Decimal
+    credited_invoice_id: str | None = None
+    """The invoice this credit note reduces (Odoo `reversed_entry_id`, Pennylane
+    `credited_invoice`, Sage allocation): deducted from that invoice only. None: a credit on the
+    account, shown apart and deducted from the total."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class ReminderIntent:
     level_channels: tuple[str, ...] = ()
     policy: str = "standard"
     customer_address: str | None = None
+    attach: tuple[str, ...] = ()
 
     @property
     def amount_due(self) -> Decimal:
@@ -230,7 +235,7 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
         if invoice.kind == "credit_note":
             credits_by_currency.setdefault(invoice.currency, []).append(CreditLine(
                 invoice.external_id, invoice.number, invoice.issue_date, invoice.currency,
-                invoice.residual))
+                invoice.residual, invoice.credited_invoice_id))
             continue
         hold = paused.invoices.get(invoice.external_id)
         if hold is not None:
@@ -256,15 +261,20 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                 else (invoice.currency, item_id)
             due_by_group.setdefault(group, []).append(
                 DueItem(**{**item.__dict__, "level": level.name}))
+    still_open = {i.external_id for i in invoices if i.is_open and i.kind == "invoice"}
     for group, items in sorted(due_by_group.items()):
         currency = group[0]
-        credits = tuple(credits_by_currency.get(currency, ()))
         lead = max(items, key=lambda i: (policy.rank(i.level or ""), i.days_late))
         level = next(lv for lv in policy.levels if lv.name == lead.level)
         if level.days > 0 or level.basis != "due_date":
             # A message about late invoices does not also ask for ones not yet due: those stay in
             # the statement ("other open invoices") and get their own courtesy note later.
             items = [i for i in items if i.days_late > 0]
+        items, credits = applicable_credits(items, credits_by_currency.get(currency, []),
+                                            still_open)
+        if not items:
+            _note(trace, cid, None, "amount", "credit notes linked to the invoices cover them")
+            continue
         asked = sum((i.residual for i in items), Decimal(0)) - sum(
             (c.residual for c in credits), Decimal(0))
         if asked <= policy.min_amount:
@@ -274,6 +284,34 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
         yield from _channel_intents(level, policy, book, customer, tuple(items), credits,
                                     tuple(statement_by_currency.get(currency, ())), currency,
                                     today, tenant, source)
+
+
+def applicable_credits(items: list[DueItem], credits: list[CreditLine], still_open: set[str]
+                       ) -> tuple[list[DueItem], tuple[CreditLine, ...]]:
+    """The credit notes a message deducts, and the items still worth asking for.
+
+    A credit note linked to an invoice of the message is deducted from that invoice only (an item
+    it covers entirely is not asked for); one linked to another open invoice belongs to that
+    invoice's message, not this one; one linked to nothing still open is a credit on the account,
+    deducted from the total."""
+    asked = {i.invoice_id for i in items}
+    kept: list[CreditLine] = []
+    for credit in credits:
+        target = credit.credited_invoice_id
+        if target is not None and target in still_open and target not in asked:
+            continue
+        kept.append(credit if target is None or target in asked
+                    else replace(credit, credited_invoice_id=None))
+    linked: dict[str, Decimal] = {}
+    for credit in kept:
+        if credit.credited_invoice_id is not None:
+            linked[credit.credited_invoice_id] = linked.get(
+                credit.credited_invoice_id, Decimal(0)) + credit.residual
+    owed = {invoice: sum((i.residual for i in items if i.invoice_id == invoice), Decimal(0))
+            for invoice in asked}
+    covered = {invoice for invoice, credit in linked.items() if credit >= owed[invoice]}
+    return ([i for i in items if i.invoice_id not in covered],
+            tuple(c for c in kept if c.credited_invoice_id not in covered))
 
 
 def _item_level(policy: Policy, item: DueItem, history: History, paused: PauseIndex,
@@ -330,4 +368,6 @@ def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Cus
             currency=currency, items=items, credit_notes=credits, statement=statement,
             task_title=level.task_title, planned_for=today,
             cc=cc if channel == "email" else (), level_channels=tuple(channels),
-            policy=policy.name, customer_address=book.address(customer.external_id))
+            policy=policy.name, customer_address=book.address(customer.external_id)
+            or (customer.address.text() if customer.address else None),
+            attach=level.attach if channel == "email" else ())

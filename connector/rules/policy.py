@@ -17,6 +17,7 @@ from connector.rules.calendar import CalendarName, parse_window
 
 Channel = Literal["email", "task", "letter", "odoo_email"]
 Basis = Literal["due_date", "end_of_month", "previous_reminder"]
+Attachment = Literal["invoices", "statement"]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
@@ -30,6 +31,9 @@ class Level(BaseModel):
     channel: tuple[Channel, ...] = ("email",)
     template: str = Field(min_length=1)
     task_title: str | None = None
+    attach: tuple[Attachment, ...] = ()
+    """What the email carries besides its text: the PDFs of the invoices it lists ("invoices")
+    and a statement of account ("statement")."""
 
     @field_validator("channel", mode="before")
     @classmethod
