@@ -6,7 +6,7 @@ import importlib
 
 import click
 
-AREAS = ("loop", "auth", "report", "pauses", "rules", "firm")
+AREAS = ("loop", "auth", "report", "pauses", "rules", "firm", "letters")
 
 
 def register(main: click.Group) -> None:

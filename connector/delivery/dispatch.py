@@ -28,6 +28,7 @@ from connector.clock import Now, local_day
 from connector.config import Config
 from connector.delivery.email import Transport, build_message
 from connector.delivery.letter import LetterStore, letter_pdf
+from connector.delivery import postal
 from connector.delivery.messages import note_text, task_text, template_context
 from connector.delivery.render import render
 from connector.errors import ConnectorError, TransientError
@@ -36,6 +37,7 @@ from connector.rules.calendar import BusinessCalendar, SendWindow
 from connector.rules.pauses import PauseIndex
 from connector.secrets import redact
 from connector.store import outbox
+from connector.store import letters as letter_store
 from connector.store import pauses as pause_store
 from connector.store import tables as t
 from connector.store.store import Store
@@ -121,7 +123,7 @@ class Dispatcher:
                 elif done:
                     outbox.mark(conn, row["key"], "sent", self.now(), remote_id=done,
                                 reason="found delivered after an interruption")
-                    self._after_sent(conn, row)
+                    self._after_sent(conn, row, outbox_payload(row), done)
                 else:
                     outbox.mark(conn, row["key"], "planned", self.now(),
                                 reason="interrupted before sending; planned again",
@@ -133,8 +135,8 @@ class Dispatcher:
         """Remote id when delivered, False when certainly not, None when nobody can tell."""
         channel = row["channel"]
         if channel == "letter":
-            return self.letters.path(row["key"]).as_posix() if self.letters.exists(row["key"]) \
-                else False
+            return postal.already_written(self.store, self.letters.directory, row["key"],
+                                          outbox_payload(row)) or False
         if channel == "email":
             sent = self.transport.already_sent(row["key"])
             return None if sent is None else (row["key"] if sent else False)
@@ -216,6 +218,11 @@ class Dispatcher:
                     outbox.mark(conn, key, "skipped", now, reason=reason, payload=payload)
                 self.report.record(key, "skipped", reason)
                 return
+        if channel == "letter":
+            payload = postal.with_address(self.store, self.config, row["source"], payload)
+            if not payload.get("customer_address"):
+                self._wait_for_address(row, payload)
+                return
         try:
             remote_id = self._side_effect(row, payload)
         except TransientError as exc:
@@ -232,18 +239,24 @@ class Dispatcher:
             outbox.mark(conn, key, "sent", self.now(), remote_id=remote_id, payload=payload)
             if channel == "task":
                 self._record_task(conn, row, payload, remote_id)
-            self._after_sent(conn, row)
+            self._after_sent(conn, row, payload, remote_id)
         self.report.record(key, "sent")
 
     def _side_effect(self, row: dict[str, Any], payload: dict[str, Any]) -> str | None:
         channel = row["channel"]
         if channel == "letter":
-            return self.letters.write(row["key"], self._letter(payload))
+            return self.letters.write(postal.file_name(self.store, row["key"], payload),
+                                      self._letter(payload))
         if channel == "email":
+            posted = letter_store.posted(self.store, self.tenant, row["customer_id"], row["level"])
             context = template_context(payload, self.config)
+            context.update(letter_posted=posted is not None,
+                           letter_posted_on=posted.posted_on if posted else None,
+                           letter_tracking=posted.tracking if posted else None)
             rendered = render(payload["template"], context, payload.get("language", "fr"))
             attachments = []
             if "letter" in payload.get("level_channels", ()):
+                payload = postal.with_address(self.store, self.config, row["source"], payload)
                 # the formal notice also goes by email, as a PDF (the same text as the paper one)
                 attachments.append((f"mise-en-demeure-{payload['customer_id']}.pdf",
                                     self._letter(payload), "application/pdf"))
@@ -305,9 +318,21 @@ class Dispatcher:
         except IntegrityError:
             pass  # already recorded
 
-    def _after_sent(self, conn: Any, row: dict[str, Any]) -> None:
+    def _after_sent(self, conn: Any, row: dict[str, Any], payload: dict[str, Any],
+                    remote_id: str | bool | None) -> None:
         if row["channel"] == "email" and self.adapter.capabilities.notes:
             outbox.enqueue_follow_up(conn, row, "note", self.now())
+        if row["channel"] == "letter" and isinstance(remote_id, str):
+            postal.letter_written(conn, row, payload, remote_id, self.config.language, self.now())
+
+    def _wait_for_address(self, row: dict[str, Any], payload: dict[str, Any]) -> None:
+        """No letter without an address: the row waits a day, a person is asked to complete it."""
+        reason = "no postal address for the formal notice: waiting for it (task created)"
+        with self.store.transaction() as conn:
+            outbox.mark(conn, row["key"], "planned", self.now(), reason=reason,
+                        next_attempt_at=self.now() + postal.ADDRESS_WAIT)
+            postal.address_missing(conn, row, payload, self.config.language, self.now())
+        self.report.record(row["key"], "retried", reason)
 
     def _retry(self, row: dict[str, Any], reason: str) -> None:
         if row["attempts"] >= outbox.MAX_ATTEMPTS:

@@ -61,6 +61,10 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
         "deadline_days": config.letter.deadline_days,
         "deadline": today + dt.timedelta(days=config.letter.deadline_days),
         "court": config.letter.court,
+        # the registered letter of the same level: mentioned as sent only once posted
+        "letter_posted": False,
+        "letter_posted_on": None,
+        "letter_tracking": None,
     }
 
 
