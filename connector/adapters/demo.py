@@ -29,6 +29,7 @@ from connector.adapters.base import (
     SourceConfig,
     SourceInfo,
 )
+from connector.adapters.trace_pdf import trace_pdf
 from connector.models import Contact, Customer, Instalment, Invoice, Payment, PostalAddress
 
 PAGE_SIZE = 100
@@ -200,7 +201,7 @@ def _end_of_month(day: dt.date) -> dt.date:
 class DemoAdapter(BaseAdapter):
     kind: ClassVar[str] = "demo"
     config_model: ClassVar[type[SourceConfig]] = DemoConfig
-    capabilities: ClassVar[Capabilities] = Capabilities(payments=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(payments=True, pdf=True)
 
     def __init__(self, config: DemoConfig, context: AdapterContext) -> None:
         super().__init__(config, context)
@@ -294,6 +295,19 @@ class DemoAdapter(BaseAdapter):
         return [self._state(self.ledger.by_id[i], self.today, overlay)
                 for i in invoice_ids if i in self.ledger.by_id
                 and self.ledger.by_id[i].issue_date <= self.today]
+
+    def invoice_pdf(self, invoice_id: str) -> bytes | None:
+        """The demo books print their invoices too, so attachments show in the demo."""
+        plan = self.ledger.by_id.get(invoice_id)
+        if plan is None or plan.issue_date > self.today:
+            return None
+        names = {c.external_id: c.name for c in self.ledger.customers}
+        title = ("Facture " if plan.kind == "invoice" else "Avoir ") + plan.number
+        return trace_pdf(title, [
+            f"Client : {names.get(plan.customer_id, plan.customer_id)} ({plan.customer_id})",
+            f"Date : {plan.issue_date.isoformat()}   Échéance : {plan.due_date.isoformat()}",
+            f"Total TTC : {plan.total} EUR",
+            "Document de démonstration (source demo de relance)."])
 
     # -- what the books say about one invoice on one day ---------------------------------------
     def _state(self, plan: _Plan, day: dt.date, overlay: dict[str, Any]) -> Invoice:

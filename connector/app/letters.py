@@ -18,13 +18,15 @@ from connector.store import letters as letter_store
 from connector.store.letters import Letter
 from connector.store.store import Store
 
-COVER = {
+HEADS: dict[str, tuple[str, ...]] = {
+    "fr": ("N°", "Client", "Niveau", "Fichier", "N° de recommandé"),
+    "en": ("No.", "Customer", "Level", "File", "Tracking no."),
+}
+COVER: dict[str, dict[str, str]] = {
     "fr": {"title": "Lettres recommandées à poster le {day}", "count": "{n} lettre(s)",
-           "head": ("N°", "Client", "Niveau", "Fichier", "N° de recommandé"),
            "missing": "fichier introuvable", "after": "Après l'envoi : relance letters posted "
                                                       "CLÉ --date AAAA-MM-JJ --tracking N°"},
     "en": {"title": "Registered letters to post on {day}", "count": "{n} letter(s)",
-           "head": ("No.", "Customer", "Level", "File", "Tracking no."),
            "missing": "file not found", "after": "Once posted: relance letters posted KEY "
                                                  "--date YYYY-MM-DD --tracking NO"},
 }
@@ -59,7 +61,8 @@ def _cover(todo: list[Letter], missing: list[Letter], day: dt.date, names: dict[
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
-    words = COVER["en" if language == "en" else "fr"]
+    lang = "en" if language == "en" else "fr"
+    words = COVER[lang]
     pdf = FPDF(format="A4")
     pdf.set_creation_date(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC))
     pdf.add_font(FONT, "", str(font_dir() / "Roboto-Regular.ttf"))
@@ -75,7 +78,7 @@ def _cover(todo: list[Letter], missing: list[Letter], day: dt.date, names: dict[
     with pdf.table(col_widths=(10, 55, 25, 60, 30), line_height=6,
                    first_row_as_headings=True) as table:
         row = table.row()
-        for cell in words["head"]:
+        for cell in HEADS[lang]:
             row.cell(cell)
         for number, letter in enumerate(todo, start=1):
             row = table.row()

@@ -26,9 +26,10 @@ from sqlalchemy.exc import IntegrityError
 from connector.adapters.base import BaseAdapter, PushRequest
 from connector.clock import Now, local_day
 from connector.config import Config
+from connector.delivery import postal
+from connector.delivery.attachments import InvoicePdfs, for_email
 from connector.delivery.email import Transport, build_message
 from connector.delivery.letter import LetterStore, letter_pdf
-from connector.delivery import postal
 from connector.delivery.messages import note_text, task_text, template_context
 from connector.delivery.render import render
 from connector.errors import ConnectorError, TransientError
@@ -36,8 +37,8 @@ from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar, SendWindow
 from connector.rules.pauses import PauseIndex
 from connector.secrets import redact
-from connector.store import outbox
 from connector.store import letters as letter_store
+from connector.store import outbox
 from connector.store import pauses as pause_store
 from connector.store import tables as t
 from connector.store.store import Store
@@ -260,6 +261,8 @@ class Dispatcher:
                 # the formal notice also goes by email, as a PDF (the same text as the paper one)
                 attachments.append((f"mise-en-demeure-{payload['customer_id']}.pdf",
                                     self._letter(payload), "application/pdf"))
+            attachments += for_email(payload.get("attach") or (), context,
+                                     payload.get("language", "fr"), self._invoice_pdfs)
             message = build_message(rendered, sender=self.config.sender,
                                     recipients=list(payload["recipients"]), key=row["key"],
                                     now=self.now(), attachments=attachments)
@@ -276,6 +279,10 @@ class Dispatcher:
         if method is None:
             raise ConnectorError(f"channel {channel!r} cannot be delivered")
         return getattr(self.adapter, method)(request)
+
+    @property
+    def _invoice_pdfs(self) -> InvoicePdfs:
+        return InvoicePdfs(self.adapter, self.config.base_dir / "cache" / "invoices")
 
     @property
     def letters(self) -> LetterStore:

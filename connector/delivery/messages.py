@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from connector.config import Config
 from connector.delivery.render import environment, pick_language
+from connector.rules.engine import CreditLine, DueItem
 from connector.rules.penalties import b2b_rate, claim, load_rates
 from connector.store import outbox
 
@@ -33,6 +35,7 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
     kind = payload.get("customer_kind", "company")
     figures = claim(items, today, kind=kind, terms=config.penalties)
     to_pay = max(amount_due - credit_total, Decimal(0))
+    numbers = {i.invoice_id: i.number for i in items}
     return {
         "sender": config.sender.model_dump(),
         "customer_id": payload["customer_id"],
@@ -44,6 +47,11 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
         "currency": payload["currency"],
         "items": items,
         "credit_notes": credits,
+        # credit notes on an invoice of this message are shown with it; the others are credits
+        # on the account, deducted from the total
+        "invoice_numbers": numbers,
+        "linked_credits": [c for c in credits if c.credited_invoice_id in numbers],
+        "account_credits": [c for c in credits if c.credited_invoice_id not in numbers],
         "other_open": statement,
         "amount_due": amount_due,
         "credits": credit_total,
@@ -61,11 +69,40 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
         "deadline_days": config.letter.deadline_days,
         "deadline": today + dt.timedelta(days=config.letter.deadline_days),
         "court": config.letter.court,
+        "payment_links": payment_links(config.sender.payment_link, items, credits, payload,
+                                       to_pay),
         # the registered letter of the same level: mentioned as sent only once posted
         "letter_posted": False,
         "letter_posted_on": None,
         "letter_tracking": None,
     }
+
+
+def payment_links(template: str | None, items: list[DueItem], credits: list[CreditLine],
+                  payload: dict[str, Any], to_pay: Decimal) -> list[dict[str, Any]]:
+    """One link per invoice when the template names `{number}` or `{amount}`, each at what is
+    left to pay on it (its own credit notes deducted), else one link for the whole; a credit on
+    the account (linked to no invoice) makes it one link for the total. Values are URL-quoted."""
+    if not template:
+        return []
+    currency = str(payload["currency"])
+    customer = quote(str(payload["customer_id"]), safe="")
+
+    def link(number: str | None, label: str, amount: Decimal) -> dict[str, Any]:
+        return {"number": number, "amount": amount, "url": template.format(
+            number=quote(label, safe=""), amount=f"{amount:.2f}", currency=currency,
+            customer=customer)}
+    owed: dict[str, tuple[str, Decimal]] = {}
+    for item in items:
+        number, amount = owed.get(item.invoice_id, (item.number, Decimal(0)))
+        owed[item.invoice_id] = (number, amount + item.residual)
+    per_invoice = any(f"{{{name}}}" in template for name in ("number", "amount"))
+    if not per_invoice or not owed or any(c.credited_invoice_id is None for c in credits):
+        return [link(None, "-".join(n for n, _ in owed.values()), to_pay)]
+    for credit in credits:
+        number, amount = owed[credit.credited_invoice_id or ""]
+        owed[credit.credited_invoice_id or ""] = (number, amount - credit.residual)
+    return [link(number, number, amount) for number, amount in owed.values() if amount > 0]
 
 
 def _rate_in_force(kind: str, today: dt.date, config: Config) -> Decimal:
