@@ -97,6 +97,39 @@ individual_fee = "15"
     assert "penalties.contract_rate" in result.output and "penalties.individual_fee" in result.output
 
 
+def test_rules_and_check_refuse_letters_without_the_sender_identity(tmp_path: Path) -> None:
+    path = write_config(tmp_path, extra=LETTER_LEVEL)
+    text = path.read_text(encoding="utf-8")
+    for line in ('rcs_city = "Lyon"\n', 'signatory_name = "Paul Dupuis"\n'):
+        text = text.replace(line, "")
+    path.write_text(text, encoding="utf-8")
+    for command in (("rules", "check"), ("check",)):
+        result = invoke("--config", str(path), "--today", TODAY, *command)
+        assert result.exit_code == 2, result.output
+        assert "rcs_city, signatory_name missing" in result.output
+        assert "formal_notice" in result.output
+    # without a letter level, nothing requires them
+    plain = write_config(tmp_path / "plain")
+    plain.write_text(plain.read_text(encoding="utf-8").replace('rcs_city = "Lyon"\n', ""),
+                     encoding="utf-8")
+    assert invoke("--config", str(plain), "--today", TODAY, "rules", "check").exit_code == 0
+
+
+LETTER_LEVEL = """
+[policy]
+[[policy.levels]]
+name = "first"
+days = 1
+template = "first"
+
+[[policy.levels]]
+name = "formal_notice"
+days = 30
+channel = ["letter", "email"]
+template = "formal_notice"
+"""
+
+
 def test_rules_check_finds_overlaps_and_unknown_variables(tmp_path: Path, monkeypatch) -> None:
     from connector.delivery import render
     merged = tmp_path / "templates"  # the shipped templates plus one with a typo
