@@ -64,7 +64,7 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
     kind: ClassVar[str] = "odoo"
     config_model: ClassVar[type[SourceConfig]] = OdooConfig
     capabilities: ClassVar[Capabilities] = Capabilities(notes=True, tasks=True,
-                                                        send_via_source=True)
+                                                        send_via_source=True, pdf=True)
 
     def __init__(self, config: OdooConfig, context: AdapterContext) -> None:
         super().__init__(config, context)

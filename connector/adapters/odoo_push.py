@@ -134,6 +134,20 @@ class OdooPushMixin:
             "res_model": MOVE, "res_id": invoice["id"], "mimetype": "application/pdf"}],
             write=True))
 
+    def invoice_pdf(self, invoice_id: str) -> bytes | None:
+        """The invoice PDF Odoo keeps as an attachment of the move (17.0 stores it when the
+        invoice is sent or printed: `invoice_pdf_report_id`), newest first; our own trace
+        appendices (`relance-….pdf`) are not invoices. None when it was never printed."""
+        if not str(invoice_id).isdigit():
+            return None
+        rows = self._execute("ir.attachment", "search_read", [[
+            ["res_model", "=", MOVE], ["res_id", "=", int(invoice_id)],
+            ["mimetype", "=", "application/pdf"], ["name", "not ilike", "relance-"]]],
+            {"fields": ["name", "datas"], "order": "id desc", "limit": 1})
+        if not rows or not rows[0].get("datas"):
+            return None
+        return base64.b64decode(rows[0]["datas"])
+
     def find_pushed(self, key: str) -> str | None:
         stamp = self.stamp(key)
         messages = self._execute("mail.message", "search", [[
