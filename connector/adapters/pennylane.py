@@ -106,9 +106,12 @@ class PennylaneAdapter(BaseAdapter):
         # The changelog's `since` is a point on Pennylane's own timeline, so it follows the real
         # time even when `--today` moves the tenant's business clock.
         self.now: Callable[[], dt.datetime] = MACHINE
+        self._files: HttpClient | None = None  # the file host of public_file_url, no token
 
     def close(self) -> None:
         self.http.session.close()
+        if self._files is not None:
+            self._files.session.close()
 
     # -- transport ------------------------------------------------------------------------------
     def _call(self, method: str, path: str, scope: str, *, allow: tuple[int, ...] = (),
@@ -299,6 +302,20 @@ class PennylaneAdapter(BaseAdapter):
             records, _ = map_records(raw, map_invoice, raw_id)
             fresh.extend(records)
         return fresh
+
+    def invoice_pdf(self, invoice_id: str) -> bytes | None:
+        """The invoice's own PDF: `public_file_url` is a signed link, valid 30 minutes, on a file
+        host: read the invoice again for a fresh link, then fetch it WITHOUT our token."""
+        if not invoice_id.isdigit():
+            return None
+        raw = self._read_ids("customer_invoices", [invoice_id])
+        link = raw[0].get("public_file_url") if raw and isinstance(raw[0], dict) else None
+        if not isinstance(link, str) or not link.startswith(("https://", "http://")):
+            return None
+        if self._files is None:
+            self._files = HttpClient("", headers={"Accept": "application/pdf"},
+                                     sleep=self.context.sleep, max_attempts=3)
+        return self._files.request("GET", link).content
 
     # -- push-back: a PDF appendix on the invoice ------------------------------------------------
     def push_note(self, request: PushRequest) -> str:
