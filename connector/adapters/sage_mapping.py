@@ -14,7 +14,7 @@ from typing import Any
 import requests
 
 from connector.errors import BadRecordError
-from connector.models import Contact, Customer, Invoice, Payment, to_decimal
+from connector.models import Contact, Customer, Invoice, Payment, PostalAddress, to_decimal
 
 # `attributes=` limits each item to what dunning needs; without it list items carry only
 # id/displayed_as/$path. Every name here is a property of the item schema in the spec.
@@ -22,7 +22,8 @@ INVOICE_ATTRIBUTES = ("invoice_number,contact,date,due_date,total_amount,outstan
                       "currency,status,last_paid,updated_at")
 CREDIT_NOTE_ATTRIBUTES = ("credit_note_number,contact,date,total_amount,outstanding_amount,"
                           "currency,status,last_paid,updated_at")
-CONTACT_ATTRIBUTES = "name,reference,email,locale,contact_types,is_active,updated_at"
+CONTACT_ATTRIBUTES = ("name,reference,email,locale,contact_types,is_active,updated_at,"
+                      "main_address")
 PERSON_ATTRIBUTES = ("name,email,telephone,mobile,is_main_contact,is_preferred_contact,"
                      "contact_person_types")
 PAYMENT_ATTRIBUTES = "date,contact,total_amount,currency,allocated_artefacts,updated_at"
@@ -152,7 +153,19 @@ def map_contact(raw: dict[str, Any], persons: list[dict[str, Any]]) -> Customer:
         raise BadRecordError("contact without a name", _id(raw))
     return Customer(external_id=str(raw["id"]), name=str(name),
                     email=(raw.get("email") or None), language=raw.get("locale") or "fr",
-                    contacts=contacts, updated_at=_moment(raw.get("updated_at")))
+                    contacts=contacts, address=map_address(raw.get("main_address")),
+                    updated_at=_moment(raw.get("updated_at")))
+
+
+def map_address(raw: Any) -> PostalAddress | None:
+    """The contact's `main_address` (an Address: address_line_1/2, postal_code, city, and
+    `country` as a reference whose id is the ISO code)."""
+    if not isinstance(raw, dict):
+        return None
+    country = raw.get("country")
+    return PostalAddress.parse(raw.get("address_line_1"), raw.get("address_line_2"),
+                               raw.get("postal_code"), raw.get("city"),
+                               _id(country) if isinstance(country, dict) else None)
 
 
 def map_payment(raw: dict[str, Any]) -> list[Payment]:

@@ -80,6 +80,10 @@ def test_customers_rank_billing_people(sage: RunningSage, tmp_path: Path) -> Non
     assert customers[ids["dubois"]].billing_emails() == ["chloe@dubois.fr"]
     assert customers[ids["bristol"]].language == "en"
     assert any("contact_type_id=CUSTOMER" in q for q in _page_requests(sage, "contacts"))
+    # the main address is the postal address of the formal notice; none when Sage has none
+    assert martin.address is not None
+    assert martin.address.lines() == ["8 rue des Boulangers", "21000 Dijon"]
+    assert customers[ids["dubois"]].address is None
 
 
 def test_x_business_sent_on_every_api_call(sage: RunningSage, tmp_path: Path) -> None:  # noqa: F811
