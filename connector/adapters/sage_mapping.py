@@ -106,7 +106,10 @@ def map_artefact(raw: dict[str, Any], kind: str) -> Invoice:
     if status in ("paid", "cancelled"):
         residual = Decimal(0)  # a VOID artefact may keep its old outstanding figure
     if kind == "credit_note":
-        # a credit note's outstanding_amount is the credit not yet allocated to invoices
+        # a credit note's outstanding_amount is the credit not yet allocated to invoices.
+        # Sage links a credit note to an invoice only by an allocation (contact_allocations),
+        # which lowers both outstanding amounts at once: what stays open is a credit on the
+        # account, linked to no invoice (credited_invoice_id stays None, deducted from the total)
         total, residual = abs(total), abs(residual)
     number = raw.get("invoice_number" if kind == "invoice" else "credit_note_number") \
         or raw.get("displayed_as")
