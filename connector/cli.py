@@ -11,15 +11,33 @@ import sys
 
 import click
 
-from connector import __version__
+from connector import DEFAULT_CONFIG_NAME, __version__
+from connector.commands import COMMANDS, load_area
 from connector.commands.context import EXAMPLE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Obj, parse_day
-from connector.config import DEFAULT_CONFIG_NAME
-from connector.secrets import install_log_redaction
 
 __all__ = ["EXAMPLE", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main"]
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """Imports a command's area only when that command runs (`relance --help` stays instant)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            for found, command in load_area(COMMANDS[name][0]).items():
+                self.commands.setdefault(found, command)
+        return self.commands.get(name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx) if name in COMMANDS]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup)
 @click.version_option(__version__, prog_name="relance")
 @click.option("--config", "config_path", envvar="RELANCE_CONFIG", default=DEFAULT_CONFIG_NAME,
               show_default=True, help="Configuration file (TOML).")
@@ -36,16 +54,9 @@ def main(ctx: click.Context, config_path: str, today: dt.date | None, firm: str 
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    from connector.secrets import install_log_redaction
     install_log_redaction()
     ctx.obj = Obj(config_path, today, firm, client)
-
-
-def _register_areas() -> None:
-    from connector.commands import register
-    register(main)
-
-
-_register_areas()
 
 
 if __name__ == "__main__":

@@ -30,8 +30,6 @@ from connector.rules.penalties import PenaltyTerms
 from connector.rules.policy import CustomerOverride, Policy, default_policy
 from connector.rules.segments import Rulebook
 
-DEFAULT_CONFIG_NAME = "relance.toml"
-
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -214,9 +214,9 @@ class HttpClient:
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
-            return min(exc.retry_after, self.max_wait)
+            return min(float(exc.retry_after), self.max_wait)
         backoff = min(0.5 * 2 ** (state.attempt_number - 1), 30.0)
-        return backoff * (0.5 + random.random() / 2)
+        return float(backoff * (0.5 + random.random() / 2))
 
     def _send_once(self, method: str, path: str, params: Any, json: Any, data: Any, files: Any,
                    headers: Mapping[str, str] | None, allow: Collection[int]) -> requests.Response:

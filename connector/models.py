@@ -147,16 +147,6 @@ class Record(BaseModel):
         return value
 
 
-class Money(Record):
-    amount: Decimal
-    currency: str = "EUR"
-
-    @model_validator(mode="after")
-    def _quantize(self) -> Money:
-        object.__setattr__(self, "amount", to_decimal(self.amount, self.currency))
-        return self
-
-
 class Contact(Record):
     """A person to write to about invoices (a billing contact of a customer)."""
 

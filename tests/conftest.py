@@ -13,6 +13,18 @@ from keyring.backend import KeyringBackend
 from connector.store.store import Store
 from tests.pg import PgServer, start_server, unavailable
 
+# `RELANCE_TEST_YEARS_AHEAD=3 pytest …` runs the suite as if the machine's clock read three years
+# later (tests/test_clock.py does it for the tests that step through dates): the product reads time
+# only through connector.clock, so moving `system_now` moves every clock at once.
+if os.environ.get("RELANCE_TEST_YEARS_AHEAD"):
+    import datetime as _dt
+
+    import connector.clock as _clock
+
+    _machine = _clock.system_now
+    _ahead = _dt.timedelta(days=round(365.25 * float(os.environ["RELANCE_TEST_YEARS_AHEAD"])))
+    _clock.system_now = lambda: _machine() + _ahead
+
 
 class MemoryKeyring(KeyringBackend):
     """A keyring that lives in a dict: the real protocol, no disk, no desktop session."""

@@ -233,13 +233,14 @@ class Scheduler:
         store = self.store(config)
         day = self.today or local_day(now, config.timezone)
         done = runs.last(store, config.tenant, "reminders", status="ok", day=day) is not None
-        retry_after = None
+        retry_after: dt.datetime | None = None
         latest = runs.last(store, config.tenant, "reminders", day=day)
         if latest is not None and latest["status"] == "failed":  # back off: 15, 30, 60… ≤ 4 h
             failures = runs.count(store, config.tenant, "reminders", day, "failed")
             delay = min(entry.schedule.retry_minutes * 2 ** min(failures - 1, 8), MAX_RETRY)
-            retry_after = runs.aware(latest["finished_at"] or latest["started_at"]) \
-                + dt.timedelta(minutes=delay)
+            failed_at = runs.aware(latest["finished_at"] or latest["started_at"])
+            assert failed_at is not None  # a run always has a start
+            retry_after = failed_at + dt.timedelta(minutes=delay)
         shift = self._shift(now, config.timezone)  # --today: that day, at the clock's hour
         reminders = next_reminders(entry.schedule, config.tenant, config.timezone, now + shift,
                                    done_today=done, retry_after=retry_after,

@@ -1,4 +1,10 @@
-"""Command groups beyond the core loop, one module per area, attached to the `relance` group."""
+"""Command areas, one module per area, each exposing `register(group)`.
+
+`COMMANDS` names every top-level command with its area and its one-line help, so that `relance`,
+`relance --help` and `relance --version` start without importing any area (nor SQLAlchemy,
+pydantic or Alembic behind them): an area is imported when one of its commands runs.
+tests/test_startup.py checks this table against what the areas register.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,45 @@ import importlib
 
 import click
 
-AREAS = ("loop", "auth", "report", "pauses", "rules", "firm", "letters")
+COMMANDS: dict[str, tuple[str, str]] = {
+    "auth": ("auth", "Grant relance access to an accounting system that uses OAuth2."),
+    "check": ("loop", "Check the configuration, the source's reachability and credentials."),
+    "clients": ("firm", "The client companies of a firm directory (--firm)."),
+    "db": ("firm", "The state database."),
+    "demo": ("loop", "The whole loop on the built-in demo ledger: sync, plan, write .eml files."),
+    "dispute": ("pauses", "Hold reminders for INVOICE (number or id) while a dispute is open."),
+    "init": ("loop", "Write a commented configuration file to start from."),
+    "letters": ("letters", "Formal notices to post (the default), or `batch` / `posted`."),
+    "outbox": ("loop", "Look at and settle reminders that need a person."),
+    "pause": ("pauses", "Hold every reminder to CUSTOMER (id or exact name) until a date."),
+    "plan": ("loop", "Show what would be sent today, from the local state."),
+    "promise": ("pauses", "Hold reminders for INVOICE until the promised date; unpaid after it, "
+                          "escalate."),
+    "report": ("report", "Aged balance, DSO, CEI, reminder success, payment behaviour, cash-in "
+                         "forecast."),
+    "resume": ("pauses", "End the disputes, promises and pauses of TARGET (an invoice or a "
+                         "customer)."),
+    "rules": ("rules", "Check the reminder rules and explain their decisions."),
+    "run": ("loop", "Sync, plan, re-check each invoice at the source, and deliver."),
+    "secret": ("loop", 'Store secrets in the system keyring (service "relance").'),
+    "serve": ("firm", "Run every client on its schedule until stopped (SIGTERM finishes the "
+                      "delivery in hand)."),
+    "status": ("loop", "Last sync, cursors, outbox counts, open tasks."),
+    "sync": ("loop", "Pull customers, invoices and payments from the source into the local state."),
+    "templates": ("rules", "Look at the reminder texts."),
+}
+AREAS = tuple(sorted({area for area, _ in COMMANDS.values()}))
+
+
+def load_area(area: str) -> dict[str, click.Command]:
+    """Import one area and return the commands it registers."""
+    holder = click.Group()
+    importlib.import_module(f"connector.commands.{area}").register(holder)
+    return dict(holder.commands)
 
 
 def register(main: click.Group) -> None:
-    """Attach every area's commands. Each area module exposes `register(main)`."""
+    """Attach every area's commands at once (tests, documentation)."""
     for area in AREAS:
-        importlib.import_module(f"connector.commands.{area}").register(main)
+        for name, command in load_area(area).items():
+            main.add_command(command, name)

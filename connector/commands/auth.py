@@ -48,5 +48,5 @@ def register(main: click.Group) -> None:
         chosen = authorize(config.source, SecretStore(config.tenant), open_browser=open_browser,
                            pick_business=pick, timeout=timeout)
         click.echo("Sage access granted; tokens stored in the system keyring.")
-        if chosen != config.source.business_id:
+        if chosen != getattr(config.source, "business_id", None):
             click.echo(f'Set business_id = "{chosen}" in [source] of {config.file}.')

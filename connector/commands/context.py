@@ -10,15 +10,15 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from connector.app.firm import Firm
-from connector.app.tenant import Tenant, open_tenant
-from connector.config import Config, load_config
 from connector.errors import AuthError, ConfigError, ConnectorError
-from connector.secrets import redact
+
+if TYPE_CHECKING:  # imported when a command runs, so that `--help` starts fast
+    from connector.app.tenant import Tenant
+    from connector.config import Config
 
 log = logging.getLogger(__name__)
 EXAMPLE = Path(__file__).resolve().parent.parent / "config_example.toml"
@@ -39,11 +39,18 @@ class Obj:
             if self.firm is not None:  # one client of a firm directory (connector.app.firm)
                 self._config = client_config(self)
             else:
+                from connector.config import load_config
                 self._config = load_config(self.config_path)
         return self._config
 
     def tenant(self) -> Tenant:
+        from connector.app.tenant import open_tenant
         return open_tenant(self.config, today=self.today)
+
+
+def _redact(text: str) -> str:
+    from connector.secrets import redact
+    return redact(text)
 
 
 def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
@@ -62,10 +69,10 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except (ConfigError, AuthError) as exc:
-            click.echo(f"error: {redact(str(exc))}", err=True)
+            click.echo(f"error: {_redact(str(exc))}", err=True)
             sys.exit(EXIT_USAGE)
         except ConnectorError as exc:
-            click.echo(f"error: {redact(str(exc))}", err=True)
+            click.echo(f"error: {_redact(str(exc))}", err=True)
             sys.exit(EXIT_FAILED)
     return wrapper
 
@@ -81,6 +88,7 @@ def for_each_client(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def client_config(obj: Obj) -> Config:
+    from connector.app.firm import Firm
     firm = Firm(obj.firm or ".")
     if obj.client is None:
         raise ConfigError("this command acts on one client: add --client SLUG (clients: "
@@ -90,10 +98,11 @@ def client_config(obj: Obj) -> Config:
 
 def fan_out(obj: Obj, command: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """Run `command` for every client of the firm; report which failed; exit 1 if any did."""
+    from connector.app.firm import Firm
     try:
         slugs = Firm(obj.firm or ".").slugs()
     except ConfigError as exc:
-        click.echo(f"error: {redact(str(exc))}", err=True)
+        click.echo(f"error: {_redact(str(exc))}", err=True)
         sys.exit(EXIT_USAGE)
     failed: list[str] = []
     for slug in slugs:
@@ -105,7 +114,7 @@ def fan_out(obj: Obj, command: Callable[..., Any], *args: Any, **kwargs: Any) ->
                 failed.append(slug)
         except Exception as exc:  # a bug in one client's run must not stop the others
             log.exception("client %s failed", slug)
-            click.echo(f"error: {slug}: {redact(f'{type(exc).__name__}: {exc}')}", err=True)
+            click.echo(f"error: {slug}: {_redact(f'{type(exc).__name__}: {exc}')}", err=True)
             failed.append(slug)
     if failed:
         click.echo(f"failed for {len(failed)} of {len(slugs)} client(s): {', '.join(failed)}",

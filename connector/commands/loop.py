@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from connector.app import lint
+from connector import DEFAULT_CONFIG_NAME
 from connector.app.scheduler import hold
 from connector.clock import DEFAULT_TIMEZONE, Clock
 from connector.commands import views
@@ -20,7 +20,6 @@ from connector.commands.context import (
     for_each_client,
     handle_errors,
 )
-from connector.config import DEFAULT_CONFIG_NAME
 from connector.errors import TransientError
 from connector.rules.calendar import BusinessCalendar
 from connector.secrets import SecretStore
@@ -56,6 +55,7 @@ def register(main: click.Group) -> None:
         """Check the configuration, the source's reachability and credentials."""
         tenant = obj.tenant()
         click.echo(f"config {obj.config_path}: ok (tenant {tenant.name}, source {tenant.source})")
+        from connector.app import lint  # loaded by `check` only: other commands start faster
         for finding in lint.check_sender(tenant.config):
             click.echo(str(finding), err=True)
             sys.exit(EXIT_USAGE)

@@ -268,5 +268,5 @@ def _fallback(everyone: kpis.Lateness) -> Habit:
 def _habits(lines: Iterable[CustomerLine], everyone: kpis.Lateness) -> dict[CustomerKey, Habit]:
     pooled = everyone.spread or 0.0
     return {line.key: Habit(line.lateness.mean or 0.0,
-                            line.lateness.spread if line.lateness.count >= 3 else pooled)
+                            (line.lateness.spread or 0.0) if line.lateness.count >= 3 else pooled)
             for line in lines if line.lateness.count}

@@ -73,7 +73,8 @@ def write_xlsx(report: Report, path: Path, language: str = "fr") -> Path:
 
     words = labels(language)
     book = Workbook()
-    book.remove(book.active)
+    if book.active is not None:
+        book.remove(book.active)
     for table in report_tables(report):
         sheet = book.create_sheet(table.name)
         sheet.append([header(c, language) for c in table.columns])

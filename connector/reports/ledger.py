@@ -80,18 +80,18 @@ def settled_days(items: Sequence[ScheduleItem],
     """
     ordered = sorted(items, key=lambda i: (i.due_date, i.item_id))
     result: dict[str, tuple[dt.date, bool] | None] = {i.item_id: None for i in ordered}
-    queue = [[e.day, e.amount, e.dated] for e in sorted(events, key=lambda e: e.day)]
+    queue = sorted(events, key=lambda e: e.day)
+    left = [e.amount for e in queue]  # what each settlement still has to give
     position = 0
     for item in ordered:
         needed = item.amount
         while needed > 0 and position < len(queue):
-            event = queue[position]
-            take = min(needed, event[1])
+            take = min(needed, left[position])
             needed -= take
-            event[1] -= take
+            left[position] -= take
             if needed <= 0:
-                result[item.item_id] = (event[0], event[2])
-            if event[1] <= 0:
+                result[item.item_id] = (queue[position].day, queue[position].dated)
+            if left[position] <= 0:
                 position += 1
         if needed > 0:
             break

@@ -104,7 +104,7 @@ def _charts(report: Report, language: str) -> list[str]:
 
     totals = report.aging_total
     aging = [Mark(words[b], totals[b], money(totals[b])) for b in BUCKETS]
-    credits = report.summary["open_credit_notes"]
+    credits = Decimal(report.summary["open_credit_notes"] or 0)
     colon = " : " if language == "fr" else ": "
     aging_note = f"{words['credit_note_line']}{colon}−{money(credits)}" if credits else ""
     weeks = [Mark(display("date", w.start, cur, language), w.expected, money(w.expected),

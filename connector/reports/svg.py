@@ -45,9 +45,14 @@ def _empty(name: str, title: str, message: str) -> str:
             f'class="muted">{escape(message)}</text></svg>')
 
 
-def _scale(values: Sequence[Decimal]) -> Decimal:
-    top = max((v for v in values), default=Decimal(0))
+def _scale(values: Sequence[Decimal | None]) -> Decimal:
+    top = max((v for v in values if v is not None), default=Decimal(0))
     return top if top > 0 else Decimal(1)
+
+
+def _height(value: Decimal | None) -> Decimal:
+    """What a bar stands for: a gap (None) or a negative value draws as nothing."""
+    return max(value, Decimal(0)) if value is not None else Decimal(0)
 
 
 def bars(name: str, title: str, marks: Sequence[Mark], empty: str,
@@ -60,7 +65,7 @@ def bars(name: str, title: str, marks: Sequence[Mark], empty: str,
     slot = (WIDTH - LEFT - RIGHT) / len(marks)
     parts = [_open(name, title), _axis()]
     for i, mark in enumerate(marks):
-        h = float(max(mark.value, Decimal(0)) / top) * plot_h
+        h = float(_height(mark.value) / top) * plot_h
         x, y = LEFT + i * slot + slot * 0.15, HEIGHT - BOTTOM - h
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
@@ -84,8 +89,8 @@ def band(name: str, title: str, marks: Sequence[Mark], empty: str, legend: str,
     plot_h = HEIGHT - TOP - BOTTOM
     slot = (WIDTH - LEFT - RIGHT) / len(marks)
 
-    def y_of(value: Decimal) -> float:
-        return HEIGHT - BOTTOM - float(max(value, Decimal(0)) / top) * plot_h
+    def y_of(value: Decimal | None) -> float:
+        return HEIGHT - BOTTOM - float(_height(value) / top) * plot_h
 
     centers = [LEFT + (i + 0.5) * slot for i in range(len(marks))]
     upper = [f"{c:.1f},{y_of(m.high or m.value):.1f}" for c, m in zip(centers, marks, strict=True)]
@@ -160,7 +165,7 @@ def hbars(name: str, title: str, marks: Sequence[Mark], empty: str) -> str:
     parts = [_open(name, title, height)]
     for i, mark in enumerate(marks):
         y = TOP + i * row
-        w = float(max(mark.value, Decimal(0)) / top) * span
+        w = float(_height(mark.value) / top) * span
         label = mark.label if len(mark.label) <= 34 else mark.label[:33] + "…"
         parts.append(
             f'<text x="{LEFT + label_w - 8}" y="{y + 15}" text-anchor="end" class="label">'

@@ -14,7 +14,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from connector import formatting
-from connector.delivery.render import LOCALES
+from connector.formatting import LOCALES
 from connector.reports.build import Report
 from connector.reports.kpis import BUCKETS
 from connector.reports.labels import labels
@@ -70,7 +70,7 @@ def report_tables(report: Report) -> list[Table]:
                   for c in report.customers if c.gross or c.credits]  # owing or owed
     totals = report.aging_total
     gross = sum(totals.values(), Decimal(0))
-    credits = report.summary["open_credit_notes"]
+    credits = Decimal(report.summary["open_credit_notes"] or 0)
     aging_rows.append([*(("",) if tenant else ()), "", "Total", *(totals[b] for b in BUCKETS),
                        gross, credits, gross - credits, report.summary["disputed"]])
     aging = Table("aging", _cols(*tenant, "customer_id:text", "customer:text",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-import holidays
+from holidays.countries.france import France
 
 from connector.clock import DEFAULT_TIMEZONE
 
@@ -31,7 +31,7 @@ def _holidays(name: str, year: int) -> frozenset[dt.date]:
     if name == "none":
         return frozenset()
     subdiv = _ALSACE_MOSELLE if name == "alsace-moselle" else None
-    return frozenset(holidays.France(years=year, subdiv=subdiv).keys())
+    return frozenset(France(years=year, subdiv=subdiv).keys())  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class BusinessCalendar:
         if day not in _holidays(self.name, day.year):
             return None
         subdiv = _ALSACE_MOSELLE if self.name == "alsace-moselle" else None
-        return str(holidays.France(years=day.year, subdiv=subdiv).get(day))
+        return str(France(years=day.year, subdiv=subdiv).get(day))  # type: ignore[no-untyped-call]
 
     def is_business_day(self, day: dt.date) -> bool:
         if self.name == "none":

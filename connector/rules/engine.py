@@ -203,7 +203,7 @@ def evaluate(
             continue
         intents = list(_customer_intents(chosen, book, customer, invoices, history, paused, today,
                                          calendar, tenant, source, trace))
-        if blocked:
+        if blocked and last is not None:
             _note(trace, cid, None, "gap", f"last contacted on {last.isoformat()}, under the "
                   f"minimum gap of {gap} day(s): {len(intents)} message(s) wait")
             continue
@@ -257,7 +257,7 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                 continue
             if level.name in letters and noticed is None:
                 item = DueItem(**{**item.__dict__, "noticed_on": today})
-            group = (invoice.currency,) if policy.grouping == "customer" \
+            group: tuple[str, ...] = (invoice.currency,) if policy.grouping == "customer" \
                 else (invoice.currency, item_id)
             due_by_group.setdefault(group, []).append(
                 DueItem(**{**item.__dict__, "level": level.name}))

@@ -23,11 +23,13 @@ OPEN = ("open", "partial")
 CONTACTED = ("planned", "sending", "sent", "uncertain")
 
 
-def candidate_customers(policy: Policy, tenant: str, source: str, today: dt.date) -> Select:
+def candidate_customers(policy: Policy, tenant: str, source: str,
+                        today: dt.date) -> Select[tuple[str]]:
     """SELECT customer_id of customers that may have something due on `today`."""
     inv, items = t.invoices, t.outbox_items
     ranked = list(enumerate(policy.levels))
-    always = any(getattr(level, "basis", "due_date") == "previous_reminder" for level in policy.levels)
+    always = any(getattr(level, "basis", "due_date") == "previous_reminder"
+                 for level in policy.levels)
     reached = case(
         *[(inv.c.due_date <= today - dt.timedelta(days=level.days), literal(rank))
           for rank, level in reversed(ranked)],

@@ -32,7 +32,8 @@ MAX_ATTEMPTS = 8
 
 def intent_payload(intent: ReminderIntent) -> dict[str, Any]:
     data = asdict(intent)
-    return json.loads(json.dumps(data, default=str))
+    plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return plain
 
 
 def payload_items(payload: Mapping[str, Any], name: str = "items") -> list[DueItem]:

@@ -23,7 +23,7 @@ def add(store: Store, tenant: str, source: str, *, scope: str, target_id: str, k
         return int(conn.execute(t.pauses.insert().values(
             tenant=tenant, source=source, scope=scope, target_id=target_id, kind=kind,
             until=until, reason=reason, created_by=by,
-            created_at=now)).inserted_primary_key[0])
+            created_at=now)).inserted_primary_key[0])  # type: ignore[index]
 
 
 def resolve(store: Store, tenant: str, source: str, target_ids: list[str], by: str,

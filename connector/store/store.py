@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +20,9 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    RowMapping,
     Select,
+    Table,
     and_,
     create_engine,
     delete,
@@ -148,7 +150,7 @@ class Store:
         self.engine.dispose()
 
     # -- writing records ------------------------------------------------------------------------
-    def upsert(self, conn: Connection, table: t.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    def upsert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         """INSERT … ON CONFLICT (primary key) DO UPDATE, on SQLite and PostgreSQL alike."""
         if not rows:
             return
@@ -203,7 +205,7 @@ class Store:
         with self.transaction() as conn:
             return int(conn.execute(t.sync_runs.insert().values(
                 tenant=tenant, source=source, started_at=now, status="running",
-                counts="{}")).inserted_primary_key[0])
+                counts="{}")).inserted_primary_key[0])  # type: ignore[index]
 
     def finish_sync_run(self, run_id: int, status: str, counts: Mapping[str, int],
                         error: str | None = None, *, now: dt.datetime) -> None:
@@ -293,11 +295,11 @@ class Store:
                 .group_by(inv.currency).order_by(inv.currency)).all()
         return {currency: (int(total or 0), int(late or 0)) for currency, total, late in rows}
 
-    def scalars(self, query: Select) -> list[Any]:
+    def scalars(self, query: Select[Any]) -> list[Any]:
         with self.engine.connect() as conn:
             return list(conn.execute(query).scalars())
 
-    def count(self, table: t.Table, tenant: str) -> int:
+    def count(self, table: Table, tenant: str) -> int:
         from sqlalchemy import func
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(table)
@@ -334,10 +336,11 @@ def _payment_row(tenant: str, source: str, p: Payment, now: dt.datetime) -> dict
             "synced_at": now}
 
 
-_ROW_OF = {"customers": _customer_row, "invoices": _invoice_row, "payments": _payment_row}
+_ROW_OF: dict[str, Callable[[str, str, Any, dt.datetime], dict[str, Any]]] = {
+    "customers": _customer_row, "invoices": _invoice_row, "payments": _payment_row}
 
 
-def customer_from_row(row: Mapping[str, Any]) -> Customer:
+def customer_from_row(row: Mapping[str, Any] | RowMapping) -> Customer:
     return Customer.model_construct(
         external_id=row["external_id"], name=row["name"], kind=row["kind"], email=row["email"],
         phone=row["phone"], language=row["language"],
@@ -348,7 +351,7 @@ def customer_from_row(row: Mapping[str, Any]) -> Customer:
         if row.get("address") else None)
 
 
-def invoice_from_row(row: Mapping[str, Any]) -> Invoice:
+def invoice_from_row(row: Mapping[str, Any] | RowMapping) -> Invoice:
     """Rows we wrote ourselves are valid: construct without re-validating (the hot path of plan)."""
     currency = row["currency"]
     instalments = tuple(
@@ -365,7 +368,7 @@ def invoice_from_row(row: Mapping[str, Any]) -> Invoice:
         company_id=row["company_id"], paid_date=row["paid_date"], updated_at=row["updated_at"])
 
 
-def where_tenant(table: t.Table, tenant: str, source: str | None = None) -> Any:
+def where_tenant(table: Table, tenant: str, source: str | None = None) -> Any:
     clauses = [table.c.tenant == tenant]
     if source is not None:
         clauses.append(table.c.source == source)

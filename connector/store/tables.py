@@ -7,6 +7,8 @@ Changes to this file need an Alembic migration in `migrations/versions/`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -25,7 +27,7 @@ from sqlalchemy import (
 metadata = MetaData()
 
 
-def _record_key() -> list[Column]:
+def _record_key() -> list[Column[Any]]:
     return [Column("tenant", String(64), primary_key=True),
             Column("source", String(32), primary_key=True),
             Column("external_id", String(128), primary_key=True)]

@@ -6,6 +6,8 @@ Revises:
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,7 +19,7 @@ depends_on = None
 TZ = sa.DateTime(timezone=True)
 
 
-def _key() -> list[sa.Column]:
+def _key() -> list[sa.Column[Any]]:
     return [sa.Column("tenant", sa.String(64), primary_key=True),
             sa.Column("source", sa.String(32), primary_key=True),
             sa.Column("external_id", sa.String(128), primary_key=True)]
