@@ -69,11 +69,12 @@ class SenderConfig(_Section):
         if value is None:
             return None
         from stdnum.fr import siren, siret  # python-stdnum: Luhn check of French numbers
-        module = siren if info.field_name == "siren" else siret
-        compact = module.compact(value)
+        name = str(info.field_name)
+        module = siren if name == "siren" else siret
+        compact = str(module.compact(value))
         if not module.is_valid(compact):
-            raise ValueError(f"{value!r} is not a valid {info.field_name.upper()} "
-                             f"({9 if info.field_name == 'siren' else 14} digits, checksum)")
+            raise ValueError(f"{value!r} is not a valid {name.upper()} "
+                             f"({9 if name == 'siren' else 14} digits, checksum)")
         return compact
 
     @field_validator("iban")

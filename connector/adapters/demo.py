@@ -121,7 +121,7 @@ class DemoLedger:
             self.customers.append(Customer(
                 external_id=cid, name=name, kind=kind, email=email, phone=phone,
                 language=language, contacts=contacts, tags=tuple(tags),
-                do_not_dun=rng.random() < 0.04, address=_address(cid, language)))
+                do_not_dun=rng.random() < 0.04, address=_address(cid, name, language)))
             # mean days late, share of partial payments, share never paid
             lateness = rng.choice([-5, 0, 2, 5, 10, 15, 25, 40, 70])
             self.behaviour[cid] = (lateness, rng.random() * 0.15, rng.choice([0, 0, 0, 0.05, 0.2]))
@@ -178,7 +178,7 @@ class DemoLedger:
         self.plans.append(note)
 
 
-def _address(customer_id: str, language: str) -> PostalAddress | None:
+def _address(customer_id: str, name: str, language: str) -> PostalAddress | None:
     """A postal address drawn from its own generator (the ledger's draws stay as they were);
     one customer in twenty-five has none, as in real books, so the workflow shows that case."""
     rng = random.Random(f"address:{customer_id}")
@@ -187,7 +187,7 @@ def _address(customer_id: str, language: str) -> PostalAddress | None:
     if language == "en":
         street, city, postcode = _UK[rng.randrange(len(_UK))]
         return PostalAddress(street=street, city=city, postal_code=postcode, country="GB")
-    town = _TOWNS[rng.randrange(len(_TOWNS))]
+    town = next((t for t in _TOWNS if name.endswith(f" {t}")), _TOWNS[rng.randrange(len(_TOWNS))])
     return PostalAddress(street=f"{rng.randint(1, 120)} {rng.choice(_STREETS)}",
                          street2="Bâtiment B" if rng.random() < 0.15 else None,
                          postal_code=_POSTCODES[town], city=town, country="FR")
