@@ -128,6 +128,8 @@ def test_letters_are_to_post_until_posted_and_the_email_says_so(config_path: Pat
     assert task == "done"
     assert invoke(config_path, "letters", "posted", "nope", "--date",
                   TODAY.isoformat()).exit_code == 2
+    status = invoke(config_path, "status")
+    assert f"letters: posted 1, to post {len(todo) - 1}" in status.output
     # the posted one leaves the list of letters to post and the next batch
     assert Path(first.file).name not in invoke(config_path, "letters").output
 

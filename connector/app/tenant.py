@@ -21,6 +21,7 @@ from connector.errors import ConnectorError
 from connector.rules.engine import Decision, ReminderIntent, evaluate
 from connector.rules.penalties import check_contract_rate
 from connector.secrets import SecretStore
+from connector.store import letters as letter_store
 from connector.store import outbox
 from connector.store import pauses as pause_store
 from connector.store import tables as t
@@ -139,6 +140,7 @@ class Tenant:
                         (("customers", t.customers), ("invoices", t.invoices),
                          ("payments", t.payments))},
             "outbox": outbox.counts(self.store, self.name),
+            "letters": letter_store.counts(self.store, self.name),
             "open_tasks": [_jsonable(r) for r in open_tasks(self.store, self.name)],
             "pauses": self.paused(),
             "recent_rejects": [_jsonable(r) for r in self.store.recent_rejects(self.name, 10)],

@@ -73,6 +73,9 @@ def status_text(status: dict[str, Any]) -> str:
              "records: " + ", ".join(f"{k} {v}" for k, v in status["records"].items()),
              "outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(status["outbox"].items()))
                            or "empty")]
+    if status.get("letters"):  # registered letters: written, then posted by a person
+        lines.append("letters: " + ", ".join(f"{k.replace('_', ' ')} {v}"
+                                             for k, v in sorted(status["letters"].items())))
     for cursor in status["cursors"]:
         lines.append(f"cursor {cursor['stream']}: {cursor['value']} (at {cursor['updated_at']})")
     for warning in status.get("warnings", []):

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from connector.store import tables as t
@@ -81,6 +81,14 @@ def find(store: Store, tenant: str, key: str) -> Letter | None:
             t.letters.c.tenant == tenant, t.letters.c.key.startswith(key, autoescape=True))
             .limit(2)).mappings().all()
     return _letter(rows[0]) if len(rows) == 1 else None
+
+
+def counts(store: Store, tenant: str) -> dict[str, int]:
+    """Letters by status (`to_post`, `posted`): what `status` shows."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(t.letters.c.status, func.count()).where(
+            t.letters.c.tenant == tenant).group_by(t.letters.c.status)).all()
+    return {status: int(n) for status, n in rows}
 
 
 def mark_posted(store: Store, tenant: str, key: str, *, on: dt.date, tracking: str | None,
