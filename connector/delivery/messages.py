@@ -114,7 +114,7 @@ def _rate_in_force(kind: str, today: dt.date, config: Config) -> Decimal:
 
 def _money(payload: dict[str, Any], config: Config, amount: Decimal) -> str:
     language = pick_language(payload.get("language"), config.language)
-    return environment(language).filters["money"](amount, payload["currency"])
+    return str(environment(language).filters["money"](amount, payload["currency"]))
 
 
 def task_text(payload: dict[str, Any], config: Config) -> str:
