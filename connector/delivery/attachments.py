@@ -23,6 +23,8 @@ from connector.secrets import redact
 log = logging.getLogger(__name__)
 MAX_BYTES = 5 * 1024 * 1024
 """Per invoice PDF: mail servers refuse messages over 10–25 MB, and an invoice is rarely 1 MB."""
+MAX_TOTAL = 15 * 1024 * 1024
+"""Per message, invoices together: past it the remaining ones are left out (and logged)."""
 PDF = "application/pdf"
 Attachment = tuple[str, bytes, str]
 
@@ -79,6 +81,10 @@ def for_email(attach: list[str] | tuple[str, ...], context: dict[str, Any], lang
                 continue  # two instalments of one invoice: one PDF
             seen.add(item.invoice_id)
             content = pdfs.get(item.invoice_id)
+            if content is not None and sum(len(a[1]) for a in found) + len(content) > MAX_TOTAL:
+                log.warning("invoice %s: its PDF is not attached (the message would exceed "
+                            "%d bytes)", item.invoice_id, MAX_TOTAL)
+                continue
             if content is not None:
                 label = "facture" if language != "en" else "invoice"
                 found.append((f"{label}-{safe(item.number, 80)}.pdf", content, PDF))
