@@ -2,8 +2,10 @@
 
 The level says what (`attach = ["invoices", "statement"]`). Invoice PDFs are asked of the source at
 send time (Pennylane's links expire after 30 minutes), capped in size and cached on disk (an issued
-invoice does not change, and the next level lists it again). Fetching is best effort: a PDF that
-cannot be had is logged and left out, it never holds the reminder back.
+invoice does not change, and the next level lists it again). The dispatcher fetches them just
+before it claims the row (`prefetch`), so that the network is not waited on while a message is
+`sending`. Fetching is best effort: a PDF that cannot be had is logged and left out, it never holds
+the reminder back.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class InvoicePdfs:
         cached = self.directory / f"{safe(invoice_id, 120)}.pdf"
         if cached.exists():
             return cached.read_bytes()
+        if any(failed == invoice_id for failed, _ in self.failures):
+            return None  # failed already in this run: not asked again
         try:
             content = self.adapter.invoice_pdf(invoice_id)
         except ConnectorError as exc:
@@ -68,6 +72,13 @@ class InvoicePdfs:
     def _failed(self, invoice_id: str, reason: str) -> None:
         log.warning("invoice %s: its PDF is not attached (%s)", invoice_id, reason)
         self.failures.append((invoice_id, reason))
+
+
+def prefetch(payload: dict[str, Any], pdfs: InvoicePdfs, items: list[Any]) -> None:
+    """Warm the cache for an email row before it is claimed."""
+    if "invoices" in (payload.get("attach") or ()):
+        for invoice_id in dict.fromkeys(i.invoice_id for i in items):
+            pdfs.get(invoice_id)
 
 
 def for_email(attach: list[str] | tuple[str, ...], context: dict[str, Any], language: str,

@@ -27,7 +27,7 @@ from connector.adapters.base import BaseAdapter, PushRequest
 from connector.clock import Now, local_day
 from connector.config import Config
 from connector.delivery import postal
-from connector.delivery.attachments import InvoicePdfs, for_email
+from connector.delivery.attachments import InvoicePdfs, for_email, prefetch
 from connector.delivery.email import Transport, build_message
 from connector.delivery.letter import LetterStore, letter_pdf
 from connector.delivery.messages import note_text, task_text, template_context
@@ -76,6 +76,7 @@ class Dispatcher:
     dead process, whatever its lease says, and is reconciled at once."""
     report: DeliveryReport = field(default_factory=DeliveryReport)
     _pdfs: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _pdf_cache: InvoicePdfs | None = field(default=None, repr=False)
     _held: PauseIndex = field(default_factory=lambda: PauseIndex((), dt.date.min), repr=False)
 
     @property
@@ -107,6 +108,9 @@ class Dispatcher:
             for row in rows:
                 if stop():
                     return self.report  # unclaimed rows simply stay planned
+                if row["channel"] == "email":  # the source's PDFs, before the claim
+                    payload = outbox_payload(row)
+                    prefetch(payload, self._invoice_pdfs, outbox.payload_items(payload))
                 claimed = outbox.claim_one(self.store, row, self.now(), LEASE)
                 if claimed is not None:
                     self.deliver(claimed, fresh)
@@ -249,6 +253,8 @@ class Dispatcher:
             return self.letters.write(postal.file_name(self.store, row["key"], payload),
                                       self._letter(payload))
         if channel == "email":
+            if "letter" in payload.get("level_channels", ()):
+                payload = postal.with_address(self.store, self.config, row["source"], payload)
             posted = letter_store.posted(self.store, self.tenant, row["customer_id"], row["level"])
             context = template_context(payload, self.config)
             context.update(letter_posted=posted is not None,
@@ -257,7 +263,6 @@ class Dispatcher:
             rendered = render(payload["template"], context, payload.get("language", "fr"))
             attachments = []
             if "letter" in payload.get("level_channels", ()):
-                payload = postal.with_address(self.store, self.config, row["source"], payload)
                 # the formal notice also goes by email, as a PDF (the same text as the paper one)
                 attachments.append((f"mise-en-demeure-{payload['customer_id']}.pdf",
                                     self._letter(payload), "application/pdf"))
@@ -282,7 +287,9 @@ class Dispatcher:
 
     @property
     def _invoice_pdfs(self) -> InvoicePdfs:
-        return InvoicePdfs(self.adapter, self.config.base_dir / "cache" / "invoices")
+        if self._pdf_cache is None:
+            self._pdf_cache = InvoicePdfs(self.adapter, self.config.base_dir / "cache" / "invoices")
+        return self._pdf_cache
 
     @property
     def letters(self) -> LetterStore:

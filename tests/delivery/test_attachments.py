@@ -166,3 +166,22 @@ def test_invoice_pdfs_are_capped_checked_and_cached(tenant: Tenant, tmp_path: Pa
     assert pdfs.get("A") == served["A"] and asked == ["A", "B", "C"]  # cached: asked once
     assert InvoicePdfs(Source(), tmp_path / "cache").get("A") == served["A"]
     assert asked == ["A", "B", "C"]
+
+
+def test_invoice_pdfs_are_fetched_before_the_message_is_claimed(
+        tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash while the source is slow must not leave an email `sending` (that is `uncertain`
+    over SMTP): nothing is in `sending` while a PDF is being fetched."""
+    original = tenant.adapter.invoice_pdf
+    in_flight: list[int] = []
+
+    def watched(invoice_id: str) -> bytes | None:
+        in_flight.append(outbox.counts(tenant.store, tenant.name).get("sending", 0))
+        return original(invoice_id)
+    monkeypatch.setattr(tenant.adapter, "invoice_pdf", watched)
+    result = tenant.run()
+    assert result.delivery is not None and result.delivery.sent > 0
+    assert in_flight and set(in_flight) == {0}
+    # each invoice asked once, whatever the levels and instalments
+    assert len(in_flight) == len({i.invoice_id for payload, _ in sent_emails(tenant)
+                                  for i in outbox.payload_items(payload)})
