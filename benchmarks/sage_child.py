@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keyring  # noqa: E402
 
-from connector.adapters.sage_auth import TOKENS  # noqa: E402
+from connector.adapters.sage.auth import TOKENS  # noqa: E402
 from connector.cli import main  # noqa: E402
 from connector.secrets import SecretStore  # noqa: E402
 from tests.conftest import MemoryKeyring  # noqa: E402

@@ -8,7 +8,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from connector.adapters import pennylane as pl
+from connector.adapters.pennylane import client as plc
+from connector.adapters.pennylane import streams as pl
 from tests.fakes.pennylane_server import FakePennylane
 
 
@@ -38,7 +39,7 @@ class PennylaneBench:
         self.fake = fake.start()
         self.source = Source("pennylane", f'kind = "pennylane"\nbase_url = "{fake.base_url}"\n'
                              'secret_env = "PENNYLANE_TOKEN"\n', {"PENNYLANE_TOKEN": fake.token},
-                             fake, (pl.RATE_LIMIT, pl.RATE_PERIOD))
+                             fake, (plc.RATE_LIMIT, plc.RATE_PERIOD))
 
     def counts(self) -> dict[str, int]:
         fake = self.fake
@@ -50,8 +51,8 @@ class PennylaneBench:
 
     def full_minimum(self) -> int:
         invoices = sum(1 for i in self.fake.invoices.values() if not i.draft)
-        return (math.ceil(len(self.fake.customers) / pl.PAGE_LIMIT)
-                + math.ceil(invoices / pl.PAGE_LIMIT))
+        return (math.ceil(len(self.fake.customers) / plc.PAGE_LIMIT)
+                + math.ceil(invoices / plc.PAGE_LIMIT))
 
     def change(self, share: float = 0.01) -> int:
         """Pay `share` of the invoices (an `update` changelog event each)."""
@@ -85,7 +86,7 @@ class OdooBench:
     def __init__(self, customers: int, invoices: int) -> None:
         import random
 
-        from connector.adapters import odoo
+        from connector.adapters.odoo import streams as odoo
         from tests.fakes.odoo_server import API_KEY, FakeOdooServer
 
         fake = FakeOdooServer("17.0", seed=False)
@@ -151,7 +152,7 @@ class SageBench:
         import json
         import random
 
-        from connector.adapters import sage
+        from connector.adapters.sage import client as sage
         from tests.fakes.sage_server import SageFake, start_sage
 
         fake = SageFake(rate_limit=(100, 60.0))

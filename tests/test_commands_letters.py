@@ -6,7 +6,6 @@ import datetime as dt
 import email
 import email.policy
 import io
-import json
 from pathlib import Path
 
 import pypdf
@@ -17,6 +16,7 @@ from sqlalchemy import select, update
 from connector.app.tenant import Tenant, open_tenant
 from connector.cli import main
 from connector.config import load_config
+from connector.delivery.channels import Delivery
 from connector.delivery.dispatch import Dispatcher
 from connector.delivery.email import FileTransport
 from connector.store import letters as letter_store
@@ -137,7 +137,7 @@ def test_letters_are_to_post_until_posted_and_the_email_says_so(config_path: Pat
     row = next(r for r in emails if r["customer_id"] == first.customer_id)
     resent = Dispatcher(tenant.store, tenant.adapter, tenant.config,
                         FileTransport(tenant.config.base_dir / "again"), now=tenant.clock)
-    resent._side_effect(row, json.loads(row["payload"]))
+    resent.channel("email").deliver(Delivery(row, outbox.payload(row)))
     text = eml_text(tenant.config.base_dir / "again" / f"{row['key']}.eml")
     assert "également adressée le 27 novembre 2026" in text or "also sent on" in text
     assert "1A 234 567 8901 2" in text

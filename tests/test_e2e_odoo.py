@@ -4,7 +4,6 @@ one chatter note per reminder and one activity per task, never two after a rerun
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 from connector.app.tenant import open_tenant
 from connector.config import load_config
+from connector.delivery.channels import Delivery
 from connector.delivery.dispatch import Dispatcher
 from connector.delivery.email import FileTransport
 from connector.store import outbox
@@ -19,6 +19,7 @@ from tests.e2e import relance, user_loop, write_user_config
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, start_fake_odoo
 
 ENV = {"ODOO_KEY": API_KEY}
+FALLBACK = 'activity_user = "marie@example.fr"\n'  # the seeded invoices' salesperson is the bot
 
 
 @pytest.fixture
@@ -37,20 +38,26 @@ def activities(odoo: FakeOdooServer) -> list[dict]:
     return list(odoo.data.tables["mail.activity"].values())
 
 
-def test_user_loop_leaves_one_note_per_reminder_and_one_activity_per_task(
+def test_user_loop_leaves_one_note_per_invoice_reminded_and_one_activity_per_task(
         tmp_path: Path, odoo: FakeOdooServer) -> None:
-    config = write_user_config(tmp_path, odoo.source_toml())
+    config = write_user_config(tmp_path, odoo.source_toml() + FALLBACK)
     loop = user_loop(config, env=ENV)
     assert loop.emails and loop.emails_written == len(loop.emails)
-    assert len(notes(odoo)) == len(loop.emails)
     assert len(activities(odoo)) == len(loop.tasks)
+    names = {m["id"]: m["name"] for m in odoo.data.tables["account.move"].values()}
     for email in loop.emails:
-        assert sum(email["key"][:28] in str(m["body"]) for m in notes(odoo)) == 1
+        mine = [m for m in notes(odoo) if email["key"][:28] in str(m["body"])]
+        # one note on each invoice the email named, each stamped once
+        assert sorted(names[m["res_id"]] for m in mine) == sorted(
+            {i["number"] for i in email["invoices"]})
+        assert all(str(m["body"]).count("relance:") == 1 for m in mine)
+    assert len(notes(odoo)) == sum(len({i["number"] for i in e["invoices"]})
+                                   for e in loop.emails)
 
 
 def test_crash_between_push_and_outbox_update_pushes_once(
         tmp_path: Path, odoo: FakeOdooServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    config_path = write_user_config(tmp_path, odoo.source_toml())
+    config_path = write_user_config(tmp_path, odoo.source_toml() + FALLBACK)
     monkeypatch.setenv("ODOO_KEY", API_KEY)
     tenant = open_tenant(load_config(config_path))
     tenant.sync()
@@ -60,13 +67,14 @@ def test_crash_between_push_and_outbox_update_pushes_once(
     claimed = outbox.claim_one(tenant.store, task, now, dt.timedelta(minutes=15))
     dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config,
                             FileTransport(tenant.config.outbox_dir), exclusive=True, now=tenant.clock)
-    dispatcher._side_effect(claimed, json.loads(claimed["payload"]))  # pushed, then "crash"
+    dispatcher.channel("task").deliver(Delivery(claimed, outbox.payload(claimed)))  # pushed, then "crash"
     assert len(activities(odoo)) == 1
     report = open_tenant(load_config(config_path)).run(do_sync=False)
     assert (task["key"], "sent", "reconciled after an interruption") in report.delivery.details
     assert len(activities(odoo)) == sum(1 for r in outbox.rows(tenant.store, tenant.name)
                                         if r["channel"] == "task" and r["status"] == "sent")
-    assert len(notes(odoo)) == sum(1 for r in outbox.rows(tenant.store, tenant.name)
+    assert len(notes(odoo)) == sum(len(outbox.payload(r).invoice_ids)  # one per invoice
+                                   for r in outbox.rows(tenant.store, tenant.name)
                                    if r["channel"] == "note" and r["status"] == "sent")
 
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from connector.commands import auth
-from tests.adapters.sage_fixtures import seed
+from tests.adapters.sage.fixtures import seed
 from tests.e2e import relance, user_loop, write_user_config
 from tests.fakes.sage_server import RunningSage, SageFake, start_sage
 from tests.fakes.sage_spec import SPEC_PATH

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import sqlite3
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -182,8 +183,8 @@ def test_pennylane(tmp_path: Path, caplog: pytest.LogCaptureFixture, fast_retrie
         fake.seed(customers=6, invoices=20)
         config = user_config(tmp_path / "good", source)
         audit.user_commands(config, {"PL_TOKEN": PENNYLANE_TOKEN})
-        assert (config.parent / "pennylane-pushes.json").exists() or list(
-            config.parent.rglob("pennylane-pushes.json"))
+        with sqlite3.connect(config.parent / "state.db") as db:  # a push was journaled
+            assert db.execute("SELECT count(*) FROM push_journal").fetchone()[0] > 0
         wrong = user_config(tmp_path / "wrong", source)
         for args in (("check",), ("sync",), ("run",)):
             audit.run(wrong, *args, env={"PL_TOKEN": WRONG["pennylane"]}, codes=(2,))

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -68,6 +69,9 @@ class SourceInfo:
     version: str | None
     user: str | None = None
     missing_rights: list[str] = field(default_factory=list)
+    rights: dict[str, list[str]] = field(default_factory=dict)
+    """Missing rights by need ("read", "notes", "tasks", "send_via_source"), where the adapter
+    can tell them apart: `check` then reports only what the configured channels need."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -90,6 +94,13 @@ class PushRequest:
     recipients: list[str] = field(default_factory=list)
     attachment: bytes | None = None
     attachment_name: str | None = None
+    amounts: Mapping[str, Decimal] = field(default_factory=dict)
+    """Each invoice's own amount in this reminder, as sent (after the freshness gate)."""
+    currency: str | None = None
+    html: str | None = None
+    """The body as HTML, for a message the source sends to the customer (`body` is its text)."""
+    task: str = "todo"
+    """For a task: "call" or "todo"."""
 
 
 class SourceConfig(BaseModel):
@@ -98,6 +109,39 @@ class SourceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: str
     secret_env: str | None = None
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """Where a push was about to go, recorded before its first side effect."""
+
+    customer_id: str
+    invoice_ids: tuple[str, ...]
+
+
+class PushJournal(Protocol):
+    """The push intents of one tenant's source, shared by every host that runs the tenant.
+
+    Implemented by the store (connector.store.journal); adapters only see this interface, so the
+    dependency points down. `start` is durable when it returns: a crash after it leaves the
+    intent for `find_pushed` to look up."""
+
+    def started(self, key: str) -> JournalEntry | None: ...
+
+    def start(self, key: str, entry: JournalEntry) -> None: ...
+
+
+class MemoryJournal:
+    """A journal that lives as long as the process: for one-off commands and unit tests."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, JournalEntry] = {}
+
+    def started(self, key: str) -> JournalEntry | None:
+        return self.entries.get(key)
+
+    def start(self, key: str, entry: JournalEntry) -> None:
+        self.entries[key] = entry
 
 
 @dataclass
@@ -111,13 +155,17 @@ class AdapterContext:
     sleep: Callable[[float], None] = time.sleep
     now: Now = MACHINE
     """The tenant's clock (its `--today` shift included), for stamps the adapter writes."""
+    journal: PushJournal = field(default_factory=MemoryJournal)
+    """Push intents, in the store when a tenant runs (so a second host sees them)."""
 
 
 @runtime_checkable
 class Adapter(Protocol):
+    """The whole contract between a source and the rest of relance (BaseAdapter implements it)."""
+
     kind: ClassVar[str]
     config_model: ClassVar[type[SourceConfig]]
-    capabilities: ClassVar[Capabilities]
+    capabilities: Capabilities
 
     def __init__(self, config: Any, context: AdapterContext) -> None: ...
 
@@ -127,19 +175,55 @@ class Adapter(Protocol):
 
     def invoices(self, since: Cursor | None) -> Iterator[Page[Invoice]]: ...
 
+    def payments(self, since: Cursor | None) -> Iterator[Page[Payment]]: ...
+
     def refresh(self, invoice_ids: list[str]) -> list[Invoice]: ...
+
+    def push_note(self, request: PushRequest) -> str: ...
+
+    def push_task(self, request: PushRequest) -> str: ...
+
+    def send_via_source(self, request: PushRequest) -> str: ...
+
+    def find_pushed(self, key: str) -> str | None: ...
+
+    def status_warnings(self) -> list[str]: ...
+
+    def close(self) -> None: ...
 
 
 class BaseAdapter:
-    """Defaults shared by adapters: no payments stream, no push-back. Override what the source allows."""
+    """Defaults for the whole `Adapter` contract: no payments stream, no push-back. Override what
+    the source allows; `check`, `customers`, `invoices` and `refresh` every source must give."""
 
     kind: ClassVar[str] = ""
     config_model: ClassVar[type[SourceConfig]] = SourceConfig
-    capabilities: ClassVar[Capabilities] = Capabilities()
+    capabilities: Capabilities = Capabilities()
 
     def __init__(self, config: Any, context: AdapterContext) -> None:
         self.config = config
         self.context = context
+
+    def check(self) -> SourceInfo:
+        raise NotImplementedError(f"{self.kind} adapter has no check()")
+
+    def customers(self, since: Cursor | None) -> Iterator[Page[Customer]]:
+        raise NotImplementedError(f"{self.kind} adapter has no customers stream")
+
+    def invoices(self, since: Cursor | None) -> Iterator[Page[Invoice]]:
+        raise NotImplementedError(f"{self.kind} adapter has no invoices stream")
+
+    def refresh(self, invoice_ids: list[str]) -> list[Invoice]:
+        raise NotImplementedError(f"{self.kind} adapter cannot re-read invoices")
+
+    def stream(self, name: str) -> Callable[[Cursor | None], Iterator[Page[Any]]]:
+        """The reader of one stream by name ("customers", "invoices", "payments")."""
+        readers: dict[str, Callable[[Cursor | None], Iterator[Page[Any]]]] = {
+            "customers": self.customers, "invoices": self.invoices, "payments": self.payments}
+        try:
+            return readers[name]
+        except KeyError:
+            raise ValueError(f"unknown stream {name!r}") from None
 
     def payments(self, since: Cursor | None) -> Iterator[Page[Payment]]:
         return iter(())
@@ -165,6 +249,10 @@ class BaseAdapter:
     def find_pushed(self, key: str) -> str | None:
         """Remote id of an object stamped with `key`, or None. Used after a crash."""
         return None
+
+    def close_task(self, remote_id: str) -> bool:
+        """Mark a task pushed earlier as done in the source; False where the source cannot."""
+        return False
 
     def close(self) -> None:
         """Release sockets; called once by whoever built the adapter."""
@@ -211,6 +299,7 @@ REGISTRY: dict[str, str] = {
 
 
 def adapter_class(kind: str) -> type[BaseAdapter]:
+    """The adapter class of a source kind, imported on demand."""
     target = REGISTRY.get(kind)
     if target is None:
         raise ConfigError(
@@ -221,5 +310,7 @@ def adapter_class(kind: str) -> type[BaseAdapter]:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        raise ConfigError(f"source kind {kind!r} is not available: {exc}", key="source.kind") from exc
-    return getattr(module, class_name)
+        raise ConfigError(f"source kind {kind!r} is not available: {exc}",
+                          key="source.kind") from exc
+    found: type[BaseAdapter] = getattr(module, class_name)
+    return found

@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from jinja2 import TemplateError, TemplateNotFound, meta
 
@@ -22,10 +21,10 @@ from connector.delivery.render import LANGUAGES, environment, render
 from connector.errors import ConfigError
 from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar
-from connector.rules.engine import CreditLine, DueItem, ReminderIntent, level_date
+from connector.rules.engine import ReminderIntent, level_date
+from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from connector.rules.penalties import check_contract_rate, load_rates
 from connector.rules.policy import Policy
-from connector.store.outbox import intent_payload
 
 MAX_TERMS_DAYS = 60  # C. com. L441-10 I: agreed terms may not exceed 60 days from the invoice date
 
@@ -102,7 +101,7 @@ def check_levels(where: str, policy: Policy, today: dt.date) -> list[Finding]:
 
 def sample_payload(config: Config, template: str, *, kind: str = "company", language: str = "fr",
                    channels: tuple[str, ...] = ("email",), today: dt.date | None = None
-                   ) -> dict[str, Any]:
+                   ) -> ReminderPayload:
     """A realistic reminder to render: two late invoices, a credit note, another open invoice."""
     today = today or dt.date(2026, 3, 2)
 
@@ -122,7 +121,7 @@ def sample_payload(config: Config, template: str, *, kind: str = "company", lang
         statement=items + (item("F2026-0077", -10, "96.00", None),),
         task_title=None, planned_for=today, level_channels=channels,
         customer_address="12 rue des Lilas\n69003 Lyon")
-    return intent_payload(intent)
+    return intent
 
 
 def check_templates(where: str, policy: Policy, config: Config, today: dt.date) -> list[Finding]:

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connector.adapters.base import AdapterContext, BaseAdapter, adapter_class
+from connector.adapters.base import AdapterContext, BaseAdapter, SourceInfo, adapter_class
 from connector.clock import Clock
 from connector.config import Config
 from connector.delivery.dispatch import DeliveryReport, Dispatcher
 from connector.delivery.email import FileTransport, SmtpTransport, Transport
 from connector.errors import ConnectorError
+from connector.rules.channels import CHANNELS
 from connector.rules.engine import Decision, ReminderIntent, evaluate
 from connector.rules.penalties import check_contract_rate
 from connector.secrets import SecretStore
@@ -26,11 +27,21 @@ from connector.store import outbox
 from connector.store import pauses as pause_store
 from connector.store import tables as t
 from connector.store.candidates import candidate_customers
+from connector.store.journal import StoreJournal
 from connector.store.store import Store
 from connector.sync.engine import SyncResult, sync
 
 log = logging.getLogger(__name__)
 NARROW_LIMIT = 2000  # candidate customers above which plan scans the whole open ledger
+
+
+@dataclass(frozen=True)
+class SourceCheck:
+    info: SourceInfo
+    missing: list[tuple[str, str]]
+    """(what needs it: "sync" or the channels, the missing right) that the config needs."""
+    unused: list[str]
+    """Missing rights no configured channel needs."""
 
 
 def build_transport(config: Config, secrets: SecretStore) -> Transport:
@@ -76,10 +87,30 @@ class Tenant:
     def adapter(self) -> BaseAdapter:
         """Built on first use: `plan` and `status` never need the source's credentials."""
         if self._adapter is None:
+            journal = StoreJournal(self.store, self.name, self.source, self.clock)
             context = AdapterContext(tenant=self.name, secrets=self.secrets, today=self.today,
-                                     state_dir=state_dir(self.config), now=self.clock)
+                                     state_dir=state_dir(self.config), now=self.clock,
+                                     journal=journal)
             self._adapter = adapter_class(self.source)(self.config.source, context)
         return self._adapter
+
+    def check_source(self) -> SourceCheck:
+        """Ask the source who we are there and which rights are missing; split them into those
+        the configured channels need (the check fails) and the others (warnings)."""
+        info = self.adapter.check()
+        channels: dict[str, list[str]] = {"read": ["sync"]}
+        for policy in (self.config.policy, *self.config.policies.values()):
+            for level in policy.levels:
+                for name in level.channel:
+                    need = CHANNELS[name].needs
+                    if need and name not in channels.setdefault(need, []):
+                        channels[need].append(name)
+        if not info.rights:  # the source cannot tell needs apart: every right is needed
+            return SourceCheck(info, [("source", r) for r in info.missing_rights], [])
+        needed = [(", ".join(channels[need]), right) for need in channels
+                  for right in info.rights.get(need, [])]
+        taken = {right for _, right in needed}
+        return SourceCheck(info, needed, [r for r in info.missing_rights if r not in taken])
 
     def sync(self) -> SyncResult:
         return sync(self.store, self.adapter, self.name, self.source, now=self.clock)

@@ -25,7 +25,7 @@ def register(main: click.Group) -> None:
     @handle_errors
     def auth_sage(obj: Obj, no_browser: bool, timeout: float) -> None:
         """Open Sage's consent page, receive the grant on a loopback address, store the tokens."""
-        from connector.adapters.sage_auth import authorize
+        from connector.adapters.sage.auth import authorize
 
         config = obj.config
         if config.source.kind != "sage":

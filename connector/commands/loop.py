@@ -59,13 +59,17 @@ def register(main: click.Group) -> None:
         for finding in lint.check_sender(tenant.config):
             click.echo(str(finding), err=True)
             sys.exit(EXIT_USAGE)
-        info = tenant.adapter.check()
+        checked = tenant.check_source()
+        info = checked.info
         click.echo(f"source: {info.kind} {info.url or ''} version {info.version or '?'}"
                    f"{' as ' + info.user if info.user else ''}")
         for warning in info.warnings:
             click.echo(f"warning: {warning}")
-        if info.missing_rights:
-            click.echo("missing rights: " + ", ".join(info.missing_rights), err=True)
+        for right in checked.unused:
+            click.echo(f"warning: missing right, not needed by the configured channels: {right}")
+        if checked.missing:
+            for needed_by, right in checked.missing:
+                click.echo(f"missing right (needed by {needed_by}): {right}", err=True)
             sys.exit(EXIT_USAGE)
         click.echo("all good")
 
@@ -208,9 +212,9 @@ def register(main: click.Group) -> None:
         if not rows:
             click.echo(f"no reminder is {state}")
         for row in rows:
-            payload = json.loads(row["payload"])
+            payload = outbox.payload(row)
             click.echo(f"{row['key']}  {row['channel']:<6} {row['level']:<8} "
-                       f"{payload['customer_name']}  {row['reason'] or ''}")
+                       f"{payload.customer_name}  {row['reason'] or ''}")
 
 
     @outbox_group.command("resolve")

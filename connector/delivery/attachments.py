@@ -20,6 +20,7 @@ from connector.adapters.base import BaseAdapter
 from connector.delivery.postal import safe
 from connector.delivery.statement import statement_pdf
 from connector.errors import ConnectorError
+from connector.rules.payload import ReminderPayload
 from connector.secrets import redact
 
 log = logging.getLogger(__name__)
@@ -74,10 +75,10 @@ class InvoicePdfs:
         self.failures.append((invoice_id, reason))
 
 
-def prefetch(payload: dict[str, Any], pdfs: InvoicePdfs, items: list[Any]) -> None:
+def prefetch(payload: ReminderPayload, pdfs: InvoicePdfs) -> None:
     """Warm the cache for an email row before it is claimed."""
-    if "invoices" in (payload.get("attach") or ()):
-        for invoice_id in dict.fromkeys(i.invoice_id for i in items):
+    if "invoices" in payload.attach:
+        for invoice_id in dict.fromkeys(i.invoice_id for i in payload.items):
             pdfs.get(invoice_id)
 
 

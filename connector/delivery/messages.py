@@ -9,42 +9,38 @@ from urllib.parse import quote
 
 from connector.config import Config
 from connector.delivery.render import environment, pick_language
-from connector.rules.engine import CreditLine, DueItem
+from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from connector.rules.penalties import b2b_rate, claim, load_rates
-from connector.store import outbox
 
 TASK_TITLES = {
     "fr": "Relancer {customer} : {amount} dû ({level})",
     "en": "Chase {customer}: {amount} due ({level})",
 }
 NOTE_TITLES = {
-    "fr": "Relance « {level} » envoyée par {channel} à {recipients} : {amount} [relance:{key}]",
-    "en": "Reminder '{level}' sent by {channel} to {recipients}: {amount} [relance:{key}]",
+    "fr": "Relance « {level} » envoyée par {channel} à {recipients} : {amount}",
+    "en": "Reminder '{level}' sent by {channel} to {recipients}: {amount}",
 }
 
 
-def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
-    items = outbox.payload_items(payload)
-    credits = outbox.payload_credits(payload)
+def template_context(payload: ReminderPayload, config: Config) -> dict[str, Any]:
+    items = list(payload.items)
     reminded = {i.item_id for i in items}
-    statement = [i for i in outbox.payload_items(payload, "statement")
-                 if i.item_id not in reminded and i.residual > 0]
-    amount_due = sum((i.residual for i in items), Decimal(0))
-    credit_total = sum((c.residual for c in credits), Decimal(0))
-    today = dt.date.fromisoformat(str(payload["planned_for"]))
-    kind = payload.get("customer_kind", "company")
+    statement = [i for i in payload.statement if i.item_id not in reminded and i.residual > 0]
+    today = payload.planned_for
+    kind = payload.customer_kind
     figures = claim(items, today, kind=kind, terms=config.penalties)
-    to_pay = max(amount_due - credit_total, Decimal(0))
+    to_pay = payload.amount_to_pay
     numbers = {i.invoice_id: i.number for i in items}
+    credits = list(payload.credit_notes)
     return {
         "sender": config.sender.model_dump(),
-        "customer_id": payload["customer_id"],
+        "customer_id": payload.customer_id,
         "customer_kind": kind,
-        "customer_address": payload.get("customer_address"),
-        "customer_name": payload["customer_name"],
+        "customer_address": payload.customer_address,
+        "customer_name": payload.customer_name,
         "contact_name": None,
-        "level": payload["level"],
-        "currency": payload["currency"],
+        "level": payload.level,
+        "currency": payload.currency,
         "items": items,
         "credit_notes": credits,
         # credit notes on an invoice of this message are shown with it; the others are credits
@@ -53,10 +49,10 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
         "linked_credits": [c for c in credits if c.credited_invoice_id in numbers],
         "account_credits": [c for c in credits if c.credited_invoice_id not in numbers],
         "other_open": statement,
-        "amount_due": amount_due,
-        "credits": credit_total,
+        "amount_due": payload.amount_due,
+        "credits": payload.credits,
         "amount_to_pay": to_pay,
-        "today": payload["planned_for"],
+        "today": today.isoformat(),
         # late-payment figures (rules/penalties.py): B2B interest + €40 per invoice; B2C interest
         # from the formal notice only
         "penalties": figures.interest,
@@ -79,14 +75,14 @@ def template_context(payload: dict[str, Any], config: Config) -> dict[str, Any]:
 
 
 def payment_links(template: str | None, items: list[DueItem], credits: list[CreditLine],
-                  payload: dict[str, Any], to_pay: Decimal) -> list[dict[str, Any]]:
+                  payload: ReminderPayload, to_pay: Decimal) -> list[dict[str, Any]]:
     """One link per invoice when the template names `{number}` or `{amount}`, each at what is
     left to pay on it (its own credit notes deducted), else one link for the whole; a credit on
     the account (linked to no invoice) makes it one link for the total. Values are URL-quoted."""
     if not template:
         return []
-    currency = str(payload["currency"])
-    customer = quote(str(payload["customer_id"]), safe="")
+    currency = payload.currency
+    customer = quote(payload.customer_id, safe="")
 
     def link(number: str | None, label: str, amount: Decimal) -> dict[str, Any]:
         return {"number": number, "amount": amount, "url": template.format(
@@ -112,35 +108,34 @@ def _rate_in_force(kind: str, today: dt.date, config: Config) -> Decimal:
     return b2b_rate(today, config.penalties)
 
 
-def _money(payload: dict[str, Any], config: Config, amount: Decimal) -> str:
-    language = pick_language(payload.get("language"), config.language)
-    return str(environment(language).filters["money"](amount, payload["currency"]))
-
-
-def task_text(payload: dict[str, Any], config: Config) -> str:
-    """First line is the title; then the invoices, so whoever calls has the figures at hand."""
-    context = template_context(payload, config)
+def _money(payload: ReminderPayload, config: Config, amount: Decimal) -> str:
+    """Tasks and notes are read by the collector: in the firm's language, not the customer's."""
     language = pick_language(config.language)
-    title = payload.get("task_title") or TASK_TITLES[language]
-    title = title.format(customer=payload["customer_name"], level=payload["level"],
-                         amount=_money(payload, config, context["amount_to_pay"]))
-    if payload.get("task_title"):
-        title = f"{title} – {payload['customer_name']}"
+    return str(environment(language).filters["money"](amount, payload.currency))
+
+
+def task_text(payload: ReminderPayload, config: Config) -> str:
+    """First line is the title; then the invoices, so whoever calls has the figures at hand."""
+    language = pick_language(config.language)
+    title = payload.task_title or TASK_TITLES[language]
+    title = title.format(customer=payload.customer_name, level=payload.level,
+                         amount=_money(payload, config, payload.amount_to_pay))
+    if payload.task_title:
+        title = f"{title} – {payload.customer_name}"
     lines = [title]
-    for item in context["items"]:
+    for item in payload.items:
         lines.append(f"{item.number} (échéance {item.due_date.isoformat()}, {item.days_late} j) : "
                      f"{_money(payload, config, item.residual)}")
-    lines.append(f"[relance:{payload['key']}]")
     return "\n".join(lines)
 
 
-def note_text(payload: dict[str, Any], config: Config) -> str:
-    """The trace left in the source's chatter/notes: what was sent, to whom, how much, our key."""
-    context = template_context(payload, config)
+def note_text(payload: ReminderPayload, config: Config) -> str:
+    """The trace left in the source's chatter/notes: what was sent, to whom, how much (the
+    source stamps our key itself, once)."""
     language = pick_language(config.language)
-    recipients = ", ".join(payload.get("recipients") or []) or "-"
+    recipients = ", ".join(payload.recipients) or "-"
     head = NOTE_TITLES[language].format(
-        level=payload["level"], channel=payload["channel"], recipients=recipients,
-        amount=_money(payload, config, context["amount_to_pay"]), key=payload["key"])
-    numbers = ", ".join(i.number for i in context["items"])
+        level=payload.level, channel=payload.channel, recipients=recipients,
+        amount=_money(payload, config, payload.amount_to_pay))
+    numbers = ", ".join(i.number for i in payload.items)
     return f"{head}\n{numbers}"

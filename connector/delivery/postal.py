@@ -12,16 +12,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from connector.config import Config
+from connector.rules.payload import ReminderPayload
 from connector.store import letters
 from connector.store import tables as t
 from connector.store.store import Store
@@ -41,12 +44,12 @@ def safe(text: str, limit: int = 60) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-")[:limit].strip("-") or "x"
 
 
-def base_name(payload: dict[str, Any]) -> str:
-    return (f"{payload['planned_for']}_{safe(str(payload['customer_name']))}_"
-            f"{safe(str(payload['level']), 30)}.pdf")
+def base_name(payload: ReminderPayload) -> str:
+    return (f"{payload.planned_for.isoformat()}_{safe(payload.customer_name)}_"
+            f"{safe(payload.level, 30)}.pdf")
 
 
-def file_name(store: Store, key: str, payload: dict[str, Any]) -> str:
+def file_name(store: Store, key: str, payload: ReminderPayload) -> str:
     """The readable name, with the key's start appended only if another letter has it already
     (the same customer twice on one day: one letter per invoice, or per currency)."""
     name = base_name(payload)
@@ -55,35 +58,37 @@ def file_name(store: Store, key: str, payload: dict[str, Any]) -> str:
     return name
 
 
-def already_written(store: Store, directory: Path, key: str,
-                    payload: dict[str, Any]) -> str | None:
+def already_written(store: Store, directory: Path, key: str) -> str | None:
     """The file of this letter if it exists (crash reconciliation), else None."""
     known = letters.file_of(store, key)
     candidates = [Path(known)] if known else []
-    name = base_name(payload)
-    if not letters.taken(store, name, key):
-        candidates.append(directory / name)
-    candidates += [directory / (name.removesuffix(".pdf") + f"_{key[:8]}.pdf"),
-                   directory / f"{key}.pdf"]  # letters written before files had names
+    with store.engine.connect() as conn:
+        row = conn.execute(select(t.outbox.c.payload).where(t.outbox.c.key == key)).first()
+    if row is not None:
+        name = base_name(ReminderPayload.from_json(row[0]))
+        if not letters.taken(store, name, key):
+            candidates.append(directory / name)
+        candidates.append(directory / (name.removesuffix(".pdf") + f"_{key[:8]}.pdf"))
+    candidates.append(directory / f"{key}.pdf")  # letters written before files had names
     return next((str(p) for p in candidates if p.exists()), None)
 
 
-def with_address(store: Store, config: Config, source: str, payload: dict[str, Any]
-                 ) -> dict[str, Any]:
+def with_address(store: Store, config: Config, source: str, payload: ReminderPayload
+                 ) -> ReminderPayload:
     """The payload with the address to write to now: `[customers]` first (a person corrected
     it), then the one planned with, then the customer's as last synced."""
-    override = config.rulebook.address(str(payload["customer_id"]))
+    override = config.rulebook.address(payload.customer_id)
     if override:
-        return {**payload, "customer_address": override}
-    if payload.get("customer_address"):
+        return dataclasses.replace(payload, customer_address=override)
+    if payload.customer_address:
         return payload
-    customer = store.customer(config.tenant, source, str(payload["customer_id"]))
+    customer = store.customer(config.tenant, source, payload.customer_id)
     if customer is None or customer.address is None:
         return payload
-    return {**payload, "customer_address": customer.address.text()}
+    return dataclasses.replace(payload, customer_address=customer.address.text())
 
 
-def add_task(conn: Connection, *, key: str, row: dict[str, Any], kind: str, language: str,
+def add_task(conn: Connection, *, key: str, row: Mapping[str, Any], kind: str, language: str,
              body: str, due: dt.date, now: dt.datetime, **names: str) -> None:
     """A local task (the collector's to-do list); once per key."""
     title = TITLES[kind]["en" if language == "en" else "fr"].format(**names)
@@ -97,23 +102,22 @@ def add_task(conn: Connection, *, key: str, row: dict[str, Any], kind: str, lang
         pass
 
 
-def letter_written(conn: Connection, row: dict[str, Any], payload: dict[str, Any], file: str,
+def letter_written(conn: Connection, row: Mapping[str, Any], payload: ReminderPayload, file: str,
                    language: str, now: dt.datetime) -> None:
     """In the transaction that marks the letter row sent: to post, and a task to post it."""
-    day = dt.date.fromisoformat(str(payload["planned_for"]))
+    day = payload.planned_for
     letters.record(conn, key=row["key"], tenant=row["tenant"], source=row["source"],
                    customer_id=row["customer_id"], level=row["level"], file=file,
                    planned_for=day, now=now)
     add_task(conn, key=f"{row['key'][:28]}post", row=row, kind="post", language=language,
              body=f"relance letters posted {row['key'][:12]} --date AAAA-MM-JJ --tracking N°\n"
                   f"[relance:{row['key']}]", due=day, now=now,
-             customer=str(payload["customer_name"]), file=Path(file).name)
+             customer=payload.customer_name, file=Path(file).name)
 
 
-def address_missing(conn: Connection, row: dict[str, Any], payload: dict[str, Any],
+def address_missing(conn: Connection, row: Mapping[str, Any], payload: ReminderPayload,
                     language: str, now: dt.datetime) -> None:
     add_task(conn, key=f"{row['key'][:28]}addr", row=row, kind="address", language=language,
              body=f"[customers.\"{row['customer_id']}\"] address = \"…\" ou dans la source\n"
-                  f"[relance:{row['key']}]",
-             due=dt.date.fromisoformat(str(payload["planned_for"])), now=now,
-             customer=str(payload["customer_name"]))
+                  f"[relance:{row['key']}]", due=payload.planned_for, now=now,
+             customer=payload.customer_name)

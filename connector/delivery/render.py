@@ -94,6 +94,14 @@ def _button(line: str, blocks: list[str]) -> bool:
 
 def text_to_html(text: str, language: str) -> str:
     """The same words as the text part, as simple accessible HTML (paragraphs and lists)."""
+    return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"></head>'
+            f'<body style="font-family: sans-serif; line-height: 1.4">\n{html_fragment(text)}\n'
+            f'</body></html>\n')
+
+
+def html_fragment(text: str) -> str:
+    """The text's paragraphs and lists as HTML blocks, without a page around them (for a
+    source that wraps messages in its own layout)."""
     blocks: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
         buttons: list[str] = []
@@ -105,6 +113,4 @@ def text_to_html(text: str, language: str) -> str:
         if bullets:
             blocks.append("<ul>" + "".join(f"<li>{html.escape(b)}</li>" for b in bullets) + "</ul>")
         blocks += buttons
-    body = "\n".join(blocks)
-    return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"></head>'
-            f'<body style="font-family: sans-serif; line-height: 1.4">\n{body}\n</body></html>\n')
+    return "\n".join(blocks)

@@ -17,84 +17,16 @@ from decimal import Decimal
 
 from connector.models import Customer, Invoice
 from connector.rules.calendar import BusinessCalendar, end_of_month
+from connector.rules.channels import CHANNELS
 from connector.rules.pauses import Pause, PauseIndex
+from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from connector.rules.policy import Level, Policy
 from connector.rules.segments import Rulebook
 
+__all__ = ["CreditLine", "Decision", "DueItem", "History", "ReminderIntent", "evaluate"]
 
-@dataclass(frozen=True)
-class DueItem:
-    """One chased amount: a whole invoice, or one instalment of it."""
-
-    item_id: str
-    invoice_id: str
-    number: str
-    issue_date: dt.date
-    due_date: dt.date
-    currency: str
-    total: Decimal
-    residual: Decimal
-    days_late: int
-    level: str | None = None
-    noticed_on: dt.date | None = None
-    """When a formal notice (a level with a letter) was first planned for it: B2C interest runs
-    from that day."""
-
-
-@dataclass(frozen=True)
-class CreditLine:
-    invoice_id: str
-    number: str
-    issue_date: dt.date
-    currency: str
-    residual: Decimal
-    credited_invoice_id: str | None = None
-    """The invoice this credit note reduces (Odoo `reversed_entry_id`, Pennylane
-    `credited_invoice`, Sage allocation): deducted from that invoice only. None: a credit on the
-    account, shown apart and deducted from the total."""
-
-
-@dataclass(frozen=True)
-class ReminderIntent:
-    key: str
-    tenant: str
-    source: str
-    customer_id: str
-    customer_name: str
-    customer_kind: str
-    language: str
-    level: str
-    channel: str
-    template: str
-    recipients: tuple[str, ...]
-    currency: str
-    items: tuple[DueItem, ...]
-    credit_notes: tuple[CreditLine, ...]
-    statement: tuple[DueItem, ...] = field(default=())
-    task_title: str | None = None
-    planned_for: dt.date = dt.date.min
-    cc: tuple[str, ...] = ()
-    level_channels: tuple[str, ...] = ()
-    policy: str = "standard"
-    customer_address: str | None = None
-    attach: tuple[str, ...] = ()
-
-    @property
-    def amount_due(self) -> Decimal:
-        return sum((i.residual for i in self.items), Decimal(0))
-
-    @property
-    def credits(self) -> Decimal:
-        return sum((c.residual for c in self.credit_notes), Decimal(0))
-
-    @property
-    def amount_to_pay(self) -> Decimal:
-        """What the customer is asked to pay: reminded items less the open credit notes."""
-        return max(self.amount_due - self.credits, Decimal(0))
-
-    @property
-    def invoice_ids(self) -> list[str]:
-        return sorted({i.invoice_id for i in self.items})
+ReminderIntent = ReminderPayload
+"""What evaluate() yields is the payload the outbox stores (connector/rules/payload.py)."""
 
 
 @dataclass(frozen=True)
@@ -352,22 +284,23 @@ def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Cus
                      source: str) -> Iterator[ReminderIntent]:
     recipients = tuple(customer.billing_emails())
     channels = list(level.channel)
-    if "email" in channels and not recipients:
+    if not recipients and any(CHANNELS[c].addressed for c in channels):
         # No address to write to: a person has to call or write instead.
-        channels = [c for c in channels if c != "email"]
+        channels = [c for c in channels if not CHANNELS[c].addressed]
         if "task" not in channels:
             channels.append("task")
     cc = book.cc(customer.external_id)
     for channel in channels:
+        spec = CHANNELS[channel]
         yield ReminderIntent(
             key=reminder_key(tenant, source, customer.external_id, channel, items),
             tenant=tenant, source=source, customer_id=customer.external_id,
             customer_name=customer.name, customer_kind=customer.kind,
             language=customer.language, level=level.name, channel=channel,
-            template=level.template, recipients=recipients if channel == "email" else (),
+            template=level.template, recipients=recipients if spec.addressed else (),
             currency=currency, items=items, credit_notes=credits, statement=statement,
             task_title=level.task_title, planned_for=today,
-            cc=cc if channel == "email" else (), level_channels=tuple(channels),
+            cc=cc if spec.copies else (), level_channels=tuple(channels),
             policy=policy.name, customer_address=book.address(customer.external_id)
             or (customer.address.text() if customer.address else None),
-            attach=level.attach if channel == "email" else ())
+            task=level.task, attach=level.attach if spec.addressed else ())

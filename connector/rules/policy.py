@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from connector.rules.calendar import CalendarName, parse_window
+from connector.rules.channels import canonical
 
-Channel = Literal["email", "task", "letter", "odoo_email"]
 Basis = Literal["due_date", "end_of_month", "previous_reminder"]
 Attachment = Literal["invoices", "statement"]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
@@ -28,9 +28,13 @@ class Level(BaseModel):
     days: int = Field(ge=-90, le=3650)
     basis: Basis = "due_date"
     business_days: bool = False
-    channel: tuple[Channel, ...] = ("email",)
+    channel: tuple[str, ...] = ("email",)
+    """Channels by name (connector/rules/channels.py): email, source_email, letter, task."""
     template: str = Field(min_length=1)
     task_title: str | None = None
+    task: Literal["call", "todo"] = "todo"
+    """What the task of this level asks a person to do: a phone call or a to-do (in Odoo, a
+    Call or a To-Do activity)."""
     attach: tuple[Attachment, ...] = ()
     """What the email carries besides its text: the PDFs of the invoices it lists ("invoices")
     and a statement of account ("statement")."""
@@ -44,7 +48,8 @@ class Level(BaseModel):
 
     @field_validator("channel")
     @classmethod
-    def _not_empty(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        value = tuple(canonical(name) for name in value)
         if not value:
             raise ValueError("a level needs at least one channel")
         if len(set(value)) != len(value):
@@ -102,7 +107,7 @@ DEFAULT_LEVELS: tuple[Level, ...] = (
     Level(name="courtesy", days=-3, channel=("email",), template="courtesy"),
     Level(name="first", days=1, channel=("email",), template="first"),
     Level(name="second", days=7, channel=("email", "task"), template="second",
-          task_title="Appeler le client"),
+          task_title="Appeler le client", task="call"),
     Level(name="final", days=20, channel=("email", "task"), template="final",
           task_title="Mise en demeure : préparer l'envoi recommandé"),
 )

@@ -14,6 +14,7 @@ import datetime as dt
 
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 
+from connector.rules.channels import NOT_CONTACT
 from connector.rules.policy import Policy
 from connector.store import tables as t
 
@@ -43,7 +44,7 @@ def candidate_customers(policy: Policy, tenant: str, source: str,
     gap = max(policy.min_gap_days, 1)
     recently_contacted = select(t.outbox.c.customer_id).where(
         t.outbox.c.tenant == tenant, t.outbox.c.source == source,
-        t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel != "note",
+        t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel.notin_(NOT_CONTACT),
         t.outbox.c.planned_for > today - dt.timedelta(days=gap))
     something_new = or_(literal(always), inv.c.instalments != "[]",
                         reached > func.coalesce(planned_rank, literal(-1)))

@@ -10,10 +10,7 @@ Transient failures reschedule the row (`next_attempt_at`); nothing sleeps in-pro
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
@@ -21,36 +18,15 @@ from sqlalchemy.exc import IntegrityError
 
 from connector.clock import DEFAULT_TIMEZONE, local_day
 from connector.models import to_minor
-from connector.rules.engine import CreditLine, DueItem, History, ReminderIntent
+from connector.rules.channels import NOT_CONTACT
+from connector.rules.engine import History, ReminderIntent
+from connector.rules.payload import ReminderPayload
 from connector.store import tables as t
 from connector.store.candidates import CONTACTED
 from connector.store.store import CHUNK, Store
 
 STATES = ("planned", "sending", "sent", "failed", "skipped", "uncertain")
 MAX_ATTEMPTS = 8
-
-
-def intent_payload(intent: ReminderIntent) -> dict[str, Any]:
-    data = asdict(intent)
-    plain: dict[str, Any] = json.loads(json.dumps(data, default=str))
-    return plain
-
-
-def payload_items(payload: Mapping[str, Any], name: str = "items") -> list[DueItem]:
-    return [DueItem(**{**x, "issue_date": dt.date.fromisoformat(x["issue_date"]),
-                       "due_date": dt.date.fromisoformat(x["due_date"]),
-                       "noticed_on": dt.date.fromisoformat(x["noticed_on"])
-                       if x.get("noticed_on") else None,
-                       "total": Decimal(x["total"]), "residual": Decimal(x["residual"])})
-            for x in payload.get(name, [])]
-
-
-def payload_credits(payload: Mapping[str, Any]) -> list[CreditLine]:
-    return [CreditLine(**{**x, "issue_date": dt.date.fromisoformat(x["issue_date"]),
-                          "residual": Decimal(x["residual"])})
-            for x in payload.get("credit_notes", [])]
-
-
 
 
 def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIMEZONE,
@@ -73,7 +49,8 @@ def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIME
                      .group_by(t.outbox_items.c.item_id, t.outbox_items.c.level))
             contacts = (select(t.outbox.c.customer_id, t.outbox.c.planned_for, t.outbox.c.sent_at)
                         .where(t.outbox.c.tenant == tenant, t.outbox.c.source == source,
-                               t.outbox.c.status.in_(CONTACTED), t.outbox.c.channel != "note"))
+                               t.outbox.c.status.in_(CONTACTED),
+                               t.outbox.c.channel.notin_(NOT_CONTACT)))
             if chunk is not None:
                 items = items.where(t.outbox.c.customer_id.in_(chunk))
                 contacts = contacts.where(t.outbox.c.customer_id.in_(chunk))
@@ -126,7 +103,7 @@ def _insert_many(conn: Connection, intents: Sequence[ReminderIntent], now: dt.da
     conn.execute(t.outbox.insert(), [
         {"key": i.key, "tenant": i.tenant, "source": i.source, "customer_id": i.customer_id,
          "channel": i.channel, "level": i.level, "status": "planned",
-         "payload": json.dumps(intent_payload(i)), "attempts": 0, "planned_for": i.planned_for,
+         "payload": i.to_json(), "attempts": 0, "planned_for": i.planned_for,
          "next_attempt_at": now, "created_at": now, "updated_at": now} for i in intents])
     items = [{"outbox_key": i.key, "tenant": i.tenant, "source": i.source,
               "item_id": item.item_id, "invoice_id": item.invoice_id, "level": item.level,
@@ -137,8 +114,9 @@ def _insert_many(conn: Connection, intents: Sequence[ReminderIntent], now: dt.da
 
 
 def enqueue_follow_up(conn: Connection, parent: Mapping[str, Any], channel: str,
-                      now: dt.datetime) -> None:
-    """A row that depends on a sent one (the note left in the source after an email)."""
+                      now: dt.datetime, payload: ReminderPayload) -> None:
+    """A row that depends on a sent one (the note left in the source after an email). It
+    carries the payload as sent (after the freshness gate), not as planned."""
     key = f"{parent['key'][:28]}{channel[:4]}"
     exists = conn.execute(select(t.outbox.c.id).where(t.outbox.c.key == key)).first()
     if exists:
@@ -146,7 +124,7 @@ def enqueue_follow_up(conn: Connection, parent: Mapping[str, Any], channel: str,
     conn.execute(t.outbox.insert().values(
         key=key, tenant=parent["tenant"], source=parent["source"],
         customer_id=parent["customer_id"], channel=channel, level=parent["level"],
-        status="planned", payload=parent["payload"], attempts=0,
+        status="planned", payload=payload.to_json(), attempts=0,
         planned_for=parent["planned_for"], next_attempt_at=now, created_at=now, updated_at=now))
 
 
@@ -185,7 +163,7 @@ def stale_sending(store: Store, tenant: str, now: dt.datetime) -> list[dict[str,
 
 
 def mark(conn: Connection, key: str, status: str, now: dt.datetime, *, reason: str | None = None,
-         remote_id: str | None = None, payload: Mapping[str, Any] | None = None,
+         remote_id: str | None = None, payload: ReminderPayload | None = None,
          next_attempt_at: dt.datetime | None = None) -> None:
     if status not in STATES:
         raise ValueError(status)
@@ -196,7 +174,7 @@ def mark(conn: Connection, key: str, status: str, now: dt.datetime, *, reason: s
     if remote_id is not None:
         values["remote_id"] = remote_id
     if payload is not None:
-        values["payload"] = json.dumps(payload)
+        values["payload"] = payload.to_json()
     if next_attempt_at is not None:
         values["next_attempt_at"] = next_attempt_at
     conn.execute(update(t.outbox).where(t.outbox.c.key == key).values(**values))
@@ -207,6 +185,11 @@ def counts(store: Store, tenant: str) -> dict[str, int]:
         rows = conn.execute(select(t.outbox.c.status, func.count()).where(
             t.outbox.c.tenant == tenant).group_by(t.outbox.c.status)).all()
     return {status: int(n) for status, n in rows}
+
+
+def payload(row: Mapping[str, Any]) -> ReminderPayload:
+    """The typed payload of an outbox row."""
+    return ReminderPayload.from_json(str(row["payload"]))
 
 
 def rows(store: Store, tenant: str, status: str | None = None,

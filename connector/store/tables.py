@@ -241,3 +241,15 @@ tenant_runs = Table(
     Column("error", Text),
     Index("ix_tenant_runs_job", "tenant", "job", "started_at"),
 )
+
+# Where a push to the source was about to go (its invoices and customer), written before the first
+# side effect so that `find_pushed` knows where to look after a crash, from any host.
+push_journal = Table(
+    "push_journal", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("source", String(32), primary_key=True),
+    Column("key", String(128), primary_key=True),  # the outbox idempotency key
+    Column("customer_id", String(128), nullable=False),
+    Column("invoice_ids", Text, nullable=False),  # JSON list, in push order
+    Column("started_at", DateTime(timezone=True), nullable=False),
+)

@@ -47,7 +47,7 @@ def sync(store: Store, adapter: BaseAdapter, tenant: str, source: str | None = N
             if stream == "payments" and not adapter.capabilities.payments:
                 continue
             cursor = store.cursor(tenant, source, stream)
-            pages: Iterator[Page[Any]] = getattr(adapter, stream)(cursor)
+            pages: Iterator[Page[Any]] = adapter.stream(stream)(cursor)
             for page in pages:
                 for rejected in page.rejected:
                     log.warning("%s %s: skipped record %s: %s", source, stream,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from connector.adapters.base import BaseAdapter, Page, PushRequest, SourceInfo
-from connector.models import Customer, Invoice
+from connector.adapters.base import Adapter, BaseAdapter, Page, PushRequest, SourceInfo
+from connector.models import Customer, Invoice, Payment
 
 
 def drain(pages: Iterator[Page[Any]]) -> tuple[list[Any], dict[str, Any] | None]:
@@ -33,6 +33,26 @@ class AdapterContract:
     @pytest.fixture
     def make_change(self) -> Callable[[BaseAdapter], str]:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def test_is_the_whole_protocol(self, adapter: BaseAdapter) -> None:
+        """Callers rely on the Protocol alone: every method is there, every stream by name."""
+        assert isinstance(adapter, Adapter)
+        for name, model in (("customers", Customer), ("invoices", Invoice),
+                            ("payments", Payment)):
+            records, _ = drain(adapter.stream(name)(None))
+            assert all(isinstance(r, model) for r in records)
+            if name == "payments" and not adapter.capabilities.payments:
+                assert records == []
+        assert all(isinstance(w, str) for w in adapter.status_warnings())
+
+    def test_what_the_source_cannot_do_is_refused_not_faked(self, adapter: BaseAdapter) -> None:
+        request = PushRequest(key="rl-contract-none", invoice_ids=[], customer_id="0",
+                              level="first", channel="email", summary="-", body="-")
+        for able, push in ((adapter.capabilities.tasks, adapter.push_task),
+                           (adapter.capabilities.send_via_source, adapter.send_via_source)):
+            if not able:
+                with pytest.raises(NotImplementedError):
+                    push(request)
 
     def test_check_names_the_source(self, adapter: BaseAdapter) -> None:
         info = adapter.check()

@@ -6,7 +6,6 @@ import datetime as dt
 import email
 import email.policy
 import io
-import json
 import logging
 from decimal import Decimal
 from email.message import EmailMessage
@@ -20,6 +19,7 @@ from connector.commands.views import money
 from connector.config import load_config
 from connector.delivery.attachments import InvoicePdfs
 from connector.errors import TransientError
+from connector.rules.payload import ReminderPayload
 from connector.store import outbox
 from tests.helpers import write_config
 
@@ -49,7 +49,7 @@ def tenant(tmp_path: Path) -> Tenant:
     return open_tenant(load_config(path), today=TODAY)
 
 
-def sent_emails(tenant: Tenant) -> list[tuple[dict, EmailMessage]]:
+def sent_emails(tenant: Tenant) -> list[tuple[ReminderPayload, EmailMessage]]:
     found = []
     for row in outbox.rows(tenant.store, tenant.name, "sent", limit=10_000):
         if row["channel"] != "email":
@@ -57,7 +57,7 @@ def sent_emails(tenant: Tenant) -> list[tuple[dict, EmailMessage]]:
         raw = (tenant.config.outbox_dir / f"{row['key']}.eml").read_bytes()
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
-        found.append((json.loads(row["payload"]), message))
+        found.append((outbox.payload(row), message))
     return found
 
 
@@ -76,11 +76,11 @@ def test_each_listed_invoice_is_attached_and_the_statement_where_the_level_asks(
     result = tenant.run()
     assert result.delivery is not None and result.delivery.failed == 0
     emails = sent_emails(tenant)
-    levels = {payload["level"] for payload, _ in emails}
+    levels = {payload.level for payload, _ in emails}
     assert {"first", "second"} <= levels
     for payload, message in emails:
         files = attachments(message)
-        numbers = {i.number for i in outbox.payload_items(payload)}
+        numbers = {i.number for i in list(payload.items)}
         invoices = {name: data for name, data in files.items()
                     if name.startswith(("facture-", "invoice-"))}
         assert len(invoices) == len(numbers)  # one PDF per invoice, instalments included
@@ -88,17 +88,17 @@ def test_each_listed_invoice_is_attached_and_the_statement_where_the_level_asks(
             name = next(n for n in invoices if number in n)
             assert number in pdf_text(invoices[name])
         statements = [d for n, d in files.items() if n.startswith(("releve-", "statement-"))]
-        if payload["level"] == "first":
+        if payload.level == "first":
             assert statements == []
             continue
         assert len(statements) == 1
         text = pdf_text(statements[0])
-        language = payload["language"]
+        language = payload.language
         assert ("Relevé de compte" if language == "fr" else "Statement of account") in text
-        listed = outbox.payload_items(payload) + outbox.payload_items(payload, "statement")
+        listed = list(payload.items) + list(payload.statement)
         for item in listed:
             assert item.number in text
-        credits = outbox.payload_credits(payload)
+        credits = list(payload.credit_notes)
         balance = sum((i.residual for i in {i.item_id: i for i in listed}.values()),
                       Decimal(0)) - sum((c.residual for c in credits), Decimal(0))
         assert " ".join(money(max(balance, Decimal(0)), "EUR", language).split()) in text
@@ -109,8 +109,8 @@ def test_a_pay_button_per_invoice_in_html_and_the_link_in_the_text(tenant: Tenan
     tenant.run()
     checked = 0
     for payload, message in sent_emails(tenant):
-        items = outbox.payload_items(payload)
-        if outbox.payload_credits(payload):
+        items = list(payload.items)
+        if list(payload.credit_notes):
             continue  # a credit on the account: one link for the total (below)
         html_part = message.get_body(preferencelist=("html",))
         text_part = message.get_body(preferencelist=("plain",))
@@ -144,7 +144,7 @@ def test_an_invoice_pdf_that_cannot_be_had_never_holds_the_reminder(
     for payload, message in emails:
         files = attachments(message)
         assert not [n for n in files if n.startswith(("facture-", "invoice-"))]
-        if payload["level"] == "second":
+        if payload.level == "second":
             assert [n for n in files if n.startswith(("releve-", "statement-"))]
     assert "its PDF is not attached" in caplog.text and "503" in caplog.text
 
@@ -184,4 +184,4 @@ def test_invoice_pdfs_are_fetched_before_the_message_is_claimed(
     assert in_flight and set(in_flight) == {0}
     # each invoice asked once, whatever the levels and instalments
     assert len(in_flight) == len({i.invoice_id for payload, _ in sent_emails(tenant)
-                                  for i in outbox.payload_items(payload)})
+                                  for i in list(payload.items)})

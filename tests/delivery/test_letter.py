@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import io
@@ -17,6 +18,7 @@ from sqlalchemy import update
 from connector.app.tenant import Tenant, open_tenant
 from connector.commands.views import money
 from connector.config import load_config
+from connector.delivery.channels import Delivery
 from connector.delivery.dispatch import Dispatcher
 from connector.delivery.email import FileTransport
 from connector.rules.penalties import claim
@@ -97,7 +99,7 @@ def test_formal_notices_are_written_attached_and_carry_the_figures(tenant: Tenan
         kinds.add((kind, language))
         assert "mise en demeure" in text.lower()
         assert "Atelier Dupuis" in text and payload["customer_name"] in text  # both parties
-        items = outbox.payload_items(payload)
+        items = list(outbox.payload(row).items)
         for item in items:
             assert item.number in text and shown(item.residual, language) in text
         figures = claim(items, TODAY, kind=kind)
@@ -131,7 +133,7 @@ def test_english_letter_renders_accents_and_euro(tenant: Tenant) -> None:
     assert "Formal notice to pay (mise en demeure)" in text
     assert "Boulangerie Lefèvre & Fils" in text and "€1,440.00" in text
     french = pdf_text(letter_pdf(template_context(
-        {**payload, "customer_name": "Œuvres Sociales Élysée"}, tenant.config), "fr"))
+        dataclasses.replace(payload, customer_name="Œuvres Sociales Élysée"), tenant.config), "fr"))
     assert "Œuvres Sociales Élysée" in french and "€" in french
 
 
@@ -170,7 +172,7 @@ def test_a_letter_interrupted_is_reconciled_by_its_file(tenant: Tenant) -> None:
     written, lost = claimed[0], claimed[1]
     dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config,
                             FileTransport(tenant.config.outbox_dir), now=tenant.clock)
-    dispatcher._side_effect(written, json.loads(written["payload"]))  # written, then a crash
+    dispatcher.channel("letter").deliver(Delivery(written, outbox.payload(written)))  # written, then a crash
     with tenant.store.transaction() as conn:
         conn.execute(update(t.outbox).where(t.outbox.c.status == "sending")
                      .values(lease_until=now - dt.timedelta(hours=1)))
@@ -196,12 +198,12 @@ def test_outside_the_send_window_nothing_is_claimed(tmp_path: Path) -> None:
     tenant = open_tenant(config, today=TODAY)
     tenant.sync()
     outbox.enqueue(tenant.store, tenant.plan(), now=tenant.clock.now())
-    evening = dt.datetime(2026, 11, 27, 19, 0, tzinfo=dt.timezone.utc)  # 20:00 in Paris
+    evening = dt.datetime(2026, 11, 27, 19, 0, tzinfo=dt.UTC)  # 20:00 in Paris
     report = Dispatcher(tenant.store, tenant.adapter, config, FileTransport(config.outbox_dir),
                         now=lambda: evening).run()
     assert report.waiting and report.sent == 0
     assert set(outbox.counts(tenant.store, tenant.name)) == {"planned"}
-    morning = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.timezone.utc)  # Monday 09:00 in Paris
+    morning = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)  # Monday 09:00 in Paris
     report = Dispatcher(tenant.store, tenant.adapter, config, FileTransport(config.outbox_dir),
                         now=lambda: morning).run()
     assert report.sent > 0 and not report.waiting

@@ -43,6 +43,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "invoice_user_id": (M2O, "res.users"), "is_move_sent": "bool",
         "reversed_entry_id": (M2O, "account.move"), "journal_id": (M2O, "account.journal"),
         "line_ids": (O2M, "account.move.line", "move_id"),
+        "invoice_pdf_report_id": (M2O, "ir.attachment"),
         "write_date": "datetime", "create_date": "datetime",
     },
     "account.move.line": {
@@ -64,7 +65,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "date_deadline": "date", "user_id": (M2O, "res.users"), "state": "char",
         "active": "bool",
     },
-    "mail.activity.type": {"name": "char"},
+    "mail.activity.type": {"name": "char", "category": "char", "res_model": "char",
+                           "sequence": "int"},
     "mail.message.subtype": {"name": "char"},
     "ir.model": {"model": "char", "name": "char"},
     "ir.model.data": {"module": "char", "name": "char", "model": "char", "res_id": "int"},
@@ -82,6 +84,9 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "account.account": {"name": "char"},
 }
 READ_OPS = {"search", "search_read", "search_count", "read"}
+ADMIN_ONLY = {"ir.model": "Models", "ir.model.data": "Model Data"}
+SINCE = {("account.move", "invoice_pdf_report_id"): 17}
+"""Fields that appeared in a version: asked of an older server, they are invalid."""
 
 
 def fault(code: int, message: str) -> Fault:
@@ -106,6 +111,9 @@ class OdooData:
         self.uid = 2
         self.user_companies: set[int] = set()
         self.denied: set[tuple[str, str]] = set()
+        self.admin = False
+        """The bot is a Billing user, as it should be: Odoo 17 grants `ir.model` and
+        `ir.model.data` to "Administration / Access Rights" only."""
         self.broken: set[tuple[str, int]] = set()
         self.outgoing_mail: list[dict[str, Any]] = []
 
@@ -184,9 +192,11 @@ class OdooData:
         return record.get(name, False)
 
     def export(self, model: str, record: dict[str, Any], fields: list[str] | None) -> dict:
-        names = fields or ["id", *SCHEMA[model]]
+        names = fields or ["id", *(n for n in SCHEMA[model]
+                                   if self.major >= SINCE.get((model, n), 0))]
         for name in names:
-            if name != "id" and name not in SCHEMA[model]:
+            if name != "id" and (name not in SCHEMA[model]
+                                 or self.major < SINCE.get((model, name), 0)):
                 raise fault(1, f"ValueError: Invalid field '{name}' on model '{model}'")
         if (model, record["id"]) in self.broken and set(names) - {"id", "write_date"}:
             raise fault(1, f"ValueError: could not compute a field of {model}({record['id']},)")
@@ -297,6 +307,11 @@ class OdooData:
         allowed = context.get("allowed_company_ids")
         if allowed and self.user_companies and set(allowed) - self.user_companies:
             raise fault(4, "Access to unauthorized or invalid companies.")
+        if model in ADMIN_ONLY and not self.admin:
+            raise fault(4, f"You are not allowed to access '{ADMIN_ONLY[model]}' ({model}) "
+                           "records.\n\nThis operation is allowed for the following groups:\n"
+                           "\t- Administration/Access Rights\n\nContact your administrator "
+                           "to request access if necessary.")
         if method in READ_OPS:
             self._require(model, "read")
         handler = getattr(self, f"m_{method}", None)
@@ -348,16 +363,22 @@ class OdooData:
     def m_create(self, model: str, values: Any, context: dict[str, Any] | None = None) -> Any:
         self._require(model, "create")
         if isinstance(values, list):
-            return [self._create_one(model, v) for v in values]
-        return self._create_one(model, values)
+            return [self._create_one(model, v, context or {}) for v in values]
+        return self._create_one(model, values, context or {})
 
-    def _create_one(self, model: str, values: dict[str, Any]) -> int:
+    def _create_one(self, model: str, values: dict[str, Any],
+                    context: dict[str, Any]) -> int:
         for name in values:
             if name not in SCHEMA[model]:
                 raise fault(1, f"ValueError: Invalid field '{name}' on model '{model}'")
         values = dict(values)
         if model == "mail.activity":
             ir_model = self.tables["ir.model"].get(int(values.get("res_model_id") or 0))
+            if ir_model is None and context.get("default_res_model"):
+                # default_get turns the model named by context into res_model_id (with sudo)
+                ir_model = next((m for m in self.tables["ir.model"].values()
+                                 if m["model"] == context["default_res_model"]), None)
+                values["res_model_id"] = ir_model["id"] if ir_model else False
             if ir_model is None:
                 raise fault(1, "psycopg2.errors.NotNullViolation: null value in column "
                                "\"res_model_id\" of relation \"mail_activity\"")
@@ -374,18 +395,49 @@ class OdooData:
             values["state"] = "planned"
         return self.insert(model, values)
 
+    def m_action_feedback(self, model: str, ids: list[int], feedback: str = "",
+                          attachment_ids: list[int] | None = None,
+                          context: dict[str, Any] | None = None) -> int | bool:
+        """Mark activities done: a message on the document, the activity archived (17 deletes
+        it unless its type keeps done activities; archived here, so tests can see it)."""
+        if model != "mail.activity":
+            raise fault(1, f"AttributeError: The method 'action_feedback' does not exist on the "
+                           f"model '{model}'")
+        message: int | bool = False
+        for activity_id in ids:
+            activity = self.tables[model].get(activity_id)
+            if activity is None or not activity["active"]:
+                raise fault(2, "Record does not exist or has been deleted.")
+            self._require(activity["res_model"], "write")
+            message = self.insert("mail.message", {
+                "model": activity["res_model"], "res_id": activity["res_id"],
+                "body": f"<p>{html.escape(feedback)}</p>", "message_type": "notification",
+                "subtype_id": 2, "date": self.clock(), "author_id": 3})
+            self.write(model, activity_id, active=False, state="done")
+        return message
+
     def m_message_post(self, model: str, ids: list[int], body: str = "",
                        message_type: str = "notification", subtype_xmlid: str | None = None,
                        partner_ids: list[Any] | None = None, subject: str | None = None,
-                       attachment_ids: list[int] | None = None,
+                       attachment_ids: list[int] | None = None, body_is_html: bool = False,
                        context: dict[str, Any] | None = None) -> int:
         if len(ids) != 1 or ids[0] not in self.tables[model]:
             raise fault(2, "Record does not exist or has been deleted.")
         self._require(model, "read")
         if any(not isinstance(p, int) for p in partner_ids or []):
             raise fault(1, "ValueError: message_post partner_ids must be a list of ids")
-        # 17+ escapes a str body (only Markup is kept as HTML); 16 keeps it as HTML.
-        stored = f"<p>{html.escape(body) if self.major >= 17 else body}</p>" if body else ""
+        if body_is_html and self.major < 17:  # 16's message_post has no such parameter
+            raise fault(1, "TypeError: _notify_thread() got an unexpected keyword argument "
+                           "'body_is_html'")
+        # 17+ escapes a str body (only Markup, or body_is_html=True, is kept as HTML); 16 keeps
+        # it as HTML. Odoo's sanitiser keeps HTML comments.
+        if body_is_html or self.major < 17:
+            stored = body if body.lstrip().startswith("<") else f"<p>{body}</p>"
+        else:
+            stored = f"<p>{html.escape(body)}</p>" if body else ""
+        for attachment in attachment_ids or []:
+            if attachment not in self.tables["ir.attachment"]:
+                raise fault(2, "Record does not exist or has been deleted.")
         subtype = subtype_xmlid or "mail.mt_note"
         subtype_id = 1 if subtype == "mail.mt_comment" else 2
         message_id = self.insert("mail.message", {
@@ -395,9 +447,11 @@ class OdooData:
             "date": self.clock(), "author_id": 3})
         if subtype_id == 1:
             for partner in partner_ids or []:
-                self.outgoing_mail.append({"to": self.tables["res.partner"][partner]["email"],
-                                           "subject": subject, "body": stored,
-                                           "message_id": message_id})
+                self.outgoing_mail.append({
+                    "to": self.tables["res.partner"][partner]["email"], "subject": subject,
+                    "body": stored, "message_id": message_id,
+                    "attachments": [self.tables["ir.attachment"][a]["name"]
+                                    for a in attachment_ids or []]})
         return message_id
 
 

@@ -14,7 +14,6 @@ the next calls fail the way networks and proxies do (`odoo.script("503", "timeou
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import random
 import socket
@@ -157,9 +156,12 @@ class FakeOdooServer:
         d.insert("account.payment.term", {"name": "30% Now, Balance 60 Days"}, 8)
         d.insert("ir.model", {"model": "account.move", "name": "Journal Entry"}, 430)
         d.insert("ir.model", {"model": "res.partner", "name": "Contact"}, 78)
-        for res_id, name, label in ((1, "email", "Email"), (2, "call", "Call"),
-                                    (4, "todo", "To-Do")):
-            d.insert("mail.activity.type", {"name": label}, res_id)
+        for res_id, name, label, category in ((1, "email", "Email", "default"),
+                                              (2, "call", "Call", "phonecall"),
+                                              (4, "todo", "To-Do", "default"),
+                                              (5, "upload", "Upload Document", "upload_file")):
+            d.insert("mail.activity.type", {"name": label, "category": category,
+                                            "res_model": False, "sequence": res_id}, res_id)
             d.insert("ir.model.data", {"module": "mail", "name": f"mail_activity_data_{name}",
                                        "model": "mail.activity.type", "res_id": res_id},
                      8646 + res_id)
@@ -269,13 +271,16 @@ class FakeOdooServer:
                 d.tables["res.partner"][pid]["customer_rank"] += 1
             return move
 
-    def print_invoice(self, move_id: int, content: bytes) -> int:
-        """What "Send & Print" leaves in Odoo 17: the PDF as an attachment of the move."""
+    def print_invoice(self, move_id: int) -> int:
+        """Send & Print, as a user does in Odoo 17: the invoice's PDF is made and kept on it."""
         with self.lock:
-            name = str(self.data.tables["account.move"][move_id]["name"]).replace("/", "_")
-            return self.data.insert("ir.attachment", {
-                "name": f"{name}.pdf", "datas": base64.b64encode(content).decode("ascii"),
-                "res_model": "account.move", "res_id": move_id, "mimetype": "application/pdf"})
+            d = self.data
+            name = str(d.tables["account.move"][move_id]["name"]).replace("/", "_")
+            attachment = d.insert("ir.attachment", {
+                "name": f"{name}.pdf", "datas": "JVBERi0xLjQ=", "res_model": "account.move",
+                "res_id": move_id, "mimetype": "application/pdf"})
+            d.write("account.move", move_id, invoice_pdf_report_id=attachment)
+            return attachment
 
     def register_payment(self, move_id: int, amount: float | None = None, *,
                          in_payment: bool = False) -> None:

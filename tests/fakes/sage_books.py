@@ -73,6 +73,9 @@ class SageFake:
         self.log: list[dict[str, Any]] = []
         self.token_calls: list[str] = []
         self.faults: deque[str] = deque()
+        # list path (e.g. "/contacts") -> "endless" ($next forever, every page the first one),
+        # "back" (page 2's $next points to page 1) or "no_envelope" (a list without `$items`)
+        self.paging_faults: dict[str, str] = {}
         self.token_faults: deque[str] = deque()
         self.random = random.Random(7)
         self.sent: dict[str, deque[float]] = {}

@@ -147,12 +147,19 @@ class _Handler(BaseHTTPRequestHandler):
         query = urllib.parse.parse_qs(split.query)
         if "application/pdf" in (self.headers.get("Accept") or ""):
             return self._pdf(split.path[len(BASE_PATH):], business)
+        asked = query
+        if fake.paging_faults.get(split.path[len(BASE_PATH):]) == "endless":
+            asked = {**query, "page": ["1"]}  # the page number is ignored
         try:
-            status, answer = self._api(method, split.path[len(BASE_PATH):], query, body, business)
+            status, answer = self._api(method, split.path[len(BASE_PATH):], asked, body, business)
         except KeyError as exc:
             status, answer = 404, _errors("RecordNotFound", f"not found: {exc}")
         if fault == "malformed":
             return self._send(200, None, raw=b'{"$items": [ {"id": ')
+        paging = fake.paging_faults.get(split.path[len(BASE_PATH):])
+        if paging and method == "GET" and isinstance(answer, dict) and "$items" in answer:
+            return self._send(200, _broken_page(answer, paging, split.path[len(BASE_PATH):],
+                                                query))
         # validated as the client will read it (decimals become JSON numbers)
         wire = json.loads(json.dumps(answer, default=_json_default))
         fake.checker.check_response(method, split.path, status, wire, query)
@@ -256,6 +263,20 @@ def _envelope(path: str, items: list[dict[str, Any]], query: dict[str, str]) -> 
     return {"$total": len(items), "$page": page, "$next": link(page + 1) if page < last else None,
             "$back": link(page - 1) if page > 1 else None, "$itemsPerPage": size,
             "$items": items[(page - 1) * size:page * size]}
+
+
+def _broken_page(page: dict[str, Any], paging: str, path: str,
+                 query: dict[str, list[str]]) -> Any:
+    """A list answer as a buggy Sage (or a proxy in front of it) might send it."""
+    if paging == "no_envelope":
+        return page["$items"]  # a bare list, as /businesses answers
+    number = int(query.get("page", ["1"])[0])
+    rest = {k: v[0] for k, v in query.items() if k != "page"}
+    if paging == "endless":  # the items of page 1 (see _dispatch) and a $next that never ends
+        return page | {"$next": f"{path}?" + urllib.parse.urlencode({**rest, "page": number + 1})}
+    if paging == "back" and number >= 2:
+        return page | {"$next": f"{path}?" + urllib.parse.urlencode({**rest, "page": 1})}
+    return page
 
 
 class _Server(ThreadingHTTPServer):

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connector.adapters import odoo_mapping as om
-from connector.adapters import pennylane
 from connector.adapters.base import map_records
 from connector.adapters.odoo import OdooAdapter
-from connector.adapters.pennylane_mapping import map_customer as pl_customer
-from connector.adapters.pennylane_mapping import map_invoice as pl_invoice
-from connector.adapters.sage_mapping import (
+from connector.adapters.odoo import mapping as om
+from connector.adapters.pennylane import streams as pennylane
+from connector.adapters.pennylane.mapping import map_customer as pl_customer
+from connector.adapters.pennylane.mapping import map_invoice as pl_invoice
+from connector.adapters.sage.mapping import (
     is_skipped,
     map_artefact,
     map_contact,

@@ -17,9 +17,9 @@ from connector.secrets import SecretStore
 from connector.store import tables as t
 from connector.store.store import Store
 from connector.sync.engine import sync
-from tests.adapters.odoo_helpers import make_adapter as odoo_adapter
-from tests.adapters.sage_fixtures import make_adapter as sage_adapter
-from tests.adapters.sage_fixtures import seed as sage_seed
+from tests.adapters.odoo.helpers import make_adapter as odoo_adapter
+from tests.adapters.sage.fixtures import make_adapter as sage_adapter
+from tests.adapters.sage.fixtures import seed as sage_seed
 from tests.fakes.odoo_server import running_fake_odoo
 from tests.fakes.pennylane_server import FakePennylane
 from tests.fakes.sage_server import start_sage

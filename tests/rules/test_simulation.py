@@ -24,6 +24,7 @@ from connector.clock import Clock
 from connector.commands.views import money
 from connector.config import load_config
 from connector.rules.calendar import BusinessCalendar
+from connector.rules.payload import ReminderPayload
 from connector.rules.penalties import claim
 from connector.store import outbox
 from connector.store import pauses as pause_store
@@ -66,7 +67,7 @@ def simulate(workdir: Path, *, days: int = 90, customers: int = 50, invoices: in
     result = Quarter()
     for offset in range(days):
         day = start + dt.timedelta(days=offset)
-        morning = dt.datetime.combine(day, dt.time(9, 0), PARIS).astimezone(dt.timezone.utc)
+        morning = dt.datetime.combine(day, dt.time(9, 0), PARIS).astimezone(dt.UTC)
         open_tenant(config, store=first.store,
                     clock=Clock.frozen(morning, config.timezone)).run()
         result.days += 1
@@ -102,7 +103,7 @@ def _audit(tenant, config, result: Quarter, disputed: str, promised: str, start:
             result.problems.append(f"{row['key']} names {promised} during its payment promise")
         if row["status"] != "sent" or row["channel"] == "note":
             continue
-        sent_day = row["sent_at"].replace(tzinfo=dt.timezone.utc).astimezone(PARIS).date() \
+        sent_day = row["sent_at"].replace(tzinfo=dt.UTC).astimezone(PARIS).date() \
             if row["sent_at"].tzinfo is None else row["sent_at"].astimezone(PARIS).date()
         if not calendar.is_business_day(sent_day):
             result.problems.append(f"{row['key']} sent on {sent_day}")
@@ -122,7 +123,8 @@ def _check_letter(config, row, payload, result: Quarter) -> None:
     pdf = Path(row["remote_id"]).read_bytes()
     text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
                     .split())
-    items = outbox.payload_items(payload)
+    typed = ReminderPayload.from_dict(payload)
+    items = list(typed.items)
     figures = claim(items, row["planned_for"], kind=payload["customer_kind"],
                     terms=config.penalties)
     language = payload["language"]
@@ -131,8 +133,7 @@ def _check_letter(config, row, payload, result: Quarter) -> None:
         expected.append(" ".join(money(figures.interest, "EUR", language).split()))
     if payload["customer_kind"] == "company":
         expected.append(" ".join(money(figures.indemnity, "EUR", language).split()))
-    due = sum(i.residual for i in items) - sum(c.residual for c in outbox.payload_credits(payload))
-    total = max(due, 0) + figures.total  # "Total réclamé": principal + interest + indemnity
+    total = typed.amount_to_pay + figures.total  # "Total réclamé": principal + interest + indemnity
     expected.append(" ".join(money(total, "EUR", language).split()))
     missing = [figure for figure in expected if figure not in text]
     if missing:

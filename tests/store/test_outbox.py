@@ -5,7 +5,6 @@ Every test runs on a SQLite file and on PostgreSQL (the `store_url` fixture)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from sqlalchemy import select, update
 from connector.adapters.demo import DemoAdapter
 from connector.app.tenant import Tenant, open_tenant
 from connector.config import load_config
+from connector.delivery.channels import Delivery
 from connector.delivery.dispatch import Dispatcher
 from connector.delivery.email import FileTransport
 from connector.errors import TransientError
@@ -128,7 +128,7 @@ def test_crash_after_send_is_not_sent_again(tenant: Tenant) -> None:
     transport = FileTransport(tenant.config.outbox_dir)
     # the message left, then the process died before marking it
     dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config, transport, now=tenant.clock)
-    dispatcher._side_effect(row, json.loads(row["payload"]))
+    dispatcher.channel("email").deliver(Delivery(row, outbox.payload(row)))
     written = (tenant.config.outbox_dir / f"{row['key']}.eml").stat().st_mtime_ns
     report = Dispatcher(tenant.store, tenant.adapter, tenant.config, transport, now=tenant.clock).run()
     assert (tenant.config.outbox_dir / f"{row['key']}.eml").stat().st_mtime_ns == written
@@ -175,7 +175,7 @@ def test_transient_failure_reschedules_without_sending(tenant: Tenant) -> None:
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def test_tasks_are_recorded_and_shown_in_status(tenant: Tenant) -> None:

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from connector.adapters.demo import OVERLAY_FILE
+from connector.adapters.demo.streams import OVERLAY_FILE
 from connector.app.tenant import open_tenant
 from connector.config import load_config
 from connector.store import tables as t

@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from connector.adapters.sage_auth import TOKENS
+from connector.adapters.sage.auth import TOKENS
 from connector.secrets import SERVICE, account
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, start_fake_odoo
 from tests.fakes.pennylane_server import FakePennylane, start_fake_pennylane
@@ -36,7 +36,8 @@ class OdooSource:
             self.fake.chaos(fault_share, seed=seed)
 
     def source_toml(self, workdir: Path) -> str:
-        return self.fake.source_toml("ODOO_KEY")
+        # the invoices' salesperson is the bot: activities go to the configured person
+        return self.fake.source_toml("ODOO_KEY") + 'activity_user = "marie@example.fr"\n'
 
     def env(self) -> dict[str, str]:
         return {"ODOO_KEY": API_KEY}

@@ -1,0 +1,180 @@
+"""The reminder payload: what evaluate() decides and what the outbox row keeps, typed.
+
+One model from the rules to the channels: the engine yields it, the outbox stores it as JSON
+(`to_json`/`from_json`, the same JSON rows have always held), the freshness gate brings its amounts
+up to date (`refreshed`), and every channel renders or pushes it. It owns the amounts: "amount to
+pay = reminded items − open credit notes" is computed here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """One chased amount: a whole invoice, or one instalment of it."""
+
+    item_id: str
+    invoice_id: str
+    number: str
+    issue_date: dt.date
+    due_date: dt.date
+    currency: str
+    total: Decimal
+    residual: Decimal
+    days_late: int
+    level: str | None = None
+    noticed_on: dt.date | None = None
+    """When a formal notice (a level with a letter) was first planned for it: B2C interest runs
+    from that day."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DueItem:
+        return cls(item_id=str(data["item_id"]), invoice_id=str(data["invoice_id"]),
+                   number=str(data["number"]),
+                   issue_date=dt.date.fromisoformat(data["issue_date"]),
+                   due_date=dt.date.fromisoformat(data["due_date"]),
+                   currency=str(data["currency"]), total=Decimal(data["total"]),
+                   residual=Decimal(data["residual"]), days_late=int(data["days_late"]),
+                   level=data.get("level"),
+                   noticed_on=dt.date.fromisoformat(data["noticed_on"])
+                   if data.get("noticed_on") else None)
+
+
+@dataclass(frozen=True)
+class CreditLine:
+    invoice_id: str
+    number: str
+    issue_date: dt.date
+    currency: str
+    residual: Decimal
+    credited_invoice_id: str | None = None
+    """The invoice this credit note reduces (Odoo `reversed_entry_id`, Pennylane
+    `credited_invoice`; Sage links only by allocation, which settles both): deducted from that
+    invoice only. None: a credit on the account, shown apart and deducted from the total."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CreditLine:
+        credited = data.get("credited_invoice_id")
+        return cls(invoice_id=str(data["invoice_id"]), number=str(data["number"]),
+                   issue_date=dt.date.fromisoformat(data["issue_date"]),
+                   currency=str(data["currency"]), residual=Decimal(data["residual"]),
+                   credited_invoice_id=str(credited) if credited else None)
+
+
+@dataclass(frozen=True)
+class ReminderPayload:
+    """One reminder to one customer by one channel, with every figure it states."""
+
+    key: str
+    tenant: str
+    source: str
+    customer_id: str
+    customer_name: str
+    customer_kind: str
+    language: str
+    level: str
+    channel: str
+    template: str
+    recipients: tuple[str, ...]
+    currency: str
+    items: tuple[DueItem, ...]
+    credit_notes: tuple[CreditLine, ...]
+    statement: tuple[DueItem, ...] = field(default=())
+    """Every open item of the customer in this currency ("other open invoices")."""
+    task_title: str | None = None
+    planned_for: dt.date = dt.date.min
+    cc: tuple[str, ...] = ()
+    level_channels: tuple[str, ...] = ()
+    """All channels of the level (an email of a level that also sends a letter attaches it)."""
+    policy: str = "standard"
+    customer_address: str | None = None
+    task: str = "todo"
+    """For a task: "call" or "todo" (the level's `task`)."""
+    attach: tuple[str, ...] = ()
+    """For an email: what it carries besides its words ("invoices", "statement")."""
+
+    # -- the amounts ---------------------------------------------------------------------------
+    @property
+    def amount_due(self) -> Decimal:
+        return sum((i.residual for i in self.items), Decimal(0))
+
+    @property
+    def credits(self) -> Decimal:
+        return sum((c.residual for c in self.credit_notes), Decimal(0))
+
+    @property
+    def amount_to_pay(self) -> Decimal:
+        """What the customer is asked to pay: reminded items less the open credit notes."""
+        return max(self.amount_due - self.credits, Decimal(0))
+
+    def invoice_amounts(self) -> dict[str, Decimal]:
+        """Each reminded invoice's own amount (its items' residuals), in numeric id order."""
+        amounts: dict[str, Decimal] = {}
+        for item in self.items:
+            amounts[item.invoice_id] = amounts.get(item.invoice_id, Decimal(0)) + item.residual
+        return {i: amounts[i] for i in sort_ids(amounts)}
+
+    @property
+    def invoice_ids(self) -> list[str]:
+        """The reminded invoices, ids compared as numbers where they are ("61" before "190")."""
+        return sort_ids(i.invoice_id for i in self.items)
+
+    @property
+    def referenced_ids(self) -> list[str]:
+        """Every invoice the message names (reminded, listed as open, or deducted as credit):
+        what the freshness gate re-reads."""
+        ids = {i.invoice_id for i in self.items} | {i.invoice_id for i in self.statement}
+        return sort_ids(ids | {c.invoice_id for c in self.credit_notes})
+
+    def refreshed(self, items: Iterable[DueItem], credit_notes: Iterable[CreditLine],
+                  statement: Iterable[DueItem]) -> ReminderPayload:
+        """The same reminder with the amounts the source gave right before sending."""
+        return dataclasses.replace(self, items=tuple(items), credit_notes=tuple(credit_notes),
+                                   statement=tuple(statement))
+
+    # -- JSON, as outbox rows store it -----------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values: dates as ISO strings, money as decimal strings."""
+        loaded: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(self), default=str))
+        return loaded
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ReminderPayload:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:  # written by a newer version: keep going with what we know
+            log.debug("payload %s: ignoring unknown fields %s", data.get("key"), unknown)
+        values = {k: v for k, v in data.items() if k in known}
+        values["items"] = tuple(DueItem.from_dict(x) for x in data.get("items", ()))
+        values["statement"] = tuple(DueItem.from_dict(x) for x in data.get("statement", ()))
+        values["credit_notes"] = tuple(CreditLine.from_dict(x)
+                                       for x in data.get("credit_notes", ()))
+        for name in ("recipients", "cc", "level_channels", "attach"):
+            values[name] = tuple(str(x) for x in data.get(name) or ())
+        if data.get("planned_for"):
+            values["planned_for"] = dt.date.fromisoformat(str(data["planned_for"]))
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str) -> ReminderPayload:
+        return cls.from_dict(json.loads(text))
+
+
+def sort_ids(ids: Iterable[str]) -> list[str]:
+    """Source ids in their natural order: numbers as numbers, then the others as text."""
+    unique = set(ids)
+    return sorted(unique, key=lambda i: (0, int(i), "") if i.isdigit() else (1, 0, i))

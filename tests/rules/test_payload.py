@@ -1,0 +1,71 @@
+"""The reminder payload: its amounts, and the JSON outbox rows have always held."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from decimal import Decimal
+
+from connector.rules.payload import CreditLine, DueItem, ReminderPayload
+
+DAY = dt.date(2026, 11, 27)
+
+
+def item(invoice: str, residual: str, item_id: str | None = None) -> DueItem:
+    return DueItem(item_id or invoice, invoice, f"F-{invoice}", DAY - dt.timedelta(days=60),
+                   DAY - dt.timedelta(days=30), "EUR", Decimal("500.00"), Decimal(residual), 30,
+                   level="first")
+
+
+def payload(*items: DueItem, credits: tuple[CreditLine, ...] = ()) -> ReminderPayload:
+    return ReminderPayload(
+        key="k" * 32, tenant="acme", source="odoo", customer_id="7", customer_name="Alpha",
+        customer_kind="company", language="fr", level="first", channel="email",
+        template="first", recipients=("a@alpha.example",), currency="EUR", items=items,
+        credit_notes=credits, statement=items, planned_for=DAY)
+
+
+def credit(residual: str) -> CreditLine:
+    return CreditLine("99", "AV-1", DAY, "EUR", Decimal(residual))
+
+
+def test_amount_to_pay_is_the_items_less_the_open_credit_notes() -> None:
+    asked = payload(item("61", "300.00"), item("190", "450.50"), credits=(credit("100.00"),))
+    assert asked.amount_due == Decimal("750.50") and asked.credits == Decimal("100.00")
+    assert asked.amount_to_pay == Decimal("650.50")
+    assert payload(item("61", "80.00"), credits=(credit("100.00"),)).amount_to_pay == 0
+
+
+def test_invoice_ids_compare_as_numbers_and_each_invoice_keeps_its_amount() -> None:
+    asked = payload(item("190", "450.50"), item("61", "200.00", "61-1"),
+                    item("61", "100.00", "61-2"))
+    assert asked.invoice_ids == ["61", "190"]  # not "190" before "61"
+    assert asked.invoice_amounts() == {"61": Decimal("300.00"), "190": Decimal("450.50")}
+
+
+def test_json_round_trip_keeps_every_field() -> None:
+    asked = dataclasses.replace(payload(item("61", "300.00"), credits=(credit("10.00"),)),
+                                cc=("dg@alpha.example",), level_channels=("email", "letter"),
+                                customer_address="1 rue de la Paix\n75002 Paris")
+    assert ReminderPayload.from_json(asked.to_json()) == asked
+
+
+def test_a_row_written_before_the_model_reads_and_writes_back_the_same_json() -> None:
+    """What `json.dumps(asdict(intent), default=str)` stored, before newer fields existed."""
+    old = {"key": "0" * 32, "tenant": "acme", "source": "demo", "customer_id": "C1",
+           "customer_name": "Client C1", "customer_kind": "company", "language": "fr",
+           "level": "first", "channel": "email", "template": "first",
+           "recipients": ["c1@exemple.fr"], "currency": "EUR",
+           "items": [{"item_id": "I1", "invoice_id": "I1", "number": "F-I1",
+                      "issue_date": "2026-09-28", "due_date": "2026-10-28", "currency": "EUR",
+                      "total": "100.00", "residual": "100.00", "days_late": 30,
+                      "level": "first", "noticed_on": None}],
+           "credit_notes": [], "statement": [], "task_title": None, "planned_for": "2026-11-27",
+           "cc": [], "level_channels": ["email"]}
+    typed = ReminderPayload.from_json(json.dumps(old))
+    assert typed.amount_to_pay == Decimal("100.00") and typed.planned_for == DAY
+    assert typed.policy == "standard" and typed.customer_address is None  # defaults
+    again = json.loads(typed.to_json())
+    assert {k: again[k] for k in old} == old
+    assert ReminderPayload.from_dict({**old, "added_later": 1}) == typed  # forward-compatible
