@@ -10,7 +10,6 @@ from connector.delivery.messages import template_context
 from connector.delivery.render import render
 from connector.rules.engine import History, ReminderIntent, evaluate
 from connector.rules.policy import Level, Policy
-from connector.store.outbox import intent_payload
 from tests.helpers import BASE_CONFIG, customer, invoice
 
 TODAY = dt.date(2026, 11, 27)
@@ -78,6 +77,5 @@ def test_a_credit_on_the_account_is_shown_apart_and_deducted_from_the_total() ->
 def words(intent: ReminderIntent) -> str:
     config = parse_config(BASE_CONFIG.format(tenant="t", seed=1, anchor="2026-11-27",
                                              state="sqlite:///:memory:"))
-    payload = intent_payload(intent)
-    text = render(intent.template, template_context(payload, config), "fr").text
+    text = render(intent.template, template_context(intent, config), "fr").text
     return text.replace("\xa0", " ").replace("\u202f", " ")  # Babel's no-break spaces
