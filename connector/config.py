@@ -26,7 +26,7 @@ from pydantic import (
 from connector.adapters.base import SourceConfig, adapter_class
 from connector.clock import DEFAULT_TIMEZONE
 from connector.errors import ConfigError
-from connector.rules.penalties import PenaltyTerms
+from connector.rules.penalties import PenaltyTerms, tables_for
 from connector.rules.policy import CustomerOverride, Policy, default_policy
 from connector.rules.segments import Rulebook
 
@@ -147,10 +147,15 @@ class EmailConfig(_Section):
 class LetterConfig(_Section):
     """The formal notice (mise en demeure) written by the `letter` channel."""
 
-    deadline_days: int = Field(default=8, ge=1, le=60)
+    deadline_days: int = Field(default=15, ge=1, le=60)
+    """Days to pay, counted from receipt (posting + penalties.notice_delivery_days)."""
     directory: str = "letters"
     court: str | None = None
-    """Where an injonction de payer would be filed (e.g. "tribunal de commerce de Lyon")."""
+    """Old single court, used for companies only when `courts` names none."""
+    courts: dict[str, str] = Field(default_factory=dict)
+    """Competent court per debtor kind, optionally per département: {"company:69" =
+    "tribunal de commerce de Lyon", individual = "tribunal judiciaire de Lyon"}. Unmatched:
+    "la juridiction compétente" (rules/legal.py)."""
 
 
 class Config(_Section):
@@ -267,10 +272,13 @@ def build_config(data: dict[str, Any], *, text: str = "", file: str = "<memory>"
                           line=_line_of(text, "source", "kind")) from None
     try:
         data["source"] = model.model_validate(source)
-        return Config.model_validate({**data, "base_dir": base_dir, "file": file})
+        config = Config.model_validate({**data, "base_dir": base_dir, "file": file})
     except ValidationError as exc:
         raise _config_error(exc, text, file, prefix=("source",) if _is_source_error(exc, model)
                             else ()) from None
+    if config.penalties.rates_file is not None:
+        tables_for(config.penalties, base_dir)  # a bad rates file is refused like a bad config
+    return config
 
 
 def _is_source_error(exc: ValidationError, model: type[BaseModel]) -> bool:

@@ -34,7 +34,8 @@ from pydantic import (
 
 InvoiceKind = Literal["invoice", "credit_note"]
 InvoiceStatus = Literal["open", "partial", "paid", "cancelled", "disputed"]
-CustomerKind = Literal["company", "individual"]
+# public: the State, local authorities, public bodies (intérêts moratoires, C. commande publique)
+CustomerKind = Literal["company", "individual", "public"]
 OPEN_STATUSES: frozenset[str] = frozenset({"open", "partial"})
 MAX_AMOUNT = Decimal(10) ** 15
 MAX_MINOR = 2**63 - 1  # BIGINT

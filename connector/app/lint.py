@@ -22,11 +22,12 @@ from connector.errors import ConfigError
 from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar
 from connector.rules.engine import ReminderIntent, level_date
+from connector.rules.legal import latest_lawful_due_date
 from connector.rules.payload import CreditLine, DueItem, ReminderPayload
-from connector.rules.penalties import check_contract_rate, load_rates
+from connector.rules.penalties import contract_floors, tables_for
 from connector.rules.policy import Policy
-
-MAX_TERMS_DAYS = 60  # C. com. L441-10 I: agreed terms may not exceed 60 days from the invoice date
+from connector.rules.prescription import prescription_findings
+from connector.rules.rates import provisional_text
 
 
 @dataclass(frozen=True)
@@ -44,18 +45,18 @@ def policies(config: Config) -> list[tuple[str, Policy]]:
     return [("policy", book.default)] + [(f"policies.{n}", p) for n, p in book.named.items()]
 
 
-def check(config: Config, today: dt.date, invoices: Iterable[Invoice] = ()) -> list[Finding]:
+def check(config: Config, today: dt.date, invoices: Iterable[Invoice] = (),
+          kinds: dict[str, str] | None = None) -> list[Finding]:
     findings = check_money(config, today)
-    if any(f.where == "penalties.contract_rate" for f in findings):
-        # reported above; render the samples with the legal default rate instead
-        config = config.model_copy(update={"penalties": config.penalties.model_copy(
-            update={"contract_rate": None})})
     for where, policy in policies(config):
         findings += check_levels(where, policy, today)
         findings += check_templates(where, policy, config, today)
     findings += check_segments(config)
     findings += check_sender(config)
-    findings += check_terms(invoices)
+    invoices = list(invoices)
+    findings += check_terms(invoices, config.penalties.periodic_invoices)
+    findings += [Finding("warning", "ledger", text)
+                 for text in prescription_findings(invoices, today, kinds=kinds)]
     return findings
 
 
@@ -151,7 +152,7 @@ def _check_template(where: str, name: str, language: str, config: Config,
     if unknown:
         return [Finding("error", where, f"{path} uses unknown variable(s): "
                                         f"{', '.join(sorted(unknown))} (see docs/templates.md)")]
-    for kind in ("company", "individual"):
+    for kind in ("company", "individual", "public"):
         payload = sample_payload(config, name, kind=kind, language=language, channels=channels,
                                  today=today)
         try:
@@ -182,23 +183,32 @@ def check_money(config: Config, today: dt.date) -> list[Finding]:
                              "recovery costs cannot be charged to a consumer without an "
                              "enforceable title (CPCE L111-8); the €40 indemnity is B2B only"))
     try:
-        check_contract_rate(terms, today)
+        rates = tables_for(terms, config.base_dir)
     except ConfigError as exc:
-        found.append(Finding("error", "penalties.contract_rate", str(exc).split("] ", 1)[-1]))
-    rates = load_rates()
-    if rates.provisional(today):
-        found.append(Finding("warning", "rules/data/rates.toml",
-                             f"rate tables checked up to {rates.checked_until.isoformat()} only: "
-                             f"add the ECB and legal rates in force since, with their source"))
+        return found + [Finding("error", "penalties.rates_file", str(exc))]
+    # a claim lives 5 years (C. com. L. 110-4): look at every half-year it may still cover
+    start = dt.date(today.year - 5, today.month, 1)
+    floors = contract_floors(terms, start, today, rates)
+    if floors:
+        listed = ", ".join(f"{half.label} ({floor} %)" for half, floor in floors)
+        found.append(Finding("warning", "penalties.contract_rate",
+                             f"the contract rate {terms.contract_rate} % is under the legal floor "
+                             f"(3 × the legal interest rate, art. L. 441-10 II C. com.) in "
+                             f"{listed}: the floor is applied for those half-years"))
+    provisional = rates.provisional_half_years(start, today)
+    if provisional:
+        found.append(Finding("warning", "rates", provisional_text(provisional, rates)))
     return found
 
 
-def check_terms(invoices: Iterable[Invoice]) -> list[Finding]:
-    """Payment terms over 60 days from the invoice date (L441-10 I): warn with examples."""
+def check_terms(invoices: Iterable[Invoice], periodic: bool = False) -> list[Finding]:
+    """Payment terms beyond the legal maximum (art. L. 441-10 I C. com.): 60 days from the invoice
+    date or 45 days end of month; 45 days for periodic invoices. Warn with examples."""
     long = [i for i in invoices if i.kind == "invoice" and not i.instalments
-            and (i.due_date - i.issue_date).days > MAX_TERMS_DAYS]
+            and i.due_date > latest_lawful_due_date(i.issue_date, periodic=periodic)]
     if not long:
         return []
     examples = ", ".join(f"{i.number} ({(i.due_date - i.issue_date).days} d)" for i in long[:5])
+    cap = "45 days (periodic invoices)" if periodic else "60 days or 45 days end of month"
     return [Finding("warning", "ledger", f"{len(long)} open invoice(s) with payment terms over "
-                                         f"{MAX_TERMS_DAYS} days (C. com. L441-10 I): {examples}")]
+                                         f"{cap} (art. L. 441-10 I C. com.): {examples}")]

@@ -20,7 +20,10 @@ from connector.delivery.email import FileTransport, SmtpTransport, Transport
 from connector.errors import ConnectorError
 from connector.rules.channels import CHANNELS
 from connector.rules.engine import Decision, ReminderIntent, evaluate
-from connector.rules.penalties import check_contract_rate
+from connector.rules.late_paid import late_paid_intents
+from connector.rules.penalties import tables_for
+from connector.rules.prescription import defuse, prescription_findings
+from connector.rules.rates import provisional_text
 from connector.secrets import SecretStore
 from connector.store import letters as letter_store
 from connector.store import outbox
@@ -122,13 +125,27 @@ class Tenant:
         `narrow` lets SQL skip customers that certainly have nothing new (candidates.py); the
         result is the same either way, only faster.
         """
-        check_contract_rate(self.config.penalties, self.today)
         held = pause_store.unresolved(self.store, self.name, self.source)
         only = self._candidates(held) if narrow and trace is None else None
         done = outbox.history(self.store, self.name, self.source, self.config.timezone, only=only)
         ledger = self.store.open_ledger(self.name, self.source, only=only)
-        return list(evaluate(self.config.rulebook, ledger, done, self.today, tenant=self.name,
-                             source=self.source, pauses=held, trace=trace))
+        intents = defuse(evaluate(self.config.rulebook, ledger, done, self.today,
+                                  tenant=self.name, source=self.source, pauses=held, trace=trace),
+                         self.today)
+        return intents + self._late_paid()
+
+    def _late_paid(self) -> list[ReminderIntent]:
+        """`penalties.late_paid`: a "facture de pénalités" for each invoice paid late."""
+        terms = self.config.penalties
+        if terms.late_paid == "off":
+            return []
+        paid = self.store.paid_late(self.name, self.source,
+                                    dt.date(self.today.year - 5, self.today.month, 1))
+        ids = [i.external_id for _c, invs in paid for i in invs]
+        return late_paid_intents(paid, self.store.balance_history(self.name, self.source, ids),
+                                 self.today, tenant=self.name, source=self.source,
+                                 channel=terms.late_paid, terms=terms,
+                                 rates=tables_for(terms, self.config.base_dir))
 
     def _candidates(self, held: list[Any]) -> list[str] | None:
         """Customers that may have something new today, or None to read the whole open ledger.
@@ -176,7 +193,19 @@ class Tenant:
             "pauses": self.paused(),
             "recent_rejects": [_jsonable(r) for r in self.store.recent_rejects(self.name, 10)],
             "warnings": self._source_warnings(),
+            "law_warnings": self.law_warnings(),
         }
+
+    def law_warnings(self) -> list[str]:
+        """Provisional rates over the last five years, and invoices near or past prescription."""
+        rates = tables_for(self.config.penalties, self.config.base_dir)
+        start = dt.date(self.today.year - 5, self.today.month, 1)
+        halves = rates.provisional_half_years(start, self.today)
+        lines = [provisional_text(halves, rates)] if halves else []
+        ledger = list(self.store.open_ledger(self.name, self.source))
+        kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
+        return lines + prescription_findings([i for _c, invs in ledger for i in invs],
+                                             self.today, kinds=kinds)
 
     def _source_warnings(self) -> list[str]:
         """Asked of the source without a network call; a source we cannot open is itself news."""

@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("loop", "Write a commented configuration file to start from."),
     "letters": ("letters", "Formal notices to post (the default), or `batch` / `posted`."),
     "outbox": ("loop", "Look at and settle reminders that need a person."),
+    "penalties": ("penalties", "Late-payment interest by period, the €40 where due, and the "
+                               "total."),
     "pause": ("pauses", "Hold every reminder to CUSTOMER (id or exact name) until a date."),
     "plan": ("loop", "Show what would be sent today, from the local state."),
     "promise": ("pauses", "Hold reminders for INVOICE until the promised date; unpaid after it, "

@@ -29,9 +29,10 @@ def register(main: click.Group) -> None:
     def rules_check(obj: Obj) -> None:
         """Overlapping levels, unknown template variables, fees and rates beyond the law."""
         tenant = obj.tenant()
-        invoices = [i for _c, invs in tenant.store.open_ledger(tenant.name, tenant.source)
-                    for i in invs]
-        findings = lint.check(obj.config, tenant.today, invoices)
+        ledger = list(tenant.store.open_ledger(tenant.name, tenant.source))
+        invoices = [i for _c, invs in ledger for i in invs]
+        kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
+        findings = lint.check(obj.config, tenant.today, invoices, kinds)
         for finding in findings:
             click.echo(str(finding))
         errors = sum(f.severity == "error" for f in findings)
@@ -80,8 +81,8 @@ def register(main: click.Group) -> None:
     @templates_group.command("preview")
     @click.argument("template")
     @click.option("--lang", type=click.Choice(LANGUAGES), default="fr", show_default=True)
-    @click.option("--kind", type=click.Choice(["company", "individual"]), default="company",
-                  show_default=True)
+    @click.option("--kind", type=click.Choice(["company", "individual", "public"]),
+                  default="company", show_default=True)
     @click.pass_obj
     @handle_errors
     def templates_preview(obj: Obj, template: str, lang: str, kind: str) -> None:

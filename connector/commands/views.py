@@ -78,7 +78,7 @@ def status_text(status: dict[str, Any]) -> str:
                                              for k, v in sorted(status["letters"].items())))
     for cursor in status["cursors"]:
         lines.append(f"cursor {cursor['stream']}: {cursor['value']} (at {cursor['updated_at']})")
-    for warning in status.get("warnings", []):
+    for warning in status.get("warnings", []) + status.get("law_warnings", []):
         lines.append(f"warning: {warning}")
     if status["open_tasks"]:
         lines.append(f"open tasks ({len(status['open_tasks'])}):")

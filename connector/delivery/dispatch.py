@@ -31,6 +31,7 @@ from connector.errors import ConnectorError, TransientError
 from connector.models import Invoice
 from connector.rules.calendar import BusinessCalendar, SendWindow
 from connector.rules.channels import spec
+from connector.rules.late_paid import LEVEL as LATE_PAID_LEVEL
 from connector.rules.pauses import PauseIndex
 from connector.rules.payload import DueItem, ReminderPayload
 from connector.secrets import redact
@@ -77,7 +78,9 @@ class Dispatcher:
         if not self._channels:
             self._channels = channels_for(Services(
                 self.config, self.adapter, self.transport, self.now, store=self.store,
-                pdfs=InvoicePdfs(self.adapter, self.config.base_dir / "cache" / "invoices")))
+                pdfs=InvoicePdfs(self.adapter, self.config.base_dir / "cache" / "invoices"),
+                history=lambda ids: self.store.balance_history(
+                    self.tenant, self.config.source.kind, ids)))
         return channel_of(self._channels, name)
 
     @property
@@ -172,6 +175,8 @@ class Dispatcher:
         if held is not None:  # paused after this reminder was planned
             return payload.refreshed((), payload.credit_notes, payload.statement), \
                 f"customer on hold: {held.describe()}"
+        if payload.level == LATE_PAID_LEVEL:
+            return self._gate_late_paid(payload, fresh)
         kept, dropped = [], []
         for item in payload.items:
             current = _current(item, fresh)
@@ -194,6 +199,16 @@ class Dispatcher:
             log.info("reminder %s: dropped %s (paid since planned)", payload.key, dropped)
         return updated, ""
 
+    def _gate_late_paid(self, payload: ReminderPayload,
+                        fresh: dict[str, Invoice]) -> tuple[ReminderPayload, str]:
+        """A "facture de pénalités" claims on a paid invoice: it goes unless the invoice is gone,
+        reopened (the ordinary ladder chases it), disputed or held."""
+        for item in payload.items:
+            invoice = fresh.get(item.invoice_id)
+            if invoice is None or invoice.status != "paid" or item.invoice_id in self._held.invoices:
+                return payload, f"no longer paid late and undisputed: {item.number}"
+        return payload, ""
+
     # -- 3. delivery ----------------------------------------------------------------------------
     def deliver(self, row: dict[str, Any], fresh: dict[str, Invoice] | None) -> None:
         """One claimed row: gate → channel.deliver → mark (sent with what depends on it)."""
@@ -214,6 +229,9 @@ class Dispatcher:
             if not payload.customer_address:
                 self._wait_for_address(row, payload)
                 return
+        if row["channel"] in ("email", "letter", "source_email") \
+                and self._held_for_rates(row, payload):
+            return
         delivery = Delivery(row, payload)
         try:
             channel = self.channel(row["channel"])
@@ -241,6 +259,22 @@ class Dispatcher:
                         next_attempt_at=self.now() + postal.ADDRESS_WAIT)
             postal.address_missing(conn, row, payload, self.config.language, self.now())
         self.report.record(row["key"], "retried", reason)
+
+    def _held_for_rates(self, row: dict[str, Any], payload: ReminderPayload) -> bool:
+        """`penalties.provisional_rates = "hold"`: a message whose figures use a provisional rate
+        waits (checked again the next day) until the official value is in the tables."""
+        if self.config.penalties.provisional_rates != "hold":
+            return False
+        context = self.channel(row["channel"]).services.context(payload)
+        if not context["rates_provisional"]:
+            return False
+        halves = ", ".join(context["provisional_half_years"])
+        reason = f"waiting for the official rate of {halves} (penalties.provisional_rates = hold)"
+        with self.store.transaction() as conn:
+            outbox.mark(conn, row["key"], "planned", self.now(), reason=reason,
+                        next_attempt_at=self.now() + dt.timedelta(days=1))
+        self.report.record(row["key"], "retried", reason)
+        return True
 
     def _retry(self, row: dict[str, Any], reason: str) -> None:
         if row["attempts"] >= outbox.MAX_ATTEMPTS:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from connector.config import Config
 from connector.delivery.render import environment, pick_language
+from connector.rules.legal import court_for, french_half_year
 from connector.rules.payload import CreditLine, DueItem, ReminderPayload
-from connector.rules.penalties import b2b_rate, claim, load_rates
+from connector.rules.penalties import DAY_COUNT, Claim, Movement, b2b_rate, claim, tables_for
 
 TASK_TITLES = {
     "fr": "Relancer {customer} : {amount} dû ({level})",
@@ -22,20 +24,29 @@ NOTE_TITLES = {
 }
 
 
-def template_context(payload: ReminderPayload, config: Config) -> dict[str, Any]:
+def template_context(payload: ReminderPayload, config: Config,
+                     history: Mapping[str, Sequence[Movement]] | None = None) -> dict[str, Any]:
+    """Everything a template may use. `history`: each invoice's amount-due changes (the store's
+    balance history), so that interest follows the balance; without it, today's balance."""
     items = list(payload.items)
     reminded = {i.item_id for i in items}
     statement = [i for i in payload.statement if i.item_id not in reminded and i.residual > 0]
     today = payload.planned_for
     kind = payload.customer_kind
-    figures = claim(items, today, kind=kind, terms=config.penalties)
+    rates = tables_for(config.penalties, config.base_dir)
+    figures = claim(items, today, kind=kind, terms=config.penalties, rates=rates,
+                    history=history)
     to_pay = payload.amount_to_pay
     numbers = {i.invoice_id: i.number for i in items}
     credits = list(payload.credit_notes)
+    letter = config.letter
+    receipt = today + dt.timedelta(days=config.penalties.notice_delivery_days)
     return {
         "sender": config.sender.model_dump(),
         "customer_id": payload.customer_id,
         "customer_kind": kind,
+        # B2B-only wording (art. L. 441-10, the €40) is shown only when this is true
+        "professional": kind != "individual",
         "customer_address": payload.customer_address,
         "customer_name": payload.customer_name,
         "contact_name": None,
@@ -54,17 +65,25 @@ def template_context(payload: ReminderPayload, config: Config) -> dict[str, Any]
         "amount_to_pay": to_pay,
         "today": today.isoformat(),
         # late-payment figures (rules/penalties.py): B2B interest + €40 per invoice; B2C interest
-        # from the formal notice only
+        # from receipt of the formal notice only
         "penalties": figures.interest,
         "indemnity": figures.indemnity,
+        # a €40 never joins a total in another currency: "+ 40 € d'indemnité forfaitaire"
+        "indemnity_apart": figures.indemnity_apart,
         "interest_rate": figures.rate if figures.rate is not None else
         _rate_in_force(kind, today, config),
-        "legal_rate": load_rates().legal_on(today, individual=config.penalties.creditor_individual),
+        "legal_rate": rates.legal_on(today, individual=config.penalties.creditor_individual),
         "claim_total": to_pay + figures.total,
         "rates_provisional": figures.provisional,
-        "deadline_days": config.letter.deadline_days,
-        "deadline": today + dt.timedelta(days=config.letter.deadline_days),
-        "court": config.letter.court,
+        "provisional_half_years": [french_half_year(h) for h in figures.provisional_half_years],
+        "rates_used": [{"half_year": french_half_year(label), "rate": rate,
+                        "provisional": provisional}
+                       for label, rate, provisional in figures.rates_used],
+        "breakdown": breakdown(items, figures),
+        "day_count": DAY_COUNT,
+        "deadline_days": letter.deadline_days,
+        "deadline": receipt + dt.timedelta(days=letter.deadline_days),
+        "court": court_for(kind, payload.customer_address, letter.courts, letter.court),
         "payment_links": payment_links(config.sender.payment_link, items, credits, payload,
                                        to_pay),
         # the registered letter of the same level: mentioned as sent only once posted
@@ -72,6 +91,28 @@ def template_context(payload: ReminderPayload, config: Config) -> dict[str, Any]
         "letter_posted_on": None,
         "letter_tracking": None,
     }
+
+
+def breakdown(items: list[Any], figures: Claim) -> list[dict[str, Any]]:
+    """Per item: principal, periods (days, base, rate, interest), interest, €40 (CPC art. 1407
+    asks for "le décompte des différents éléments de la créance")."""
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in items:
+        penalty = figures.by_invoice.get(item.item_id)
+        if penalty is None:
+            continue
+        first = item.invoice_id not in seen
+        seen.add(item.invoice_id)
+        rows.append({
+            "number": item.number, "due_date": item.due_date, "principal": item.residual,
+            "periods": [{"start": p.start, "end": p.end, "days": p.days, "base": p.base,
+                         "rate": p.rate, "interest": p.interest.quantize(Decimal("0.01")),
+                         "provisional": p.provisional} for p in penalty.periods],
+            "interest": penalty.interest,
+            "indemnity": penalty.indemnity if first else Decimal("0.00"),
+        })
+    return rows
 
 
 def payment_links(template: str | None, items: list[DueItem], credits: list[CreditLine],
@@ -103,9 +144,10 @@ def payment_links(template: str | None, items: list[DueItem], credits: list[Cred
 
 def _rate_in_force(kind: str, today: dt.date, config: Config) -> Decimal:
     """The rate a template quotes when nothing has accrued yet (not late, or B2C before notice)."""
+    rates = tables_for(config.penalties, config.base_dir)
     if kind == "individual":
-        return load_rates().legal_on(today, individual=config.penalties.creditor_individual)
-    return b2b_rate(today, config.penalties)
+        return rates.legal_on(today, individual=config.penalties.creditor_individual)
+    return b2b_rate(today, config.penalties, rates)
 
 
 def _money(payload: ReminderPayload, config: Config, amount: Decimal) -> str:

@@ -30,6 +30,7 @@ from connector.reports.ledger import (
     settled_days,
     settlements,
 )
+from connector.rules.prescription import prescription_findings
 from connector.store.store import Store
 
 ZERO = Decimal(0)
@@ -106,6 +107,8 @@ class Report:
     levels: list[LevelSuccess]
     forecast: Forecast
     skipped_currencies: dict[str, int]
+    prescription: list[str] = field(default_factory=list)
+    """Open invoices within 6 months of prescription or past it (rules/prescription.py)."""
 
     @property
     def aging_total(self) -> dict[str, Decimal]:
@@ -221,7 +224,13 @@ def build_report(store: Store, tenants: Sequence[tuple[str, str]], today: dt.dat
         reminders = data.sent_reminders(store, tenant, source)
         for doc in data.documents(store, tenant, source):
             acc.add(doc, cancelled, reminders.get(doc.invoice.external_id, []), names)
-    return _finish(acc, list(tenants), weeks)
+    report = _finish(acc, list(tenants), weeks)
+    for tenant, source in tenants:
+        ledger = list(store.open_ledger(tenant, source))
+        kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
+        report.prescription += prescription_findings(
+            [i for _c, invs in ledger for i in invs], today, kinds=kinds)
+    return report
 
 
 def _finish(acc: _Pass, tenants: list[tuple[str, str]], weeks: int) -> Report:

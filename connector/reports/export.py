@@ -38,6 +38,7 @@ def report_dict(report: Report, tables: list[Table] | None = None) -> dict[str, 
         "currency": report.currency, "reminder_window_days": report.window_days,
         "tenants": [{"tenant": t, "source": s} for t, s in report.tenants],
         "skipped_currencies": report.skipped_currencies,
+        "prescription": report.prescription,
     }
     for table in tables:
         if table.name == "summary":

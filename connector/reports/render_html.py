@@ -159,7 +159,8 @@ def _table(table: Table, report: Report, language: str) -> str:
 
 
 def _skipped(report: Report, language: str) -> str:
+    notes = "".join(f"prescription: {escape(line)}. " for line in report.prescription)
     if not report.skipped_currencies:
-        return ""
+        return notes
     found = ", ".join(f"{c} {n}" for c, n in report.skipped_currencies.items())
-    return f"{escape(labels(language)['skipped'])}: {escape(found)}. "
+    return f"{escape(labels(language)['skipped'])}: {escape(found)}. {notes}"

@@ -32,6 +32,8 @@ def print_report(report: Report, language: str = "fr", console: Console | None =
     if report.skipped_currencies:
         console.print(f"{words['skipped']}: " + ", ".join(
             f"{c} {n}" for c, n in report.skipped_currencies.items()))
+    for line in report.prescription:
+        console.print(f"[yellow]prescription[/yellow]: {line}")
     console.print(words["formulas"])
 
 

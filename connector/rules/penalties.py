@@ -1,40 +1,49 @@
-"""Late-payment interest and the €40 recovery indemnity, from dated rate tables (rules/data/rates.toml).
+"""Late-payment interest and the €40 recovery indemnity, over an item's balance history.
 
-B2B (C. com. L441-10 II): interest runs from the day after the due date, without any reminder, at
-the ECB main refinancing rate + 10 points, the ECB rate in force on 1 January applying to the first
-half-year and the one in force on 1 July to the second. A contract may set another rate, never below
-3 × the legal interest rate ("other cases"). Plus a fixed €40 per late invoice (D441-5), once per
-invoice whatever the number of reminders or instalments, never owed by a consumer.
-B2C (C. civ. 1344-1): the legal interest rate, from the formal notice only; no €40.
+Companies (C. com. art. L. 441-10 II): interest runs from the day after the due date, without any
+reminder, at the ECB main refinancing rate + 10 points (the ECB rate in force on 1 January for the
+first half-year, on 1 July for the second), or at the contract rate, never below 3 × the legal
+interest rate of the half-year (a lower contract rate is raised to that floor for that half-year
+and `rules check` warns). Plus a fixed €40 per late invoice (art. D. 441-5), once per invoice.
+Public-sector debtors (C. commande publique art. L. 2192-13, R. 2192-31, D. 2192-35): ECB + 8
+points, the ECB rate of the half-year in which interest *started* applying to the whole delay, and
+the €40. Consumers (C. civ. art. 1231-6 and 1344-1): the legal rate, from the day after receipt of
+the formal notice; never the €40.
 
-interest = amount due × rate × days / 365, per half-year (a delay spanning two is split), summed in
-Decimal and rounded to the cent once, at the end.
+interest = Σ over periods (balance × days × rate of the half-year / 365). Periods are cut at each
+half-year and at each change of the balance. Day count: actual days over a 365-day year, leap years
+included (29 February counts as a day, the divisor stays 365). A payment or credit note dated D
+still bears interest on day D and reduces the base from D + 1; a credit note linked to the invoice
+from its issue (it corrects the invoice: the amount was never owed) reduces the base from the
+start. Interest is summed in Decimal and rounded to the cent once per item (ROUND_HALF_UP).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connector.errors import ConfigError
+from connector.rules.rates import RATES_FILE, HalfYear, Rate, RateTables, load_rates
 
-RATES_FILE = Path(__file__).with_name("data") / "rates.toml"
-FIXED_INDEMNITY = Decimal("40.00")  # D441-5 C. com.
-ECB_MARGIN = Decimal("10")  # points added to the ECB rate, L441-10 II
-FLOOR_FACTOR = Decimal("3")  # contractual rate >= 3 × legal interest rate
+FIXED_INDEMNITY = Decimal("40.00")  # art. D. 441-5 C. com., always in euros
+INDEMNITY_CURRENCY = "EUR"
+ECB_MARGIN = Decimal(10)  # points added to the ECB rate, art. L. 441-10 II
+PUBLIC_MARGIN = Decimal(8)  # intérêts moratoires, art. R. 2192-31 C. commande publique
+FLOOR_FACTOR = Decimal(3)  # contractual rate >= 3 × legal interest rate
+DAYS_IN_YEAR = 365
+DAY_COUNT = "exact/365"
 CENT = Decimal("0.01")
+KINDS = ("company", "individual", "public")
 
 
 class PenaltyTerms(BaseModel):
-    """`[penalties]`: what the general terms of sale say (L441-9 asks that they say it)."""
+    """`[penalties]`: what the general terms of sale say (L. 441-9 asks that they say it)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -44,76 +53,32 @@ class PenaltyTerms(BaseModel):
     """Claim the €40 per late B2B invoice (turn off during insolvency proceedings)."""
     creditor_individual: bool = False
     """The creditor is a private individual: the higher legal rate applies to B2C interest."""
-    individual_fee: Decimal = Field(default=Decimal("0"), ge=0)
+    individual_fee: Decimal = Field(default=Decimal(0), ge=0)
     """A recovery fee charged to consumers. Forbidden (CPCE L111-8): `rules check` refuses it."""
+    rates_file: str | None = None
+    """A TOML file with newer official rates ([[ecb]], [[legal]]), validated like the built-in."""
+    provisional_rates: Literal["warn", "hold"] = "warn"
+    """A message using a provisional rate says "taux provisoire" (warn) or waits (hold)."""
+    late_paid: Literal["off", "email", "task"] = "off"
+    """Claim interest and the €40 on invoices paid late ("facture de pénalités"), by email or as
+    a task for a person; off by default (rules/late_paid.py)."""
+    periodic_invoices: bool = False
+    """Periodic (récapitulatives) invoices: `rules check` caps terms at 45 days from their date."""
+    notice_delivery_days: int = Field(default=3, ge=0, le=30)
+    """Days from posting a formal notice to its receipt, when no delivery date is recorded."""
+
+
+DEFAULT_TERMS = PenaltyTerms()
 
 
 @dataclass(frozen=True)
-class RateTables:
-    ecb: tuple[tuple[dt.date, Decimal, bool], ...]  # (from, rate, verify)
-    legal: tuple[tuple[dt.date, Decimal, Decimal, bool], ...]  # (from, individual, other, verify)
-    checked_until: dt.date
+class Movement:
+    """A reduction of an item's amount due: a payment, or a credit note."""
 
-    def _pick(self, rows: Iterable[tuple[Any, ...]], day: dt.date) -> tuple[Any, ...]:
-        found = None
-        for row in rows:
-            if row[0] <= day:
-                found = row
-        if found is None:
-            raise ConfigError(f"no rate known on {day.isoformat()} in {RATES_FILE.name}",
-                              file=str(RATES_FILE))
-        return found
-
-    def ecb_on(self, day: dt.date) -> Decimal:
-        return Decimal(self._pick(self.ecb, day)[1])
-
-    def legal_on(self, day: dt.date, *, individual: bool = False) -> Decimal:
-        row = self._pick(self.legal, semester_start(day))
-        return Decimal(row[1] if individual else row[2])
-
-    def provisional(self, day: dt.date) -> bool:
-        """True when the tables were not checked that far: figures may be out of date."""
-        return day > self.checked_until
-
-
-@lru_cache(maxsize=4)
-def load_rates(path: Path = RATES_FILE) -> RateTables:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    ecb = tuple(sorted((row["from"], Decimal(row["rate"]), bool(row.get("verify")))
-                       for row in data["ecb"]))
-    legal = tuple(sorted((row["from"], Decimal(row["individual"]), Decimal(row["other"]),
-                          bool(row.get("verify"))) for row in data["legal"]))
-    return RateTables(ecb=ecb, legal=legal, checked_until=data["checked_until"])
-
-
-def semester_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, 1 if day.month <= 6 else 7, 1)
-
-
-def _semester_end(day: dt.date) -> dt.date:
-    return dt.date(day.year, 6, 30) if day.month <= 6 else dt.date(day.year, 12, 31)
-
-
-def b2b_rate(day: dt.date, terms: PenaltyTerms, rates: RateTables | None = None) -> Decimal:
-    """Annual rate (percent) for the half-year containing `day`; checks the contractual floor."""
-    rates = rates or load_rates()
-    if terms.contract_rate is not None:
-        check_contract_rate(terms, day, rates)
-        return terms.contract_rate
-    return rates.ecb_on(semester_start(day)) + ECB_MARGIN
-
-
-def check_contract_rate(terms: PenaltyTerms, day: dt.date, rates: RateTables | None = None) -> None:
-    """A contractual rate under 3 × the legal interest rate is refused (L441-10 II)."""
-    if terms.contract_rate is None:
-        return
-    rates = rates or load_rates()
-    floor = FLOOR_FACTOR * rates.legal_on(day)
-    if terms.contract_rate < floor:
-        raise ConfigError(f"the contractual rate {terms.contract_rate} % is under the legal floor "
-                          f"of {floor} % (3 × the legal interest rate of "
-                          f"{rates.legal_on(day)} % for the half-year of {day.isoformat()})",
-                          key="penalties.contract_rate")
+    day: dt.date
+    amount: Decimal
+    kind: Literal["payment", "credit"] = "payment"
+    from_start: bool = False  # a credit note linked to the invoice from its issue
 
 
 @dataclass(frozen=True)
@@ -121,95 +86,230 @@ class Period:
     start: dt.date  # first day of interest in the period
     end: dt.date  # last day, inclusive
     days: int
+    base: Decimal  # the balance that bears interest
     rate: Decimal  # percent a year
     interest: Decimal  # not rounded
+    provisional: bool = False
+    floor_applied: bool = False
+
+    @property
+    def half_year(self) -> HalfYear:
+        return HalfYear.of(self.start)
 
 
 @dataclass(frozen=True)
 class Penalty:
-    interest: Decimal  # rounded to the cent
-    indemnity: Decimal
-    rate: Decimal | None  # the rate of the last period (the one in force today)
+    interest: Decimal  # rounded to the cent, in `currency`
+    indemnity: Decimal  # always in euros
+    rate: Decimal | None  # the rate of the last period
     periods: tuple[Period, ...]
-    basis: str  # b2b | b2c | none
+    basis: str  # b2b | public | b2c | none
     provisional: bool = False
+    currency: str = "EUR"
+    floors: tuple[tuple[HalfYear, Decimal], ...] = ()  # half-years raised to the floor
+    starts: dt.date | None = None  # first day of interest
+
+    @property
+    def indemnity_apart(self) -> bool:
+        """The €40 cannot be added to an amount in another currency: it is stated apart."""
+        return bool(self.indemnity) and self.currency != INDEMNITY_CURRENCY
 
     @property
     def total(self) -> Decimal:
-        return self.interest + self.indemnity
+        """Interest plus the €40 when both are in euros; interest alone otherwise."""
+        return self.interest if self.indemnity_apart else self.interest + self.indemnity
+
+
+def rate_for(half: HalfYear, kind: str, terms: PenaltyTerms,
+             rates: RateTables) -> tuple[Rate, bool]:
+    """(annual rate, floor applied) for a half-year and a debtor kind. Never raises."""
+    if kind == "individual":
+        return rates.legal_for(half, individual=terms.creditor_individual), False
+    ecb = rates.ecb_for(half)
+    if kind == "public":
+        return Rate(ecb.value + PUBLIC_MARGIN, ecb.provisional, ecb.source), False
+    if terms.contract_rate is None:
+        return Rate(ecb.value + ECB_MARGIN, ecb.provisional, ecb.source), False
+    legal = rates.legal_for(half)
+    floor = FLOOR_FACTOR * legal.value
+    if terms.contract_rate < floor:
+        return Rate(floor, legal.provisional, legal.source), True
+    return Rate(terms.contract_rate, False, "contract"), False
+
+
+def b2b_rate(day: dt.date, terms: PenaltyTerms, rates: RateTables | None = None) -> Decimal:
+    """The annual rate (percent) quoted for the half-year containing `day`."""
+    return rate_for(HalfYear.of(day), "company", terms, rates or load_rates())[0].value
+
+
+def contract_floors(terms: PenaltyTerms, start: dt.date, end: dt.date,
+                    rates: RateTables | None = None) -> list[tuple[HalfYear, Decimal]]:
+    """Half-years of [start, end] whose floor (3 × legal rate) exceeds the contract rate."""
+    rates = rates or load_rates()
+    found: list[tuple[HalfYear, Decimal]] = []
+    if terms.contract_rate is None:
+        return found
+    half = HalfYear.of(start)
+    while half.start <= end:
+        rate, floored = rate_for(half, "company", terms, rates)
+        if floored:
+            found.append((half, rate.value))
+        half = half.next()
+    return found
 
 
 def interest_periods(amount: Decimal, start: dt.date, end: dt.date,
-                     rate_for: Any) -> tuple[Period, ...]:
-    """Interest on `amount` for each day of [start, end], split at half-year boundaries."""
+                     rate_of: Callable[[HalfYear], tuple[Rate, bool]],
+                     movements: Sequence[Movement] = ()) -> tuple[Period, ...]:
+    """Interest for each day of [start, end], cut at half-years and at changes of the balance."""
     periods: list[Period] = []
+    changes = sorted(m.day for m in movements if not m.from_start)
     day = start
     while day <= end:
-        last = min(_semester_end(day), end)
-        days = (last - day).days + 1
-        rate = Decimal(rate_for(day))
-        periods.append(Period(day, last, days, rate, amount * rate / 100 * days / 365))
+        half = HalfYear.of(day)
+        last = min(half.end, end, *(c for c in changes if c >= day))
+        base = amount - sum((m.amount for m in movements if m.from_start or m.day < day),
+                            Decimal(0))
+        if base > 0:
+            rate, floored = rate_of(half)
+            days = (last - day).days + 1
+            periods.append(Period(day, last, days, base, rate.value,
+                                  base * rate.value / 100 * days / DAYS_IN_YEAR,
+                                  rate.provisional, floored))
         day = last + dt.timedelta(days=1)
     return tuple(periods)
 
 
-def late_penalties(amount: Decimal, due_date: dt.date, today: dt.date, *, kind: str,
-                   terms: PenaltyTerms = PenaltyTerms(), noticed_on: dt.date | None = None,
-                   rates: RateTables | None = None) -> Penalty:
-    """What the debtor owes on top of `amount` for one invoice (or instalment) on `today`."""
+def notice_receipt(noticed_on: dt.date | None, received_on: dt.date | None,
+                   terms: PenaltyTerms) -> dt.date | None:
+    """When the consumer received the formal notice: the recorded date, else posting + delay."""
+    if received_on is not None:
+        return received_on
+    if noticed_on is None:
+        return None
+    return noticed_on + dt.timedelta(days=terms.notice_delivery_days)
+
+
+def compute(amount: Decimal, due_date: dt.date, until: dt.date, *, kind: str,
+            terms: PenaltyTerms | None = None, movements: Sequence[Movement] = (),
+            notice_received: dt.date | None = None, currency: str = "EUR",
+            rates: RateTables | None = None) -> Penalty:
+    """What the debtor owes on top of the principal for one item, counted up to `until`.
+
+    `amount` is the item's amount due at issue; `movements` are the payments and credit notes
+    that reduced it since, with their dates.
+    """
     rates = rates or load_rates()
+    terms = terms or DEFAULT_TERMS
     if kind == "individual":
-        if noticed_on is None or today <= noticed_on:
-            return Penalty(Decimal("0.00"), Decimal("0.00"), None, (), "none")
-        periods = interest_periods(amount, noticed_on + dt.timedelta(days=1), today,
-                                   lambda d: rates.legal_on(d, individual=terms.creditor_individual))
-        return _total(periods, Decimal("0.00"), "b2c", rates.provisional(today))
-    if today <= due_date:
-        return Penalty(Decimal("0.00"), Decimal("0.00"), None, (), "none")
-    periods = interest_periods(amount, due_date + dt.timedelta(days=1), today,
-                               lambda d: b2b_rate(d, terms, rates))
-    indemnity = FIXED_INDEMNITY if terms.fixed_indemnity else Decimal("0.00")
-    return _total(periods, indemnity, "b2b", rates.provisional(today))
-
-
-def _total(periods: tuple[Period, ...], indemnity: Decimal, basis: str,
-           provisional: bool) -> Penalty:
+        if notice_received is None:
+            return Penalty(Decimal("0.00"), Decimal("0.00"), None, (), "none", currency=currency)
+        start = max(notice_received, due_date) + dt.timedelta(days=1)
+    else:
+        start = due_date + dt.timedelta(days=1)
+    first = HalfYear.of(start)  # public buyers: the rate of the half-year interest started in
+    periods = interest_periods(amount, start, until, lambda half: rate_for(
+        first if kind == "public" else half, kind, terms, rates), movements)
+    if not periods:
+        return Penalty(Decimal("0.00"), Decimal("0.00"), None, (), "none", currency=currency)
+    late = kind != "individual" and terms.fixed_indemnity
+    indemnity = FIXED_INDEMNITY if late else Decimal("0.00")
     interest = sum((p.interest for p in periods), Decimal(0)).quantize(CENT, ROUND_HALF_UP)
-    return Penalty(interest, indemnity, periods[-1].rate if periods else None, periods, basis,
-                   provisional)
+    floors = tuple((p.half_year, p.rate) for p in periods if p.floor_applied)
+    basis = {"individual": "b2c", "public": "public"}.get(kind, "b2b")
+    return Penalty(interest, indemnity, periods[-1].rate, periods, basis,
+                   any(p.provisional for p in periods), currency,
+                   tuple(dict.fromkeys(floors)), start)
+
+
+def late_penalties(amount: Decimal, due_date: dt.date, today: dt.date, *, kind: str,
+                   terms: PenaltyTerms | None = None, noticed_on: dt.date | None = None,
+                   rates: RateTables | None = None, currency: str = "EUR") -> Penalty:
+    """One item whose balance did not move: `noticed_on` is the day the notice was posted."""
+    terms = terms or DEFAULT_TERMS
+    return compute(amount, due_date, today, kind=kind, terms=terms, currency=currency,
+                   notice_received=notice_receipt(noticed_on, None, terms), rates=rates)
 
 
 @dataclass(frozen=True)
 class Claim:
-    """The figures a message states for its invoices: interest summed, €40 once per invoice."""
+    """The figures a message states for its items: interest per item, €40 once per invoice."""
 
     interest: Decimal
     indemnity: Decimal
     rate: Decimal | None
     by_invoice: dict[str, Penalty]
     provisional: bool
+    currency: str = "EUR"
+    rates_used: tuple[tuple[str, Decimal, bool], ...] = field(default=())
+
+    @property
+    def indemnity_apart(self) -> bool:
+        return bool(self.indemnity) and self.currency != INDEMNITY_CURRENCY
 
     @property
     def total(self) -> Decimal:
-        return self.interest + self.indemnity
+        return self.interest if self.indemnity_apart else self.interest + self.indemnity
+
+    @property
+    def provisional_half_years(self) -> list[str]:
+        return sorted({label for label, _, provisional in self.rates_used if provisional})
 
 
 def claim(items: Iterable[Any], today: dt.date, *, kind: str,
-          terms: PenaltyTerms = PenaltyTerms(), rates: RateTables | None = None) -> Claim:
-    """Sum over DueItems (one per invoice or instalment). The indemnity is per invoice: an invoice
-    reminded through two instalments still carries one €40."""
-    interest = Decimal(0)
+          terms: PenaltyTerms | None = None, rates: RateTables | None = None,
+          history: Mapping[str, Sequence[Movement]] | None = None) -> Claim:
+    """Sum over DueItems (one per invoice or instalment). `history` gives, per invoice id, the
+    payments and credit notes that reduced it (the store's balance history); without it the
+    balance is taken as unchanged since the due date. The €40 is per invoice: an invoice
+    reminded through two instalments still carries one."""
+    rates = rates or load_rates()
+    terms = terms or DEFAULT_TERMS
+    history = history or {}
+    interest = Decimal("0.00")
     indemnities: dict[str, Decimal] = {}
     by_invoice: dict[str, Penalty] = {}
-    rate, provisional = None, False
+    used: dict[tuple[str, Decimal], bool] = {}
+    rate, currency = None, "EUR"
     for item in items:
-        penalty = late_penalties(item.residual, item.due_date, today, kind=kind, terms=terms,
-                                 noticed_on=getattr(item, "noticed_on", None), rates=rates)
-        interest += sum((p.interest for p in penalty.periods), Decimal(0))  # rounded once, below
+        amount, movements = _base(item, history.get(item.invoice_id, ()), today)
+        currency = getattr(item, "currency", currency)
+        received = notice_receipt(getattr(item, "noticed_on", None),
+                                  getattr(item, "notice_received", None), terms)
+        penalty = compute(amount, item.due_date, today, kind=kind, terms=terms,
+                          movements=movements, notice_received=received, currency=currency,
+                          rates=rates)
+        interest += penalty.interest
         if penalty.indemnity:
             indemnities[item.invoice_id] = penalty.indemnity
         by_invoice[item.item_id] = penalty
+        for period in penalty.periods:
+            key = (period.half_year.label, period.rate)
+            used[key] = used.get(key, False) or period.provisional
         rate = penalty.rate if penalty.rate is not None else rate
-        provisional = provisional or penalty.provisional
-    return Claim(interest.quantize(CENT, ROUND_HALF_UP), sum(indemnities.values(), Decimal("0.00")),
-                 rate, by_invoice, provisional)
+    rates_used = tuple((label, value, prov) for (label, value), prov in sorted(used.items()))
+    return Claim(interest, sum(indemnities.values(), Decimal("0.00")), rate, by_invoice,
+                 any(p for p in used.values()), currency, rates_used)
+
+
+def _base(item: Any, movements: Sequence[Movement],
+          today: dt.date) -> tuple[Decimal, tuple[Movement, ...]]:
+    """(amount due at issue, its reductions) for one item. The history is per invoice: it is
+    used for a whole invoice (not an instalment) when it adds up to today's residual; otherwise
+    the balance is taken as unchanged since the due date (never a guess)."""
+    moves = tuple(m for m in movements if m.day <= today)
+    if not moves or item.item_id != item.invoice_id:
+        return item.residual, ()
+    if item.total - sum((m.amount for m in moves), Decimal(0)) != item.residual:
+        return item.residual, ()
+    return item.total, moves
+
+
+def tables_for(terms: PenaltyTerms, base_dir: Path | None = None) -> RateTables:
+    """The built-in tables completed by the configured `rates_file` (relative to the config)."""
+    if terms.rates_file is None:
+        return load_rates()
+    path = Path(terms.rates_file)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return load_rates(RATES_FILE, path)

@@ -75,7 +75,7 @@ class Segment(BaseModel):
 
     policy: str = Field(min_length=1)
     tag: str | None = None
-    kind: Literal["company", "individual"] | None = None
+    kind: Literal["company", "individual", "public"] | None = None
     language: str | None = None
     min_amount_due: Decimal | None = None
     max_amount_due: Decimal | None = None
@@ -118,12 +118,12 @@ class Policy(BaseModel):
 
     name: str = "standard"
     grouping: Literal["customer", "invoice"] = "customer"
-    min_amount: Decimal = Decimal("0")
+    min_amount: Decimal = Decimal(0)
     min_gap_days: int = Field(default=5, ge=0, le=90)
     """No two reminders to one customer within this many days (and never two on one day).
     Only messages that went or may have gone out count (planned, sending, sent, uncertain), not
     failed or skipped ones nor the notes left in the source."""
-    tolerance: Decimal = Field(default=Decimal("0"), ge=0)
+    tolerance: Decimal = Field(default=Decimal(0), ge=0)
     """An item whose residual is at or under this amount is ignored (rounding, bank fees)."""
     calendar: CalendarName = "france"
     """Business days: "france", "alsace-moselle" (+ Good Friday, 26 Dec), "none" (every day)."""

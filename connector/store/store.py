@@ -45,6 +45,8 @@ from connector.models import (
     from_minor,
     to_minor,
 )
+from connector.rules.penalties import Movement
+from connector.store import balances
 from connector.store import tables as t
 
 log = logging.getLogger(__name__)
@@ -167,6 +169,8 @@ class Store:
         table = {"customers": t.customers, "invoices": t.invoices, "payments": t.payments}[stream]
         rows = [_ROW_OF[stream](tenant, source, record, now) for record in records]
         with self.transaction() as conn:
+            if stream == "invoices":
+                balances.record_changes(conn, tenant, source, records, now)
             self.upsert(conn, table, rows)
             if deleted:
                 conn.execute(delete(table).where(
@@ -185,7 +189,15 @@ class Store:
     def save_invoices(self, conn: Connection, tenant: str, source: str,
                       invoices: Iterable[Invoice], now: dt.datetime) -> None:
         """Upsert refreshed invoices (the freshness gate) inside the caller's transaction."""
+        invoices = list(invoices)
+        balances.record_changes(conn, tenant, source, invoices, now)
         self.upsert(conn, t.invoices, [_invoice_row(tenant, source, i, now) for i in invoices])
+
+    def balance_history(self, tenant: str, source: str, invoice_ids: Sequence[str],
+                        as_of: dt.datetime | None = None) -> dict[str, list[Movement]]:
+        """Each invoice's amount-due changes with their dates (store/balances.py)."""
+        with self.engine.connect() as conn:
+            return balances.history(conn, tenant, source, invoice_ids, as_of)
 
     # -- cursors and sync bookkeeping -----------------------------------------------------------
     def cursor(self, tenant: str, source: str, stream: str) -> dict[str, Any] | None:
@@ -232,6 +244,21 @@ class Store:
                 t.customers.c.tenant == tenant, t.customers.c.source == source,
                 t.customers.c.external_id == external_id)).mappings().first()
         return customer_from_row(row) if row else None
+
+    def paid_late(self, tenant: str, source: str,
+                  since: dt.date) -> list[tuple[Customer, list[Invoice]]]:
+        """Invoices paid after their due date (we saw it happen), with their customers."""
+        with self.engine.connect() as conn:
+            ids = balances.paid_late_ids(conn, tenant, source, since)
+        by_customer: dict[str, list[Invoice]] = {}
+        for invoice in self.invoices_by_id(tenant, source, ids).values():
+            by_customer.setdefault(invoice.customer_id, []).append(invoice)
+        found = []
+        for cid, invoices in sorted(by_customer.items()):
+            customer = self.customer(tenant, source, cid)
+            if customer is not None:
+                found.append((customer, sorted(invoices, key=lambda i: i.external_id)))
+        return found
 
     def invoices_by_id(self, tenant: str, source: str, ids: Sequence[str]) -> dict[str, Invoice]:
         found: dict[str, Invoice] = {}

@@ -253,3 +253,21 @@ push_journal = Table(
     Column("invoice_ids", Text, nullable=False),  # JSON list, in push order
     Column("started_at", DateTime(timezone=True), nullable=False),
 )
+
+# One row per change of an invoice's amount due, with its date (the payment date when the source
+# gives one, else the day a sync saw the change): the base of late-payment interest over time
+# (rules/penalties.py). Written by the store when a sync or the freshness gate sees the residual move.
+balance_changes = Table(
+    "balance_changes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("invoice_id", String(128), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("previous_minor", BigInteger, nullable=False),
+    Column("residual_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("dated_by", String(16), nullable=False),  # source (payment date) | sync | first_seen
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Index("ix_balance_changes_invoice", "tenant", "source", "invoice_id", "day"),
+)

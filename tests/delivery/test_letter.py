@@ -29,8 +29,8 @@ from tests.helpers import write_config
 
 TODAY = dt.date(2026, 11, 27)
 PHRASES = {  # what the letter says, by language: interest to date, indemnity, B2C legal rate
-    "fr": ("à ce jour", "Indemnité forfaitaire", "taux légal", "12 décembre 2026"),
-    "en": ("to date", "Fixed recovery indemnity", "legal rate", "12 December 2026"),
+    "fr": ("à ce jour", "Indemnité forfaitaire", "intérêt légal", "15 décembre 2026"),
+    "en": ("to date", "Fixed recovery indemnity", "legal rate", "15 December 2026"),
 }
 POLICY = """
 [policy]
@@ -109,8 +109,10 @@ def test_formal_notices_are_written_attached_and_carry_the_figures(tenant: Tenan
             assert indemnity in text and shown(figures.indemnity, language) in text
         else:
             assert indemnity not in text and legal in text
-        assert deadline in text  # 27 Nov + 15 days
-        assert "injonction de payer" in text and "tribunal de commerce de Lyon" in text
+        assert deadline in text  # 27 Nov + 3 days' delivery + 15 days from receipt
+        assert "injonction de payer" in text
+        # the competent court follows the debtor: never a commercial court for a consumer
+        assert ("tribunal de commerce de Lyon" in text) is (kind == "company")
         if payload["customer_id"] == "C00013":
             assert "4 place Bellecour" in text
     assert {("company", "fr"), ("company", "en")} <= kinds
@@ -144,13 +146,19 @@ def test_a_consumer_letter_claims_legal_interest_from_the_notice_and_no_indemnit
     from connector.delivery.messages import template_context
     payload = sample_payload(tenant.config, "formal_notice", kind="individual", today=TODAY)
     context = template_context(payload, tenant.config)
-    # sample: formal notice 10 days ago; H2 2026 is past the checked table, so the H1 2026 legal
-    # rate "other cases" (2.62 %) still applies: 1 820,50 € × 2.62 % × 10 / 365
-    expected = (Decimal("1820.50") * Decimal("0.0262") * 10 / 365).quantize(Decimal("0.01"))
+    # sample: a first notice posted 10 days ago, received 3 days later: interest for 7 days; H2
+    # 2026 is provisional, so the H1 2026 legal rate "other cases" (2.62 %) is reused, per item
+    expected = sum(((Decimal(a) * Decimal("0.0262") * 7 / 365).quantize(Decimal("0.01"))
+                    for a in ("1440.00", "380.50")), Decimal(0))
     assert context["penalties"] == expected and context["indemnity"] == 0
+    assert context["rates_provisional"] and context["provisional_half_years"] == [
+        "2nd semestre 2026"]
     text = " ".join(pdf_text(letter_pdf(context, "fr")).split())
-    assert "taux légal (2,62 %)" in text and "Indemnité forfaitaire" not in text
-    assert f"soit à ce jour {shown(expected, 'fr')}" in text
+    assert "intérêt légal depuis la réception de notre mise en demeure" in text
+    assert f"{shown(expected, 'fr')} à ce jour" in text
+    # nothing B2B reaches a consumer: no art. L. 441-10, no €40, no commercial court
+    for b2b in ("Indemnité forfaitaire", "441-10", "40 €", "tribunal de commerce", "Pénalités"):
+        assert b2b not in text
 
 
 def test_after_the_formal_notice_an_escalation_task(tenant: Tenant) -> None:
@@ -207,3 +215,19 @@ def test_outside_the_send_window_nothing_is_claimed(tmp_path: Path) -> None:
     report = Dispatcher(tenant.store, tenant.adapter, config, FileTransport(config.outbox_dir),
                         now=lambda: morning).run()
     assert report.sent > 0 and not report.waiting
+
+
+def test_hold_keeps_messages_with_a_provisional_rate_waiting(tmp_path: Path) -> None:
+    # 27 Nov 2026: the demo's late invoices accrue in 2026 H2, whose rates are provisional
+    extra = POLICY.replace("[penalties]", "[penalties]\nprovisional_rates = \"hold\"") \
+        if "[penalties]" in POLICY else POLICY + '\n[penalties]\nprovisional_rates = "hold"\n'
+    held = open_tenant(load_config(write_config(tmp_path, extra=extra, small=True)), today=TODAY)
+    result = held.run()
+    assert result.delivery is not None
+    sent = outbox.rows(held.store, held.name, "sent", limit=1000)
+    assert not [r for r in sent if r["channel"] in ("letter", "email")
+                and json.loads(r["payload"])["customer_kind"] != "individual"
+                and json.loads(r["payload"])["template"] in ("final", "formal_notice")]
+    waiting = outbox.rows(held.store, held.name, "planned", limit=1000)
+    assert any("waiting for the official rate of 2nd semestre 2026" in (r["reason"] or "")
+               for r in waiting)

@@ -109,7 +109,7 @@ def test_levels_with_mixed_bases_need_not_be_sorted_by_days() -> None:
 def test_send_window_in_the_tenant_time_zone() -> None:
     window = SendWindow.parse("08:30-18:00", "Europe/Paris")
     assert window is not None
-    utc = dt.timezone.utc
+    utc = dt.UTC
     assert window.allows(dt.datetime(2026, 11, 27, 7, 45, tzinfo=utc))  # 08:45 in Paris
     assert not window.allows(dt.datetime(2026, 11, 27, 7, 15, tzinfo=utc))  # 08:15
     assert not window.allows(dt.datetime(2026, 11, 27, 17, 5, tzinfo=utc))  # 18:05

@@ -136,8 +136,8 @@ def test_per_invoice_grouping() -> None:
 
 def test_instalments_are_chased_on_their_own_dates() -> None:
     split = invoice("I1", day(60), "3000.00", instalments=(
-        Instalment(due_date=DUE, amount=Decimal("900"), residual=Decimal("900")),
-        Instalment(due_date=day(60), amount=Decimal("2100"), residual=Decimal("2100"))))
+        Instalment(due_date=DUE, amount=Decimal(900), residual=Decimal(900)),
+        Instalment(due_date=day(60), amount=Decimal(2100), residual=Decimal(2100))))
     intents = plan([(customer(), [split])], day(2))
     assert [x.item_id for x in intents[0].items] == ["I1#1"]
     assert intents[0].amount_to_pay == Decimal("900.00")

@@ -87,8 +87,8 @@ def book(*segments: Segment, overrides=None) -> Rulebook:
     (Segment(policy="gentle", tag="vip"), customer(tags=("pme",)), "final"),
     (Segment(policy="gentle", kind="individual"), customer(kind="individual"), "gentle_first"),
     (Segment(policy="gentle", language="en"), customer(language="en"), "gentle_first"),
-    (Segment(policy="gentle", max_amount_due=Decimal("50")), customer(), "final"),
-    (Segment(policy="gentle", min_amount_due=Decimal("100")), customer(), "gentle_first"),
+    (Segment(policy="gentle", max_amount_due=Decimal(50)), customer(), "final"),
+    (Segment(policy="gentle", min_amount_due=Decimal(100)), customer(), "gentle_first"),
     (Segment(policy="gentle", min_days_late=30), customer(), "final"),
     (Segment(policy="gentle", min_score=0.8), customer(), "final"),  # no score known: no match
 ])
@@ -126,7 +126,7 @@ def test_tolerance_ignores_small_residuals_and_min_amount_still_applies() -> Non
                             invoice("I2", DUE, "80.00")])]
     intent = emails(plan(policy, ledger))[0]
     assert [x.item_id for x in intent.items] == ["I2"]
-    assert plan(policy.model_copy(update={"min_amount": Decimal("80")}), ledger) == []
+    assert plan(policy.model_copy(update={"min_amount": Decimal(80)}), ledger) == []
 
 
 def test_config_named_policies_segments_and_customers(tmp_path: Path) -> None:

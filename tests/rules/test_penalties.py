@@ -5,11 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-import pytest
-
-from connector.errors import ConfigError
 from connector.rules.engine import DueItem
-from connector.rules.penalties import PenaltyTerms, claim, late_penalties, load_rates
+from connector.rules.penalties import PenaltyTerms, claim, late_penalties
+from connector.rules.rates import load_rates
 
 D = Decimal
 
@@ -67,34 +65,38 @@ def test_forty_euros_once_per_invoice_never_per_instalment_or_reminder() -> None
     assert total.indemnity == D("80.00")  # I1 and I2, not three times
     again = claim(items, dt.date(2026, 3, 20), kind="company")
     assert again.indemnity == D("80.00")  # a later reminder claims the same two, not more
-    # interest on the 1 100 € still due, rounded once at the end: 1100 × 12.15 % × 30 / 365
-    assert total.interest == cents(D("1100") * D("0.1215") * 30 / 365) == D("10.98")
+    # interest per item, each rounded to the cent so that the letter's breakdown adds up:
+    # 300, 700 and 100 € × 12.15 % × 30 / 365 = 3.00 + 6.99 + 1.00
+    assert total.interest == sum(cents(D(a) * D("0.1215") * 30 / 365)
+                                 for a in ("300", "700", "100")) == D("10.99")
 
 
 def test_b2c_no_indemnity_and_no_interest_before_the_formal_notice() -> None:
     due = dt.date(2026, 2, 2)
     before = late_penalties(D("1000.00"), due, dt.date(2026, 4, 1), kind="individual")
     assert before.interest == 0 and before.indemnity == 0
-    # formal notice sent 1 Mar 2026; on 31 Mar: 30 days at the legal rate "other cases", 2.62 %
+    # formal notice posted 1 Mar 2026, received 4 Mar (3 days' delivery by default): interest
+    # from 5 to 31 Mar, 27 days at the legal rate "other cases", 2.62 %
     after = late_penalties(D("1000.00"), due, dt.date(2026, 3, 31), kind="individual",
                            noticed_on=dt.date(2026, 3, 1))
     assert after.indemnity == 0
-    assert after.interest == cents(D("1000") * D("0.0262") * 30 / 365) == D("2.15")
+    assert after.interest == cents(D("1000") * D("0.0262") * 27 / 365) == D("1.94")
     private = late_penalties(D("1000.00"), due, dt.date(2026, 3, 31), kind="individual",
                              noticed_on=dt.date(2026, 3, 1),
                              terms=PenaltyTerms(creditor_individual=True))
-    assert private.interest == cents(D("1000") * D("0.0667") * 30 / 365)
+    assert private.interest == cents(D("1000") * D("0.0667") * 27 / 365)
 
 
-def test_contractual_rate_replaces_the_default_and_is_refused_under_the_floor() -> None:
+def test_contractual_rate_replaces_the_default_and_is_raised_to_the_floor() -> None:
     terms = PenaltyTerms(contract_rate=D("9"))
     penalty = late_penalties(D("1000.00"), dt.date(2026, 2, 2), dt.date(2026, 3, 4),
                              kind="company", terms=terms)
     assert penalty.interest == cents(D("1000") * D("0.09") * 30 / 365)
-    # H1 2026 floor: 3 × 2.62 % = 7.86 %
-    with pytest.raises(ConfigError, match="7.86"):
-        late_penalties(D("1000.00"), dt.date(2026, 2, 2), dt.date(2026, 3, 4), kind="company",
-                       terms=PenaltyTerms(contract_rate=D("7.5")))
+    # H1 2026 floor: 3 × 2.62 % = 7.86 %: a 7.5 % clause gets the floor, and says so
+    low = late_penalties(D("1000.00"), dt.date(2026, 2, 2), dt.date(2026, 3, 4), kind="company",
+                         terms=PenaltyTerms(contract_rate=D("7.5")))
+    assert low.rate == D("7.86") and low.interest == cents(D("1000") * D("0.0786") * 30 / 365)
+    assert [(h.label, f) for h, f in low.floors] == [("2026-S1", D("7.86"))]
 
 
 def test_figures_past_the_checked_table_are_marked_provisional() -> None:

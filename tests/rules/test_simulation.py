@@ -111,7 +111,7 @@ def _audit(tenant, config, result: Quarter, disputed: str, promised: str, start:
         result.messages += row["channel"] in ("email", "letter")
         if row["channel"] == "letter":
             result.letters += 1
-            _check_letter(config, row, payload, result)
+            _check_letter(tenant, config, row, payload, result)
     for customer, days in contact_days.items():
         ordered = sorted(days)
         for before, after in zip(ordered, ordered[1:]):
@@ -119,14 +119,17 @@ def _audit(tenant, config, result: Quarter, disputed: str, promised: str, start:
                 result.problems.append(f"{customer} contacted on {before} and {after}")
 
 
-def _check_letter(config, row, payload, result: Quarter) -> None:
+def _check_letter(tenant, config, row, payload, result: Quarter) -> None:
     pdf = Path(row["remote_id"]).read_bytes()
     text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
                     .split())
     typed = ReminderPayload.from_dict(payload)
     items = list(typed.items)
+    # the interest follows each invoice's balance history as known when the letter was written
+    history = tenant.store.balance_history(config.tenant, config.source.kind,
+                                           [i.invoice_id for i in items], as_of=row["sent_at"])
     figures = claim(items, row["planned_for"], kind=payload["customer_kind"],
-                    terms=config.penalties)
+                    terms=config.penalties, history=history)
     language = payload["language"]
     expected = []
     if figures.interest or payload["customer_kind"] == "company":  # B2C: shown once accrued

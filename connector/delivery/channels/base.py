@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -20,9 +20,11 @@ from connector.clock import Now
 from connector.config import Config
 from connector.delivery.attachments import InvoicePdfs
 from connector.delivery.email import Transport
+from connector.delivery.messages import template_context
 from connector.errors import ConnectorError
 from connector.rules.channels import ChannelSpec, spec
 from connector.rules.payload import ReminderPayload
+from connector.rules.penalties import Movement
 from connector.store import outbox
 from connector.store.store import Store
 
@@ -41,6 +43,13 @@ class Services:
     """The tenant's store: letters to post, customers' current addresses."""
     pdfs: InvoicePdfs | None = None
     """The source's invoice PDFs, cached (delivery/attachments.py)."""
+    history: Callable[[Sequence[str]], Mapping[str, Sequence[Movement]]] | None = None
+    """Each invoice's amount-due changes (the store's balance history), by invoice id."""
+
+    def context(self, payload: ReminderPayload) -> dict[str, Any]:
+        """The template context, interest counted over each invoice's balance history."""
+        history = self.history(payload.invoice_ids) if self.history is not None else None
+        return template_context(payload, self.config, history=history)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from connector.delivery.attachments import for_email
 from connector.delivery.channels.base import Channel, Delivery
 from connector.delivery.channels.letter import formal_notice
 from connector.delivery.email import build_message
-from connector.delivery.messages import template_context
 from connector.delivery.render import render
 from connector.store import letters as letter_store
 
@@ -17,11 +16,11 @@ class EmailChannel(Channel):
 
     def deliver(self, delivery: Delivery) -> str | None:
         services, payload = self.services, delivery.payload
-        context = template_context(payload, services.config)
+        context = services.context(payload)
         if "letter" in payload.level_channels and services.store is not None:
             payload = postal.with_address(services.store, services.config,
                                           str(delivery.row["source"]), payload)
-            context = template_context(payload, services.config)
+            context = services.context(payload)
             # the registered letter is said to be sent once a person recorded its posting
             posted = letter_store.posted(services.store, services.config.tenant,
                                          payload.customer_id, payload.level)

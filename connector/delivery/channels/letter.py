@@ -10,7 +10,6 @@ from sqlalchemy import Connection
 from connector.delivery import postal
 from connector.delivery.channels.base import Channel, Delivery, Services
 from connector.delivery.letter import LetterStore, letter_pdf
-from connector.delivery.messages import template_context
 from connector.rules.payload import ReminderPayload
 from connector.store.store import Store
 
@@ -19,7 +18,7 @@ def formal_notice(services: Services, payload: ReminderPayload) -> bytes:
     """The formal notice for this payload. The letter row and the email row of one level share
     their context, so the PDF is made once per run (the cache keeps only the last one)."""
     language = payload.language or "fr"
-    context = template_context(payload, services.config)
+    context = services.context(payload)
     cache_key = json.dumps([language, context], default=str, sort_keys=True)
     if cache_key not in services.cache:
         services.cache.clear()  # only the sibling row needs it: keep memory flat

@@ -5,7 +5,6 @@ Odoo). The message stays in the source's history: no separate note is left."""
 from __future__ import annotations
 
 from connector.delivery.channels.base import Channel, Delivery
-from connector.delivery.messages import template_context
 from connector.delivery.render import html_fragment, render
 from connector.errors import PermanentError
 
@@ -18,7 +17,7 @@ class SourceEmailChannel(Channel):
         if not adapter.capabilities.send_via_source:
             raise PermanentError(f"the {adapter.kind} source cannot send e-mails itself: "
                                  f"use channel \"email\"")
-        rendered = render(payload.template, template_context(payload, self.services.config),
+        rendered = render(payload.template, self.services.context(payload),
                           payload.language or "fr")
         return adapter.send_via_source(self.push_request(
             delivery, rendered.text, summary=rendered.subject,

@@ -1,0 +1,164 @@
+"""`relance penalties`: the late-payment calculator, on the same code the reminders use.
+
+It needs no store and no source: a config file, when there is one, gives the tenant's zone, its
+[penalties] terms and its `rates_file`; otherwise the legal defaults apply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+
+from connector.clock import Clock
+from connector.config import Config, load_config
+from connector.formatting import money, rate
+from connector.rules.penalties import (
+    INDEMNITY_CURRENCY,
+    KINDS,
+    Movement,
+    Penalty,
+    PenaltyTerms,
+    compute,
+    notice_receipt,
+    tables_for,
+)
+
+KIND_WORDS = {"company": "entreprise (art. L. 441-10 C. com.)",
+              "public": "acheteur public (art. L. 2192-13 et R. 2192-31 C. commande publique)",
+              "individual": "consommateur (art. 1231-6 C. civ., à compter de la mise en demeure)"}
+
+
+def _amount(text: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text.replace(",", ".").replace(" ", ""))
+    except InvalidOperation:
+        raise click.BadParameter(f"{what}: not an amount: {text!r}") from None
+    if not value.is_finite() or value <= 0:
+        raise click.BadParameter(f"{what}: the amount must be positive: {text!r}")
+    return value
+
+
+def _movements(values: tuple[str, ...], kind: str, due: dt.date) -> list[Movement]:
+    """DATE:AMOUNT pairs; a credit note written `linked:AMOUNT` corrects the invoice from issue."""
+    found: list[Movement] = []
+    for value in values:
+        day_text, sep, amount_text = value.partition(":")
+        if not sep:
+            raise click.BadParameter(f"expected DATE:AMOUNT, got {value!r}")
+        amount = _amount(amount_text, f"--{'paid' if kind == 'payment' else 'credit'}")
+        if kind == "credit" and day_text == "linked":
+            found.append(Movement(due, amount, "credit", from_start=True))
+            continue
+        try:
+            day = dt.date.fromisoformat(day_text)
+        except ValueError:
+            raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {day_text!r}") from None
+        found.append(Movement(day, amount, "payment" if kind == "payment" else "credit"))
+    return found
+
+
+def as_json(penalty: Penalty) -> dict[str, Any]:
+    """The issue's shape: amounts as decimal strings, the €40 in euros whatever the currency."""
+    return {
+        "periods": [{"start": p.start.isoformat(), "end": p.end.isoformat(), "days": p.days,
+                     "base": str(p.base.quantize(Decimal("0.01"))), "rate": str(p.rate),
+                     "interest": str(p.interest.quantize(Decimal("0.01"))),
+                     "provisional": p.provisional, "floor_applied": p.floor_applied}
+                    for p in penalty.periods],
+        "interest": str(penalty.interest),
+        "indemnity": str(penalty.indemnity),
+        "indemnity_currency": INDEMNITY_CURRENCY,
+        "total": str(penalty.total),
+        "currency": penalty.currency,
+        "provisional": penalty.provisional,
+    }
+
+
+def as_text(penalty: Penalty, amount: Decimal, due: dt.date, until: dt.date, kind: str,
+            received: dt.date | None) -> list[str]:
+    """French, for a person: one line per period, then the totals and what is provisional."""
+    cur = penalty.currency
+    lines = [(f"Créance de {money(amount, cur)}, échéance le {due.isoformat()}, débiteur "
+              f"{KIND_WORDS[kind]}, calcul au {until.isoformat()}")]
+    if kind == "individual":
+        lines.append("Mise en demeure reçue le " + received.isoformat() if received else
+                     "Pas de mise en demeure : aucun intérêt ne court contre un consommateur")
+    for p in penalty.periods:
+        mark = " (taux provisoire)" if p.provisional else ""
+        mark += " (plancher légal : 3 × taux d'intérêt légal)" if p.floor_applied else ""
+        lines.append(f"  du {p.start.isoformat()} au {p.end.isoformat()} : {p.days} j × "
+                     f"{money(p.base, cur)} × {rate(p.rate)} % / 365 = "
+                     f"{money(p.interest.quantize(Decimal('0.01')), cur)}{mark}")
+    lines.append(f"Intérêts de retard : {money(penalty.interest, cur)} "
+                 f"(jours exacts / 365, arrondi au centime)")
+    if penalty.indemnity:
+        lines.append(f"Indemnité forfaitaire pour frais de recouvrement (art. D. 441-5 C. com.) : "
+                     f"{money(penalty.indemnity, INDEMNITY_CURRENCY)}")
+    if penalty.indemnity_apart:
+        lines.append(f"Total des pénalités : {money(penalty.total, cur)} "
+                     f"+ {money(penalty.indemnity, INDEMNITY_CURRENCY)} d'indemnité forfaitaire")
+    else:
+        lines.append(f"Total des pénalités : {money(penalty.total, cur)}")
+    provisional = sorted({p.half_year.label for p in penalty.periods if p.provisional})
+    if provisional:
+        lines.append("Taux provisoires (valeur officielle pas encore dans la table) : "
+                     + ", ".join(provisional))
+    return lines
+
+
+def _config(path: str) -> Config | None:
+    return load_config(path) if Path(path).is_file() else None
+
+
+def register(main: click.Group) -> None:
+    from connector.commands.context import Obj, handle_errors, parse_day
+
+    @main.command("penalties")
+    @click.option("--amount", required=True, help="Amount due at the due date (invoice currency).")
+    @click.option("--due", "due", required=True, callback=parse_day, metavar="YYYY-MM-DD")
+    @click.option("--currency", default="EUR", show_default=True)
+    @click.option("--kind", type=click.Choice(KINDS), default="company", show_default=True)
+    @click.option("--paid", multiple=True, metavar="DATE:AMOUNT", help="A payment (repeatable).")
+    @click.option("--credit", multiple=True, metavar="DATE:AMOUNT",
+                  help="A credit note (repeatable); `linked:AMOUNT` for one issued with the "
+                       "invoice (counts from the start).")
+    @click.option("--notice", callback=parse_day, metavar="YYYY-MM-DD",
+                  help="Consumer: day the formal notice was posted (receipt = + delivery days).")
+    @click.option("--received", callback=parse_day, metavar="YYYY-MM-DD",
+                  help="Consumer: recorded delivery date of the formal notice.")
+    @click.option("--contract-rate", "contract_rate", help="Contractual annual rate, percent.")
+    @click.option("--until", callback=parse_day, metavar="YYYY-MM-DD",
+                  help="Count up to this day (default: today).")
+    @click.option("--json", "as_json_flag", is_flag=True, help="Machine-readable output.")
+    @click.pass_obj
+    @handle_errors
+    def penalties(obj: Obj, amount: str, due: dt.date, currency: str, kind: str,
+                  paid: tuple[str, ...], credit: tuple[str, ...], notice: dt.date | None,
+                  received: dt.date | None, contract_rate: str | None, until: dt.date | None,
+                  as_json_flag: bool) -> None:
+        """Late-payment interest by period, the €40 where due, and the total."""
+        config = _config(obj.config_path)
+        terms = config.penalties if config is not None else PenaltyTerms()
+        if contract_rate is not None:
+            terms = terms.model_copy(update={"contract_rate": _amount(contract_rate,
+                                                                      "--contract-rate")})
+        clock = Clock(config.timezone) if config is not None else Clock()
+        until = until or obj.today or clock.today()
+        principal = _amount(amount, "--amount")
+        movements = _movements(paid, "payment", due) + _movements(credit, "credit", due)
+        if sum((m.amount for m in movements), Decimal(0)) > principal:
+            raise click.BadParameter("payments and credit notes exceed the amount due")
+        rates = tables_for(terms, config.base_dir if config is not None else None)
+        receipt = notice_receipt(notice, received, terms)
+        penalty = compute(principal, due, until, kind=kind, terms=terms, movements=movements,
+                          notice_received=receipt, currency=currency.upper(), rates=rates)
+        if as_json_flag:
+            click.echo(json.dumps(as_json(penalty), indent=2, ensure_ascii=False))
+            return
+        for line in as_text(penalty, principal, due, until, kind, receipt):
+            click.echo(line)

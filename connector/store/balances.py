@@ -1,0 +1,85 @@
+"""The history of each invoice's amount due: written when a sync sees the residual move, read by
+the reminders so that interest follows the balance (rules/penalties.py).
+
+Dating a change: the source's payment date when it gives one (and it is not in the future), else
+the day the sync saw the change (syncs run at least daily). An invoice first seen already partly
+paid gets one change dated at the latest on its due date: we cannot know when that part was paid,
+so no interest is claimed on it (never over-claim).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from connector.clock import DEFAULT_TIMEZONE, local_day
+from connector.models import Invoice, from_minor, to_minor
+from connector.rules.penalties import Movement
+from connector.store import tables as t
+
+
+def record_changes(conn: Connection, tenant: str, source: str, invoices: Sequence[Invoice],
+                   now: dt.datetime, timezone: str = DEFAULT_TIMEZONE) -> int:
+    """Compare with the stored residuals (call before the upsert); insert one row per change."""
+    chased = [i for i in invoices if i.kind == "invoice"]
+    if not chased:
+        return 0
+    inv = t.invoices.c
+    stored = dict(conn.execute(select(inv.external_id, inv.residual_minor).where(
+        inv.tenant == tenant, inv.source == source,
+        inv.external_id.in_([i.external_id for i in chased]))).all())
+    today = local_day(now, timezone)
+    rows: list[dict[str, Any]] = []
+    for invoice in chased:
+        new = to_minor(invoice.residual, invoice.currency)
+        old = stored.get(invoice.external_id)
+        paid = invoice.paid_date if invoice.paid_date and invoice.paid_date <= today else None
+        if old is None:
+            total = to_minor(invoice.total, invoice.currency)
+            if new == total:
+                continue
+            old, day, dated_by = total, min(paid or invoice.due_date, invoice.due_date), "first_seen"
+        elif old == new:
+            continue
+        elif paid is not None and new < old:
+            day, dated_by = paid, "source"
+        else:
+            day, dated_by = today, "sync"
+        rows.append({"tenant": tenant, "source": source, "invoice_id": invoice.external_id,
+                     "day": day, "previous_minor": old, "residual_minor": new,
+                     "currency": invoice.currency, "dated_by": dated_by, "seen_at": now})
+    if rows:
+        conn.execute(t.balance_changes.insert(), rows)
+    return len(rows)
+
+
+def history(conn: Connection, tenant: str, source: str, invoice_ids: Sequence[str],
+            as_of: dt.datetime | None = None) -> dict[str, list[Movement]]:
+    """Per invoice, the reductions of its amount due in date order (negative: it went up).
+    `as_of`: only the changes known at that moment (what a message sent then could say)."""
+    bc = t.balance_changes.c
+    found: dict[str, list[Movement]] = {}
+    if not invoice_ids:
+        return found
+    query = select(t.balance_changes).where(
+        bc.tenant == tenant, bc.source == source, bc.invoice_id.in_(list(invoice_ids)))
+    if as_of is not None:
+        query = query.where(bc.seen_at <= as_of)
+    for row in conn.execute(query.order_by(bc.day, bc.id)).mappings():
+        amount = from_minor(row["previous_minor"] - row["residual_minor"], row["currency"])
+        found.setdefault(row["invoice_id"], []).append(Movement(row["day"], amount))
+    return found
+
+
+def paid_late_ids(conn: Connection, tenant: str, source: str, since: dt.date) -> list[str]:
+    """Invoices fully paid after their due date since `since`, whose payment we saw happen."""
+    inv, bc = t.invoices.c, t.balance_changes.c
+    watched = select(bc.invoice_id).where(bc.tenant == tenant, bc.source == source,
+                                          bc.dated_by != "first_seen")
+    return list(conn.execute(select(inv.external_id).where(
+        inv.tenant == tenant, inv.source == source, inv.kind == "invoice",
+        inv.residual_minor == 0, inv.paid_date.is_not(None), inv.paid_date > inv.due_date,
+        inv.paid_date >= since, inv.external_id.in_(watched))).scalars())
