@@ -261,6 +261,29 @@ def _public(url: str) -> str:
     return url.split("?", 1)[0]
 
 
+MESSAGE_KEYS = ("message", "error_description", "detail", "error", "title", "$message",
+                "description", "reason")
+
+
+def json_detail(body: Any, limit: int = 300) -> str:
+    """Any JSON error body as one readable sentence: the message-like fields first, then the
+    others as "key: value", lists joined; never a Python repr."""
+    def flat(value: Any, depth: int = 0) -> str:
+        if depth > 3:
+            return "…"
+        if isinstance(value, dict):
+            first = [flat(value[k], depth + 1) for k in MESSAGE_KEYS
+                     if value.get(k) not in (None, "", [], {})]
+            rest = [f"{k}: {flat(v, depth + 1)}" for k, v in value.items()
+                    if k not in MESSAGE_KEYS and v not in (None, "", [], {})]
+            return "; ".join(first + rest)
+        if isinstance(value, list):
+            return "; ".join(flat(v, depth + 1) for v in value[:5] if v not in (None, ""))
+        return str(value).strip()
+
+    return flat(body)[:limit]
+
+
 def _snippet(response: requests.Response) -> str:
     text = (response.text or "").strip().replace("\n", " ")
     return text[:300] or response.reason or ""

@@ -12,17 +12,26 @@ becomes a model the store and the rules can use, or is rejected (ValueError → 
 - currencies: three ASCII letters known to ISO 4217 (Babel's list), or refused;
 - dates: years 1900 to 2199 (a year 9999 due date would overflow the rules' date arithmetic);
 - ids: at most 128 characters (the store's key width), no control characters;
-- text: NUL characters are dropped (PostgreSQL cannot store them); other Unicode is kept.
+- text: NUL characters are dropped (PostgreSQL cannot store them); other Unicode is kept;
+- the impossible: an amount due below zero or above the invoice's total, a negative total (a
+  credit note is a kind, not a sign), an instalment due more than its amount: the record is
+  refused; an e-mail that is not an address ("Ut incididunt"): that field is dropped, and the
+  reason handed to whoever maps the page (`rejected_fields()`), so the customer gets a task
+  instead of a bounced email.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
 
 from babel.numbers import get_currency_precision, list_currencies
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -125,6 +134,45 @@ ID_FIELDS = frozenset({"external_id", "customer_id", "invoice_id", "credited_inv
 DATE_FIELDS = frozenset({"issue_date", "due_date", "paid_date", "date"})
 
 
+def email_problem(value: object) -> str | None:
+    """Why `value` is not an e-mail address we may write to, or None when it is one."""
+    if not isinstance(value, str):
+        return f"not an e-mail address: {_short(value)}"
+    try:
+        validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        return f"not an e-mail address: {_short(value)} ({exc})"
+    return None
+
+
+_DROPPED: ContextVar[list[str] | None] = ContextVar("relance_dropped_fields", default=None)
+
+
+@contextmanager
+def rejected_fields() -> Iterator[list[str]]:
+    """Collect the fields dropped while mapping one record (the record itself is kept): the
+    adapters' `map_records` logs each and counts it with the page's rejects."""
+    bucket: list[str] = []
+    token = _DROPPED.set(bucket)
+    try:
+        yield bucket
+    finally:
+        _DROPPED.reset(token)
+
+
+def _drop_bad_email(data: object, what: str) -> object:
+    """The values without an e-mail that is not an address; the reason goes to the collector."""
+    if not isinstance(data, dict) or not data.get("email"):
+        return data
+    problem = email_problem(_drop_nul(data["email"]))  # NUL is dropped from text anyway
+    if problem is None:
+        return data
+    bucket = _DROPPED.get()
+    if bucket is not None:
+        bucket.append(f"{what} email dropped: {problem}")
+    return {**data, "email": None}
+
+
 class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -155,6 +203,11 @@ class Contact(Record):
     email: str | None = None
     phone: str | None = None
     role: str = "billing"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _addresses_only(cls, data: object) -> object:
+        return _drop_bad_email(data, "contact")
 
 
 class PostalAddress(Record):
@@ -214,6 +267,11 @@ class Customer(Record):
     address: PostalAddress | None = None
     updated_at: dt.datetime | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _addresses_only(cls, data: object) -> object:
+        return _drop_bad_email(data, "customer")
+
     @field_validator("language")
     @classmethod
     def _short_language(cls, value: str) -> str:
@@ -263,10 +321,22 @@ class Invoice(Record):
     def _check(self) -> Invoice:
         for name in ("total", "residual"):
             object.__setattr__(self, name, to_decimal(getattr(self, name), self.currency))
+        # What no ledger can hold is refused, never acted on (abs() would turn a negative
+        # remaining amount into a debt to collect).
+        if self.total < 0:
+            raise ValueError(f"negative invoice total {self.total} (a credit note is a kind, "
+                             f"not a negative invoice)")
         if self.residual < 0:
-            raise ValueError("residual must not be negative")
+            raise ValueError(f"amount due {self.residual} is below zero")
+        if self.residual > self.total:
+            raise ValueError(f"amount due {self.residual} is above the invoice total "
+                             f"{self.total}")
         for inst in self.instalments:  # they are stored as text, but summed by the rules
-            to_decimal(inst.amount, self.currency), to_decimal(inst.residual, self.currency)
+            amount = to_decimal(inst.amount, self.currency)
+            residual = to_decimal(inst.residual, self.currency)
+            if residual < 0 or residual > amount:
+                raise ValueError(f"instalment due {inst.due_date}: amount due {residual} is "
+                                 f"outside 0..{amount}")
         return self
 
     @property

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from connector.clock import MACHINE, Now
 from connector.errors import BadRecordError, ConfigError
-from connector.models import Customer, Invoice, Payment
+from connector.models import Customer, Invoice, Payment, rejected_fields
 from connector.secrets import SecretStore
 
 log = logging.getLogger(__name__)
@@ -268,7 +268,12 @@ def map_records(
     rejected: list[Rejected] = []
     for raw in raw_items:
         try:
-            records.append(mapper(raw))
+            with rejected_fields() as dropped:
+                records.append(mapper(raw))
+            for reason in dropped:  # the record is kept, without the field
+                sid = _safe_id(source_id, raw)
+                log.warning("record %s: %s", sid, reason)
+                rejected.append(Rejected(sid, reason))
         except (BadRecordError, ValidationError, ValueError, TypeError, KeyError,
                 AttributeError, IndexError, ArithmeticError) as exc:
             try:
@@ -279,6 +284,14 @@ def map_records(
             log.warning("skipped a malformed record %s: %s", sid, reason)
             rejected.append(Rejected(None if sid is None else str(sid), reason))
     return records, rejected
+
+
+def _safe_id(source_id: Callable[[Any], Any], raw: Any) -> str | None:
+    try:
+        sid = source_id(raw)
+    except Exception:  # noqa: BLE001 - the id itself may be what is malformed
+        return None
+    return None if sid is None else str(sid)
 
 
 def _short_reason(exc: Exception) -> str:

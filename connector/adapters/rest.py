@@ -27,6 +27,7 @@ from typing import Any, ClassVar, TypeVar
 import requests
 
 from connector.errors import PermanentError, TransientError
+from connector.http import json_detail
 
 T = TypeVar("T")
 Fetch = Callable[[dict[str, Any]], Any]
@@ -219,14 +220,16 @@ def json_body(response: requests.Response, source: str,
 
 def error_describer(pick: Callable[[Any], str | None]) -> Callable[[requests.Response], str]:
     """A `describe_error` hook for HttpClient: `pick` turns the vendor's decoded error body into
-    one sentence (None: fall back to the body itself); text bodies are shown cut short."""
+    one sentence (None: the body itself, rendered readably whatever its shape, never as a
+    Python repr); text bodies are shown cut short."""
 
     def describe(response: requests.Response) -> str:
         try:
             body = json.loads(response.content or b"null")
         except ValueError:
             return (response.text or response.reason or "").strip()[:300]
-        return (pick(body) or str(body) or response.reason or "")[:300]
+        return (pick(body) or json_detail(body) or response.reason
+                or f"HTTP {response.status_code}")[:300]
 
     return describe
 

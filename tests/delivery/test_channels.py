@@ -207,3 +207,25 @@ def test_a_crash_after_source_email_is_reconciled_not_resent(
                         now=tenant.clock).run()
     assert (due["key"], "sent", "reconciled after an interruption") in report.details
     assert [m["to"] for m in odoo.data.outgoing_mail].count(ALPHA_MAIL) == 1
+
+
+def test_every_invoice_of_a_grouped_email_gets_its_own_note_with_the_amount_sent(
+        tmp_path: Path, odoo: FakeOdooServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    tenant = odoo_tenant(tmp_path, odoo, monkeypatch, '"email"')
+    tenant.sync()
+    outbox.enqueue(tenant.store, tenant.plan(), now=tenant.clock.now())
+    odoo.register_payment(2, 200.0)  # after planning: INV/2026/00002 now owes 100, not 300
+    Dispatcher(tenant.store, tenant.adapter, tenant.config,
+               FileTransport(tenant.config.outbox_dir), now=tenant.clock).run()
+    [note_row] = alpha_rows(tenant, "note")
+    notes = {m["res_id"]: m for m in odoo.data.tables["mail.message"].values()
+             if m["subtype_id"] == 2 and note_row["key"] in m["body"]}
+    assert sorted(notes) == [1, 2]  # one note on each invoice, ids as numbers
+    for move_id, amount in ((1, "1000.00"), (2, "100.00")):
+        body = notes[move_id]["body"]
+        name = odoo.data.tables["account.move"][move_id]["name"]
+        assert f"{name} : {amount} EUR demandés pour cette facture" in body
+        assert body.count("relance:") == 1 and "<!-- [relance:" in body  # one, hidden
+        assert "<br/>" in body  # the note's lines stay lines in Odoo 17
+    # the summary line states the whole amount as sent (1 100 €), not the 1 300 € planned
+    assert money(Decimal("1100.00"), "EUR", "fr") in html.unescape(notes[1]["body"])

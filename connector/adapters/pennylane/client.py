@@ -26,9 +26,9 @@ READ_SCOPES = {"customer_invoices": "customer_invoices:readonly", "customers": "
 
 def _error_text(body: Any) -> str | None:
     """Pennylane errors are {"error", "status"} or {"message", ...} (spec: 400 anyOf)."""
-    if isinstance(body, dict):
-        return str(body.get("error") or body.get("message") or body)
-    return None
+    if isinstance(body, dict) and isinstance(body.get("error") or body.get("message"), str):
+        return str(body.get("error") or body.get("message"))
+    return None  # another shape (a 500's body, a proxy's JSON): the kit renders it readably
 
 
 describe_error = error_describer(_error_text)

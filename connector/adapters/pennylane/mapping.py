@@ -45,7 +45,9 @@ def raw_id(raw: Any) -> Any:
 def map_invoice(raw: dict[str, Any]) -> Invoice:
     """One item of `GET /customer_invoices` (credit notes included) → Invoice."""
     status = raw["status"]
-    if raw.get("draft") or status in _NOT_AN_INVOICE:
+    if raw.get("draft"):
+        raise BadRecordError(f"a draft (not finalized; status {status!r})", str(raw.get("id")))
+    if status in _NOT_AN_INVOICE:
         raise BadRecordError(f"status {status!r} is not a finalized invoice", str(raw.get("id")))
     if status not in _STATUS:
         raise BadRecordError(f"unknown Pennylane status {status!r}", str(raw.get("id")))
@@ -61,8 +63,8 @@ def map_invoice(raw: dict[str, Any]) -> Invoice:
     if deadline is None:
         deadline = issue + DEFAULT_TERMS
     currency = (raw.get("currency") or "EUR").upper()
-    # Credit notes may carry negative amounts; we keep magnitudes and let `kind` carry the sign.
-    total = abs(to_decimal(raw["currency_amount"], currency))
+    is_credit_note = status == "credit_note" or raw.get("credited_invoice") is not None
+    total = to_decimal(raw["currency_amount"], currency)
     remaining = raw.get("remaining_amount_with_tax")
     # remaining_amount_with_tax is null on some imported documents: `paid` is then all we know.
     # (The spec does not say its currency; it is the invoice's own for EUR invoices, the only
@@ -70,8 +72,16 @@ def map_invoice(raw: dict[str, Any]) -> Invoice:
     if remaining is None:
         residual = Decimal(0) if raw.get("paid") else total
     else:
-        residual = abs(to_decimal(remaining, currency))
-    is_credit_note = status == "credit_note" or raw.get("credited_invoice") is not None
+        residual = to_decimal(remaining, currency)
+    if is_credit_note:
+        # Credit notes may carry negative amounts: we keep magnitudes and let `kind` carry the
+        # sign, but only when both figures agree on it.
+        if total * residual < 0:
+            raise BadRecordError(f"credit note amounts disagree in sign: total {total}, "
+                                 f"remaining {residual}", str(raw.get("id")))
+        total, residual = abs(total), abs(residual)
+    # An invoice's negative figures are refused by the model (never abs(): a negative remaining
+    # amount is not a debt to collect).
     ours = _STATUS[status]
     if raw.get("paid") or (residual == 0 and ours in ("open", "partial")):
         ours = "paid"

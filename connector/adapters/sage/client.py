@@ -14,7 +14,7 @@ from typing import Any
 
 from connector.adapters.oauth import TokenManager
 from connector.adapters.rest import NextLinkPaginator, error_describer, json_body
-from connector.http import HttpClient, shared_budget
+from connector.http import HttpClient, json_detail, shared_budget
 
 PAGE_SIZE = 200  # the spec's maximum for items_per_page
 
@@ -29,10 +29,13 @@ def _error_text(data: Any) -> str | None:
     for item in data[:3]:
         if not isinstance(item, dict):
             continue
+        if not (item.get("$message") or item.get("$dataCode")):  # not Sage's own shape
+            parts.append(json_detail(item))
+            continue
         code, message = item.get("$dataCode") or "error", item.get("$message") or ""
         source = item.get("$source") or item.get("$dataPath")
         parts.append(f"{code}: {message}" + (f" ({source})" if source else ""))
-    text = "; ".join(parts)
+    text = "; ".join(p for p in parts if p)
     codes = " ".join(str(item.get("$dataCode")) for item in data if isinstance(item, dict))
     if "MultiUserAccessDenied" in codes:
         text += " — the Sage user lacks the role for this area (Sales: Read Only or above)"

@@ -71,6 +71,10 @@ def map_artefact(raw: dict[str, Any], kind: str) -> Invoice:
         # Sage links a credit note to an invoice only by an allocation (contact_allocations),
         # which lowers both outstanding amounts at once: what stays open is a credit on the
         # account, linked to no invoice (credited_invoice_id stays None, deducted from the total)
+        # its sign may be either, but both figures must agree on it
+        if total * residual < 0:
+            raise BadRecordError(f"credit note amounts disagree in sign: total {total}, "
+                                 f"outstanding {residual}", _id(raw))
         total, residual = abs(total), abs(residual)
     number = raw.get("invoice_number" if kind == "invoice" else "credit_note_number") \
         or raw.get("displayed_as")
