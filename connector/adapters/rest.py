@@ -5,8 +5,9 @@
   the expected envelope raise `PagingError` naming the source and the request. Subclasses say
   where the items are and what comes next (`CursorPaginator`: Pennylane's `has_more` +
   `next_cursor`; `NextLinkPaginator`: Sage's `$items` + `$next` link with a page number).
-- `with_last` (last-page look-ahead), `batches` (pages of a known list), `since` (a stored instant minus a look-back),
-  `full_scan_due` (a periodic full read that a clock going back also triggers).
+- `with_last` (last-page look-ahead), `batches` (pages of a known list), `since` (a stored
+  instant minus a look-back), `full_scan_due` (a periodic full read that a clock going back also
+  triggers).
 - `json_body` and `error_describer`: decoding hooks for `HttpClient(describe_error=...)`.
 - `key_stamp`: the one marker (`[relance:KEY]`) written on what we leave in a source.
 

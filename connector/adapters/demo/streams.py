@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
+from connector import models
 from connector.adapters.base import (
     AdapterContext,
     BaseAdapter,
@@ -72,7 +73,7 @@ class _Plan:
     invoice_id: str
     number: str
     customer_id: str
-    kind: str
+    kind: models.InvoiceKind
     issue_date: dt.date
     due_date: dt.date
     total: Decimal
@@ -101,7 +102,8 @@ class DemoLedger:
             cid = f"C{n:05d}"
             roll = rng.random()
             contacts: tuple[Contact, ...] = ()
-            language, kind, tags = "fr", "company", ["pme"]
+            kind: models.CustomerKind = "company"
+            language, tags = "fr", ["pme"]
             if roll < 0.08:
                 name = f"{rng.choice(_FIRST)} {rng.choice(_NAMES)}"
                 kind, tags = "individual", ["particulier"]
@@ -131,7 +133,6 @@ class DemoLedger:
         rng = self.rng
         start = self.anchor - dt.timedelta(days=365)
         span = 365 + 90
-        numbered = 0
         for n in range(1, count + 1):
             customer = self.customers[rng.randrange(len(self.customers))]
             issue = start + dt.timedelta(days=int(span * (n - 1) / max(count, 1)))
@@ -139,8 +140,7 @@ class DemoLedger:
             due = _end_of_month(issue + dt.timedelta(days=45)) if terms == 0 \
                 else issue + dt.timedelta(days=terms)
             total = Decimal(rng.randint(9_000, 1_200_000)) / 100
-            numbered += 1
-            plan = _Plan(f"INV{n:06d}", f"F{issue.year}-{numbered:05d}", customer.external_id,
+            plan = _Plan(f"INV{n:06d}", f"F{issue.year}-{n:05d}", customer.external_id,
                          "invoice", issue, due, total)
             if rng.random() < 0.04:
                 plan.instalment_split = Decimal("0.30")
@@ -215,13 +215,14 @@ class DemoAdapter(BaseAdapter):
     def _overlay(self) -> dict[str, Any]:
         if not self.overlay_path.exists():
             return {"payments": [], "disputes": {}}
-        return json.loads(self.overlay_path.read_text(encoding="utf-8"))
+        overlay: dict[str, Any] = json.loads(self.overlay_path.read_text(encoding="utf-8"))
+        return overlay
 
     def record_payment(self, invoice_id: str, amount: Decimal | None = None,
                        on: dt.date | None = None) -> None:
         """Pay an invoice in the demo books (whole residual by default), as a customer would."""
-        invoice = self._state(self.ledger.by_id[invoice_id], self.today, self._overlay())
         overlay = self._overlay()
+        invoice = self._state(self.ledger.by_id[invoice_id], self.today, overlay)
         overlay["payments"].append({"invoice": invoice_id, "date": (on or self.today).isoformat(),
                                     "amount": str(amount if amount is not None else invoice.residual)})
         self.overlay_path.parent.mkdir(parents=True, exist_ok=True)
@@ -244,9 +245,7 @@ class DemoAdapter(BaseAdapter):
         # Intermediate pages carry no checkpoint: after a crash the window is read again,
         # which is harmless because the store upserts.
         overlay = self._overlay()
-        after = _parse_day(since.get("as_of")) if since else None
-        if after is not None and after > self.today:
-            after = None  # the clock went back: read everything again
+        after = self._as_of(since)
         # Overlay entries are numbered: a payment recorded on the day of the last sync is still
         # caught by the next one (a date alone could not tell).
         seen = int(since.get("overlay_seen", 0)) if since and after is not None else 0
@@ -261,9 +260,7 @@ class DemoAdapter(BaseAdapter):
                        checkpoint if last else None, full_scan_complete=last and after is None)
 
     def payments(self, since: Cursor | None) -> Iterator[Page[Payment]]:
-        after = _parse_day(since.get("as_of")) if since else None
-        if after is not None and after > self.today:
-            after = None
+        after = self._as_of(since)
         records = []
         for plan in self.ledger.plans:
             if plan.kind != "invoice":
@@ -276,13 +273,18 @@ class DemoAdapter(BaseAdapter):
         overlay = self._overlay()["payments"]
         seen = int(since.get("overlay_seen", 0)) if since and after is not None else 0
         for n, extra in enumerate(overlay, start=1):
-            day = _parse_day(extra["date"])
+            day = dt.date.fromisoformat(extra["date"])
             if day <= self.today and n > seen:
                 plan = self.ledger.by_id[extra["invoice"]]
                 records.append(Payment(external_id=f"{plan.invoice_id}-X{n}",
                                        customer_id=plan.customer_id, invoice_id=plan.invoice_id,
                                        date=day, amount=Decimal(extra["amount"])))
         yield Page(records, {"as_of": self.today.isoformat(), "overlay_seen": len(overlay)})
+
+    def _as_of(self, since: Cursor | None) -> dt.date | None:
+        """The day of the last read; None (read all) without one, or if the clock went back."""
+        after = dt.date.fromisoformat(since["as_of"]) if since and since.get("as_of") else None
+        return after if after is not None and after <= self.today else None
 
     def refresh(self, invoice_ids: list[str]) -> list[Invoice]:
         overlay = self._overlay()
@@ -306,10 +308,12 @@ class DemoAdapter(BaseAdapter):
     # -- what the books say about one invoice on one day ---------------------------------------
     def _state(self, plan: _Plan, day: dt.date, overlay: dict[str, Any]) -> Invoice:
         paid = [(d, a) for d, a in plan.payments if d <= day]
-        paid += [(_parse_day(p["date"]), Decimal(p["amount"])) for p in overlay["payments"]
-                 if p["invoice"] == plan.invoice_id and _parse_day(p["date"]) <= day]
+        extra = [(dt.date.fromisoformat(p["date"]), Decimal(p["amount"]))
+                 for p in overlay["payments"] if p["invoice"] == plan.invoice_id]
+        paid += [(d, a) for d, a in extra if d <= day]
         paid_total = sum((a for _, a in paid), Decimal(0))
         residual = max(plan.total - paid_total, Decimal(0))
+        status: models.InvoiceStatus
         if plan.credited_on is not None and plan.credited_on <= day:
             status, residual = "cancelled", Decimal(0)
         elif residual == 0:
@@ -346,7 +350,3 @@ def _event_days(plan: _Plan) -> list[dt.date]:
     if plan.credited_on:
         days.append(plan.credited_on)
     return days
-
-
-def _parse_day(value: object) -> dt.date | None:
-    return dt.date.fromisoformat(str(value)) if value else None

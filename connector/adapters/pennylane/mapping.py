@@ -13,12 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from connector.errors import BadRecordError
-from connector.models import Contact, Customer, Invoice, PostalAddress, to_decimal
+from connector.models import Contact, Customer, Invoice, InvoiceStatus, PostalAddress, to_decimal
 
 # Pennylane's 17 invoice statuses → ours. Pennylane computes `upcoming`/`late` itself from the
 # deadline; `partially_cancelled` means a credit note took part of the amount away, so what is left
 # is still owed. The quote-ish and unfinished statuses are not invoices anyone can be chased for.
-_STATUS: dict[str, str] = {
+_STATUS: dict[str, InvoiceStatus] = {
     "upcoming": "open",
     "late": "open",
     "partially_paid": "partial",
@@ -58,10 +58,11 @@ def map_invoice(raw: dict[str, Any]) -> Invoice:
     deadline = _day(raw.get("deadline"))
     if issue is None and deadline is None:
         raise BadRecordError("invoice has neither a date nor a deadline", str(raw.get("id")))
+    if deadline is None:
+        assert issue is not None  # one of the two is set (checked above)
+        deadline = issue + DEFAULT_TERMS
     if issue is None:
         issue = deadline
-    if deadline is None:
-        deadline = issue + DEFAULT_TERMS
     currency = (raw.get("currency") or "EUR").upper()
     is_credit_note = status == "credit_note" or raw.get("credited_invoice") is not None
     total = to_decimal(raw["currency_amount"], currency)
@@ -82,7 +83,7 @@ def map_invoice(raw: dict[str, Any]) -> Invoice:
         total, residual = abs(total), abs(residual)
     # An invoice's negative figures are refused by the model (never abs(): a negative remaining
     # amount is not a debt to collect).
-    ours = _STATUS[status]
+    ours: InvoiceStatus = _STATUS[status]
     if raw.get("paid") or (residual == 0 and ours in ("open", "partial")):
         ours = "paid"
     elif ours == "open" and 0 < residual < total:

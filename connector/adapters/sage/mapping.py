@@ -11,7 +11,16 @@ from decimal import Decimal
 from typing import Any
 
 from connector.errors import BadRecordError
-from connector.models import Contact, Customer, Invoice, Payment, PostalAddress, to_decimal
+from connector.models import (
+    Contact,
+    Customer,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    Payment,
+    PostalAddress,
+    to_decimal,
+)
 
 # `attributes=` limits each item to what dunning needs; without it list items carry only
 # id/displayed_as/$path. Every name here is a property of the item schema in the spec.
@@ -28,8 +37,9 @@ ALLOCATION_ATTRIBUTES = "date,contact,allocated_artefacts,updated_at"
 
 # Artefact statuses (Sage guide "artefact statuses"). DRAFT and PRO_FORMA are not invoices yet:
 # skipped silently, not rejected. DISPUTED exists in the enum but Sage documents it for purchases.
-STATUSES = {"UNPAID": "open", "PART_PAID": "partial", "PAID": "paid", "VOID": "cancelled",
-            "DISPUTED": "disputed"}
+STATUSES: dict[str, InvoiceStatus] = {
+    "UNPAID": "open", "PART_PAID": "partial", "PAID": "paid", "VOID": "cancelled",
+    "DISPUTED": "disputed"}
 SKIPPED_STATUSES = frozenset({"DRAFT", "PRO_FORMA"})
 
 
@@ -54,7 +64,7 @@ def is_skipped(raw: dict[str, Any]) -> bool:
     return status_id(raw) in SKIPPED_STATUSES
 
 
-def map_artefact(raw: dict[str, Any], kind: str) -> Invoice:
+def map_artefact(raw: dict[str, Any], kind: InvoiceKind) -> Invoice:
     """A SalesInvoice or SalesCreditNote (both list and single GET shapes)."""
     sage_status = status_id(raw)
     status = STATUSES.get(sage_status)

@@ -53,14 +53,15 @@ from connector.adapters.sage.mapping import (
 )
 from connector.adapters.sage.push import SagePushMixin
 from connector.errors import AuthError
-from connector.models import Customer, Invoice, Payment
+from connector.models import Customer, Invoice, InvoiceKind, Payment
 
 log = logging.getLogger(__name__)
 # Re-read at each increment: clock skew between us and Sage is then harmless.
 LOOK_BACK = dt.timedelta(seconds=120)
 # (resource path, our kind, attributes, number field)
-ARTEFACTS = {"invoices": ("sales_invoices", "invoice", INVOICE_ATTRIBUTES),
-             "credit_notes": ("sales_credit_notes", "credit_note", CREDIT_NOTE_ATTRIBUTES)}
+ARTEFACTS: dict[str, tuple[str, InvoiceKind, str]] = {
+    "invoices": ("sales_invoices", "invoice", INVOICE_ATTRIBUTES),
+    "credit_notes": ("sales_credit_notes", "credit_note", CREDIT_NOTE_ATTRIBUTES)}
 
 
 class SageConfig(SourceConfig):
@@ -188,7 +189,8 @@ class SageAdapter(SagePushMixin, BaseAdapter):
                                       ("invoices", "credit_notes", "payments", "allocations")}
         checkpoint["open_refresh"] = today.isoformat()
         seen: set[str] = set()
-        batches: list[tuple[str, Iterable[list[dict[str, Any]]]]] = []
+        batches: list[tuple[InvoiceKind | Literal["touched"],
+                            Iterable[list[dict[str, Any]]]]] = []
         deleted: list[str] = []
         if since is None:
             for path, kind, attributes in ARTEFACTS.values():
@@ -196,30 +198,30 @@ class SageAdapter(SagePushMixin, BaseAdapter):
         else:
             for name, (path, kind, attributes) in ARTEFACTS.items():
                 at = since_at(since.get(name), LOOK_BACK) or started
-                batches.append((kind, self.client.pages(path, {"attributes": attributes,
-                                                         "updated_or_created_since": at})))
+                batches.append((kind, self.client.pages(path, {
+                    "attributes": attributes, "updated_or_created_since": at})))
                 deleted += self.client.ids(path, {"deleted_since": at})
             last_refresh = since.get("open_refresh")
             if self.config.open_refresh_days and full_scan_due(
                     last_refresh, today, self.config.open_refresh_days):
                 for path, kind, attributes in ARTEFACTS.values():
                     for state in ("UNPAID", "PART_PAID"):
-                        batches.append((kind, self.client.pages(path, {"attributes": attributes,
-                                                                 "status_id": state})))
+                        batches.append((kind, self.client.pages(path, {
+                            "attributes": attributes, "status_id": state})))
             else:
                 checkpoint["open_refresh"] = last_refresh
             batches.append(("touched", [self._touched(since, started)]))
         pending: Page[Invoice] | None = None
-        for kind, pages in batches:
+        for what, pages in batches:
             for items in pages:
-                if kind == "touched":
+                if what == "touched":
                     page = self._reread(items, seen)
                 else:
                     fresh = [i for i in items if str(i.get("id")) not in seen]
                     seen.update(str(i.get("id")) for i in fresh)
                     records, rejected = map_records(
                         [i for i in fresh if not is_skipped(i)],
-                        functools.partial(map_artefact, kind=kind), lambda raw: raw.get("id"))
+                        functools.partial(map_artefact, kind=what), lambda raw: raw.get("id"))
                     page = Page(records, None, rejected)
                 if pending is not None:
                     yield pending
@@ -276,7 +278,7 @@ class SageAdapter(SagePushMixin, BaseAdapter):
 
     def _get_artefacts(self, ids: list[str], *, first: str) -> list[Invoice]:
         order = [first] + [name for name in ARTEFACTS if name != first]
-        raws: list[tuple[str, dict[str, Any]]] = []
+        raws: list[tuple[InvoiceKind, dict[str, Any]]] = []
         for artefact_id in ids:
             for name in order:
                 path, kind, attributes = ARTEFACTS[name]
