@@ -7,6 +7,7 @@ wrote the file can fix it without reading a traceback. Secrets are never read fr
 from __future__ import annotations
 
 import re
+import string
 import tomllib
 import zoneinfo
 from pathlib import Path
@@ -17,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -33,18 +35,96 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+PAYMENT_LINK_FIELDS = frozenset({"number", "amount", "currency", "customer"})
+
+
 class SenderConfig(_Section):
+    """Who writes: the identity French law requires on business letters (C. com. R123-237:
+    SIREN, RCS city, legal form, address), how to pay, and who signs the formal notice."""
+
     name: str = Field(min_length=1)
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     reply_to: str | None = None
     legal_name: str | None = None
+    legal_form: str | None = None
+    """"SAS au capital de 10 000 €", "SARL", "EI"."""
     address: str | None = None
+    """Postal address, lines separated by "\\n"."""
     siren: str | None = None
+    siret: str | None = None
+    rcs_city: str | None = None
+    """The registry (greffe) city: "RCS Lyon"."""
+    signatory_name: str | None = None
+    signatory_title: str | None = None
     phone: str | None = None
     iban: str | None = None
     bic: str | None = None
     payment_link: str | None = None
+    """A link, or a per-invoice template: "https://pay.example/{number}?amount={amount}"."""
     bcc: str | None = None
+
+    @field_validator("siren", "siret")
+    @classmethod
+    def _company_number(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        from stdnum.fr import siren, siret  # python-stdnum: Luhn check of French numbers
+        name = str(info.field_name)
+        module = siren if name == "siren" else siret
+        compact = str(module.compact(value))
+        if not module.is_valid(compact):
+            raise ValueError(f"{value!r} is not a valid {name.upper()} "
+                             f"({9 if name == 'siren' else 14} digits, checksum)")
+        return compact
+
+    @field_validator("iban")
+    @classmethod
+    def _iban(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from schwifty import IBAN
+        from schwifty.exceptions import SchwiftyException
+        try:
+            return IBAN(value).formatted
+        except SchwiftyException as exc:
+            raise ValueError(f"not a valid IBAN: {exc}") from None
+
+    @field_validator("bic")
+    @classmethod
+    def _bic(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from schwifty import BIC
+        from schwifty.exceptions import SchwiftyException
+        try:
+            return str(BIC(value))
+        except SchwiftyException as exc:
+            raise ValueError(f"not a valid BIC: {exc}") from None
+
+    @field_validator("payment_link")
+    @classmethod
+    def _link(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https://[^\s]+$", value):
+            raise ValueError("the payment link must be an https:// address")
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name}
+        except ValueError as exc:
+            raise ValueError(f"cannot read the link template: {exc}") from None
+        unknown = names - PAYMENT_LINK_FIELDS
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {', '.join(sorted(unknown))} (known: "
+                             f"{', '.join(sorted(PAYMENT_LINK_FIELDS))})")
+        return value
+
+    def missing_for_letters(self) -> list[str]:
+        """What a formal notice cannot go without (C. com. R123-237 and a signature)."""
+        missing = [key for key in ("address", "rcs_city", "legal_form", "signatory_name",
+                                   "signatory_title") if not getattr(self, key)]
+        if not (self.siren or self.siret):
+            missing.insert(1, "siren")
+        return missing
 
 
 class EmailConfig(_Section):

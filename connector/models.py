@@ -213,6 +213,49 @@ class Contact(Record):
         return _drop_bad_email(data, "contact")
 
 
+class PostalAddress(Record):
+    """Where a formal notice is posted: the invoice address of the customer, as the source has it."""
+
+    street: str
+    street2: str | None = None
+    postal_code: str | None = None
+    city: str
+    country: str | None = None
+    """ISO 3166 alpha-2 code or a country name; left off the letter when it is France."""
+
+    @field_validator("street", "city")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a postal address needs a street and a city")
+        return value.strip()
+
+    def lines(self) -> list[str]:
+        """The lines printed under the recipient's name (French order: postcode then city)."""
+        town = " ".join(p for p in (self.postal_code, self.city) if p)
+        lines = [self.street, *([self.street2] if self.street2 else []), town]
+        if self.country and self.country.strip().upper() not in {"FR", "FRANCE"}:
+            lines.append(self.country.strip().upper() if len(self.country.strip()) == 2
+                         else self.country.strip())
+        return lines
+
+    def text(self) -> str:
+        return "\n".join(self.lines())
+
+    @classmethod
+    def parse(cls, street: object, street2: object = None, postal_code: object = None,
+              city: object = None, country: object = None) -> PostalAddress | None:
+        """An address from vendor fields, or None when the street or the city is missing:
+        a letter cannot be posted to half an address."""
+        def clean(value: object) -> str | None:
+            return value.strip() or None if isinstance(value, str) else None
+        if clean(street) is None or clean(city) is None:
+            return None
+        return cls(street=clean(street) or "", street2=clean(street2),
+                   postal_code=clean(postal_code), city=clean(city) or "",
+                   country=clean(country))
+
+
 class Customer(Record):
     external_id: str
     name: str
@@ -224,6 +267,7 @@ class Customer(Record):
     tags: tuple[str, ...] = ()
     do_not_dun: bool = False
     company_id: str | None = None
+    address: PostalAddress | None = None
     updated_at: dt.datetime | None = None
 
     @model_validator(mode="before")

@@ -22,6 +22,12 @@ name = "Atelier Dupuis"
 email = "compta@atelier-dupuis.fr"
 reply_to = "relances@atelier-dupuis.fr"
 iban = "FR76 3000 6000 0112 3456 7890 189"
+legal_form = "SARL au capital de 8 000 €"
+address = "3 rue des Artisans\\n69007 Lyon"
+siren = "123 456 782"
+rcs_city = "Lyon"
+signatory_name = "Paul Dupuis"
+signatory_title = "Gérant"
 
 [email]
 transport = "file"

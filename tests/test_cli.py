@@ -121,3 +121,31 @@ def test_demo_on_a_weekend_shows_the_last_business_day(tmp_path: Path, monkeypat
     assert result.exit_code == 0, result.output
     assert "showing 2026-11-27" in result.output
     assert list((tmp_path / "demo" / "outbox").glob("*.eml"))
+
+
+def test_the_demo_emails_carry_invoices_a_statement_and_a_pay_button(tmp_path: Path) -> None:
+    import email
+    import email.policy
+    import io
+
+    import pypdf
+    workdir = tmp_path / "demo"
+    assert invoke("--today", TODAY, "demo", "--dir", str(workdir)).exit_code == 0
+    config = (workdir / "relance.toml").read_text(encoding="utf-8")
+    assert 'attach = ["invoices", "statement"]' in config and "payment_link = " in config
+    with_statement = with_invoices = buttons = 0
+    for path in sorted((workdir / "outbox").glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        files = {part.get_filename(): part.get_payload(decode=True)
+                 for part in message.iter_attachments()}
+        for name, data in files.items():
+            text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
+            if name.startswith(("facture-", "invoice-")):
+                with_invoices += 1
+                assert name.removeprefix("facture-").removeprefix("invoice-")[:-4] in text
+            if name.startswith(("releve-", "statement-")):
+                with_statement += 1
+                assert "Relevé de compte" in text or "Statement of account" in text
+        html = message.get_body(preferencelist=("html",)).get_content()
+        buttons += '<a href="https://pay.example/' in html
+    assert with_invoices > 20 and with_statement > 10 and buttons > 20

@@ -97,6 +97,39 @@ individual_fee = "15"
     assert "penalties.contract_rate" in result.output and "penalties.individual_fee" in result.output
 
 
+def test_rules_and_check_refuse_letters_without_the_sender_identity(tmp_path: Path) -> None:
+    path = write_config(tmp_path, extra=LETTER_LEVEL)
+    text = path.read_text(encoding="utf-8")
+    for line in ('rcs_city = "Lyon"\n', 'signatory_name = "Paul Dupuis"\n'):
+        text = text.replace(line, "")
+    path.write_text(text, encoding="utf-8")
+    for command in (("rules", "check"), ("check",)):
+        result = invoke("--config", str(path), "--today", TODAY, *command)
+        assert result.exit_code == 2, result.output
+        assert "rcs_city, signatory_name missing" in result.output
+        assert "formal_notice" in result.output
+    # without a letter level, nothing requires them
+    plain = write_config(tmp_path / "plain")
+    plain.write_text(plain.read_text(encoding="utf-8").replace('rcs_city = "Lyon"\n', ""),
+                     encoding="utf-8")
+    assert invoke("--config", str(plain), "--today", TODAY, "rules", "check").exit_code == 0
+
+
+LETTER_LEVEL = """
+[policy]
+[[policy.levels]]
+name = "first"
+days = 1
+template = "first"
+
+[[policy.levels]]
+name = "formal_notice"
+days = 30
+channel = ["letter", "email"]
+template = "formal_notice"
+"""
+
+
 def test_rules_check_fails_on_a_ladder_that_skips_a_level(tmp_path: Path) -> None:
     """The issue's ladder: a formal notice 10 days after the second reminder comes before the
     final warning (J+20) and skips it; written in order, it would not be sent in order."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,30 @@ def test_relative_paths_follow_the_config_file(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path / "client"))
     assert config.state_url == f"sqlite:///{(tmp_path / 'client' / 'state.db').resolve()}"
     assert config.outbox_dir == (tmp_path / "client" / "outbox").resolve()
+
+
+@pytest.mark.parametrize(("key", "value", "says"), [
+    ("siren", "123 456 789", "not a valid SIREN"),
+    ("siret", "123 456 782 00001", "not a valid SIRET"),
+    ("iban", "FR76 3000 6000 0112 3456 7890 188", "not a valid IBAN"),
+    ("bic", "AGRI", "not a valid BIC"),
+    ("payment_link", "https://pay.example/{invoice}", "unknown placeholder(s) invoice"),
+    ("payment_link", "http://pay.example/", "https://"),
+])
+def test_sender_identifiers_and_payment_details_are_checked(tmp_path: Path, key: str, value: str,
+                                                            says: str) -> None:
+    path = write_config(tmp_path)
+    line = 'reply_to = "relances@atelier-dupuis.fr"'
+    text = re.sub(rf"^{key} = .*\n", "", path.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    path.write_text(text.replace(line, f'{line}\n{key} = "{value}"'), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    error = caught.value
+    assert error.key == f"sender.{key}" and error.line == 13 and says in str(error)
+
+
+def test_sender_identity_is_kept_in_its_canonical_form(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path))
+    assert config.sender.siren == "123456782" and config.sender.rcs_city == "Lyon"
+    assert config.sender.iban == "FR76 3000 6000 0112 3456 7890 189"
+    assert config.sender.missing_for_letters() == []

@@ -243,6 +243,11 @@ class BaseAdapter:
         """Things `relance status` should tell a person about this source (expiring grants...)."""
         return []
 
+    def invoice_pdf(self, invoice_id: str) -> bytes | None:
+        """The invoice as the source prints it (PDF bytes), or None when it has none. Asked at
+        send time (links such as Pennylane's expire); the caller caps the size and caches."""
+        return None
+
     def find_pushed(self, key: str) -> str | None:
         """Remote id of an object stamped with `key`, or None. Used after a crash."""
         return None

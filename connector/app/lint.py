@@ -54,11 +54,25 @@ def check(config: Config, today: dt.date, invoices: Iterable[Invoice] = (),
         findings += check_ladder(where, policy, today)
         findings += check_templates(where, policy, config, today)
     findings += check_segments(config)
+    findings += check_sender(config)
     invoices = list(invoices)
     findings += check_terms(invoices, config.penalties.periodic_invoices)
     findings += [Finding("warning", "ledger", text)
                  for text in prescription_findings(invoices, today, kinds=kinds)]
     return findings
+
+
+def check_sender(config: Config) -> list[Finding]:
+    """A formal notice must say who writes (C. com. R123-237: name, SIREN, RCS city, legal form,
+    address) and be signed: an error as soon as one level writes letters."""
+    letters = [f"{where}.levels.{level.name}" for where, policy in policies(config)
+               for level in policy.levels if "letter" in level.channel]
+    missing = config.sender.missing_for_letters()
+    if not letters or not missing:
+        return []
+    return [Finding("error", "sender", f"{', '.join(missing)} missing: level {letters[0]} writes "
+                                       f"formal notices, which must carry them (add them to "
+                                       f"[sender])")]
 
 
 def check_levels(where: str, policy: Policy, today: dt.date) -> list[Finding]:

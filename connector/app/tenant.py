@@ -30,6 +30,7 @@ from connector.rules.prescription import defuse, prescription_findings
 from connector.rules.rates import provisional_text
 from connector.secrets import SecretStore
 from connector.store import identity, outbox
+from connector.store import letters as letter_store
 from connector.store import pauses as pause_store
 from connector.store import tables as t
 from connector.store.candidates import candidate_customers
@@ -215,6 +216,7 @@ class Tenant:
                          ("payments", t.payments))},
             "outbox": outbox.counts(self.store, self.name),
             "waiting_for_cap": self._waiting_for_cap(),
+            "letters": letter_store.counts(self.store, self.name),
             "open_tasks": [_jsonable(r) for r in open_tasks(self.store, self.name)],
             "open_tasks_total": self.store.scalars(select(func.count()).select_from(t.tasks).where(
                 t.tasks.c.tenant == self.name, t.tasks.c.status == "open"))[0],

@@ -58,6 +58,10 @@ def register(main: click.Group) -> None:
         """Check the configuration, the source's reachability and credentials."""
         tenant = obj.tenant()
         click.echo(f"config {obj.config_path}: ok (tenant {tenant.name}, source {tenant.source})")
+        from connector.app import lint  # loaded by `check` only: other commands start faster
+        for finding in lint.check_sender(tenant.config):
+            click.echo(str(finding), err=True)
+            sys.exit(EXIT_USAGE)
         problems: list[str] = []
         usage = False  # credentials or configuration (exit 2) rather than reachability (exit 1)
         try:

@@ -150,6 +150,9 @@ def status_text(status: dict[str, Any], timezone: str = "Europe/Paris", width: i
     if status.get("waiting_for_cap"):
         lines.append(f"{status['waiting_for_cap']} message(s) due today wait for a later run "
                      "(policy.max_messages_per_run)")
+    if status.get("letters"):  # registered letters: written, then posted by a person
+        lines.append("letters: " + ", ".join(f"{k.replace('_', ' ')} {v}"
+                                             for k, v in sorted(status["letters"].items())))
     if status["cursors"]:
         lines.append("cursors (where the next sync starts):")
         lines += [f"  {c['stream']}: {cursor_summary(c['value'])} "

@@ -26,6 +26,8 @@ from typing import Any
 from connector.adapters.base import BaseAdapter
 from connector.clock import Now, local_day
 from connector.config import Config
+from connector.delivery import postal
+from connector.delivery.attachments import InvoicePdfs, prefetch
 from connector.delivery.budget import FailureBudget
 from connector.delivery.channels import Channel, Delivery, Services, channel_of, channels_for
 from connector.delivery.channels.email import address_task
@@ -85,7 +87,8 @@ class Dispatcher:
         """The registered channel of that name (connector/delivery/channels/)."""
         if not self._channels:
             self._channels = channels_for(Services(
-                self.config, self.adapter, self.transport, self.now,
+                self.config, self.adapter, self.transport, self.now, store=self.store,
+                pdfs=InvoicePdfs(self.adapter, self.config.base_dir / "cache" / "invoices"),
                 history=lambda ids: self.store.balance_history(
                     self.tenant, self.config.source.kind, ids)))
         return channel_of(self._channels, name)
@@ -123,6 +126,10 @@ class Dispatcher:
                     return self.report  # unclaimed rows simply stay planned
                 if self.budget.closed(_destination(row, self.adapter)):
                     continue
+                if row["channel"] == "email":  # the source's PDFs, before the gate and claim
+                    pdfs = self.channel("email").services.pdfs
+                    if pdfs is not None:
+                        prefetch(outbox.payload(row), pdfs)
                 fresh = self.gate.fresh(row, rows[index + 1:])  # seconds before the claim
                 self._count(fresh is not None, "source", self.gate.error)
                 claimed = outbox.claim_one(self.store, row, self.now(), LEASE)
@@ -237,6 +244,11 @@ class Dispatcher:
             changes = checked.changes
             if changes:
                 log.info("reminder %s brought up to date: %s", key, "; ".join(changes))
+        if row["channel"] == "letter":  # no letter without an address (delivery/postal.py)
+            payload = postal.with_address(self.store, self.config, row["source"], payload)
+            if not payload.customer_address:
+                self._wait_for_address(row, payload)
+                return
         if row["channel"] in ("email", "letter", "source_email") \
                 and self._held_for_rates(row, payload):
             return
@@ -272,6 +284,15 @@ class Dispatcher:
                         reason="; ".join(changes) or None)
             channel.on_sent(conn, delivery, remote_id)
         self.report.record(key, "sent")
+
+    def _wait_for_address(self, row: dict[str, Any], payload: ReminderPayload) -> None:
+        """The letter row waits a day; a task asks a person to complete the address."""
+        reason = "no postal address for the formal notice: waiting for it (task created)"
+        with self.store.transaction() as conn:
+            outbox.mark(conn, row["key"], "planned", self.now(), reason=reason,
+                        next_attempt_at=self.now() + postal.ADDRESS_WAIT)
+            postal.address_missing(conn, row, payload, self.config.language, self.now())
+        self.report.record(row["key"], "retried", reason)
 
     def _held_for_rates(self, row: dict[str, Any], payload: ReminderPayload) -> bool:
         """`penalties.provisional_rates = "hold"`: a message whose figures use a provisional rate

@@ -2,8 +2,8 @@
 
 The words come from the language's `_letter.j2` template (so a firm can reword it like any other
 template); this module only lays them out with fpdf2, in Roboto (shipped by the `font-roboto`
-package: a TrueType font, so "é", "€", "œ" and Babel's narrow no-break spaces render). The file
-name is the outbox key: after a crash, the file's presence tells whether the letter was written.
+package: a TrueType font, so "é", "€", "œ" and Babel's narrow no-break spaces render). Files are
+named for people (delivery/postal.py); the store keeps which outbox key wrote which file.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 FONT = "Roboto"
 
 
-def _font_dir() -> Path:
+def font_dir() -> Path:
     import font_roboto  # imported on first letter only: fpdf and fonts cost a start-up otherwise
     return Path(font_roboto.__file__).resolve().parent / "files"
 
@@ -48,8 +48,8 @@ def letter_pdf(context: dict[str, Any], language: str, *, title: str = "Mise en 
     pdf.set_creation_date(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc))
     pdf.set_title(title)
     pdf.set_author(str(context["sender"]["name"]))
-    pdf.add_font(FONT, "", str(_font_dir() / "Roboto-Regular.ttf"))
-    pdf.add_font(FONT, "B", str(_font_dir() / "Roboto-Bold.ttf"))
+    pdf.add_font(FONT, "", str(font_dir() / "Roboto-Regular.ttf"))
+    pdf.add_font(FONT, "B", str(font_dir() / "Roboto-Bold.ttf"))
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
@@ -87,21 +87,21 @@ def _table(pdf: FPDF, rows: list[list[str]]) -> None:
 
 
 class LetterStore:
-    """`<base_dir>/letters/<key>.pdf`, written atomically, for printing and registered mail."""
+    """`<base_dir>/letters/<name>.pdf`, written atomically, for printing and registered mail."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
 
-    def path(self, key: str) -> Path:
-        return self.directory / f"{key}.pdf"
+    def path(self, name: str) -> Path:
+        return self.directory / (name if name.endswith(".pdf") else f"{name}.pdf")
 
-    def write(self, key: str, content: bytes) -> str:
+    def write(self, name: str, content: bytes) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
-        final = self.path(key)
+        final = self.path(name)
         partial = final.with_suffix(".pdf.part")
         partial.write_bytes(content)
         os.replace(partial, final)  # a crash leaves either nothing or the whole file
         return str(final)
 
-    def exists(self, key: str) -> bool:
-        return self.path(key).exists()
+    def exists(self, name: str) -> bool:
+        return self.path(name).exists()

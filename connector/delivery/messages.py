@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from connector import formatting
 from connector.config import Config
@@ -46,6 +47,9 @@ def template_context(payload: ReminderPayload, config: Config,
     figures = claim(items, today, kind=kind, terms=config.penalties, rates=rates,
                     history=history)
     to_pay = payload.amount_to_pay
+    numbers = {i.invoice_id: i.number for i in items}
+    # one credit note is deducted once per customer: only the share used here is shown (issue 13)
+    credits = _share(list(payload.credit_notes), payload.credits)
     letter = config.letter
     receipt = today + dt.timedelta(days=config.penalties.notice_delivery_days)
     return {
@@ -65,7 +69,12 @@ def template_context(payload: ReminderPayload, config: Config,
         "invoice_count": len({i.invoice_id for i in items}),
         # the words of a courtesy note: all still to come, due today, or already past
         "due_when": _due_when(items),
-        "credit_notes": _share(list(payload.credit_notes), payload.credits),
+        "credit_notes": credits,
+        # credit notes on an invoice of this message are shown with it; the others are credits
+        # on the account, deducted from the total
+        "invoice_numbers": numbers,
+        "linked_credits": [c for c in credits if c.credited_invoice_id in numbers],
+        "account_credits": [c for c in credits if c.credited_invoice_id not in numbers],
         "other_open": statement,
         "amount_due": payload.amount_due,
         "credits": payload.credits,
@@ -91,6 +100,12 @@ def template_context(payload: ReminderPayload, config: Config,
         "deadline_days": letter.deadline_days,
         "deadline": receipt + dt.timedelta(days=letter.deadline_days),
         "court": court_for(kind, payload.customer_address, letter.courts, letter.court),
+        "payment_links": payment_links(config.sender.payment_link, items, credits, payload,
+                                       to_pay),
+        # the registered letter of the same level: mentioned as sent only once posted
+        "letter_posted": False,
+        "letter_posted_on": None,
+        "letter_tracking": None,
     }
 
 
@@ -134,6 +149,33 @@ def breakdown(items: list[Any], figures: Claim) -> list[dict[str, Any]]:
             "indemnity": penalty.indemnity if first else Decimal("0.00"),
         })
     return rows
+
+
+def payment_links(template: str | None, items: list[DueItem], credits: list[CreditLine],
+                  payload: ReminderPayload, to_pay: Decimal) -> list[dict[str, Any]]:
+    """One link per invoice when the template names `{number}` or `{amount}`, each at what is
+    left to pay on it (its own credit notes deducted), else one link for the whole; a credit on
+    the account (linked to no invoice) makes it one link for the total. Values are URL-quoted."""
+    if not template:
+        return []
+    currency = payload.currency
+    customer = quote(payload.customer_id, safe="")
+
+    def link(number: str | None, label: str, amount: Decimal) -> dict[str, Any]:
+        return {"number": number, "amount": amount, "url": template.format(
+            number=quote(label, safe=""), amount=f"{amount:.2f}", currency=currency,
+            customer=customer)}
+    owed: dict[str, tuple[str, Decimal]] = {}
+    for item in items:
+        number, amount = owed.get(item.invoice_id, (item.number, Decimal(0)))
+        owed[item.invoice_id] = (number, amount + item.residual)
+    per_invoice = any(f"{{{name}}}" in template for name in ("number", "amount"))
+    if not per_invoice or not owed or any(c.credited_invoice_id is None for c in credits):
+        return [link(None, "-".join(n for n, _ in owed.values()), to_pay)]
+    for credit in credits:
+        number, amount = owed[credit.credited_invoice_id or ""]
+        owed[credit.credited_invoice_id or ""] = (number, amount - credit.residual)
+    return [link(number, number, amount) for number, amount in owed.values() if amount > 0]
 
 
 def _rate_in_force(kind: str, today: dt.date, config: Config) -> Decimal:

@@ -90,6 +90,22 @@ def known_templates(language: str, extra_dirs: tuple[Path, ...] = ()) -> list[st
                    if not p.stem.startswith("_")})
 
 
+PAY_LINE = re.compile(r"^(?P<label>(Payer|Pay) [^:]*?)\s?:\s(?P<url>https://\S+)$")
+BUTTON = ('<p><a href="{url}" style="display: inline-block; padding: 10px 18px; '
+          'background: #1d4ed8; color: #ffffff; text-decoration: none; border-radius: 4px; '
+          'font-weight: bold">{label}</a></p>')
+
+
+def _button(line: str, blocks: list[str]) -> bool:
+    """A "Payer en ligne … : https://…" line of the text part is a button in the HTML part."""
+    match = PAY_LINE.match(line)
+    if match is None:
+        return False
+    blocks.append(BUTTON.format(url=html.escape(match["url"], quote=True),
+                                label=html.escape(match["label"])))
+    return True
+
+
 def text_to_html(text: str, language: str) -> str:
     """The same words as the text part, as simple accessible HTML (paragraphs and lists)."""
     return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8"></head>'
@@ -102,11 +118,13 @@ def html_fragment(text: str) -> str:
     source that wraps messages in its own layout)."""
     blocks: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
-        lines = paragraph.splitlines()
+        buttons: list[str] = []
+        lines = [line for line in paragraph.splitlines() if not _button(line, buttons)]
         bullets = [line[2:] for line in lines if line.startswith("- ")]
         plain = [line for line in lines if not line.startswith("- ")]
         if plain:
             blocks.append("<p>" + "<br>".join(html.escape(line) for line in plain) + "</p>")
         if bullets:
             blocks.append("<ul>" + "".join(f"<li>{html.escape(b)}</li>" for b in bullets) + "</ul>")
+        blocks += buttons
     return "\n".join(blocks)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from connector.models import Customer, Invoice
@@ -157,7 +157,7 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
         if invoice.kind == "credit_note":
             credits_by_currency.setdefault(invoice.currency, []).append(CreditLine(
                 invoice.external_id, invoice.number, invoice.issue_date, invoice.currency,
-                invoice.residual))
+                invoice.residual, invoice.credited_invoice_id))
             continue
         hold = paused.invoices.get(invoice.external_id)
         if hold is not None:
@@ -181,6 +181,7 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
             group: tuple[str, ...] = (invoice.currency,) if policy.grouping == "customer" \
                 else (invoice.currency, item_id)
             groups.setdefault(group, []).append(item)
+    still_open = {i.external_id for i in invoices if i.is_open and i.kind == "invoice"}
     for group, due_items in sorted(groups.items()):
         currency = group[0]
         stage = history.stages.get((cid, currency))
@@ -198,7 +199,13 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
         chosen = set(listed)
         items = [_listed(policy, item, level, state, today) for item, state in pairs
                  if item.item_id in chosen]
-        credits = tuple(credits_by_currency.get(currency, ()))
+        # Issue 14: a credit note linked to an invoice of this message goes against it only; one
+        # linked to another open invoice waits for that invoice's message.
+        items, credits = applicable_credits(items, list(credits_by_currency.get(currency, ())),
+                                            still_open)
+        if not items:
+            _note(trace, cid, None, "amount", "credit notes linked to the invoices cover them")
+            continue
         asked = sum((i.residual for i in items), Decimal(0))
         others = sum((i.residual for i, _s in pairs if i.item_id not in chosen and i.days_late > 0),
                      Decimal(0))
@@ -218,6 +225,34 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                                     tuple(statement_by_currency.get(currency, ())), currency,
                                     today, tenant, source, previous=previous,
                                     credit_used=credit_used, review=review)
+
+
+def applicable_credits(items: list[DueItem], credits: list[CreditLine], still_open: set[str]
+                       ) -> tuple[list[DueItem], tuple[CreditLine, ...]]:
+    """The credit notes a message deducts, and the items still worth asking for.
+
+    A credit note linked to an invoice of the message is deducted from that invoice only (an item
+    it covers entirely is not asked for); one linked to another open invoice belongs to that
+    invoice's message, not this one; one linked to nothing still open is a credit on the account,
+    deducted from the total."""
+    asked = {i.invoice_id for i in items}
+    kept: list[CreditLine] = []
+    for credit in credits:
+        target = credit.credited_invoice_id
+        if target is not None and target in still_open and target not in asked:
+            continue
+        kept.append(credit if target is None or target in asked
+                    else replace(credit, credited_invoice_id=None))
+    linked: dict[str, Decimal] = {}
+    for credit in kept:
+        if credit.credited_invoice_id is not None:
+            linked[credit.credited_invoice_id] = linked.get(
+                credit.credited_invoice_id, Decimal(0)) + credit.residual
+    owed = {invoice: sum((i.residual for i in items if i.invoice_id == invoice), Decimal(0))
+            for invoice in asked}
+    covered = {invoice for invoice, credit in linked.items() if credit >= owed[invoice]}
+    return ([i for i in items if i.invoice_id not in covered],
+            tuple(c for c in kept if c.credited_invoice_id not in covered))
 
 
 def _listed(policy: Policy, item: DueItem, level: Level, state: ItemState,
@@ -305,9 +340,10 @@ def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Cus
             currency=currency, items=items, credit_notes=credits, statement=statement,
             task_title=task_title, planned_for=today,
             cc=cc if spec.copies else (), level_channels=tuple(channels),
-            policy=policy.name, customer_address=book.address(customer.external_id),
+            policy=policy.name, customer_address=book.address(customer.external_id)
+            or (customer.address.text() if customer.address else None),
             task=level.task, previous_reminders=previous, credit_used=credit_used,
-            review=review)
+            review=review, attach=level.attach if spec.addressed else ())
 
 
 def limit_messages(intents: list[ReminderIntent], limit: int | None

@@ -65,12 +65,18 @@ class CreditLine:
     issue_date: dt.date
     currency: str
     residual: Decimal
+    credited_invoice_id: str | None = None
+    """The invoice this credit note reduces (Odoo `reversed_entry_id`, Pennylane
+    `credited_invoice`; Sage links only by allocation, which settles both): deducted from that
+    invoice only. None: a credit on the account, shown apart and deducted from the total."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CreditLine:
+        credited = data.get("credited_invoice_id")
         return cls(invoice_id=str(data["invoice_id"]), number=str(data["number"]),
                    issue_date=dt.date.fromisoformat(data["issue_date"]),
-                   currency=str(data["currency"]), residual=Decimal(data["residual"]))
+                   currency=str(data["currency"]), residual=Decimal(data["residual"]),
+                   credited_invoice_id=str(credited) if credited else None)
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,8 @@ class ReminderPayload:
     None (older payloads): all of them."""
     review: bool = False
     """True: waits in the outbox as `pending_approval` until a person approves it."""
+    attach: tuple[str, ...] = ()
+    """For an email: what it carries besides its words ("invoices", "statement")."""
 
     # -- the amounts ---------------------------------------------------------------------------
     @property
@@ -173,7 +181,7 @@ class ReminderPayload:
         values["statement"] = tuple(DueItem.from_dict(x) for x in data.get("statement", ()))
         values["credit_notes"] = tuple(CreditLine.from_dict(x)
                                        for x in data.get("credit_notes", ()))
-        for name in ("recipients", "cc", "level_channels"):
+        for name in ("recipients", "cc", "level_channels", "attach"):
             values[name] = tuple(str(x) for x in data.get(name) or ())
         if data.get("credit_used") is not None:
             values["credit_used"] = Decimal(str(data["credit_used"]))

@@ -25,6 +25,7 @@ from connector.rules.channels import canonical
 Basis = Literal["due_date", "end_of_month", "previous_reminder"]
 Onboarding = Literal["gentle", "resume", "hold"]
 Approval = Literal["auto", "review"]
+Attachment = Literal["invoices", "statement"]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
@@ -49,6 +50,9 @@ class Level(BaseModel):
     task: Literal["call", "todo"] = "todo"
     """What the task of this level asks a person to do: a phone call or a to-do (in Odoo, a
     Call or a To-Do activity)."""
+    attach: tuple[Attachment, ...] = ()
+    """What the email carries besides its text: the PDFs of the invoices it lists ("invoices")
+    and a statement of account ("statement")."""
 
     @field_validator("channel", mode="before")
     @classmethod

@@ -36,7 +36,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from connector.errors import ConfigError, TransientError
-from connector.models import Contact, Customer, Instalment, Invoice, Payment, from_minor, to_minor
+from connector.models import (
+    Contact,
+    Customer,
+    Instalment,
+    Invoice,
+    Payment,
+    PostalAddress,
+    from_minor,
+    to_minor,
+)
 from connector.rules.penalties import Movement
 from connector.secrets import state_password
 from connector.store import balances
@@ -376,7 +385,8 @@ def _customer_row(tenant: str, source: str, c: Customer, now: dt.datetime) -> di
             "kind": c.kind, "email": c.email, "phone": c.phone, "language": c.language,
             "contacts": json.dumps([x.model_dump() for x in c.contacts]),
             "tags": json.dumps(list(c.tags)), "do_not_dun": c.do_not_dun,
-            "company_id": c.company_id, "updated_at": c.updated_at, "synced_at": now}
+            "company_id": c.company_id, "updated_at": c.updated_at, "synced_at": now,
+            "address": c.address.model_dump_json() if c.address else None}
 
 
 def _invoice_row(tenant: str, source: str, i: Invoice, now: dt.datetime) -> dict[str, Any]:
@@ -409,7 +419,9 @@ def customer_from_row(row: Mapping[str, Any] | RowMapping) -> Customer:
         phone=row["phone"], language=row["language"],
         contacts=tuple(Contact.model_construct(**c) for c in json.loads(row["contacts"])),
         tags=tuple(json.loads(row["tags"])), do_not_dun=bool(row["do_not_dun"]),
-        company_id=row["company_id"], updated_at=row["updated_at"])
+        company_id=row["company_id"], updated_at=row["updated_at"],
+        address=PostalAddress.model_construct(**json.loads(row["address"]))
+        if row.get("address") else None)
 
 
 def invoice_from_row(row: Mapping[str, Any] | RowMapping) -> Invoice:

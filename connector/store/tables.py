@@ -46,6 +46,7 @@ customers = Table(
     Column("company_id", String(64)),
     Column("updated_at", DateTime(timezone=True)),
     Column("synced_at", DateTime(timezone=True), nullable=False),
+    Column("address", Text),  # JSON PostalAddress, or NULL when the source has none
 )
 
 invoices = Table(
@@ -178,6 +179,26 @@ tasks = Table(
     Column("done_by", String(128)),
     Column("note", Text),
     Index("ix_tasks_tenant", "tenant", "status"),
+)
+
+# Formal notices written by the `letter` channel: the file (named for a person, so the outbox key
+# is kept here for crash reconciliation) and its posting: to_post until someone records that it
+# went by registered mail (`relance letters posted`), with the date and the tracking number.
+letters = Table(
+    "letters", metadata,
+    Column("key", String(64), primary_key=True),  # the outbox key of the letter row
+    Column("tenant", String(64), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("customer_id", String(128), nullable=False),
+    Column("level", String(64), nullable=False),
+    Column("file", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # to_post | posted
+    Column("planned_for", Date, nullable=False),
+    Column("posted_on", Date),
+    Column("tracking", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_letters_tenant", "tenant", "status", "planned_for"),
 )
 
 # Pauses a person asked for: a dispute on an invoice, a payment promise until a date, a customer on

@@ -177,10 +177,12 @@ def test_letter_writes_the_formal_notice_with_the_amounts(
     assert report.failed == 0, report.details
     [row] = alpha_rows(tenant, "letter")
     path = Path(row["remote_id"])
-    assert path == tenant.config.letters_dir / f"{row['key']}.pdf"
+    # named for the person who posts it; Alpha's address comes from Odoo
+    assert path == tenant.config.letters_dir / "2026-11-27_Alpha-Distribution-SARL_first.pdf"
     text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(
         io.BytesIO(path.read_bytes())).pages).split())
     assert "Alpha Distribution SARL" in text and "INV/2026/00001" in text
+    assert "12 rue du Commerce" in text and "69002 Lyon" in text
     assert " ".join(money(ALPHA_DUE, "EUR", "en").split()) in text
     letters = Dispatcher(tenant.store, tenant.adapter, tenant.config,
                          FileTransport(tenant.config.outbox_dir), now=tenant.clock)

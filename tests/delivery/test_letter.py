@@ -7,6 +7,7 @@ import datetime as dt
 import email
 import io
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from connector.delivery.channels import Delivery
 from connector.delivery.dispatch import Dispatcher
 from connector.delivery.email import FileTransport
 from connector.rules.penalties import claim
+from connector.store import letters as letter_store
 from connector.store import outbox
 from connector.store import tables as t
 from tests.helpers import write_config
@@ -90,9 +92,14 @@ def test_formal_notices_are_written_attached_and_carry_the_figures(tenant: Tenan
     kinds = set()
     for row in letters:
         payload = json.loads(row["payload"])
-        path = tenant.config.letters_dir / f"{row['key']}.pdf"
-        assert row["remote_id"] == str(path)
+        path = Path(row["remote_id"])
+        # named for the person who posts it: day, customer, level, in safe characters
+        assert re.fullmatch(r"2026-11-27_[A-Za-z0-9-]+_formal-notice(_[0-9a-f]{8})?\.pdf",
+                            path.name), path.name
+        assert path.parent == tenant.config.letters_dir
         text = " ".join(pdf_text(path.read_bytes()).split())
+        assert "(adresse postale" not in text and "RCS Lyon 123456782" in text
+        assert "Paul Dupuis" in text and "Gérant" in text  # signed
         kind, language = payload["customer_kind"], payload["language"]
         to_date, indemnity, legal, deadline = PHRASES[language]
         kinds.add((kind, language))
@@ -174,7 +181,7 @@ def test_a_letter_interrupted_is_reconciled_by_its_file(tenant: Tenant) -> None:
     outbox.enqueue(tenant.store, tenant.plan(), now=tenant.clock.now())
     now = tenant.clock.now()
     letters = [r for r in outbox.due(tenant.store, tenant.name, now, limit=10_000)
-               if r["channel"] == "letter"]
+               if r["channel"] == "letter" and json.loads(r["payload"])["customer_address"]]
     claimed = [outbox.claim_one(tenant.store, r, now, dt.timedelta(minutes=15)) for r in letters[:2]]
     written, lost = claimed[0], claimed[1]
     dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config,
@@ -186,7 +193,18 @@ def test_a_letter_interrupted_is_reconciled_by_its_file(tenant: Tenant) -> None:
     report = dispatcher.run()
     assert (written["key"], "sent", "reconciled after an interruption") in report.details
     assert (lost["key"], "retried", "reconciled after an interruption") in report.details
-    assert (tenant.config.letters_dir / f"{lost['key']}.pdf").exists()  # then written once
+    files = {r["key"]: r["remote_id"] for r in outbox.rows(tenant.store, tenant.name, "sent",
+                                                           limit=10_000)}
+    assert Path(files[lost["key"]]).exists()  # then written once
+    assert sorted(tenant.config.letters_dir.glob("*.pdf")) == sorted(
+        Path(f) for k, f in files.items() if k in {r["key"] for r in letters})
+    recorded = {x.key: x for x in letters_of(tenant)}
+    assert set(recorded) == {r["key"] for r in letters}  # each recorded, to post
+    assert {x.status for x in recorded.values()} == {"to_post"}
+
+
+def letters_of(tenant: Tenant) -> list[letter_store.Letter]:
+    return letter_store.listing(tenant.store, tenant.name)
 
 
 def test_outside_the_send_window_nothing_is_claimed(tmp_path: Path) -> None:

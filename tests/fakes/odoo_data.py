@@ -26,6 +26,9 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "company_id": (M2O, "res.company"), "user_id": (M2O, "res.users"), "active": "bool",
         "property_payment_term_id": (M2O, "account.payment.term"), "credit": "float",
         "customer_rank": "int", "write_date": "datetime", "create_date": "datetime",
+        "street": "char", "street2": "char", "zip": "char", "city": "char",
+        "state_id": (M2O, "res.country.state"), "country_id": (M2O, "res.country"),
+        "country_code": "char",
     },
     "account.move": {
         "name": "char", "ref": "char", "payment_reference": "char", "move_type": "char",
@@ -73,6 +76,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "res.users": {"login": "char", "name": "char", "active": "bool",
                   "partner_id": (M2O, "res.partner")},
     "res.company": {"name": "char"},
+    "res.country": {"name": "char", "code": "char"},
+    "res.country.state": {"name": "char", "code": "char"},
     "res.currency": {"name": "char"},
     "account.payment.term": {"name": "char"},
     "account.journal": {"name": "char"},
@@ -272,6 +277,8 @@ class OdooData:
                 return have in value
             if op == "not in":
                 return have not in value
+            if op == "not ilike":
+                return not (have and str(value).lower() in str(have).lower())
             if op in ("ilike", "like", "=ilike"):
                 if not have:
                     return False
@@ -285,7 +292,8 @@ class OdooData:
             return {">": have > value, ">=": have >= value, "<": have < value,
                     "<=": have <= value}[op]
 
-        if op not in {"=", "!=", "in", "not in", "ilike", "like", "=ilike", ">", ">=", "<", "<="}:
+        if op not in {"=", "!=", "in", "not in", "ilike", "not ilike", "like", "=ilike", ">",
+                      ">=", "<", "<="}:
             raise fault(1, f"ValueError: Invalid operator {op!r}")
         return test
 

@@ -143,6 +143,9 @@ class FakeOdooServer:
         d.insert("res.company", {"name": "Dunning Test SAS"}, 1)
         d.insert("res.currency", {"name": "USD"}, 1)
         d.insert("res.currency", {"name": "EUR"}, 126)
+        # ids as in Odoo's base data (base.fr, base.uk)
+        d.insert("res.country", {"name": "France", "code": "FR"}, 75)
+        d.insert("res.country", {"name": "United Kingdom", "code": "GB"}, 231)
         d.insert("res.users", {"login": USERNAME, "name": "Administrator", "partner_id": 3}, 2)
         d.insert("res.partner", {"name": "Administrator", "email": "bot@example.fr",
                                  "type": "contact"}, 3)
@@ -170,11 +173,16 @@ class FakeOdooServer:
         """The books recorded from a real Odoo 17 (tests/fixtures/odoo17), same ids and values."""
         d = self.data
         d.now = "2026-11-23 19:14:18"
-        for pid, name, email, ref in ((7, "Alpha Distribution SARL", "compta@alpha.example",
-                                       "CUST-A"),
-                                      (8, "Beta Services SAS", "ap@beta.example", "CUST-B"),
-                                      (9, "Gamma Conseil", "factures@gamma.example", "CUST-C")):
-            self.add_partner(name, email=email, lang="en_US", ref=ref, partner_id=pid)
+        # (the recording has no addresses; two are filled in here, Gamma is left without one)
+        for pid, name, email, ref, address in (
+                (7, "Alpha Distribution SARL", "compta@alpha.example", "CUST-A",
+                 ("12 rue du Commerce", "69002", "Lyon", "FR")),
+                (8, "Beta Services SAS", "ap@beta.example", "CUST-B",
+                 ("4 Dock Road", "L3 4AA", "Liverpool", "GB")),
+                (9, "Gamma Conseil", "factures@gamma.example", "CUST-C", None)):
+            street, postcode, city, country = address or (None, None, None, None)
+            self.add_partner(name, email=email, lang="en_US", ref=ref, partner_id=pid,
+                             street=street, zip=postcode, city=city, country=country)
         d.now = "2026-11-23 19:14:19"
         self.add_invoice(7, 1000.0, "2026-09-09", move_id=1, ref="SEED-1")
         self.add_invoice(7, 500.0, "2026-10-14", move_id=2, ref="SEED-2")
@@ -200,13 +208,22 @@ class FakeOdooServer:
     def add_partner(self, name: str, *, email: str | None = None, phone: str | None = None,
                     lang: str = "fr_FR", is_company: bool = True, parent_id: int | None = None,
                     type: str = "contact", company_id: int | None = None, ref: str | None = None,
-                    active: bool = True, partner_id: int | None = None) -> int:
+                    active: bool = True, partner_id: int | None = None,
+                    street: str | None = None, street2: str | None = None,
+                    zip: str | None = None, city: str | None = None,
+                    country: str | None = None) -> int:
+        """`country`: an ISO code of a country the fake knows (FR, GB)."""
         with self.lock:
+            country_id = next((i for i, c in self.data.tables["res.country"].items()
+                               if c["code"] == country), False) if country else False
             return self.data.insert("res.partner", {
                 "name": name, "email": email or False, "phone": phone or False,
                 "lang": lang, "is_company": is_company, "parent_id": parent_id or False,
                 "type": type, "company_id": company_id or False, "ref": ref or False,
-                "active": active, "display_name": name}, partner_id)
+                "active": active, "display_name": name, "street": street or False,
+                "street2": street2 or False, "zip": zip or False, "city": city or False,
+                "country_id": country_id, "state_id": False,
+                "country_code": country if country_id else False}, partner_id)
 
     def add_invoice(self, partner_id: int, amount: float, invoice_date: str, *,
                     due_date: str | None = None, currency: str = "EUR", company_id: int = 1,

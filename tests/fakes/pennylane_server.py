@@ -34,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from connector.adapters.trace_pdf import trace_pdf
 from tests.fakes.pennylane_records import (
     Event,
     StoredInvoice,
@@ -97,6 +98,8 @@ class FakePennylane:
         self.fault_delay = 1.0
         self.pagination_bug: dict[str, str] = {}  # path -> "repeat_cursor" | "missing_cursor"
         self.rate_limited = 0
+        self.expired_files: set[int] = set()  # public_file_url links that answer 403 (expired)
+        self.file_tokens: list[str] = []  # the Authorization header each file request carried
         self._next_id, self._seq = 1000, 0
         self._hits: dict[str, deque[float]] = {}
         self._cursor_filters: dict[str, tuple[str, str | None, str | None]] = {}
@@ -248,6 +251,9 @@ class FakePennylane:
         record = Recorded(method, path, query)
         auth = handler.headers.get("Authorization") or ""
         token = auth[7:] if auth.startswith("Bearer ") else ""
+        if parts.path.startswith("/files/"):
+            # public_file_url: a signed link on another host, outside the API (no token)
+            return self._file(handler, record, parts.path, auth)
         with self._lock:
             self.requests.append(record)
             limited, headers = self._rate(token or "anonymous")
@@ -279,6 +285,22 @@ class FakePennylane:
         if fault is not None and fault.kind == "malformed":
             raw = raw[: max(len(raw) // 2, 1)]
         return self._send(handler, record, status, raw, headers)
+
+    def _file(self, handler: BaseHTTPRequestHandler, record: Recorded, path: str,
+              auth: str) -> None:
+        self.file_tokens.append(auth)
+        name = path.removeprefix("/files/").removesuffix(".pdf")
+        invoice = self.invoices.get(int(name)) if name.isdigit() else None
+        if invoice is None or invoice.id in self.expired_files:
+            return self._send(handler, record, 403, b"<Error>Request has expired</Error>", {},
+                              "application/xml")
+        content = trace_pdf(f"Facture {invoice.number}", [f"Total : {invoice.total} EUR"])
+        return self._send(handler, record, 200, content, {}, "application/pdf")
+
+    def public_file_url(self, invoice_id: int) -> str:
+        assert self._server is not None
+        return (f"http://127.0.0.1:{self._server.server_address[1]}/files/{invoice_id}.pdf"
+                f"?X-Amz-Signature=abc")
 
     def _send(self, handler: BaseHTTPRequestHandler, record: Recorded, status: int, raw: bytes,
               headers: dict[str, str], content_type: str = "application/json") -> None:
@@ -412,7 +434,8 @@ class FakePennylane:
             chunk = found[:limit] if not cursor else []
         today = self.now().date()
         items = [dict(self.customers[i]) if resource == "customers"
-                 else invoice_json(self.invoices[i], today) for i in chunk]
+                 else {**invoice_json(self.invoices[i], today),
+                       "public_file_url": self.public_file_url(i)} for i in chunk]
         return 200, {"items": items, "has_more": has_more,
                      "next_cursor": next_cursor}
 

@@ -108,11 +108,21 @@ class SageFake:
 
     def add_contact(self, business: str, name: str, *, email: str | None = None,
                     persons: list[dict[str, Any]] = (), locale: str = "fr",
-                    notes: str | None = None, when: dt.datetime | None = None) -> str:
+                    notes: str | None = None, when: dt.datetime | None = None,
+                    address: tuple[str, str, str] | None = None) -> str:
+        """`address`: (line 1, postal code, city) of the main address, in France."""
         cid = self.new_id("contact")
         contact = {"id": cid, "displayed_as": name, "name": name, "locale": locale,
                    "contact_types": [{"id": "CUSTOMER", "displayed_as": "Client",
                                       "$path": "/contact_types/CUSTOMER"}], "is_active": True}
+        if address:
+            line, postcode, city = address
+            contact["main_address"] = {
+                "id": self.new_id("address"), "displayed_as": f"{line} {postcode} {city}",
+                "$path": f"/addresses/{cid}", "address_line_1": line, "address_line_2": "",
+                "postal_code": postcode, "city": city, "is_main_address": True,
+                "country": {"id": "FR", "displayed_as": "France (FR)",
+                            "$path": "/countries/FR"}}
         if email:
             contact["email"] = email
         if notes:

@@ -24,6 +24,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from connector.adapters.trace_pdf import trace_pdf
 from tests.fakes.sage_books import BASE_FIELDS, FAULTS, RESOURCES, SageFake, _iso, _now
 from tests.fakes.sage_spec import BASE_PATH
 
@@ -76,6 +77,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _pdf(self, path: str, business: str) -> None:
+        """`GET /sales_invoices/{key}` with `Accept: application/pdf`: the invoice as Sage prints
+        it (the API reference documents only the JSON answer; its guides document this one)."""
+        fake = self.server.fake
+        parts = path.strip("/").split("/")
+        item = fake.data["sales_invoices"].get(parts[1]) if len(parts) == 2 \
+            and parts[0] == "sales_invoices" else None
+        if item is None or fake.owner.get(item["id"]) != business:
+            return self._send(404, _errors("RecordNotFound", "not found"))
+        data = trace_pdf(f"Facture {item.get('invoice_number')}", [str(item.get("total_amount"))])
+        self.send_response(200)
+        self.send_header("Content-Type", "application/pdf")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        return None
+
     def _drop(self) -> None:
         self.close_connection = True
         self.connection.shutdown(2)
@@ -127,6 +145,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(429, _errors("TooManyRequests", "slow down"),
                               {"Retry-After": str(int(fake.retry_after))})
         query = urllib.parse.parse_qs(split.query)
+        if "application/pdf" in (self.headers.get("Accept") or ""):
+            return self._pdf(split.path[len(BASE_PATH):], business)
         asked = query
         if fake.paging_faults.get(split.path[len(BASE_PATH):]) == "endless":
             asked = {**query, "page": ["1"]}  # the page number is ignored

@@ -31,7 +31,8 @@ from connector.adapters.base import (
     SourceInfo,
 )
 from connector.adapters.rest import batches
-from connector.models import Contact, Customer, Instalment, Invoice, Payment
+from connector.adapters.trace_pdf import trace_pdf
+from connector.models import Contact, Customer, Instalment, Invoice, Payment, PostalAddress
 
 PAGE_SIZE = 100
 OVERLAY_FILE = "demo-source.json"
@@ -45,6 +46,13 @@ _NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit",
 _FIRST = ["Camille", "Louise", "Léa", "Hugo", "Lucas", "Chloé", "Jules", "Manon", "Arthur", "Inès"]
 _FORMS = ["SARL", "SAS", "EURL", "SA", "SASU"]
 _TOWNS = ["Lyon", "Nantes", "Lille", "Rennes", "Dijon", "Tours", "Metz", "Angers", "Brest", "Nîmes"]
+_STREETS = ["rue de la République", "avenue Jean Jaurès", "rue Victor Hugo", "place du Marché",
+            "boulevard Gambetta", "rue des Tilleuls", "chemin des Vignes", "rue Pasteur"]
+_POSTCODES = {"Lyon": "69003", "Nantes": "44000", "Lille": "59000", "Rennes": "35000",
+              "Dijon": "21000", "Tours": "37000", "Metz": "57000", "Angers": "49000",
+              "Brest": "29200", "Nîmes": "30000"}
+_UK = [("12 Queen Street", "Bristol", "BS1 4DJ"), ("3 Dock Road", "Liverpool", "L3 4AA"),
+       ("40 High Street", "Oxford", "OX1 4AP"), ("7 Mill Lane", "Leeds", "LS1 5AB")]
 _ENGLISH = ["Bristol Tea Ltd", "Harbour Logistics Ltd", "Greenfield Studio LLP",
             "Northwind Trading Ltd"]
 
@@ -116,7 +124,7 @@ class DemoLedger:
             self.customers.append(Customer(
                 external_id=cid, name=name, kind=kind, email=email, phone=phone,
                 language=language, contacts=contacts, tags=tuple(tags),
-                do_not_dun=rng.random() < 0.04))
+                do_not_dun=rng.random() < 0.04, address=_address(cid, name, language)))
             # mean days late, share of partial payments, share never paid
             lateness = rng.choice([-5, 0, 2, 5, 10, 15, 25, 40, 70])
             self.behaviour[cid] = (lateness, rng.random() * 0.15, rng.choice([0, 0, 0, 0.05, 0.2]))
@@ -171,6 +179,21 @@ class DemoLedger:
         self.plans.append(note)
 
 
+def _address(customer_id: str, name: str, language: str) -> PostalAddress | None:
+    """A postal address drawn from its own generator (the ledger's draws stay as they were);
+    one customer in twenty-five has none, as in real books, so the workflow shows that case."""
+    rng = random.Random(f"address:{customer_id}")
+    if rng.random() < 0.04:
+        return None
+    if language == "en":
+        street, city, postcode = _UK[rng.randrange(len(_UK))]
+        return PostalAddress(street=street, city=city, postal_code=postcode, country="GB")
+    town = next((t for t in _TOWNS if name.endswith(f" {t}")), _TOWNS[rng.randrange(len(_TOWNS))])
+    return PostalAddress(street=f"{rng.randint(1, 120)} {rng.choice(_STREETS)}",
+                         street2="Bâtiment B" if rng.random() < 0.15 else None,
+                         postal_code=_POSTCODES[town], city=town, country="FR")
+
+
 def _end_of_month(day: dt.date) -> dt.date:
     following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return following - dt.timedelta(days=1)
@@ -179,7 +202,7 @@ def _end_of_month(day: dt.date) -> dt.date:
 class DemoAdapter(BaseAdapter):
     kind: ClassVar[str] = "demo"
     config_model: ClassVar[type[SourceConfig]] = DemoConfig
-    capabilities: Capabilities = Capabilities(payments=True)
+    capabilities: Capabilities = Capabilities(payments=True, pdf=True)
 
     def __init__(self, config: DemoConfig, context: AdapterContext) -> None:
         super().__init__(config, context)
@@ -268,6 +291,19 @@ class DemoAdapter(BaseAdapter):
         return [self._state(self.ledger.by_id[i], self.today, overlay)
                 for i in invoice_ids if i in self.ledger.by_id
                 and self.ledger.by_id[i].issue_date <= self.today]
+
+    def invoice_pdf(self, invoice_id: str) -> bytes | None:
+        """The demo books print their invoices too, so attachments show in the demo."""
+        plan = self.ledger.by_id.get(invoice_id)
+        if plan is None or plan.issue_date > self.today:
+            return None
+        names = {c.external_id: c.name for c in self.ledger.customers}
+        title = ("Facture " if plan.kind == "invoice" else "Avoir ") + plan.number
+        return trace_pdf(title, [
+            f"Client : {names.get(plan.customer_id, plan.customer_id)} ({plan.customer_id})",
+            f"Date : {plan.issue_date.isoformat()}   Échéance : {plan.due_date.isoformat()}",
+            f"Total TTC : {plan.total} EUR",
+            "Document de démonstration (source demo de relance)."])
 
     # -- what the books say about one invoice on one day ---------------------------------------
     def _state(self, plan: _Plan, day: dt.date, overlay: dict[str, Any]) -> Invoice:

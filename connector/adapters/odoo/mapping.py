@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.errors import AuthError, BadRecordError, PermanentError
-from connector.models import Contact, Customer, Instalment, Invoice, InvoiceStatus, to_decimal
+from connector.models import (
+    Contact,
+    Customer,
+    Instalment,
+    Invoice,
+    InvoiceStatus,
+    PostalAddress,
+    to_decimal,
+)
 
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
 
@@ -24,11 +32,14 @@ INVOICE_FIELDS = [
     "amount_residual", "invoice_payment_term_id", "invoice_user_id", "reversed_entry_id",
     "write_date",
 ]
+# The postal address of res.partner (base module): street lines, zip, city, and country as a
+# many2one `[id, "France"]`; every empty char is False.
+ADDRESS_FIELDS = ["street", "street2", "zip", "city", "country_id"]
 PARTNER_FIELDS = [
     "name", "email", "phone", "mobile", "lang", "is_company", "parent_id", "type",
-    "company_id", "customer_rank", "write_date",
+    "company_id", "customer_rank", "write_date", *ADDRESS_FIELDS,
 ]
-CONTACT_FIELDS = ["name", "email", "phone", "mobile", "parent_id", "write_date"]
+CONTACT_FIELDS = ["name", "email", "phone", "mobile", "parent_id", "write_date", *ADDRESS_FIELDS]
 # `amount_currency`/`amount_residual_currency` are in the invoice's currency; `debit` and
 # `amount_residual` in the company's. We prefer the former so instalments add up to the total.
 INSTALMENT_FIELDS = ["move_id", "date_maturity", "debit", "amount_residual", "amount_currency",
@@ -225,5 +236,19 @@ def map_customer(raw: Mapping[str, Any], contacts: Sequence[Mapping[str, Any]]) 
             for c in sorted(contacts, key=lambda c: c["id"])
         ),
         company_id=str(company) if company else None,
+        address=map_address(raw, contacts),
         updated_at=parse_datetime(updated),
     )
+
+
+def map_address(raw: Mapping[str, Any], contacts: Sequence[Mapping[str, Any]]
+                ) -> PostalAddress | None:
+    """Where invoices go: the first invoice-address contact (type "invoice", the ones passed
+    here) that has a street and a city, else the partner's own address."""
+    for row in [*sorted(contacts, key=lambda c: c["id"]), raw]:
+        address = PostalAddress.parse(text(row.get("street")), text(row.get("street2")),
+                                      text(row.get("zip")), text(row.get("city")),
+                                      m2o_name(row.get("country_id")))
+        if address is not None:
+            return address
+    return None

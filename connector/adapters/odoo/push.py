@@ -35,6 +35,7 @@ class OdooPushMixin:
     _ids: dict[str, int]
 
     _execute: Callable[..., Any]  # (model, method, args, kwargs=None, *, write=False)
+    _connect: Callable[[], Any]
     _context: Callable[..., dict[str, Any]]
 
     # -- push-back -------------------------------------------------------------------------
@@ -197,6 +198,22 @@ class OdooPushMixin:
             "datas": base64.b64encode(request.attachment or b"").decode("ascii"),
             "res_model": MOVE, "res_id": invoice["id"], "mimetype": "application/pdf"}],
             write=True))
+
+    def invoice_pdf(self, invoice_id: str) -> bytes | None:
+        """The invoice's own PDF, as Odoo made it when it was sent or printed (17+:
+        `invoice_pdf_report_id`, see `_invoice_pdfs`); None when it was never printed."""
+        if not str(invoice_id).isdigit():
+            return None
+        self._connect()  # the version decides whether the field exists
+        if self._serie < 17:
+            return None
+        rows = self._execute(MOVE, "read", [[int(invoice_id)]], {
+            "fields": ["invoice_pdf_report_id"], "context": self._context()})
+        attachment = om.m2o_id(rows[0].get("invoice_pdf_report_id")) if rows else None
+        if not attachment:
+            return None
+        found = self._execute("ir.attachment", "read", [[attachment]], {"fields": ["datas"]})
+        return base64.b64decode(found[0]["datas"]) if found and found[0].get("datas") else None
 
     def find_pushed(self, key: str) -> str | None:
         stamp = self.stamp(key)

@@ -76,8 +76,8 @@ class OdooConfig(SourceConfig):
 class OdooAdapter(OdooPushMixin, BaseAdapter):
     kind: ClassVar[str] = "odoo"
     config_model: ClassVar[type[SourceConfig]] = OdooConfig
-    capabilities: Capabilities = Capabilities(notes=True, tasks=True,
-                                                        send_via_source=True)
+    capabilities: Capabilities = Capabilities(notes=True, tasks=True, send_via_source=True,
+                                              pdf=True)
 
     def __init__(self, config: OdooConfig, context: AdapterContext) -> None:
         super().__init__(config, context)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from connector.errors import BadRecordError
-from connector.models import Contact, Customer, Invoice, InvoiceStatus, to_decimal
+from connector.models import Contact, Customer, Invoice, InvoiceStatus, PostalAddress, to_decimal
 
 # Pennylane's 17 invoice statuses → ours. Pennylane computes `upcoming`/`late` itself from the
 # deadline; `partially_cancelled` means a credit note took part of the amount away, so what is left
@@ -139,8 +139,21 @@ def map_customer(raw: dict[str, Any]) -> Customer:
         phone=(raw.get("phone") or "").strip() or None,
         language=raw.get("billing_language") or "fr",
         contacts=tuple(Contact(name=recipient, email=e) for e in emails),
+        address=_billing_address(raw.get("billing_address")),
         updated_at=_moment(raw.get("updated_at")),
     )
+
+
+def _billing_address(raw: Any) -> PostalAddress | None:
+    """`billing_address` {address, postal_code, city, country_alpha2}: where invoices go. Its
+    `address` is free text and may hold several lines."""
+    if not isinstance(raw, dict):
+        return None
+    lines = [line.strip() for line in str(raw.get("address") or "").splitlines() if line.strip()]
+    if not lines:
+        return None
+    return PostalAddress.parse(lines[0], ", ".join(lines[1:]) or None, raw.get("postal_code"),
+                               raw.get("city"), raw.get("country_alpha2"))
 
 
 def _day(value: Any) -> dt.date | None:

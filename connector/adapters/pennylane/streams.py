@@ -49,6 +49,7 @@ from connector.adapters.pennylane.mapping import map_customer, map_invoice, raw_
 from connector.adapters.pennylane.push import PennylanePushMixin
 from connector.adapters.rest import CursorPaginator, batches, full_scan_due, json_body
 from connector.clock import MACHINE
+from connector.http import HttpClient
 from connector.models import Customer, Invoice
 
 log = logging.getLogger(__name__)
@@ -84,9 +85,12 @@ class PennylaneAdapter(PennylanePushMixin, BaseAdapter):
         # The changelog's `since` is a point on Pennylane's own timeline, so it follows the real
         # time even when `--today` moves the tenant's business clock.
         self.now: Callable[[], dt.datetime] = MACHINE
+        self._files: HttpClient | None = None  # the file host of public_file_url, no token
 
     def close(self) -> None:
         self.client.close()
+        if self._files is not None:
+            self._files.session.close()
 
     # -- check ----------------------------------------------------------------------------------
     def check(self) -> SourceInfo:
@@ -217,6 +221,21 @@ class PennylaneAdapter(PennylanePushMixin, BaseAdapter):
         raw = [item for batch, _ in batches(wanted, BATCH) if batch
                for item in self._read_ids("customer_invoices", list(batch))]
         return map_records(raw, map_invoice, raw_id)[0]
+
+
+    def invoice_pdf(self, invoice_id: str) -> bytes | None:
+        """The invoice's own PDF: `public_file_url` is a signed link, valid 30 minutes, on a file
+        host: read the invoice again for a fresh link, then fetch it WITHOUT our token."""
+        if not invoice_id.isdigit():
+            return None
+        raw = self._read_ids("customer_invoices", [invoice_id])
+        link = raw[0].get("public_file_url") if raw and isinstance(raw[0], dict) else None
+        if not isinstance(link, str) or not link.startswith(("https://", "http://")):
+            return None
+        if self._files is None:
+            self._files = HttpClient("", headers={"Accept": "application/pdf"},
+                                     sleep=self.context.sleep, max_attempts=3)
+        return self._files.request("GET", link).content
 
 
 class _Expired(Exception):

@@ -18,6 +18,7 @@ from connector.models import (
     InvoiceKind,
     InvoiceStatus,
     Payment,
+    PostalAddress,
     to_decimal,
 )
 
@@ -27,7 +28,8 @@ INVOICE_ATTRIBUTES = ("invoice_number,contact,date,due_date,total_amount,outstan
                       "currency,status,last_paid,updated_at")
 CREDIT_NOTE_ATTRIBUTES = ("credit_note_number,contact,date,total_amount,outstanding_amount,"
                           "currency,status,last_paid,updated_at")
-CONTACT_ATTRIBUTES = "name,reference,email,locale,contact_types,is_active,updated_at"
+CONTACT_ATTRIBUTES = ("name,reference,email,locale,contact_types,is_active,updated_at,"
+                      "main_address")
 PERSON_ATTRIBUTES = ("name,email,telephone,mobile,is_main_contact,is_preferred_contact,"
                      "contact_person_types")
 PAYMENT_ATTRIBUTES = "date,contact,total_amount,currency,allocated_artefacts,updated_at"
@@ -75,8 +77,11 @@ def map_artefact(raw: dict[str, Any], kind: InvoiceKind) -> Invoice:
     if status in ("paid", "cancelled"):
         residual = Decimal(0)  # a VOID artefact may keep its old outstanding figure
     if kind == "credit_note":
-        # a credit note's outstanding_amount is the credit not yet allocated to invoices; its
-        # sign may be either, but both figures must agree on it
+        # a credit note's outstanding_amount is the credit not yet allocated to invoices.
+        # Sage links a credit note to an invoice only by an allocation (contact_allocations),
+        # which lowers both outstanding amounts at once: what stays open is a credit on the
+        # account, linked to no invoice (credited_invoice_id stays None, deducted from the total)
+        # its sign may be either, but both figures must agree on it
         if total * residual < 0:
             raise BadRecordError(f"credit note amounts disagree in sign: total {total}, "
                                  f"outstanding {residual}", _id(raw))
@@ -126,7 +131,19 @@ def map_contact(raw: dict[str, Any], persons: list[dict[str, Any]]) -> Customer:
         raise BadRecordError("contact without a name", _id(raw))
     return Customer(external_id=str(raw["id"]), name=str(name),
                     email=(raw.get("email") or None), language=raw.get("locale") or "fr",
-                    contacts=contacts, updated_at=_moment(raw.get("updated_at")))
+                    contacts=contacts, address=map_address(raw.get("main_address")),
+                    updated_at=_moment(raw.get("updated_at")))
+
+
+def map_address(raw: Any) -> PostalAddress | None:
+    """The contact's `main_address` (an Address: address_line_1/2, postal_code, city, and
+    `country` as a reference whose id is the ISO code)."""
+    if not isinstance(raw, dict):
+        return None
+    country = raw.get("country")
+    return PostalAddress.parse(raw.get("address_line_1"), raw.get("address_line_2"),
+                               raw.get("postal_code"), raw.get("city"),
+                               _id(country) if isinstance(country, dict) else None)
 
 
 def map_payment(raw: dict[str, Any]) -> list[Payment]:

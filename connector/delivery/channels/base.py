@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from connector.adapters.base import BaseAdapter, PushRequest
 from connector.clock import Now
 from connector.config import Config
+from connector.delivery.attachments import InvoicePdfs
 from connector.delivery.email import Transport
 from connector.delivery.messages import template_context
 from connector.errors import ConnectorError
@@ -25,6 +26,7 @@ from connector.rules.channels import ChannelSpec, spec
 from connector.rules.payload import ReminderPayload
 from connector.rules.penalties import Movement
 from connector.store import outbox
+from connector.store.store import Store
 
 
 @dataclass
@@ -37,6 +39,10 @@ class Services:
     now: Now
     cache: dict[str, bytes] = field(default_factory=dict, repr=False)
     """Documents made for one row and reused by its sibling (the letter of a level, by email)."""
+    store: Store | None = None
+    """The tenant's store: letters to post, customers' current addresses."""
+    pdfs: InvoicePdfs | None = None
+    """The source's invoice PDFs, cached (delivery/attachments.py)."""
     history: Callable[[Sequence[str]], Mapping[str, Sequence[Movement]]] | None = None
     """Each invoice's amount-due changes (the store's balance history), by invoice id."""
 

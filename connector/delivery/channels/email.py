@@ -10,6 +10,8 @@ import datetime as dt
 
 from sqlalchemy import Connection
 
+from connector.delivery import postal
+from connector.delivery.attachments import for_email
 from connector.delivery.channels.base import Channel, Delivery
 from connector.delivery.channels.letter import formal_notice
 from connector.delivery.channels.task import record_task
@@ -17,6 +19,7 @@ from connector.delivery.email import build_message, usable
 from connector.delivery.render import render
 from connector.emails import InvalidAddress
 from connector.rules.payload import ReminderPayload
+from connector.store import letters as letter_store
 
 
 class EmailChannel(Channel):
@@ -24,13 +27,26 @@ class EmailChannel(Channel):
 
     def deliver(self, delivery: Delivery) -> str | None:
         services, payload = self.services, delivery.payload
-        rendered = render(payload.template, services.context(payload),
-                          payload.language or "fr", services.config.template_dirs)
+        context = services.context(payload)
+        if "letter" in payload.level_channels and services.store is not None:
+            payload = postal.with_address(services.store, services.config,
+                                          str(delivery.row["source"]), payload)
+            context = services.context(payload)
+            # the registered letter is said to be sent once a person recorded its posting
+            posted = letter_store.posted(services.store, services.config.tenant,
+                                         payload.customer_id, payload.level)
+            context.update(letter_posted=posted is not None,
+                           letter_posted_on=posted.posted_on if posted else None,
+                           letter_tracking=posted.tracking if posted else None)
+        rendered = render(payload.template, context, payload.language or "fr",
+                          services.config.template_dirs)
         attachments = []
         if "letter" in payload.level_channels:
             # the formal notice also goes by email, as a PDF (the same text as the paper one)
             attachments.append((f"mise-en-demeure-{payload.customer_id}.pdf",
                                 formal_notice(services, payload), "application/pdf"))
+        attachments += for_email(payload.attach, context, payload.language or "fr",
+                                 services.pdfs)
         message = build_message(rendered, sender=services.config.sender,
                                 recipients=list(payload.recipients), key=delivery.key,
                                 now=services.now(), attachments=attachments,

@@ -1,12 +1,17 @@
-"""`letter`: the formal notice as a PDF in `<base_dir>/letters/<key>.pdf`, for registered mail."""
+"""`letter`: the formal notice as a PDF in `<base_dir>/letters/YYYY-MM-DD_<customer>_<level>.pdf`,
+to post by registered mail (delivery/postal.py: the workflow, store/letters.py: key → file)."""
 
 from __future__ import annotations
 
 import json
 
+from sqlalchemy import Connection
+
+from connector.delivery import postal
 from connector.delivery.channels.base import Channel, Delivery, Services
 from connector.delivery.letter import LetterStore, letter_pdf
 from connector.rules.payload import ReminderPayload
+from connector.store.store import Store
 
 
 def formal_notice(services: Services, payload: ReminderPayload) -> bytes:
@@ -30,9 +35,20 @@ class LetterChannel(Channel):
     def letters(self) -> LetterStore:
         return LetterStore(self.services.config.letters_dir)
 
+    @property
+    def store(self) -> Store:
+        assert self.services.store is not None, "the letter channel needs the store"
+        return self.services.store
+
     def deliver(self, delivery: Delivery) -> str | None:
-        return self.letters.write(delivery.key, formal_notice(self.services, delivery.payload))
+        name = postal.file_name(self.store, delivery.key, delivery.payload)
+        return self.letters.write(name, formal_notice(self.services, delivery.payload))
 
     def already_done(self, key: str) -> str | bool | None:
-        # the file is written atomically under the key's name: present means written
-        return self.letters.path(key).as_posix() if self.letters.exists(key) else False
+        # files are written atomically: present means written
+        return postal.already_written(self.store, self.letters.directory, key) or False
+
+    def on_sent(self, conn: Connection, delivery: Delivery, remote_id: str | None) -> None:
+        if remote_id:  # to post, with a task for whoever posts it
+            postal.letter_written(conn, delivery.row, delivery.payload, remote_id,
+                                  self.services.config.language, self.services.now())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.adapters.base import BaseAdapter, adapter_class
+from connector.adapters.base import BaseAdapter, PushRequest, adapter_class
 from connector.adapters.odoo import OdooAdapter, OdooConfig
 from connector.errors import AuthError, ConfigError, TransientError
 from connector.models import Invoice
@@ -214,6 +214,38 @@ def test_customers_and_billing_contacts(adapter: OdooAdapter, odoo: FakeOdooServ
     assert customers["7"].email == "compta@alpha.example" and customers["7"].language == "en"
     invoices = drain(adapter.invoices(None))[0]
     assert all(i.customer_id in customers for i in invoices)
+
+
+def test_postal_address_of_the_invoice_contact_else_the_partner(
+        adapter: OdooAdapter, odoo: FakeOdooServer) -> None:
+    company = odoo.add_partner("Epsilon SAS", email="e@epsilon.example", street="1 rue Haute",
+                               zip="75001", city="Paris", country="FR")
+    odoo.add_partner("Comptabilité fournisseurs", email="ap@epsilon.example", is_company=False,
+                     parent_id=company, type="invoice", street="BP 42", street2="Service AP",
+                     zip="69300", city="Caluire", country="FR")
+    half = odoo.add_partner("Zeta SARL", email="z@zeta.example", street="3 rue Basse")  # no city
+    for partner in (company, half):
+        odoo.add_invoice(partner, 100.0, "2026-11-01")
+    customers = {c.external_id: c for c in drain(adapter.customers(None))[0]}
+    invoice_contact = customers[str(company)].address
+    assert invoice_contact is not None
+    assert invoice_contact.lines() == ["BP 42", "Service AP", "69300 Caluire"]  # France omitted
+    alpha, beta = customers["7"].address, customers["8"].address
+    assert alpha is not None and alpha.lines() == ["12 rue du Commerce", "69002 Lyon"]
+    assert beta is not None and beta.lines()[-1] == "United Kingdom"
+    assert customers["9"].address is None  # Odoo sends False for every empty field
+    assert customers[str(half)].address is None  # a street without a city cannot be posted to
+
+
+def test_invoice_pdf_is_the_printed_attachment_not_our_trace(
+        adapter: OdooAdapter, odoo: FakeOdooServer) -> None:
+    assert adapter.invoice_pdf("1") is None  # never printed
+    odoo.print_invoice(1)
+    adapter.push_note(PushRequest(key="k" * 32, invoice_ids=["1"], customer_id="7",
+                                  level="first", channel="note", summary="s", body="b",
+                                  attachment=b"%PDF-1.4 trace", attachment_name="relance-x.pdf"))
+    assert adapter.invoice_pdf("1") == b"%PDF-1.4"  # what the fake's Send & Print keeps
+    assert adapter.invoice_pdf("not-an-id") is None
 
 
 def test_customers_paged_one_by_one_are_whole_and_unique(

@@ -14,7 +14,7 @@ import pytest
 
 from connector.adapters.base import AdapterContext, BaseAdapter, PushRequest, adapter_class
 from connector.adapters.pennylane import PennylaneAdapter, PennylaneConfig
-from connector.errors import AuthError, PermanentError, TransientError
+from connector.errors import AuthError, ConnectorError, PermanentError, TransientError
 from connector.http import RateBudget
 from connector.secrets import SecretStore
 from tests.adapters.contract import AdapterContract, drain
@@ -468,3 +468,35 @@ def test_a_push_cut_between_two_invoices_is_resumed_without_doubles(
     again.push_note(request)
     assert [len(fake.appendices[int(i)]) for i in (first_invoice, second_invoice)] == [1, 1]
     assert again.find_pushed("rl-2026-two") == str(fake.appendices[int(first_invoice)][0]["id"])
+
+
+def test_billing_address_is_the_postal_address(adapter: PennylaneAdapter,
+                                               fake: FakePennylane) -> None:
+    cid = fake.add_customer("SAS Adresse Multiligne")
+    fake.customers[cid]["billing_address"] = {
+        "address": "Tour Horizon\n52 quai de Dion-Bouton", "postal_code": "92800",
+        "city": "Puteaux", "country_alpha2": "FR"}
+    blank = fake.add_customer("SARL Sans Adresse")
+    fake.customers[blank]["billing_address"] = {"address": "", "postal_code": "", "city": "",
+                                                "country_alpha2": "FR"}
+    customers = {c.external_id: c for c in drain(adapter.customers(None))[0]}
+    address = customers[str(cid)].address
+    assert address is not None
+    assert address.lines() == ["Tour Horizon", "52 quai de Dion-Bouton", "92800 Puteaux"]
+    assert customers[str(blank)].address is None
+    seeded = next(c for c in customers.values() if c.name != "SAS Adresse Multiligne"
+                  and c.address is not None)
+    assert seeded.address.lines() == ["1 rue de la Paix", "75002 Paris"]  # type: ignore[union-attr]
+
+
+def test_invoice_pdf_follows_a_fresh_public_link_without_the_token(
+        adapter: PennylaneAdapter, fake: FakePennylane) -> None:
+    target = open_invoice(fake)
+    content = adapter.invoice_pdf(str(target))
+    assert content is not None and content.startswith(b"%PDF-")
+    assert fake.invoices[target].number.encode() in content
+    assert fake.file_tokens == [""]  # the API token never goes to the file host
+    fake.expired_files.add(target)
+    with pytest.raises(ConnectorError):  # delivery/attachments.py logs it and sends without
+        adapter.invoice_pdf(str(target))
+    assert adapter.invoice_pdf("nope") is None

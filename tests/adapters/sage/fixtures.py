@@ -47,7 +47,7 @@ def seed(sage: RunningSage) -> dict[str, Any]:
         {"name": "Inès Préférée", "email": "ines@martin.fr", "is_preferred_contact": True},
         {"name": "Léa Compta", "email": "factures@martin.fr", "contact_person_types": ["ACCOUNTS"]},
         {"name": "Jules Ventes", "email": "jules@martin.fr", "contact_person_types": ["SALES"]},
-    ], notes="Client fidèle depuis 2019")
+    ], notes="Client fidèle depuis 2019", address=("8 rue des Boulangers", "21000", "Dijon"))
     dubois = fake.add_contact(biz, "SAS Garage Dubois", persons=[
         {"name": "Chloé Dubois", "email": "chloe@dubois.fr", "is_main_contact": True}])
     bristol = fake.add_contact(biz, "Bristol Tea Ltd", email="accounts@bristol.example",

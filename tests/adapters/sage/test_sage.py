@@ -80,6 +80,10 @@ def test_customers_rank_billing_people(sage: RunningSage, tmp_path: Path) -> Non
     assert customers[ids["dubois"]].billing_emails() == ["chloe@dubois.fr"]
     assert customers[ids["bristol"]].language == "en"
     assert any("contact_type_id=CUSTOMER" in q for q in _page_requests(sage, "contacts"))
+    # the main address is the postal address of the formal notice; none when Sage has none
+    assert martin.address is not None
+    assert martin.address.lines() == ["8 rue des Boulangers", "21000 Dijon"]
+    assert customers[ids["dubois"]].address is None
 
 
 def test_x_business_sent_on_every_api_call(sage: RunningSage, tmp_path: Path) -> None:  # noqa: F811
@@ -266,3 +270,12 @@ def test_config_is_checked_like_any_source(tmp_path: Path) -> None:
     assert source.token_url == "https://oauth.accounting.sage.com/token"
     with pytest.raises(ConfigError, match=r"source\.business_id\] this key is required"):
         parse_config(text.replace("business_id", "bussiness_id"))
+
+
+def test_invoice_pdf_is_asked_as_pdf(sage: RunningSage, tmp_path: Path) -> None:  # noqa: F811
+    ids = seed(sage)
+    adapter = make_adapter(sage, tmp_path)
+    first = ids["bulk"][0]
+    content = adapter.invoice_pdf(first)
+    assert content is not None and content.startswith(b"%PDF-") and b"FA-2026-0001" in content
+    assert adapter.invoice_pdf("no-such-invoice") is None

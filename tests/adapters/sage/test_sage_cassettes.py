@@ -21,7 +21,14 @@ from connector.adapters.sage import SageAdapter, SageConfig
 from connector.adapters.sage.auth import TOKENS
 from connector.secrets import SecretStore
 from tests.adapters.contract import drain
-from tests.adapters.sage.fixtures import N_BULK, TODAY, make_adapter, sage, seed  # noqa: F401
+from tests.adapters.sage.fixtures import (  # noqa: F401
+    N_BULK,
+    TODAY,
+    make_adapter,
+    needs_sage_spec,
+    sage,
+    seed,
+)
 from tests.fakes.sage_server import RunningSage
 
 CASSETTES = Path(__file__).resolve().parent.parent.parent / "cassettes" / "sage"

@@ -1,0 +1,103 @@
+"""`relance letters [list|batch DATE|posted KEY]`: the registered letters to print, post, record.
+
+A formal notice is only sent once it is in the post: the letter channel writes the PDF (to post),
+a person prints the day's batch, posts it, and records the date and tracking number here. Until
+then the accompanying email says the registered letter is being sent, not that it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from connector.app import letters as batches
+from connector.store import letters as letter_store
+
+STATUS = {"fr": {"to_post": "à poster", "posted": "postée"},
+          "en": {"to_post": "to post", "posted": "posted"}}
+
+
+def register(main: click.Group) -> None:
+    from connector.commands.context import EXIT_USAGE, Obj, handle_errors, parse_day
+
+    @main.group(invoke_without_command=True)
+    @click.option("--all", "show_all", is_flag=True, help="Posted letters too.")
+    @click.pass_context
+    def letters(ctx: click.Context, show_all: bool) -> None:
+        """Formal notices to post (the default), or `batch` / `posted`."""
+        if ctx.invoked_subcommand is not None:
+            return
+        _list(ctx.obj, show_all)
+
+    @handle_errors
+    def _list(obj: Obj, show_all: bool) -> None:
+        tenant = obj.tenant()
+        rows = letter_store.listing(tenant.store, tenant.name,
+                                    status=None if show_all else "to_post")
+        language = "en" if tenant.config.language == "en" else "fr"
+        if not rows:
+            click.echo("Aucune lettre à poster." if language == "fr" else "No letter to post.")
+            return
+        for x in rows:
+            posted = f" {x.posted_on.isoformat()}" if x.posted_on else ""
+            tracking = f" n° {x.tracking}" if x.tracking else ""
+            click.echo(f"{x.key[:12]}  {x.planned_for.isoformat()}  "
+                       f"{STATUS[language][x.status]}{posted}{tracking}  {Path(x.file).name}")
+
+    @letters.command("batch")
+    @click.argument("day", metavar="DATE", callback=parse_day)
+    @click.option("--output", type=click.Path(dir_okay=False),
+                  help="Where to write the PDF (default: letters/DATE_a-poster.pdf).")
+    @click.pass_obj
+    @handle_errors
+    def batch(obj: Obj, day: dt.date, output: str | None) -> None:
+        """One printable PDF of DATE's letters to post, with a cover list."""
+        tenant = obj.tenant()
+        todo = letter_store.listing(tenant.store, tenant.name, status="to_post", day=day)
+        if not todo:
+            click.echo(f"Aucune lettre à poster pour le {day.isoformat()}.")
+            return
+        names = {}
+        for letter in todo:
+            customer = tenant.store.customer(tenant.name, tenant.source, letter.customer_id)
+            names[letter.customer_id] = customer.name if customer else letter.customer_id
+        made = batches.batch(tenant.store, tenant.name, day, names, tenant.config.language)
+        target = Path(output) if output else \
+            tenant.config.letters_dir / f"{day.isoformat()}_a-poster.pdf"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(made.pdf)
+        click.echo(f"{target}: {len(made.letters)} lettre(s) à poster")
+        for letter in made.missing:
+            click.echo(f"error: {letter.file} is missing (listed on the cover)", err=True)
+        if made.missing:
+            sys.exit(EXIT_USAGE)
+
+    @letters.command("posted")
+    @click.argument("key")
+    @click.option("--date", "day", required=True, callback=parse_day, metavar="YYYY-MM-DD",
+                  help="The day it was posted.")
+    @click.option("--tracking", help="The registered-mail number (n° de recommandé).")
+    @click.pass_obj
+    @handle_errors
+    def posted(obj: Obj, key: str, day: dt.date, tracking: str | None) -> None:
+        """Record that the letter KEY (or the start of it) went by registered mail."""
+        tenant = obj.tenant()
+        letter = letter_store.find(tenant.store, tenant.name, key)
+        if letter is None:
+            click.echo(f"error: no single letter whose key starts with {key!r} "
+                       f"(see `relance letters --all`)", err=True)
+            sys.exit(EXIT_USAGE)
+        if day > tenant.today:
+            click.echo(f"error: {day.isoformat()} is in the future", err=True)
+            sys.exit(EXIT_USAGE)
+        if tracking is not None and not (tracking.strip() and len(tracking) <= 64):
+            click.echo("error: --tracking must be 1 to 64 characters", err=True)
+            sys.exit(EXIT_USAGE)
+        letter_store.mark_posted(tenant.store, tenant.name, letter.key, on=day,
+                                 tracking=tracking.strip() if tracking else None,
+                                 now=tenant.clock.now())
+        click.echo(f"{Path(letter.file).name}: postée le {day.isoformat()}"
+                   + (f", n° {tracking}" if tracking else ""))
