@@ -131,6 +131,9 @@ def test_the_demo_emails_carry_invoices_a_statement_and_a_pay_button(tmp_path: P
     import pypdf
     workdir = tmp_path / "demo"
     assert invoke("--today", TODAY, "demo", "--dir", str(workdir)).exit_code == 0
+    # a gentle first run sends first reminders only (invoices attached); a week later the second
+    # level, which also carries the statement of account
+    assert invoke("--today", "2026-12-04", "demo", "--dir", str(workdir)).exit_code == 0
     config = (workdir / "relance.toml").read_text(encoding="utf-8")
     assert 'attach = ["invoices", "statement"]' in config and "payment_link = " in config
     with_statement = with_invoices = buttons = 0
@@ -148,4 +151,4 @@ def test_the_demo_emails_carry_invoices_a_statement_and_a_pay_button(tmp_path: P
                 assert "Relevé de compte" in text or "Statement of account" in text
         html = message.get_body(preferencelist=("html",)).get_content()
         buttons += '<a href="https://pay.example/' in html
-    assert with_invoices > 20 and with_statement > 10 and buttons > 20
+    assert with_invoices > 20 and with_statement > 0 and buttons > 20

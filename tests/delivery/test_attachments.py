@@ -26,6 +26,7 @@ from tests.helpers import write_config
 TODAY = dt.date(2026, 11, 27)
 POLICY = """
 [policy]
+onboarding = "resume"  # the first run shows every level (these tests are about attachments)
 [[policy.levels]]
 name = "first"
 days = 1

@@ -48,7 +48,7 @@ def test_a_credit_note_of_a_listed_invoice_comes_off_that_invoice() -> None:
     assert [(c.number, c.credited_invoice_id) for c in intent.credit_notes] == [("F-AV", "B")]
     assert intent.amount_to_pay == Decimal("1050.00")
     text = words(intent)
-    assert "Avoirs déduits des factures qu'ils corrigent" in text
+    assert "Avoir déduit de la facture qu'il corrige" in text  # one credit note: singular
     assert "Avoir F-AV du" in text and "sur la facture F-B : -250,00 €" in text
     assert "déduits du total" not in text
 
