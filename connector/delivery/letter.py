@@ -22,7 +22,7 @@ FONT = "Roboto"
 
 
 def font_dir() -> Path:
-    import font_roboto  # imported on first letter only: fpdf and fonts cost a start-up otherwise  # type: ignore[import-untyped]
+    import font_roboto  # type: ignore[import-untyped]  # loaded on the first letter only (start-up)
     return Path(font_roboto.__file__).resolve().parent / "files"
 
 
