@@ -56,7 +56,8 @@ def token_age_warning(tokens: TokenPair | dict[str, Any] | str | None,
                       today: dt.date) -> str | None:
     """A warning when the refresh token is 25+ days old (it dies at 31 unless used), else None.
 
-    `relance status` shows it; `relance serve` calls `keep_alive()` well before that.
+    `relance status` shows it; every sync refreshes the pair once its access token is stale, so
+    a tenant synced by `relance serve` (hourly by default) never lets it idle that long.
     """
     return oauth.token_age_warning(tokens, today, _AGE_ONLY)
 

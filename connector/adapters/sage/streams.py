@@ -128,22 +128,6 @@ class SageAdapter(SagePushMixin, BaseAdapter):
                           user=str(mine.get("name") or mine.get("displayed_as") or mine["id"]),
                           missing_rights=missing, warnings=warnings)
 
-    def keep_alive(self, min_age_days: float = 0.0) -> bool:
-        """Refresh an idle tenant's token so the 31-day refresh token never dies; True if done.
-
-        `relance serve` calls it daily; a sync does the same as a side effect.
-        """
-        pair = self.tokens.load()
-        if pair is None:
-            raise AuthError(f"no Sage token is stored: {REAUTH}")
-        issued = dt.datetime.fromisoformat(pair.refresh_issued_at).timestamp()
-        if (self.clock() - issued) / 86400 < min_age_days:
-            return False
-        self.tokens.ensure_fresh(force=True)
-        # One cheap call with the new access token confirms the rotation.
-        self.client.call("GET", "attachment_context_types", params={"items_per_page": 1})
-        return True
-
     def token_warning(self) -> str | None:
         """For `relance status`: a warning when the stored refresh token nears its 31 days."""
         return token_age_warning(self.tokens.load(), self.context.today)

@@ -235,18 +235,6 @@ def test_token_age_warning() -> None:
     assert "relance auth sage" in token_age_warning(None, dt.date(2026, 11, 26))
 
 
-def test_keep_alive_refreshes_an_idle_token(sage: RunningSage, tmp_path: Path) -> None:  # noqa: F811
-    adapter = make_adapter(sage, tmp_path)
-    before = adapter.tokens.load()
-    assert adapter.keep_alive(min_age_days=1) is False  # fresh: nothing to do
-    assert sage.fake.token_calls == []
-    assert adapter.keep_alive() is True
-    after = adapter.tokens.load()
-    assert after.refresh_token != before.refresh_token
-    assert after.refresh_token == sage.fake.refresh_token_now()
-    assert SecretStore("acme").get(PREVIOUS, required=False) is None  # confirmed by a call
-
-
 def test_tokens_never_in_logs_or_errors(sage: RunningSage, tmp_path: Path,  # noqa: F811
                                         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
