@@ -53,6 +53,10 @@ def test_a_source_dying_mid_run_stops_the_run_which_exits_1(tmp_path: Path) -> N
     odoo = start_fake_odoo("17.0")
     try:
         config = write_user_config(tmp_path, odoo.source_toml() + FALLBACK)
+        # every level due at once (not a gentle first run), so that more than three deliveries
+        # need the source
+        config.write_text(config.read_text(encoding="utf-8") + '\n[policy]\nonboarding = '
+                          '"resume"\n', encoding="utf-8")
         env = {"ODOO_KEY": API_KEY}
         assert relance(config, "--today", "2026-11-27", "sync", env=env)[0] == 0
         odoo.script(*["malformed"] * 200)  # a broken proxy answers every call from now on
