@@ -64,8 +64,12 @@ def test_run_with_smtp_down_lists_each_rescheduled_reminder_and_exits_1(tmp_path
     again = invoke("--config", config, "--today", TODAY, "run")
     assert "Nothing to send today." in again.output
     assert again.exit_code == 1 and f"{len(lines)} reminder(s) wait for a retry" in again.output
+    # after three failures in a row a run stops delivering by SMTP (issue 15): the second run
+    # tried the rest, so every reminder now waits
+    tried = [line for line in again.output.splitlines() if line.startswith("  rescheduled: ")]
     retried = invoke("--config", config, "--today", TODAY, "outbox", "retry", "--all")
-    assert retried.exit_code == 0 and f"{len(lines)} reminder(s) due now" in retried.output
+    assert retried.exit_code == 0, retried.output
+    assert f"{len(lines) + len(tried)} reminder(s) due now" in retried.output
 
 
 def test_run_with_a_refused_login_lists_the_failures_and_exits_1(tmp_path: Path, smtp) -> None:  # noqa: F811
