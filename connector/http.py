@@ -74,7 +74,7 @@ class RateBudget:
         reset = _header_number(headers, "ratelimit-reset", "x-ratelimit-reset")
         if remaining is not None and remaining <= 0 and reset is not None:
             # Some servers send an epoch, others seconds-to-wait; an epoch is far in the future.
-            seconds = reset - time.time() if reset > 10**9 else reset
+            seconds = _seconds_until(reset) if reset > 10**9 else reset
             with self._lock:
                 self.limit_reached += 1
                 now = self._clock()
@@ -129,7 +129,14 @@ def retry_after_seconds(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(when.timestamp() - time.time(), 0.0)
+    return _seconds_until(when.timestamp())
+
+
+def _seconds_until(epoch: float) -> float:
+    """How long until a moment the server stated on its own clock (a rate-limit reset, a
+    Retry-After date). Network timing against the real time, not business time: the tenant's
+    clock, which `--today` moves by whole days, must not shorten or stretch a wait."""
+    return max(epoch - time.time(), 0.0)
 
 
 # Classification is a table (DESIGN §5.4): status → error class to raise. 2xx passes.
