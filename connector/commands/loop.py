@@ -310,10 +310,8 @@ def register(main: click.Group) -> None:
             sys.exit(EXIT_USAGE)
         tenant = obj.tenant()
         now = tenant.clock.now()
-        if state == "failed":
-            count = len(outbox.retry_failed(tenant.store, tenant.name, now))
-        else:
-            count = outbox.retry_now(tenant.store, tenant.name, key, now=now)
+        count = outbox.retry_now(tenant.store, tenant.name, key, now=now,
+                                 rescheduled=state != "failed")
         if key is not None and not count:
             click.echo(f"error: no failed or rescheduled reminder with key {key}", err=True)
             sys.exit(EXIT_USAGE)

@@ -244,23 +244,6 @@ def release(conn: Connection, row: Mapping[str, Any], now: dt.datetime, reason: 
             lease_until=None, updated_at=now))
 
 
-def retry_failed(store: Store, tenant: str, now: dt.datetime, *, key: str | None = None,
-                 statuses: Sequence[str] = ("failed",)) -> list[str]:
-    """Failed rows planned again under their own key (the cause was fixed): their Message-ID,
-    stamp and items stay the same, so nothing can go twice. Returns the keys requeued."""
-    query = select(t.outbox.c.key).where(t.outbox.c.tenant == tenant,
-                                         t.outbox.c.status.in_(list(statuses)))
-    if key is not None:
-        query = query.where(t.outbox.c.key == key)
-    with store.transaction() as conn:
-        keys = list(conn.execute(query).scalars())
-        if keys:
-            conn.execute(update(t.outbox).where(t.outbox.c.key.in_(keys)).values(
-                status="planned", attempts=0, next_attempt_at=now, lease_until=None,
-                reason="retried by a person", updated_at=now))
-    return keys
-
-
 def mark(conn: Connection, key: str, status: str, now: dt.datetime, *, reason: str | None = None,
          remote_id: str | None = None, payload: ReminderPayload | None = None,
          next_attempt_at: dt.datetime | None = None) -> None:
@@ -301,20 +284,25 @@ def rows(store: Store, tenant: str, status: str | None = None,
             query.order_by(t.outbox.c.id.desc()).limit(limit)).mappings()]
 
 
-def retry_now(store: Store, tenant: str, key: str | None, *, now: dt.datetime) -> int:
+def retry_now(store: Store, tenant: str, key: str | None, *, now: dt.datetime,
+              rescheduled: bool = True) -> int:
     """After its cause is fixed (a password, a server, an address): `failed` rows are planned
-    again with a fresh attempt count, rescheduled ones are due now. One row (`key`) or all."""
+    again under their own key (same Message-ID, stamp and items: nothing can go twice) with a fresh
+    attempt count, and, with `rescheduled`, rows waiting for a later attempt are due now. One row
+    (`key`) or all; returns how many."""
     conditions = [t.outbox.c.tenant == tenant]
     if key is not None:
         conditions.append(t.outbox.c.key == key)
     with store.transaction() as conn:
-        failed = conn.execute(update(t.outbox).where(*conditions, t.outbox.c.status == "failed")
-                              .values(status="planned", attempts=0, next_attempt_at=now,
-                                      updated_at=now, reason="retried by a person"))
-        waiting = conn.execute(update(t.outbox).where(
-            *conditions, t.outbox.c.status == "planned", t.outbox.c.next_attempt_at > now)
-            .values(next_attempt_at=now, updated_at=now))
-        return int(failed.rowcount) + int(waiting.rowcount)
+        count = int(conn.execute(update(t.outbox).where(*conditions, t.outbox.c.status == "failed")
+                                 .values(status="planned", attempts=0, next_attempt_at=now,
+                                         lease_until=None, updated_at=now,
+                                         reason="retried by a person")).rowcount)
+        if rescheduled:
+            count += int(conn.execute(update(t.outbox).where(
+                *conditions, t.outbox.c.status == "planned", t.outbox.c.next_attempt_at > now)
+                .values(next_attempt_at=now, updated_at=now)).rowcount)
+        return count
 
 
 def resolve_uncertain(store: Store, tenant: str, key: str, sent: bool, *,
