@@ -312,6 +312,7 @@ REGISTRY: dict[str, str] = {
     "odoo": "connector.adapters.odoo:OdooAdapter",
     "pennylane": "connector.adapters.pennylane:PennylaneAdapter",
     "sage": "connector.adapters.sage:SageAdapter",
+    "spreadsheet": "connector.adapters.spreadsheet:SpreadsheetAdapter",
 }
 
 
