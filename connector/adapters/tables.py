@@ -130,7 +130,9 @@ def parse_amount(text: str) -> Decimal:
     """'1 234,56 €', '1.234,56', '-12,5', '1234.56', '(12,00)' → Decimal; else ValueError."""
     raw = text.strip()
     negative = raw.startswith("(") and raw.endswith(")")
-    cleaned = re.sub(r"[\s\u00a0\u202f€$£']|EUR|USD|GBP|CHF", "", raw.strip("()"))
+    raw = re.sub(r"(\d)\s*€\s*(\d)", r"\1,\2", raw)  # "12€50" is how people write 12,50 €
+    cleaned = re.sub(r"[\s\u00a0\u202f']", "", raw.strip("()"))
+    cleaned = re.sub(r"^(?:[€$£]|EUR|USD|GBP|CHF)|(?:[€$£]|EUR|USD|GBP|CHF)$", "", cleaned)
     if cleaned.endswith("-"):  # some packages write the sign last
         cleaned = "-" + cleaned[:-1]
     if "," in cleaned and "." in cleaned:
