@@ -41,7 +41,8 @@ ZERO = Decimal(0)
 
 @dataclass
 class Document:
-    """One entry's lines on one customer account (same lettering code): a debit or a credit."""
+    """One entry's lines on one customer account, on one side: an invoice, a credit note or a
+    payment (its lettering code is the first one its lines carry)."""
 
     id: str
     customer: str
@@ -62,7 +63,7 @@ class Document:
 
     @property
     def letter(self) -> str:
-        return _letter_code(self.first.letter)
+        return next((_letter_code(x.letter) for x in self.lines if _letter_code(x.letter)), "")
 
     @property
     def left(self) -> Decimal:
@@ -136,9 +137,9 @@ def build(files: list[FecFile], *, opening_journals: tuple[str, ...],
             if net == 0:
                 continue
             side = "D" if net > 0 else "C"
+            # the id must not hold the lettering: lettering comes later and an invoice keeps
+            # its id (and its history) when it is paid
             key = f"{tag}-{line.journal}-{line.entry}-{customer}-{side}"
-            if _letter_code(line.letter):
-                key += f"-{_letter_code(line.letter)}"
             held = documents.get(key)
             if held is None:
                 accounts = fec.accounts.get((line.journal, line.entry), set())

@@ -165,10 +165,14 @@ def test_reimport_unchanged_changes_nothing_and_lettering_pays(tmp_path: Path) -
     adapter = make_fec(tmp_path)
     _, cursor = drain(adapter.invoices(None))
     assert drain(adapter.invoices(cursor))[0] == []
+    before = next(i.external_id for i in drain(adapter.invoices(None))[0]
+                  if i.number == "FA-2026-0003")
     letter_0003(folder / Y2026)
-    changed, _ = drain(make_fec(tmp_path).invoices(cursor))
-    assert [(i.number, i.status, i.residual) for i in changed] == [
-        ("FA-2026-0003", "paid", Decimal("0.00"))]
+    pages = list(make_fec(tmp_path).invoices(cursor))
+    changed = [i for p in pages for i in p.records]
+    assert [(i.external_id, i.status, i.residual) for i in changed] == [
+        (before, "paid", Decimal("0.00"))]  # the same invoice, now paid: not a new one
+    assert [d for p in pages for d in p.deleted] == []
 
 
 def test_a_reexport_of_the_period_is_the_truth(tmp_path: Path) -> None:
