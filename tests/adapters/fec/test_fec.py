@@ -255,3 +255,36 @@ def test_config_errors_name_the_key_and_the_line(tmp_path: Path) -> None:
     bad_pattern = text.replace('"quand il veut"', '"30 jours"\ndue_date_pattern = "éch("')
     with pytest.raises(ConfigError, match="due_date_pattern"):
         parse_config(bad_pattern, file="relance.toml")
+
+
+def test_a_tenant_on_the_fec_reminds_the_late_items_with_the_right_amounts(tmp_path: Path
+                                                                           ) -> None:
+    from connector.app.tenant import open_tenant
+    from connector.config import load_config
+    from tests.helpers import BASE_CONFIG
+
+    folder = books(tmp_path)
+    append(folder / Y2026, "VT|Journal des ventes|VT000099|2026041|411000|Clients|CLI005|"
+           "Menuiserie Bérénice|FA-2026-0099|20260401|Facture|10,00|0,00|||20260430||")
+    head = BASE_CONFIG.split("[source]")[0].format(tenant="books", state="sqlite:///state.db")
+    source = ('[source]\nkind = "fec"\npath = "fec"\ncontacts = "contacts.csv"\n'
+              f"due_date_pattern = '{PATTERN}'\n\n")
+    (tmp_path / "relance.toml").write_text(head + source + "[sender]"
+                                           + BASE_CONFIG.split("[sender]")[1], encoding="utf-8")
+    tenant = open_tenant(load_config(tmp_path / "relance.toml"), today=TODAY)
+    try:
+        result = tenant.sync()
+        assert result.rejected >= 2  # the line with a bad date; CLI005's "Voir Mme Bérénice"
+        rejects = {r["source_id"] for r in tenant.store.recent_rejects("books")}
+        assert f"{folder / Y2026}:31" in rejects
+        intents = {i.customer_id: i for i in tenant.plan(capped=False)}
+    finally:
+        tenant.store.close()
+    lefevre = intents["CLI001"]  # 960 € late, the 240 € credit note deducted
+    assert [item.number for item in lefevre.items] == ["FA-2026-0003"]
+    assert lefevre.amount_to_pay == Decimal("720.00")
+    assert lefevre.recipients == ("compta@boulangerie-lefevre.fr",)
+    assert {item.number for i in intents.values() for item in i.items} == {
+        "FA-2025-0102", "FA-2025-0103", "FA-2026-0001", "FA-2026-0002", "FA-2026-0003"}
+    assert intents["CLI004"].currency == "GBP" and intents["CLI004"].amount_to_pay == 1000
+    assert intents["CLI005"].recipients == ()  # no address: a task instead of an e-mail
