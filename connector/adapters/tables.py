@@ -18,11 +18,6 @@ from pathlib import Path
 
 from connector.errors import ConfigError
 
-ENCODINGS = ("utf-8-sig", "cp1252", "iso-8859-15")
-"""Tried in order: UTF-8 (with or without BOM) fails loudly on Latin bytes, so a file that
-decodes as UTF-8 is UTF-8; otherwise Windows-1252 (a superset of Latin-1 for the printable
-range, which Excel and most Windows packages write), and ISO-8859-15 as the last resort."""
-
 _MONTHS = {"janvier": 1, "fevrier": 2, "février": 2, "mars": 3, "avril": 4, "mai": 5,
            "juin": 6, "juillet": 7, "aout": 8, "août": 8, "septembre": 9, "octobre": 10,
            "novembre": 11, "decembre": 12, "décembre": 12}
@@ -44,13 +39,18 @@ class Row:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """The text of a file and the encoding it was written in."""
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    return data.decode("iso-8859-15", errors="replace"), "iso-8859-15"  # pragma: no cover
+    """The text of a file and the encoding it was written in. UTF-8 (with or without BOM)
+    fails loudly on Latin bytes, so a file that decodes as UTF-8 is UTF-8. Otherwise bytes
+    0x80-0x9F are printable only in Windows-1252 (€, œ, ’ as Excel and Windows packages write
+    them) and control characters in ISO 8859-15 (the FEC's own encoding, € at 0xA4): their
+    presence picks Windows-1252, their absence ISO 8859-15."""
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    if any(0x80 <= byte <= 0x9F for byte in data):
+        return data.decode("cp1252", errors="replace"), "cp1252"
+    return data.decode("iso-8859-15"), "iso-8859-15"
 
 
 def read_table(path: Path) -> tuple[list[str], list[Row]]:

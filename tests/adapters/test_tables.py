@@ -45,8 +45,8 @@ def test_what_is_not_a_date_is_refused(text: str) -> None:
 def test_encodings_are_detected() -> None:
     assert decode("Hôtel".encode("utf-8")) == ("Hôtel", "utf-8-sig")
     assert decode("\ufeffHôtel".encode("utf-8")) == ("Hôtel", "utf-8-sig")
-    assert decode("Hôtel €".encode("cp1252"))[0] == "Hôtel €"
-    assert decode("Hôtel".encode("iso-8859-15"))[0] == "Hôtel"
+    assert decode("Hôtel € œuvre".encode("cp1252")) == ("Hôtel € œuvre", "cp1252")
+    assert decode("Hôtel € œuvre".encode("iso-8859-15")) == ("Hôtel € œuvre", "iso-8859-15")
 
 
 def test_csv_rows_keep_their_line_numbers_and_files_in_progress_are_left(tmp_path: Path

@@ -288,3 +288,26 @@ def test_a_tenant_on_the_fec_reminds_the_late_items_with_the_right_amounts(tmp_p
         "FA-2025-0102", "FA-2025-0103", "FA-2026-0001", "FA-2026-0002", "FA-2026-0003"}
     assert intents["CLI004"].currency == "GBP" and intents["CLI004"].amount_to_pay == 1000
     assert intents["CLI005"].recipients == ()  # no address: a task instead of an e-mail
+
+
+def test_the_montant_and_sens_variant_and_a_file_named_otherwise(tmp_path: Path) -> None:
+    folder = tmp_path / "fec"
+    folder.mkdir()
+    rows = ["JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\t"
+            "CompAuxNum\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tMontant\tSens\t"
+            "EcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise",
+            "VE\tVentes\t17\t20260105\t411LEFEVRE\tBoulangerie Lefèvre\t\t\tF17\t20260105\t"
+            "Facture F17 œuvre d’art\t1 500,00\tD\tA\t20260130\t20260131\t\t",
+            "VE\tVentes\t17\t20260105\t706000\tVentes\t\t\tF17\t20260105\tFacture F17\t"
+            "1500,00\tC\t\t\t20260131\t\t",
+            "BQ\tBanque\t3\t20260130\t411LEFEVRE\tBoulangerie Lefèvre\t\t\tR3\t20260130\t"
+            "Règlement F17\t500,00\tC\ta\t20260130\t20260131\t\t",
+            "BQ\tBanque\t3\t20260130\t512000\tBanque\t\t\tR3\t20260130\tRèglement\t500,00\tD"
+            "\t\t\t20260131\t\t"]
+    (folder / "export-compta.txt").write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1252"))
+    context = AdapterContext("t1", SecretStore("t1"), TODAY, tmp_path)
+    adapter = FecAdapter(FecConfig(path=Path("fec")), context)
+    [invoice] = drain(adapter.invoices(None))[0]
+    assert (invoice.customer_id, invoice.number, invoice.status, invoice.residual) == (
+        "411LEFEVRE", "F17", "partial", Decimal("1000.00"))  # "A" and "a": one lettering
+    assert drain(adapter.customers(None))[0][0].name == "Boulangerie Lefèvre"
