@@ -3,6 +3,7 @@ invoices (the logic lives in connector/adapters/spreadsheet/inspect.py)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -81,7 +82,9 @@ def register(main: click.Group) -> None:
                        f"{money(invoice.total, invoice.currency, lang)} · {text['left']} "
                        f"{money(invoice.residual, invoice.currency, lang)} · "
                        f"{statuses.get(invoice.status, invoice.status)}")
-        block = result.source_block(str(file), terms)
+        # a relative path in the configuration starts at the configuration's folder
+        where = os.path.relpath(file.resolve(), (write_to or Path("x")).resolve().parent)
+        block = result.source_block(where, terms)
         click.echo("")
         click.echo(str(text["block"]))
         click.echo(block)

@@ -156,3 +156,26 @@ def test_a_missing_column_is_a_config_error_naming_it(tmp_path: Path) -> None:
     adapter = make_sheet(tmp_path, columns={**COLUMNS, "customer": "Client final"})
     with pytest.raises(ConfigError, match="Client final"):
         drain(adapter.invoices(None))
+
+
+def test_inspect_in_english_names_what_it_could_not_find(tmp_path: Path) -> None:
+    sheet = tmp_path / "list.csv"
+    sheet.write_text("Who,When,How much\nBristol Tea Ltd,2026-01-10,\"1,170.00\"\n",
+                     encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", "inspect", str(sheet), "--lang", "en"])
+    assert result.exit_code == 2
+    assert "Not found: customer, amount, issue_date" in result.output
+    assert "Columns not used: Who, When, How much" in result.output
+
+
+def test_inspect_writes_the_path_from_the_configuration_folder(tmp_path: Path) -> None:
+    (tmp_path / "partage").mkdir()
+    shutil.copy(FIXTURE, tmp_path / "partage" / "factures.csv")
+    (tmp_path / "config").mkdir()
+    target = tmp_path / "config" / "relance.toml"
+    result = CliRunner().invoke(main, ["import", "inspect", str(tmp_path / "partage" /
+                                                                "factures.csv"),
+                                       "--write", str(target)])
+    assert result.exit_code == 0, result.output
+    assert 'path = "../partage/factures.csv"' in target.read_text(encoding="utf-8")
+    assert "refusée" not in result.output  # the first five rows all read
