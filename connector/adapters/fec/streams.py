@@ -91,6 +91,7 @@ class FecAdapter(BaseAdapter):
         self.contacts_path = None if config.contacts is None else (
             config.contacts if config.contacts.is_absolute() else base / config.contacts)
         self._cache: tuple[object, str, Ledger, Contacts] | None = None
+        self._digests: dict[str, object] = {}
 
     # -- reading --------------------------------------------------------------------------
     def _inputs(self) -> list[Path]:
@@ -107,12 +108,20 @@ class FecAdapter(BaseAdapter):
             found.append(self.contacts_path)
         return found
 
-    def _read(self) -> tuple[str, Ledger, Contacts]:
+    def _digest(self) -> tuple[list[Path], object, str]:
+        """The inputs, their stamp (size, modification time) and the digest of their content:
+        what tells a cursor that nothing changed, without parsing anything."""
         inputs = self._inputs()
         stamp = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in inputs)
+        if self._digests.get("stamp") != stamp:
+            self._digests = {"stamp": stamp,
+                             "digest": digest(inputs, self.config.model_dump_json())}
+        return inputs, stamp, str(self._digests["digest"])
+
+    def _read(self) -> tuple[str, Ledger, Contacts]:
+        inputs, stamp, source_digest = self._digest()
         if self._cache is not None and self._cache[0] == stamp:
             return self._cache[1], self._cache[2], self._cache[3]
-        source_digest = digest(inputs, self.config.model_dump_json())
         files = [read_fec(p, tuple(self.config.customer_accounts)) for p in inputs
                  if p != self.contacts_path]
         for fec in files:
@@ -150,10 +159,10 @@ class FecAdapter(BaseAdapter):
                                f"{len(contacts.customers)} contacts", warnings=warnings)
 
     def customers(self, since: Cursor | None) -> Iterator[Page[Customer]]:
-        source_digest, ledger, contacts = self._read()
-        if unchanged(since, source_digest):
+        if unchanged(since, self._digest()[2]):
             yield Page([], dict(since or {}))
             return
+        source_digest, ledger, contacts = self._read()
         merged = dict(contacts.customers)
         for account, name in ledger.names.items():
             if account not in merged:
@@ -162,17 +171,17 @@ class FecAdapter(BaseAdapter):
         yield from increment(records, since, source_digest, contacts.rejected)
 
     def invoices(self, since: Cursor | None) -> Iterator[Page[Invoice]]:
-        source_digest, ledger, _ = self._read()
-        if unchanged(since, source_digest):
+        if unchanged(since, self._digest()[2]):
             yield Page([], dict(since or {}))
             return
+        source_digest, ledger, _ = self._read()
         yield from increment(ledger.invoices, since, source_digest, ledger.rejected)
 
     def payments(self, since: Cursor | None) -> Iterator[Page[Payment]]:
-        source_digest, ledger, _ = self._read()
-        if unchanged(since, source_digest):
+        if unchanged(since, self._digest()[2]):
             yield Page([], dict(since or {}))
             return
+        source_digest, ledger, _ = self._read()
         yield from increment(ledger.payments, since, source_digest)
 
     def refresh(self, invoice_ids: list[str]) -> list[Invoice]:

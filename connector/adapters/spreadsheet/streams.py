@@ -79,8 +79,10 @@ class SpreadsheetAdapter(BaseAdapter):
         self.terms = {customer_key(k): PaymentTerms.parse(v, rule)
                       for k, v in config.customer_terms.items()}
         self._cache: tuple[object, str, Sheet] | None = None
+        self._digests: dict[str, object] = {}
 
-    def _read(self) -> tuple[str, Sheet]:
+    def _digest(self) -> tuple[list[Path], object, str]:
+        """The inputs, their stamp and the digest of their content (nothing parsed)."""
         if not self.path.exists():
             raise TransientError(f"spreadsheet {self.path} not found (a shared folder not "
                                  f"mounted?)")
@@ -89,6 +91,13 @@ class SpreadsheetAdapter(BaseAdapter):
             raise TransientError(f"no CSV/XLSX file in {self.path}: nothing read, nothing "
                                  f"dropped")
         stamp = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in inputs)
+        if self._digests.get("stamp") != stamp:
+            self._digests = {"stamp": stamp,
+                             "digest": digest(inputs, self.config.model_dump_json())}
+        return inputs, stamp, str(self._digests["digest"])
+
+    def _read(self) -> tuple[str, Sheet]:
+        inputs, stamp, source_digest = self._digest()
         if self._cache is not None and self._cache[0] == stamp:
             return self._cache[1], self._cache[2]
         rows: list[Row] = []
@@ -102,7 +111,6 @@ class SpreadsheetAdapter(BaseAdapter):
                                   key="source.columns")
             rows.extend(found)
         sheet = read_sheet(rows, self.config.columns, self._terms_of, self.config.currency)
-        source_digest = digest(inputs, self.config.model_dump_json())
         self._cache = (stamp, source_digest, sheet)
         return source_digest, sheet
 
@@ -117,18 +125,18 @@ class SpreadsheetAdapter(BaseAdapter):
                           user=f"{len(sheet.invoices)} invoices", warnings=warnings)
 
     def customers(self, since: Cursor | None) -> Iterator[Page[Customer]]:
-        source_digest, sheet = self._read()
-        if unchanged(since, source_digest):
+        if unchanged(since, self._digest()[2]):
             yield Page([], dict(since or {}))
             return
+        source_digest, sheet = self._read()
         records = [sheet.customers[k] for k in sorted(sheet.customers)]
         yield from increment(records, since, source_digest)
 
     def invoices(self, since: Cursor | None) -> Iterator[Page[Invoice]]:
-        source_digest, sheet = self._read()
-        if unchanged(since, source_digest):
+        if unchanged(since, self._digest()[2]):
             yield Page([], dict(since or {}))
             return
+        source_digest, sheet = self._read()
         yield from increment(sheet.invoices, since, source_digest, sheet.rejected)
 
     def refresh(self, invoice_ids: list[str]) -> list[Invoice]:
