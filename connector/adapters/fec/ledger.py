@@ -199,8 +199,9 @@ def _match(debits: list[Document], credits: list[Document]) -> None:
                 continue
             debit.settled += share
             credit.settled += share
-            day = credit.first.letter_date or credit.day
-            debit.applied.append((credit.id, share, day))
+            # the day the money came (the payment's own date), not the day the accountant
+            # lettered it: late-payment interest and payment behaviour count to that day
+            debit.applied.append((credit.id, share, credit.day))
 
 
 def _due(doc: Document, terms_of: Callable[[str], PaymentTerms],

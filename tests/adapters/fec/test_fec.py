@@ -125,7 +125,7 @@ def test_partial_lettering_gives_partial_payments(tmp_path: Path) -> None:
     paid = sorted((invoices[p.invoice_id], p.date, p.amount) for p in payments
                   if p.invoice_id and invoices[p.invoice_id] == "FA-2025-0102")
     assert paid == [("FA-2025-0102", dt.date(2025, 12, 10), Decimal("1000.00")),
-                    ("FA-2025-0102", dt.date(2026, 1, 25), Decimal("1000.00"))]
+                    ("FA-2025-0102", dt.date(2026, 1, 20), Decimal("1000.00"))]  # not DateLet
 
 
 def test_without_last_year_the_opening_entries_carry_the_balance(tmp_path: Path) -> None:
