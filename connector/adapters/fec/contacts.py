@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from connector.adapters.tables import guess_columns, read_table
 from connector.errors import ConfigError
 from connector.models import Customer, PostalAddress, rejected_fields
+from connector.rules.terms import PaymentTerms
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "account": ("compte", "compte client", "compauxnum", "compte auxiliaire", "code client",
@@ -66,5 +67,10 @@ def read_contacts(path: Path, names: dict[str, str]) -> Contacts:
             contacts.rejected.append((row.where, f"{type(exc).__name__}: {exc}"[:500]))
             continue
         if cell("terms"):
+            try:
+                PaymentTerms.parse(cell("terms"))
+            except ValueError as exc:
+                contacts.rejected.append((row.where, str(exc)))  # the default terms apply
+                continue
             contacts.terms[account] = cell("terms")
     return contacts

@@ -150,8 +150,21 @@ def test_contacts_give_addresses_and_a_bad_email_is_dropped_with_its_line(tmp_pa
     assert customers["CLI004"].language == "en"
     assert customers["CLI003"].name == "Garage Müller & Fils"
     assert customers["CLI005"].email is None
-    rejected = [r for p in pages for r in p.rejected]
-    assert any(r.source_id and r.source_id.endswith("contacts.csv:6") for r in rejected)
+    rejected = {r.source_id: r.reason for p in pages for r in p.rejected}
+    assert "not an e-mail address" in rejected[str(tmp_path / "contacts.csv") + ":6"]
+
+
+def test_terms_the_contacts_file_cannot_read_are_rejected_with_their_line(tmp_path: Path
+                                                                          ) -> None:
+    books(tmp_path)
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(contacts.read_text(encoding="utf-8").replace(
+        ";45 jours fin de mois", ";quand il peut"), encoding="utf-8")
+    adapter = make_fec(tmp_path)
+    rejected = {r.source_id: r.reason for p in adapter.customers(None) for r in p.rejected}
+    assert "quand il peut" in rejected[f"{contacts}:2"]
+    due = open_items(drain(adapter.invoices(None))[0])
+    assert due["FA-2026-0003"][3] == dt.date(2026, 3, 12)  # the default 30 jours
 
 
 def test_iso_8859_15_tab_file_keeps_its_accents(tmp_path: Path) -> None:
