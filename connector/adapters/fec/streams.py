@@ -25,7 +25,7 @@ from connector.adapters.base import (
     SourceInfo,
 )
 from connector.adapters.fec.contacts import Contacts, read_contacts
-from connector.adapters.fec.ledger import Ledger, build
+from connector.adapters.fec.ledger import Ledger, active_files, build
 from connector.adapters.fec.parse import FecFile, read_fec
 from connector.adapters.files import digest, increment, unchanged
 from connector.adapters.tables import files_in
@@ -122,8 +122,9 @@ class FecAdapter(BaseAdapter):
         inputs, stamp, source_digest = self._digest()
         if self._cache is not None and self._cache[0] == stamp:
             return self._cache[1], self._cache[2], self._cache[3]
-        files = [read_fec(p, tuple(self.config.customer_accounts)) for p in inputs
-                 if p != self.contacts_path]
+        # an older export of a period is not read, so its lines are neither used nor reported
+        files = active_files([read_fec(p, tuple(self.config.customer_accounts))
+                              for p in inputs if p != self.contacts_path])
         for fec in files:
             _whole_or_wait(fec)
         names: dict[str, str] = {}

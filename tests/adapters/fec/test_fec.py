@@ -211,8 +211,13 @@ def test_newest_of_two_exports_of_a_period_wins(tmp_path: Path) -> None:
     older.write_text(text.replace("|960,00|0,00|||", "|999,00|0,00|||"), encoding="utf-8")
     stamp = (folder / Y2026).stat().st_mtime_ns - 10_000_000_000
     os.utime(older, ns=(stamp, stamp))
-    due = open_items(drain(make_fec(tmp_path).invoices(None))[0])
+    with older.open("a", encoding="utf-8") as handle:
+        handle.write("VT|ligne abîmée\n")
+    os.utime(older, ns=(stamp, stamp))
+    pages = list(make_fec(tmp_path).invoices(None))
+    due = open_items([i for p in pages for i in p.records])
     assert due["FA-2026-0003"][2] == Decimal("960.00")
+    assert [r for p in pages for r in p.rejected] == []  # the older export is not read at all
 
 
 def test_malformed_lines_are_rejected_with_file_and_line_and_the_rest_goes_on(
