@@ -53,7 +53,7 @@ def increment(records: Sequence[M], since: Cursor | None, source_digest: str,
             getattr(r, "external_id")]]
     deleted = [] if seen is None else sorted(set(seen) - set(prints))
     checkpoint = {"digest": source_digest, "seen": prints}
-    reasons = [Rejected(where, reason) for where, reason in rejected]
+    reasons = [Rejected(where[-128:], reason) for where, reason in rejected]
     if not changed:
         yield Page([], checkpoint, rejected=reasons, deleted=deleted,
                    full_scan_complete=seen is None)

@@ -35,7 +35,8 @@ class Row:
 
     @property
     def where(self) -> str:
-        return f"{self.file}:{self.line}"
+        """`name:line`, as rejections are stored (the store keeps 128 characters)."""
+        return f"{Path(self.file).name}:{self.line}"
 
 
 def decode(data: bytes) -> tuple[str, str]:

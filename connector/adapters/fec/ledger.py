@@ -127,7 +127,7 @@ def build(files: list[FecFile], *, opening_journals: tuple[str, ...],
     for fec in active:
         skip_opening = _previous_year_present(fec, active)
         tag = f"{fec.siren or fec.path.stem}-{fec.closing:%Y%m%d}" if fec.closing \
-            else fec.path.stem
+            else fec.path.stem[:40]  # ids fit the store's 128 characters
         for line in fec.lines:
             if skip_opening and is_opening(line, opening_journals):
                 continue

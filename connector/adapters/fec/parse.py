@@ -63,7 +63,7 @@ class FecLine:
 
     @property
     def where(self) -> str:
-        return f"{self.file}:{self.line}"
+        return f"{Path(self.file).name}:{self.line}"
 
 
 @dataclass
@@ -118,6 +118,7 @@ def _amount(text: str, name: str) -> Decimal:
 def read_fec(path: Path, keep: tuple[str, ...]) -> FecFile:
     """Read one FEC; lines on accounts starting with one of `keep` are kept in full."""
     text, encoding = decode(path.read_bytes())
+    name = path.name  # rejections name the file as `name:line` (the store keeps 128 characters)
     named = _NAME.match(path.name)
     closing = None
     if named:
@@ -128,7 +129,7 @@ def read_fec(path: Path, keep: tuple[str, ...]) -> FecFile:
     fec = FecFile(path, named["siren"] if named else None, closing, encoding)
     records = text.splitlines()
     if not records:
-        fec.rejected.append((f"{path}:1", "empty file"))
+        fec.rejected.append((f"{name}:1", "empty file"))
         return fec
     header = records[0]
     separator = "\t" if header.count("\t") >= header.count("|") else "|"
@@ -139,7 +140,7 @@ def read_fec(path: Path, keep: tuple[str, ...]) -> FecFile:
                                                             and "sens" in index)
     if missing or not amounts:
         what = ", ".join(missing) if missing else "Debit/Credit (or Montant/Sens)"
-        fec.rejected.append((f"{path}:1", f"not a FEC header (tab or | separated): "
+        fec.rejected.append((f"{name}:1", f"not a FEC header (tab or | separated): "
                              f"missing {what}"))
         return fec
     for number, record in enumerate(records[1:], start=2):
@@ -147,15 +148,15 @@ def read_fec(path: Path, keep: tuple[str, ...]) -> FecFile:
             continue
         values = record.split(separator)
         if len(values) != len(names):
-            fec.rejected.append((f"{path}:{number}", f"{len(values)} fields where the header "
+            fec.rejected.append((f"{name}:{number}", f"{len(values)} fields where the header "
                                  f"has {len(names)}"))
             continue
         cells = {n: values[i].strip() for n, i in index.items()}
         try:
             _take(fec, cells, number, keep)
         except ValueError as exc:
-            fec.rejected.append((f"{path}:{number}", str(exc)))
-    last = f"{path}:{len(records)}"
+            fec.rejected.append((f"{name}:{number}", str(exc)))
+    last = f"{name}:{len(records)}"
     fec.cut = not text.endswith(("\n", "\r")) and any(w == last for w, _ in fec.rejected)
     return fec
 

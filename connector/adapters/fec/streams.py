@@ -213,7 +213,7 @@ def _whole_or_wait(fec: FecFile) -> None:
     """A file still being written (empty, no header yet, or a last line cut short) is not an
     export: reading it would drop its period's invoices. The run fails and the next one reads
     the finished file."""
-    header_bad = any(where == f"{fec.path}:1" for where, _ in fec.rejected)
+    header_bad = any(where == f"{fec.path.name}:1" for where, _ in fec.rejected)
     if header_bad or fec.cut:
         raise TransientError(f"{fec.path} is not a whole FEC yet ("
                              f"{'no header' if header_bad else 'its last line is cut'}); "
