@@ -98,7 +98,9 @@ class FecAdapter(BaseAdapter):
         if not self.path.exists():
             raise TransientError(f"FEC path {self.path} not found (a shared folder not "
                                  f"mounted?)")
-        found = list(files_in(self.path, SUFFIXES))
+        contacts = self.contacts_path.resolve() if self.contacts_path else None
+        # the contacts file may sit in the FEC folder: it is not a FEC
+        found = [p for p in files_in(self.path, SUFFIXES) if p.resolve() != contacts]
         if not found:
             raise TransientError(f"no FEC file in {self.path}: nothing read, nothing dropped")
         if self.contacts_path is not None:

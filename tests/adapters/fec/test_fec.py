@@ -330,3 +330,10 @@ def test_the_montant_and_sens_variant_and_a_file_named_otherwise(tmp_path: Path)
     assert (invoice.customer_id, invoice.number, invoice.status, invoice.residual) == (
         "411LEFEVRE", "F17", "partial", Decimal("1000.00"))  # "A" and "a": one lettering
     assert drain(adapter.customers(None))[0][0].name == "Boulangerie Lefèvre"
+
+
+def test_the_contacts_file_may_sit_in_the_fec_folder(tmp_path: Path) -> None:
+    folder = books(tmp_path)
+    shutil.move(tmp_path / "contacts.csv", folder / "contacts.csv")
+    adapter = make_fec(tmp_path, contacts="fec/contacts.csv")
+    assert open_items(drain(adapter.invoices(None))[0]) == AGED_BALANCE
