@@ -66,7 +66,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "active": "bool",
     },
     "mail.activity.type": {"name": "char", "category": "char", "res_model": "char",
-                           "sequence": "int"},
+                           "sequence": "int", "keep_done": "bool"},
     "mail.message.subtype": {"name": "char"},
     "ir.model": {"model": "char", "name": "char"},
     "ir.model.data": {"module": "char", "name": "char", "model": "char", "res_id": "int"},
@@ -85,7 +85,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
 }
 READ_OPS = {"search", "search_read", "search_count", "read"}
 ADMIN_ONLY = {"ir.model": "Models", "ir.model.data": "Model Data"}
-SINCE = {("account.move", "invoice_pdf_report_id"): 17}
+SINCE = {("account.move", "invoice_pdf_report_id"): 17, ("mail.activity", "active"): 18,
+         ("mail.activity.type", "keep_done"): 18}
 """Fields that appeared in a version: asked of an older server, they are invalid."""
 
 
@@ -218,7 +219,7 @@ class OdooData:
         predicate = self._domain(model, domain or [])
         rows = [r for r in self.tables[model].values() if predicate(r)]
         mentions_active = any(isinstance(t, list) and t and t[0] == "active" for t in domain or [])
-        if "active" in SCHEMA[model] and (context or {}).get("active_test", True) \
+        if self.has_field(model, "active") and (context or {}).get("active_test", True) \
                 and not mentions_active:
             rows = [r for r in rows if r["active"]]
         rows.sort(key=lambda r: r["id"])
@@ -259,8 +260,11 @@ class OdooData:
             terms.append(parse())
         return lambda r: all(term(r) for term in terms)
 
+    def has_field(self, model: str, name: str) -> bool:
+        return name in SCHEMA[model] and self.major >= SINCE.get((model, name), 0)
+
     def _leaf(self, model: str, name: str, op: str, value: Any) -> Callable[[dict], bool]:
-        if name != "id" and name not in SCHEMA[model]:
+        if name != "id" and not self.has_field(model, name):
             raise fault(1, f"ValueError: Invalid field {model}.{name} in leaf "
                            f"('{name}', '{op}', {value!r})")
 
@@ -398,8 +402,8 @@ class OdooData:
     def m_action_feedback(self, model: str, ids: list[int], feedback: str = "",
                           attachment_ids: list[int] | None = None,
                           context: dict[str, Any] | None = None) -> int | bool:
-        """Mark activities done: a message on the document, the activity archived (17 deletes
-        it unless its type keeps done activities; archived here, so tests can see it)."""
+        """Mark activities done: a message on the document, then the activity deleted (16, 17)
+        or, in 18 when its type keeps done activities (`keep_done`), archived."""
         if model != "mail.activity":
             raise fault(1, f"AttributeError: The method 'action_feedback' does not exist on the "
                            f"model '{model}'")
@@ -413,7 +417,11 @@ class OdooData:
                 "model": activity["res_model"], "res_id": activity["res_id"],
                 "body": f"<p>{html.escape(feedback)}</p>", "message_type": "notification",
                 "subtype_id": 2, "date": self.clock(), "author_id": 3})
-            self.write(model, activity_id, active=False, state="done")
+            kind = self.tables["mail.activity.type"].get(activity["activity_type_id"]) or {}
+            if self.major >= 18 and kind.get("keep_done"):
+                self.write(model, activity_id, active=False, state="done")
+            else:
+                del self.tables[model][activity_id]
         return message
 
     def m_message_post(self, model: str, ids: list[int], body: str = "",

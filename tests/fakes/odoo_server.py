@@ -282,6 +282,11 @@ class FakeOdooServer:
             d.write("account.move", move_id, invoice_pdf_report_id=attachment)
             return attachment
 
+    def mark_activity_done(self, activity_id: int, feedback: str = "Client appelé") -> None:
+        """A user clicks "Mark Done" on an activity, as in Odoo's chatter."""
+        with self.lock:
+            self.data.m_action_feedback("mail.activity", [activity_id], feedback)
+
     def register_payment(self, move_id: int, amount: float | None = None, *,
                          in_payment: bool = False) -> None:
         """Pay an invoice (all of what is left by default); oldest instalment first."""
