@@ -104,6 +104,9 @@ def register(main: click.Group) -> None:
         result = tenant.sync()
         click.echo("synced: " + ", ".join(f"{k} {v}" for k, v in result.counts.items())
                    + f"; skipped {result.rejected} malformed record(s)")
+        if result.tasks_closed:
+            click.echo(f"tasks closed: {result.tasks_closed} (invoices settled, or done in the "
+                       "source; see `relance tasks --all`)")
 
 
     @main.command()
