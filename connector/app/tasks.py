@@ -2,7 +2,7 @@
 
 Plain functions over the store, shared by `relance tasks` and a future web page. Closing a task
 that was pushed to the source (an Odoo activity) closes it there too where the adapter can; after
-each sync, `settle` closes what the books or the source say is over (see docs/tasks.md).
+each sync, `settle` closes what the books or the source say is over (README, Odoo section).
 """
 
 from __future__ import annotations
