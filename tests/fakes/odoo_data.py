@@ -43,7 +43,13 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "invoice_user_id": (M2O, "res.users"), "is_move_sent": "bool",
         "reversed_entry_id": (M2O, "account.move"), "journal_id": (M2O, "account.journal"),
         "line_ids": (O2M, "account.move.line", "move_id"),
-        "invoice_pdf_report_id": (M2O, "ir.attachment"),
+        "invoice_pdf_report_id": (M2O, "ir.attachment"), "invoice_payments_widget": "json",
+        "write_date": "datetime", "create_date": "datetime",
+    },
+    "account.partial.reconcile": {
+        "debit_move_id": (M2O, "account.move.line"), "credit_move_id": (M2O, "account.move.line"),
+        "amount": "float", "debit_amount_currency": "float",
+        "debit_currency_id": (M2O, "res.currency"), "max_date": "date",
         "write_date": "datetime", "create_date": "datetime",
     },
     "account.move.line": {
@@ -51,7 +57,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "credit": "float", "balance": "float", "amount_currency": "float",
         "amount_residual": "float", "amount_residual_currency": "float", "reconciled": "bool",
         "account_id": (M2O, "account.account"), "display_type": "char",
-        "write_date": "datetime",
+        "currency_id": (M2O, "res.currency"), "write_date": "datetime",
     },
     "mail.message": {
         "model": "char", "res_id": "int", "body": "html", "subject": "char",
@@ -186,11 +192,28 @@ class OdooData:
             return float(round(sum(m["amount_residual_signed"] for m in self.tables["account.move"]
                              .values() if m["commercial_partner_id"] == record["id"]
                              and m["state"] == "posted"), 2))
+        if model == "account.move" and name == "invoice_payments_widget":
+            return self.payments_widget(record)
         if isinstance(kind, tuple) and kind[0] == O2M:
             _, target, inverse = kind
             return sorted(r["id"] for r in self.tables[target].values()
                           if r.get(inverse) == record["id"])
         return record.get(name, False)
+
+    def payments_widget(self, move: dict[str, Any]) -> dict[str, Any] | bool:
+        """As Odoo 17 computes it: one entry per reconciliation (payment or credit note) with
+        its date and amount in the invoice's currency; False when nothing is reconciled."""
+        lines = {ln["id"] for ln in self.tables["account.move.line"].values()
+                 if ln["move_id"] == move["id"]}
+        side = "credit_move_id" if move["move_type"] == "out_refund" else "debit_move_id"
+        content = [{"name": "Paiement", "journal_name": "Bank", "amount": p["debit_amount_currency"],
+                    "currency_id": move["currency_id"], "date": p["max_date"],
+                    "partial_id": p["id"], "is_exchange": False}
+                   for p in sorted(self.tables["account.partial.reconcile"].values(),
+                                   key=lambda p: p["id"]) if p[side] in lines]
+        if not content:
+            return False
+        return {"title": "Less Payment", "outstanding": False, "content": content}
 
     def export(self, model: str, record: dict[str, Any], fields: list[str] | None) -> dict:
         names = fields or ["id", *(n for n in SCHEMA[model]
