@@ -48,7 +48,7 @@ class _Policy(EmailPolicy):
 
     def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
         if not _repeated(name, value) or hasattr(value, "name"):
-            return super().header_store_parse(name, value)  # type: ignore[no-any-return]
+            return super().header_store_parse(name, value)
         key = (name, str(value))
         found = _parsed.get(key)
         if found is None:
@@ -59,7 +59,7 @@ class _Policy(EmailPolicy):
 
     def fold_binary(self, name: str, value: Any) -> bytes:
         if not _repeated(name, value):
-            return super().fold_binary(name, value)  # type: ignore[no-any-return]
+            return super().fold_binary(name, value)
         key = (self.utf8, self.max_line_length, self.linesep, self.cte_type,
                self.refold_source, name, type(value).__mro__[1:2], str(value))
         found = _folded.get(key)
