@@ -24,6 +24,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -286,9 +287,8 @@ class Store:
     # -- reading the ledger back ----------------------------------------------------------------
     def customer(self, tenant: str, source: str, external_id: str) -> Customer | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.customers).where(
-                t.customers.c.tenant == tenant, t.customers.c.source == source,
-                t.customers.c.external_id == external_id)).mappings().first()
+            row = conn.execute(_CUSTOMER, {"b_tenant": tenant, "b_source": source,
+                                           "b_id": external_id}).mappings().first()
         return customer_from_row(row) if row else None
 
     def paid_late(self, tenant: str, source: str,
@@ -408,6 +408,11 @@ def _payment_row(tenant: str, source: str, p: Payment, now: dt.datetime) -> dict
             "amount_minor": to_minor(p.amount, p.currency), "currency": p.currency,
             "synced_at": now}
 
+
+# Built once: the freshness gate reads one customer per message
+_CUSTOMER = select(t.customers).where(
+    t.customers.c.tenant == bindparam("b_tenant"), t.customers.c.source == bindparam("b_source"),
+    t.customers.c.external_id == bindparam("b_id"))
 
 _ROW_OF: dict[str, Callable[[str, str, Any, dt.datetime], dict[str, Any]]] = {
     "customers": _customer_row, "invoices": _invoice_row, "payments": _payment_row}
