@@ -3,8 +3,8 @@
 `email.policy.default` rebuilds, for every header of every message, a new header class
 (`HeaderRegistry.__getitem__` calls `type()`), parses the value and, when the message is written,
 folds it again. Most headers of a reminder are the same in every message of a run (From,
-Reply-To, Auto-Submitted, MIME-Version, each part's Content-Type and Content-Transfer-Encoding,
-the Date of a frozen clock): `POLICY` and `POLICY_UTF8` are the default and SMTPUTF8 policies
+Reply-To, Auto-Submitted, MIME-Version, X-Relance-Level, each part's Content-Type and
+Content-Transfer-Encoding, the Date of a frozen clock): `POLICY` and `POLICY_UTF8` are the default and SMTPUTF8 policies
 with the header classes made once and those headers parsed and folded once per value. Values
 that differ per message (Subject, To, the multipart boundary) are parsed as before. The output is
 that of the email package itself; tests/delivery/test_golden_messages.py holds it to the bytes.
@@ -17,7 +17,7 @@ from email.policy import EmailPolicy
 from typing import Any
 
 REPEATED = frozenset({"from", "reply-to", "date", "auto-submitted", "mime-version",
-                      "content-type", "content-transfer-encoding"})
+                      "content-type", "content-transfer-encoding", "x-relance-level"})
 """Headers whose values repeat from one message to the next (a boundary never does)."""
 LIMIT = 4096
 _parsed: dict[tuple[str, str], tuple[str, Any]] = {}
