@@ -4,10 +4,11 @@
 (`HeaderRegistry.__getitem__` calls `type()`), parses the value and, when the message is written,
 folds it again. Most headers of a reminder are the same in every message of a run (From,
 Reply-To, Auto-Submitted, MIME-Version, X-Relance-Level, each part's Content-Type and
-Content-Transfer-Encoding, the Date of a frozen clock): `POLICY` and `POLICY_UTF8` are the default and SMTPUTF8 policies
-with the header classes made once and those headers parsed and folded once per value. Values
-that differ per message (Subject, To, the multipart boundary) are parsed as before. The output is
-that of the email package itself; tests/delivery/test_golden_messages.py holds it to the bytes.
+Content-Transfer-Encoding, the Date of a frozen clock): `POLICY` and `POLICY_UTF8` are the
+default and SMTPUTF8 policies with the header classes made once and those headers parsed and
+folded once per value. Values that differ per message (Subject, To, the multipart boundary) are
+parsed as before. The output is that of the email package itself;
+tests/delivery/test_golden_messages.py holds it to the bytes.
 """
 
 from __future__ import annotations
