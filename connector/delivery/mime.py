@@ -18,8 +18,9 @@ from email.policy import EmailPolicy
 from typing import Any
 
 REPEATED = frozenset({"from", "reply-to", "date", "auto-submitted", "mime-version",
-                      "content-type", "content-transfer-encoding", "x-relance-level"})
-"""Headers whose values repeat from one message to the next (a boundary never does)."""
+                      "content-type", "content-transfer-encoding", "x-relance-level", "subject"})
+"""Headers whose values repeat from one message to the next (a boundary never does; a subject
+often does: "Atelier Dupuis – 2 factures en attente de règlement")."""
 LIMIT = 4096
 _parsed: dict[tuple[str, str], tuple[str, Any]] = {}
 _folded: dict[tuple[Any, ...], bytes] = {}
