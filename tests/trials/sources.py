@@ -119,6 +119,11 @@ class SageSource:
 
     def __init__(self, keyring_file: Path, fault_share: float = 0.0, seed: int = 1) -> None:
         self.running: RunningSage = start_sage(SageFake(fault_rate=fault_share))
+        # what the trials prove is that faults change nothing, not how long Sage makes us wait:
+        # a 429 asks to retry at once and a "timeout" drops the connection after 50 ms
+        # (tests/test_http_table.py and tests/test_runs_that_end.py hold how waits are honoured)
+        self.running.fake.retry_after = 0.0
+        self.running.server.timeout_sleep = 0.05
         self.keyring_file = keyring_file
         self.today = TODAY
         rng, fake, business = random.Random(seed), self.running.fake, self.running.business_id
