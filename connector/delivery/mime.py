@@ -8,7 +8,7 @@ Content-Transfer-Encoding, the Date of a frozen clock): `POLICY` and `POLICY_UTF
 default and SMTPUTF8 policies with the header classes made once and those headers parsed and
 folded once per value. Values that differ per message (Subject, To, the multipart boundary) are
 parsed as before. The output is that of the email package itself;
-tests/delivery/test_golden_messages.py holds it to the bytes.
+tests/delivery/test_golden_eml.py holds it to the bytes.
 """
 
 from __future__ import annotations

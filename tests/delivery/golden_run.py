@@ -1,4 +1,4 @@
-"""A fixed delivery run whose .eml files are kept as golden files (tests/delivery/golden/).
+"""A fixed delivery run whose .eml files are kept as golden files (tests/delivery/golden_eml/).
 
 The same demo ledger, policy and frozen tenant clock always give the same messages: the
 Message-ID comes from the reminder's key, the Date from the tenant clock. Only the MIME boundary

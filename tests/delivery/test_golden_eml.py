@@ -1,6 +1,6 @@
 """The messages a fixed run writes are byte for byte those of the golden files, which were
 generated from main before the delivery was made faster (b2eb792):
-`python -m tests.delivery.golden_run tests/delivery/golden`. Only the random MIME boundary is
+`python -m tests.delivery.golden_run tests/delivery/golden_eml`. Only the random MIME boundary is
 normalized; every header, part, encoding and attachment must match."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.delivery.golden_run import normalized, run
 
-GOLDEN = Path(__file__).with_name("golden")
+GOLDEN = Path(__file__).with_name("golden_eml")
 
 
 def test_a_fixed_run_writes_the_golden_messages_byte_for_byte(tmp_path: Path) -> None:
