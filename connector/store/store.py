@@ -24,7 +24,6 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
-    bindparam,
     create_engine,
     delete,
     event,
@@ -35,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.sql import bindparam
 
 from connector.errors import ConfigError, TransientError
 from connector.models import (
@@ -75,10 +75,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Connection) -> None:
     # One BEGIN EXCLUSIVE when asked (`exclusive`): the migration's lock; else a plain BEGIN.
-    if conn.info.pop("exclusive", False):
-        conn.exec_driver_sql("BEGIN EXCLUSIVE")  # may wait for a lock: errors wrapped as usual
-    else:  # takes no lock, cannot fail: straight to the driver (a delivery begins two a row)
-        conn.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
+    conn.exec_driver_sql("BEGIN EXCLUSIVE" if conn.info.pop("exclusive", False) else "BEGIN")
 
 
 def open_engine(url: str) -> Engine:
@@ -171,6 +168,12 @@ def is_busy(exc: OperationalError) -> bool:
     return any(word in text for word in ("database is locked", "database table is locked",
                                          "lock timeout", "could not obtain lock",
                                          "deadlock detected"))
+
+
+# Built once: the freshness gate reads one customer per message
+_CUSTOMER = select(t.customers).where(
+    t.customers.c.tenant == bindparam("b_tenant"), t.customers.c.source == bindparam("b_source"),
+    t.customers.c.external_id == bindparam("b_id"))
 
 
 class Store:
@@ -411,11 +414,6 @@ def _payment_row(tenant: str, source: str, p: Payment, now: dt.datetime) -> dict
             "amount_minor": to_minor(p.amount, p.currency), "currency": p.currency,
             "synced_at": now}
 
-
-# Built once: the freshness gate reads one customer per message
-_CUSTOMER = select(t.customers).where(
-    t.customers.c.tenant == bindparam("b_tenant"), t.customers.c.source == bindparam("b_source"),
-    t.customers.c.external_id == bindparam("b_id"))
 
 _ROW_OF: dict[str, Callable[[str, str, Any, dt.datetime], dict[str, Any]]] = {
     "customers": _customer_row, "invoices": _invoice_row, "payments": _payment_row}
