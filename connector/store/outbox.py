@@ -286,15 +286,15 @@ def counts(store: Store, tenant: str) -> dict[str, int]:
     return {status: int(n) for status, n in rows}
 
 
-def payload(row: Mapping[str, Any]) -> ReminderPayload:
-    """The typed payload of an outbox row (frozen: one decoding serves the gate, the read-ahead
-    and the delivery of the same row)."""
-    return _decoded(str(row["payload"]))
-
-
 @functools.lru_cache(maxsize=1024)
 def _decoded(text: str) -> ReminderPayload:
+    """Frozen: one decoding serves the gate, the read-ahead and the delivery of the same row."""
     return ReminderPayload.from_json(text)
+
+
+def payload(row: Mapping[str, Any]) -> ReminderPayload:
+    """The typed payload of an outbox row."""
+    return _decoded(str(row["payload"]))
 
 
 def rows(store: Store, tenant: str, status: str | None = None,
