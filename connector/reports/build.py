@@ -178,6 +178,7 @@ class _Pass:
         self.overdue_count += any((self.today - due).days > 0 for _, due, _ in items)
         for _item_id, due, amount in items:
             line.buckets[kpis.bucket((self.today - due).days)] += amount
+            line.lateness.add_open((self.today - due).days)
             if inv.status == "disputed":
                 line.disputed += amount
             else:
