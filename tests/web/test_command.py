@@ -52,3 +52,30 @@ def test_first_start_prints_a_one_time_link_that_creates_the_admin(tmp_path: Pat
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_serve_web_serves_the_cockpit_beside_the_scheduler_and_stops_on_sigterm(
+        tmp_path: Path) -> None:
+    from tests.helpers import write_firm
+    directory = write_firm(tmp_path / "firm")
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "connector", "--firm", str(directory), "serve", "--web",
+         "--port", str(port)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "/setup?token=" in line:  # the firm has no user yet: the first-start link
+                break
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(200):
+                try:
+                    page = client.get("/login")
+                    break
+                except httpx.ConnectError:
+                    time.sleep(0.05)  # network start-up, not business time
+            assert page.status_code == 200 and 'name="password"' in page.text
+    finally:
+        process.terminate()
+        assert process.wait(timeout=60) in (0, 1)
