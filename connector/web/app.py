@@ -17,7 +17,17 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connector.web.http import current
-from connector.web.pages import auth, customers, dashboard, letters, pauses, portfolio, queue, tasks
+from connector.web.pages import (
+    auth,
+    customers,
+    dashboard,
+    letters,
+    pauses,
+    portfolio,
+    queue,
+    rules,
+    tasks,
+)
 from connector.web.site import Site
 
 STATIC = Path(__file__).with_name("static")
@@ -66,6 +76,6 @@ def create_app(site: Site) -> Starlette:
 
     routes: list[BaseRoute] = [Route("/", home),
                                Mount("/static", StaticFiles(directory=STATIC), name="static")]
-    for module in (auth, queue, customers, pauses, tasks, letters, dashboard, portfolio):
+    for module in (auth, queue, customers, pauses, tasks, letters, dashboard, rules, portfolio):
         routes += module.routes(site)
     return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])

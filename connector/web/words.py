@@ -142,6 +142,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "k_pause": ("Pause", "Pause"),
     "k_action": ("Action", "Action"),
     "language": ("English", "Français"),
+    "rules": ("Règles", "Rules"),
+    "ladder": ("Les niveaux de relance", "The reminder ladder"),
+    "days": ("Jours", "Days"),
+    "basis": ("À partir de", "From"),
+    "template": ("Modèle", "Template"),
+    "approval": ("Validation", "Approval"),
+    "review": ("par une personne", "by a person"),
+    "auto": ("automatique", "automatic"),
+    "explain": ("Expliquer", "Explain"),
+    "preview": ("Aperçu d'un modèle avec un vrai client", "A template with a real customer"),
+    "not_open": ("Facture non ouverte (payée, annulée ou avoir) : rien à relancer.",
+                 "Not open (paid, cancelled or credited): nothing to chase."),
+    "nothing_today": ("pas de relance aujourd'hui pour cette facture",
+                      "no reminder today for this invoice"),
 }
 LANGUAGES = ("fr", "en")
 

@@ -4,6 +4,7 @@ letters posted, the portfolio's failing syncs, English on request (issue 20)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -112,3 +113,23 @@ def test_portfolio_flags_a_failing_sync_and_speaks_english_on_request(tmp_path: 
         assert "Portfolio" in client.get("/portfolio").text
         assert "wait for approval" in client.get("/c/garage-durand/queue").text or \
             "No message waits for approval" in client.get("/c/garage-durand/queue").text
+
+
+def test_rules_page_explains_an_invoice_and_previews_a_template_with_a_real_customer(
+        tmp_path: Path) -> None:
+    site, _ = company(tmp_path)
+    tenant = site.tenant("demo")
+    waiting = outbox.rows(tenant.store, "demo", "pending_approval", limit=10)
+    number = json.loads(waiting[0]["payload"])["items"][0]["number"]
+    with serving(site) as url, httpx.Client(base_url=url) as client:
+        log_in(client, "marie")
+        page = client.get("/c/demo/rules").text
+        assert 'data-table="ladder"' in page and "formal_notice" in page
+        explained = client.get("/c/demo/rules", params={"invoice": number}).text
+        assert f"Facture {number}" in explained
+        assert "→" in explained and "id=\"explained\"" in explained
+        unknown = client.get("/c/demo/rules", params={"invoice": "F-NOPE"}).text
+        assert "no invoice" in unknown
+        shown = client.get("/c/demo/rules", params={
+            "template": "first", "customer": waiting[0]["customer_id"]}).text
+        assert 'id="preview-subject"' in shown and number in shown  # its own invoice, for real
