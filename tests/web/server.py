@@ -81,3 +81,15 @@ def log_in(client: httpx.Client, login: str, password: str = PASSWORD) -> httpx.
     page = client.get("/login")
     return client.post("/login", data={"login": login, "password": password,
                                        "csrf": csrf_of(page.text), "next": "/"})
+
+
+def with_tasks(tmp_path: Path) -> Site:
+    """The demo company two runs in (a call task per customer at the second level), `marie`'s."""
+    workdir = _demo_dir(tmp_path, "gentle", extra='owner = "marie"\n')
+    config = str(workdir / "relance.toml")
+    later = "2026-12-14"
+    assert invoke("--config", config, "--today", TODAY, "run").exit_code == 0
+    assert invoke("--config", config, "--today", later, "run").exit_code == 0
+    site = open_site(config, None, today=dt.date.fromisoformat(later), clock=lambda: NOW)
+    users_app.add(site.users, "marie", PASSWORD, role="collector", clients=["demo"], now=NOW)
+    return site

@@ -26,9 +26,8 @@ from connector.store import outbox
 from connector.web.site import open_site
 from tests.delivery.test_letter import POLICY
 from tests.helpers import NOW, write_config
-from tests.test_cli import TODAY, invoke
-from tests.test_cli_review import _demo_dir
-from tests.web.server import PASSWORD, company, firm, serving
+from tests.test_cli import TODAY
+from tests.web.server import PASSWORD, company, firm, serving, with_tasks
 
 CHROMIUM = Path("/usr/bin/chromium")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -129,13 +128,7 @@ def test_a_promise_holds_the_reminder(tmp_path: Path, page: Any) -> None:
 
 
 def test_close_a_call_task_with_its_outcome(tmp_path: Path, page: Any) -> None:
-    workdir = _demo_dir(tmp_path, "gentle", extra='owner = "marie"\n')
-    config = str(workdir / "relance.toml")
-    later = "2026-12-14"
-    assert invoke("--config", config, "--today", TODAY, "run").exit_code == 0
-    assert invoke("--config", config, "--today", later, "run").exit_code == 0
-    site = open_site(config, None, today=dt.date.fromisoformat(later), clock=lambda: NOW)
-    users_app.add(site.users, "marie", PASSWORD, role="collector", clients=["demo"], now=NOW)
+    site = with_tasks(tmp_path)
     with serving(site) as url:
         log_in(page, url, "marie")
         page.goto(f"{url}/c/demo/tasks?mine=1")

@@ -19,7 +19,7 @@ from connector.web.site import open_site
 from tests.delivery.test_letter import POLICY
 from tests.helpers import NOW, write_config
 from tests.test_cli import TODAY
-from tests.web.server import PASSWORD, company, csrf_of, firm, log_in, serving
+from tests.web.server import PASSWORD, company, csrf_of, firm, log_in, serving, with_tasks
 
 DAY = dt.date.fromisoformat(TODAY)
 
@@ -133,3 +133,23 @@ def test_rules_page_explains_an_invoice_and_previews_a_template_with_a_real_cust
         shown = client.get("/c/demo/rules", params={
             "template": "first", "customer": waiting[0]["customer_id"]}).text
         assert 'id="preview-subject"' in shown and number in shown  # its own invoice, for real
+
+
+def test_a_task_goes_only_to_someone_who_may_act_on_the_client(tmp_path: Path) -> None:
+    site = with_tasks(tmp_path)
+    users_app.add(site.users, "paul", PASSWORD, role="collector", clients=["demo"], now=NOW)
+    users_app.add(site.users, "ines", PASSWORD, role="reader", clients=["demo"], now=NOW)
+    with serving(site) as url, httpx.Client(base_url=url) as client:
+        log_in(client, "marie")
+        page = client.get("/c/demo/tasks?mine=1").text
+        task = re.findall(r'data-task="(\d+)"', page)[0]
+        for nobody in ("ines", "inconnu"):
+            refused = client.post("/c/demo/tasks/assign", data={
+                "task": task, "user": nobody, "csrf": csrf_of(page)})
+            assert refused.status_code == 404
+        client.post("/c/demo/tasks/assign", data={"task": task, "user": "paul",
+                                                  "csrf": csrf_of(page)})
+        assert f'data-task="{task}"' not in client.get("/c/demo/tasks?mine=1").text
+        row = re.search(rf'<tr data-task="{task}">.*?</tr>', client.get("/c/demo/tasks").text,
+                        re.S)
+        assert row and "paul" in row.group(0)

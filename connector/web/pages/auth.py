@@ -61,7 +61,7 @@ def routes(site: Site) -> list[Route]:
                               next=request.query_params.get("next", "/"))
         form = {k: str(v) for k, v in (await request.form()).items()}
         target = form.get("next", "/")
-        if not target.startswith("/") or target.startswith("//"):
+        if not target.startswith("/") or target.startswith("//") or "\\" in target:
             target = "/"  # never an open redirect
         if not _csrf_ok(request, form):
             return _form_page(request, site, "login.html.j2", 403, error="csrf", next=target)

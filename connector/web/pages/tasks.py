@@ -66,8 +66,9 @@ def assign(ctx: Ctx) -> Response:
     assert ctx.slug is not None
     task_id, customer_id = _task(ctx)
     person = ctx.form.get("user", "").strip()
-    if customer_id is None or not person:
-        return ctx.refuse(404, "not_found")
+    known = user_store.by_login(ctx.site.users, person)
+    if customer_id is None or known is None or not known.acts_on(ctx.slug):
+        return ctx.refuse(404, "not_found")  # only to someone who may act on this client
     tenant = ctx.site.tenant(ctx.slug)
     tasks_app.assign(tenant.store, tenant.name, task_id, person)
     actions.record(tenant.store, tenant.name, by=ctx.user.login, action="task_assign",
