@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -65,7 +66,7 @@ class SecurityHeaders:
 
 def create_app(site: Site) -> Starlette:
     async def home(request: Request) -> Response:
-        who = current(request, site)
+        who = await run_in_threadpool(current, request, site)
         if who is None:
             return RedirectResponse("/login", status_code=303)
         user = who[0]
