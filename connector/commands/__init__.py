@@ -50,6 +50,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("tasks", "List the open tasks (calls, registered letters), soonest first."),
     "templates": ("rules", "Look at the reminder texts."),
     "tenants": ("tenants", "Tenants of the state database (rename one, its history follows)."),
+    "users": ("users", "The people who may use the web cockpit (`relance web`)."),
+    "web": ("web", "The collector's web cockpit: review, customers, tasks, letters, dashboard."),
 }
 AREAS = tuple(sorted({area for area, _ in COMMANDS.values()}))
 

@@ -289,3 +289,48 @@ tenant_identities = Table(
     Column("bound_at", DateTime(timezone=True), nullable=False),
     Index("ix_tenant_identities_identity", "source", "identity"),
 )
+
+# People who use the web cockpit (`relance users`): a login, an argon2 hash (never the password),
+# a role (admin: every client; collector: acts on the clients granted; reader: looks only).
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("login", String(128), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),  # admin | collector | reader
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_login_at", DateTime(timezone=True)),
+)
+
+# The clients (tenants) a collector or reader may see; an admin sees every client.
+user_grants = Table(
+    "user_grants", metadata,
+    Column("user_id", Integer, primary_key=True),
+    Column("tenant", String(64), primary_key=True),
+)
+
+# Web sessions kept server-side: the cookie holds a random token, this table only its sha256, so
+# a copy of the database opens no session; logging out or disabling a user ends them at once.
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_web_sessions_user", "user_id"),
+)
+
+# Every action a person took in the web cockpit (who, when, what), shown in the customer's timeline.
+actions = Table(
+    "actions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("customer_id", String(128)),
+    Column("by", String(128), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_actions_customer", "tenant", "customer_id", "at"),
+)
