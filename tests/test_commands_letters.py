@@ -170,3 +170,25 @@ def test_pdf_text_reads_back(config_path: Path) -> None:
     data = letter_pdf(template_context(sample_payload(config, "formal_notice"), config), "fr")
     assert "Boulangerie Lefèvre" in " ".join(pypdf.PdfReader(io.BytesIO(data)).pages[0]
                                              .extract_text().split())
+
+
+def test_a_letter_waiting_for_an_address_waits_without_using_attempts(config_path: Path) -> None:
+    """Day after day the letter waits for a person: its attempt count stays 0 (a failure budget
+    or a "gave up after N attempts" must never count days of waiting), one task asks for the
+    address, and `relance letters` says which letter waits and why."""
+    tenant, victim = run_with_one_address_missing(config_path)
+    for days in (1, 2, 3):  # the daily runs that follow, still without the address
+        later = open_tenant(load_config(config_path), today=TODAY + dt.timedelta(days=days))
+        Dispatcher(later.store, later.adapter, later.config, FileTransport(
+            later.config.outbox_dir), now=later.clock, exclusive=True).run()
+    rows = [r for r in outbox.rows(tenant.store, tenant.name, limit=10_000)
+            if r["channel"] == "letter" and r["customer_id"] == victim]
+    assert [(r["status"], r["attempts"]) for r in rows] == [("planned", 0)]
+    with tenant.store.engine.connect() as conn:
+        tasks = conn.execute(select(t.tasks.c.title).where(
+            t.tasks.c.customer_id == victim)).scalars().all()
+    assert [x for x in tasks if x.startswith("Compléter l'adresse postale")] and len(
+        [x for x in tasks if "adresse postale" in x]) == 1
+    listed = invoke(config_path, "letters", today=TODAY + dt.timedelta(days=3))
+    line = next(x for x in listed.output.splitlines() if rows[0]["key"][:12] in x)
+    assert "en attente de l'adresse postale" in line and victim in line

@@ -18,6 +18,8 @@ from connector.store import letters as letter_store
 
 STATUS = {"fr": {"to_post": "à poster", "posted": "postée"},
           "en": {"to_post": "to post", "posted": "posted"}}
+WAITING = {"fr": "en attente de l'adresse postale (tâche créée)",
+           "en": "waiting for the postal address (task created)"}
 
 
 def register(main: click.Group) -> None:
@@ -38,9 +40,13 @@ def register(main: click.Group) -> None:
         rows = letter_store.listing(tenant.store, tenant.name,
                                     status=None if show_all else "to_post")
         language = "en" if tenant.config.language == "en" else "fr"
-        if not rows:
+        waiting = letter_store.waiting_for_address(tenant.store, tenant.name)
+        if not rows and not waiting:
             click.echo("Aucune lettre à poster." if language == "fr" else "No letter to post.")
             return
+        for w in waiting:  # not written yet: a task asks for the address; no attempt is used
+            click.echo(f"{w.key[:12]}  {w.planned_for.isoformat()}  {WAITING[language]}  "
+                       f"{w.customer_name} ({w.customer_id}, {w.level})")
         for x in rows:
             posted = f" {x.posted_on.isoformat()}" if x.posted_on else ""
             tracking = f" n° {x.tracking}" if x.tracking else ""

@@ -10,6 +10,7 @@ is what crash reconciliation reads.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from connector.store import tables as t
 from connector.store.store import Store
+
+ADDRESS_REASON = "no postal address for the formal notice: waiting for it (task created)"
+"""The outbox reason of a letter row that waits for a person to complete the address."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,30 @@ def listing(store: Store, tenant: str, *, status: str | None = None,
     with store.engine.connect() as conn:
         return [_letter(r) for r in conn.execute(
             query.order_by(t.letters.c.planned_for, t.letters.c.file)).mappings()]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A letter not written yet: its recipient has no postal address (delivery/postal.py)."""
+
+    key: str
+    customer_id: str
+    customer_name: str
+    level: str
+    planned_for: dt.date
+
+
+def waiting_for_address(store: Store, tenant: str) -> list[Waiting]:
+    """Letter rows planned but held until a person completes the address: what `relance letters`
+    shows, so that they are not mistaken for letters about to be written."""
+    out = t.outbox.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(out.key, out.customer_id, out.level, out.planned_for,
+                                   out.payload).where(
+            out.tenant == tenant, out.channel == "letter", out.status == "planned",
+            out.reason == ADDRESS_REASON).order_by(out.planned_for, out.key)).all()
+    return [Waiting(key, customer, str(json.loads(payload).get("customer_name") or customer),
+                    level, planned) for key, customer, level, planned, payload in rows]
 
 
 def find(store: Store, tenant: str, key: str) -> Letter | None:
