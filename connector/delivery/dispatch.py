@@ -372,5 +372,7 @@ def _current(item: DueItem, fresh: dict[str, Invoice]) -> DueItem | None:
         return None
     for candidate, _due, residual in invoice.due_items():
         if candidate == item.item_id:
-            return dataclasses.replace(item, residual=residual) if residual > 0 else None
+            return dataclasses.replace(item, residual=residual,
+                                       paid_before=invoice.paid_before(candidate)) \
+                if residual > 0 else None
     return None

@@ -70,7 +70,9 @@ def history(conn: Connection, tenant: str, source: str, invoice_ids: Sequence[st
         query = query.where(bc.seen_at <= as_of)
     for row in conn.execute(query.order_by(bc.day, bc.id)).mappings():
         amount = from_minor(row["previous_minor"] - row["residual_minor"], row["currency"])
-        found.setdefault(row["invoice_id"], []).append(Movement(row["day"], amount))
+        # a part already paid when first seen: when is unknown, so it bears no interest at all
+        found.setdefault(row["invoice_id"], []).append(Movement(
+            row["day"], amount, from_start=row["dated_by"] == "first_seen"))
     return found
 
 

@@ -46,7 +46,7 @@ def test_each_change_is_kept_with_the_payment_date_or_the_day_it_was_seen(store:
 def test_an_invoice_first_seen_partly_paid_claims_nothing_on_the_paid_part(store: Store) -> None:
     sync(store, "6000.00", at=NOW)
     assert store.balance_history("a", "demo", ["I1"])["I1"] == [
-        Movement(DUE, Decimal("4000.00"))]  # dated at the due date: no interest on it
+        Movement(DUE, Decimal("4000.00"), from_start=True)]  # no interest on it at all
 
 
 def test_reminders_claim_interest_over_the_history(store: Store) -> None:
