@@ -86,3 +86,17 @@ def test_paid_before_counts_what_is_paid_on_earlier_instalments_by_due_date() ->
     assert invoice.paid_before("F1#1") == D("3500")  # #2 (31 Jan) comes first
     assert invoice.paid_before("F1#2") == D("0")
     assert invoice.paid_before("F1") is None
+
+
+def test_the_freshness_gate_brings_paid_before_up_to_date() -> None:
+    """Planned when nothing was paid; by sending time 3 500 € are paid on the first instalment:
+    the second's share of the payments starts after them, as the source now says."""
+    from connector.delivery.dispatch import _current
+    planned = instalment(2, MAR31, "6000", "6000", "0")
+    now = Invoice(external_id="F1", number="F-1", customer_id="C", status="partial",
+                  issue_date=dt.date(2026, 1, 1), due_date=MAR31, total=D("10000"),
+                  residual=D("6500"), instalments=(
+                      Instalment(due_date=JAN31, amount=D("4000"), residual=D("500")),
+                      Instalment(due_date=MAR31, amount=D("6000"), residual=D("6000"))))
+    fresh = _current(planned, {"F1": now})
+    assert fresh is not None and fresh.paid_before == D("3500") and fresh.residual == D("6000")
