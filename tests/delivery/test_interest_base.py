@@ -23,6 +23,7 @@ from connector.delivery.channels import Services
 from connector.delivery.dispatch import Dispatcher
 from connector.delivery.email import FileTransport
 from connector.delivery.letter import letter_text
+from connector.delivery.render import render
 from connector.rules.payload import ReminderPayload
 from connector.store import letters as letter_store
 from connector.store import outbox
@@ -89,6 +90,9 @@ def test_consumer_interest_runs_from_receipt_of_the_posted_notice_only(
     context = services(tenant).context(later)
     assert context["penalties"] == D("7.47") and context["indemnity"] == 0
     assert "depuis la réception de notre mise en demeure" in spaced(letter_text(context, "fr"))
+    email = spaced(render("formal_notice", context, "fr").text)  # the email of the same level
+    assert "depuis la réception de notre mise en demeure : 7,47 € à ce jour" in email
+    assert "porteront intérêts" not in email
 
     # the avis de réception says 1 Dec: 2–17 Dec, 16 days = 7.9726 → 7,97 €
     result = CliRunner().invoke(main, ["--config", str(tmp_path / "relance.toml"), "--today",
