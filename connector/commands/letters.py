@@ -111,6 +111,15 @@ def register(main: click.Group) -> None:
                                  now=tenant.clock.now())
         click.echo(f"{Path(letter.file).name}: postée le {day.isoformat()}"
                    + (f", n° {tracking}" if tracking else ""))
+        late = (day - letter.planned_for).days
+        if late > 0:  # its deadline was counted from a receipt expected `late` days earlier
+            config = tenant.config
+            deadline = letter.planned_for + dt.timedelta(
+                days=config.penalties.notice_delivery_days + config.letter.deadline_days)
+            click.echo(f"attention : lettre postée {late} jour(s) après sa date ; le délai "
+                       f"qu'elle fixe (jusqu'au {deadline.isoformat()}) laisse {late} jour(s) "
+                       f"de moins que les {config.letter.deadline_days} jours prévus après "
+                       f"réception", err=True)
 
     @letters.command("received")
     @click.argument("key")
