@@ -16,6 +16,9 @@ included (29 February counts as a day, the divisor stays 365). A payment or cred
 still bears interest on day D and reduces the base from D + 1; a credit note linked to the invoice
 from its issue (it corrects the invoice: the amount was never owed) reduces the base from the
 start. Interest is summed in Decimal and rounded to the cent once per item (ROUND_HALF_UP).
+Which payments and credit notes reduce which item (an instalment, oldest first, art. 1342-10
+C. civ.) is decided by rules/imputation.py; the calculator, reminders and letters all go through
+claim().
 """
 
 from __future__ import annotations
@@ -174,7 +177,10 @@ def interest_periods(amount: Decimal, start: dt.date, end: dt.date,
 
 def notice_receipt(noticed_on: dt.date | None, received_on: dt.date | None,
                    terms: PenaltyTerms) -> dt.date | None:
-    """When the consumer received the formal notice: the recorded date, else posting + delay."""
+    """When the consumer received the formal notice: the recorded date (the avis de réception),
+    else posting + `notice_delivery_days`. That delay is a configured estimate, not a legal
+    presumption: a mise en demeure is not a procedural notification (CPC art. 665 to 670-3 do not
+    apply, Cass. 1re civ., 20 janv. 2021, n° 19-20.680). None: not posted, no interest."""
     if received_on is not None:
         return received_on
     if noticed_on is None:
