@@ -275,7 +275,7 @@ balance_changes = Table(
     Column("previous_minor", BigInteger, nullable=False),
     Column("residual_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("dated_by", String(16), nullable=False),  # source (payment date) | sync | first_seen
+    Column("dated_by", String(16), nullable=False),  # source | sync | first_seen | credit_note
     Column("seen_at", DateTime(timezone=True), nullable=False),
     Index("ix_balance_changes_invoice", "tenant", "source", "invoice_id", "day"),
 )

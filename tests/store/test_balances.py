@@ -112,3 +112,26 @@ def test_instalments_from_the_store_bear_interest_each_on_its_own_balance(store:
     assert [(p.days, p.base) for p in figures.by_invoice["S2#1"].periods] == [
         (89, Decimal("1500.00"))]
     assert figures.interest == Decimal("44.44")
+
+
+def test_a_credit_note_allocated_in_the_source_keeps_its_own_date(store: Store) -> None:
+    """10 000 € due 15 March 2026; a 1 000 € credit note linked to it, dated 1 April, open on the
+    2 April sync and allocated to the invoice by 10 May. The drop is dated 1 April (as the
+    letters counted it while it was open), not 10 May. At 12.15 % to 31 May: 16 Mar–1 Apr,
+    17 days × 10 000 = 56.5890; 2 Apr–31 May, 60 days × 9 000 = 179.7534 → 236.34 €
+    (dated 10 May it would have said 249.32 €)."""
+    def page(residual: str, credit_left: str, at: dt.datetime) -> None:
+        store.save_page("a", "demo", "invoices", [
+            invoice("I2", DUE, "10000.00", residual=residual,
+                    status="open" if residual == "10000.00" else "partial"),
+            invoice("CN", dt.date(2026, 4, 1), "1000.00", residual=credit_left,
+                    kind="credit_note", status="open" if credit_left != "0.00" else "paid",
+                    issue_date=dt.date(2026, 4, 1), credited_invoice_id="I2")], [], None, now=at)
+    page("10000.00", "1000.00", dt.datetime(2026, 4, 2, 8, tzinfo=dt.UTC))
+    page("9000.00", "0.00", dt.datetime(2026, 5, 10, 8, tzinfo=dt.UTC))
+    history = store.balance_history("a", "demo", ["I2"])
+    assert history == {"I2": [Movement(dt.date(2026, 4, 1), Decimal("1000.00"))]}
+    item = DueItem("I2", "I2", "F-I2", DUE, DUE, "EUR", Decimal("10000.00"), Decimal("9000.00"),
+                   77)
+    assert claim([item], dt.date(2026, 5, 31), kind="company",
+                 history=history).interest == Decimal("236.34")
