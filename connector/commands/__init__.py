@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("imports", "Read invoices from a file: look at a spreadsheet before using it as "
                           "the source."),
     "init": ("loop", "Write a commented configuration file to start from."),
-    "letters": ("letters", "Formal notices to post (the default), or `batch` / `posted`."),
+    "letters": ("letters", "Formal notices to post (the default), or batch / posted / received."),
     "outbox": ("loop", "Look at and settle reminders that need a person."),
     "penalties": ("penalties", "Late-payment interest by period, the €40 where due, and the "
                                "total."),

@@ -226,6 +226,15 @@ def claim_one(store: Store, row: Mapping[str, Any], now: dt.datetime,
     return {**row, "status": "sending", "attempts": row["attempts"] + 1}
 
 
+def unclaim(conn: Connection, row: Mapping[str, Any], now: dt.datetime, *, reason: str,
+            until: dt.datetime) -> None:
+    """Give a claimed row back, planned for `until`, without counting the attempt the claim
+    counted: nothing was tried (a letter waiting for a person to complete an address)."""
+    conn.execute(update(t.outbox).where(t.outbox.c.key == row["key"]).values(
+        status="planned", attempts=max(int(row["attempts"]) - 1, 0), lease_until=None,
+        next_attempt_at=until, reason=reason, updated_at=now))
+
+
 def stale_sending(store: Store, tenant: str, now: dt.datetime,
                   due_by: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Rows left in `sending` past their lease: the process that claimed them died, or a write's

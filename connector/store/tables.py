@@ -183,7 +183,8 @@ tasks = Table(
 
 # Formal notices written by the `letter` channel: the file (named for a person, so the outbox key
 # is kept here for crash reconciliation) and its posting: to_post until someone records that it
-# went by registered mail (`relance letters posted`), with the date and the tracking number.
+# went by registered mail (`relance letters posted`), with the date and the tracking number, and
+# the day it was received when known (a consumer's interest runs from then).
 letters = Table(
     "letters", metadata,
     Column("key", String(64), primary_key=True),  # the outbox key of the letter row
@@ -195,6 +196,7 @@ letters = Table(
     Column("status", String(16), nullable=False),  # to_post | posted
     Column("planned_for", Date, nullable=False),
     Column("posted_on", Date),
+    Column("received_on", Date),  # the avis de réception, when a person records it
     Column("tracking", String(64)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -273,7 +275,7 @@ balance_changes = Table(
     Column("previous_minor", BigInteger, nullable=False),
     Column("residual_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("dated_by", String(16), nullable=False),  # source (payment date) | sync | first_seen
+    Column("dated_by", String(16), nullable=False),  # source | sync | first_seen | credit_note
     Column("seen_at", DateTime(timezone=True), nullable=False),
     Index("ix_balance_changes_invoice", "tenant", "source", "invoice_id", "day"),
 )
