@@ -3,8 +3,8 @@
 A consumer's interest runs from receipt of the formal notice (art. 1231-6 and 1344-1 C. civ.):
 the recorded day when there is one, else the posting day plus `penalties.notice_delivery_days`.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
