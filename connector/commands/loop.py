@@ -21,6 +21,7 @@ from connector.commands.context import (
     Obj,
     for_each_client,
     handle_errors,
+    one_pass,
 )
 from connector.delivery.dispatch import DeliveryReport
 from connector.errors import AuthError, ConfigError, ConnectorError, TransientError
@@ -111,6 +112,7 @@ def register(main: click.Group) -> None:
     @click.pass_obj
     @for_each_client
     @handle_errors
+    @one_pass
     def plan(obj: Obj, as_json: bool) -> None:
         """Show what would be sent today, from the local state. Sends nothing."""
         tenant = obj.tenant()
