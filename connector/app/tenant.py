@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from connector.rules.channels import CHANNELS
 from connector.rules.engine import Decision, ReminderIntent, evaluate, limit_messages
 from connector.rules.late_paid import late_paid_intents
 from connector.rules.penalties import tables_for
-from connector.rules.prescription import defuse, prescription_findings
+from connector.rules.prescription import defused, prescription_findings
 from connector.rules.rates import provisional_text
 from connector.secrets import SecretStore
 from connector.store import identity, outbox
@@ -146,15 +146,28 @@ class Tenant:
         kept, self.waiting = limit_messages(intents, limit)
         return kept
 
+    def plan_stream(self) -> Iterator[ReminderIntent]:
+        """`plan()` one reminder at a time, memory-flat (`plan --json` at 100k invoices); a cap
+        (`max_messages_per_run`) needs the whole plan to rank it, so it is planned first."""
+        if self.config.rulebook.default.max_messages_per_run is not None:
+            yield from self.plan()
+            return
+        self.waiting = 0
+        yield from self._planned(None, narrow=True)
+        yield from self._late_paid()
+
     def _plan(self, trace: list[Decision] | None, *, narrow: bool) -> list[ReminderIntent]:
+        return list(self._planned(trace, narrow=narrow)) + self._late_paid()
+
+    def _planned(self, trace: list[Decision] | None, *, narrow: bool
+                 ) -> Iterator[ReminderIntent]:
         held = pause_store.unresolved(self.store, self.name, self.source)
         only = self._candidates(held) if narrow and trace is None else None
         done = outbox.history(self.store, self.name, self.source, self.config.timezone, only=only)
         ledger = self.store.open_ledger(self.name, self.source, only=only)
-        intents = defuse(evaluate(self.config.rulebook, ledger, done, self.today,
-                                  tenant=self.name, source=self.source, pauses=held, trace=trace),
-                         self.today)
-        return intents + self._late_paid()
+        return defused(evaluate(self.config.rulebook, ledger, done, self.today,
+                                tenant=self.name, source=self.source, pauses=held, trace=trace),
+                       self.today)
 
     def _late_paid(self) -> list[ReminderIntent]:
         """`penalties.late_paid`: a "facture de pénalités" for each invoice paid late."""

@@ -121,9 +121,14 @@ def register(main: click.Group) -> None:
             click.echo("No sync yet: run `relance sync` first (plan reads the local state, "
                        "it does not ask the source).")
             return
+        if as_json:  # streamed: memory stays flat however many reminders are due
+            out = sys.stdout
+            for chunk in views.plan_json_chunks(tenant.plan_stream()):
+                out.write(chunk)
+            out.write("\n")
+            return
         intents = tenant.plan()
-        click.echo(views.plan_json(intents) if as_json else views.plan_table(
-            intents, obj.config.language, views.screen_width()))
+        click.echo(views.plan_table(intents, obj.config.language, views.screen_width()))
         if not as_json and (closed := BusinessCalendar(obj.config.policy.calendar).why_not(
                 tenant.today)):
             click.echo(f"Reminders go out on business days only: {closed}.")

@@ -11,7 +11,7 @@ a person instead).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -89,25 +89,28 @@ LEGAL_THREATS = ("final", "formal_notice")  # templates that announce court acti
 
 
 def defuse(intents: Iterable[Any], today: dt.date) -> list[Any]:
+    """No legal threat over a time-barred item (see `defused`), as a list."""
+    return list(defused(intents, today))
+
+
+def defused(intents: Iterable[Any], today: dt.date) -> Iterator[Any]:
     """No legal threat over a time-barred item: such items leave threatening messages, and a
     message left with none of its items becomes a task for a person (a time-barred debt may
-    still be paid willingly, but it can no longer be claimed in court)."""
-    kept: list[Any] = []
+    still be paid willingly, but it can no longer be claimed in court). Streams."""
     for intent in intents:
         threat = intent.template in LEGAL_THREATS or intent.channel == "letter"
         if not threat or intent.channel == "task":  # a task is for a person: it stays
-            kept.append(intent)
+            yield intent
             continue
         alive = tuple(i for i in intent.items
                       if not time_barred(i.due_date, today, intent.customer_kind))
         if len(alive) == len(intent.items):
-            kept.append(intent)
+            yield intent
         elif alive:
-            kept.append(replace(intent, items=alive, key=reminder_key(
-                intent.tenant, intent.source, intent.customer_id, intent.channel, alive)))
+            yield replace(intent, items=alive, key=reminder_key(
+                intent.tenant, intent.source, intent.customer_id, intent.channel, alive))
         else:
             title = ("Créance prescrite : ne pas menacer d'action en justice, "
                      "contacter le client ({level})").replace("{level}", intent.level)
-            kept.append(replace(intent, channel="task", task_title=title, key=reminder_key(
-                intent.tenant, intent.source, intent.customer_id, "task", intent.items)))
-    return kept
+            yield replace(intent, channel="task", task_title=title, key=reminder_key(
+                intent.tenant, intent.source, intent.customer_id, "task", intent.items))
