@@ -174,11 +174,7 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                 _note(trace, cid, item_id, "level", f"due before start_date "
                       f"{policy.start_date.isoformat()}: left alone")
                 continue
-            number, amount = item_share(invoice, item_id)
-            item = DueItem(item_id, invoice.external_id, invoice.number, invoice.issue_date,
-                           due_date, invoice.currency, amount, residual,
-                           (today - due_date).days, instalment=number,
-                           instalments=len(invoice.instalments) if number else 0)
+            item = DueItem.of(invoice, item_id, due_date, residual, today)
             statement_by_currency.setdefault(invoice.currency, []).append(item)
             group: tuple[str, ...] = (invoice.currency,) if policy.grouping == "customer" \
                 else (invoice.currency, item_id)
@@ -316,14 +312,6 @@ def _item_state(policy: Policy, item: DueItem, history: History, paused: PauseIn
               f"({item.days_late} day(s) late); already planned: "
               f"{', '.join(sorted(done, key=policy.rank)) or 'nothing'}")
     return ItemState(item.item_id, item.days_late, index, top_done, dates)
-
-
-def item_share(invoice: Invoice, item_id: str) -> tuple[int, Decimal]:
-    """(instalment number, its amount) for "<id>#n" (see Invoice.due_items), (0, total) else."""
-    _, hash_, number = item_id.rpartition("#")
-    if not hash_ or not number.isdigit() or not 0 < int(number) <= len(invoice.instalments):
-        return 0, invoice.total
-    return int(number), invoice.instalments[int(number) - 1].amount
 
 
 def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Customer,
