@@ -125,6 +125,11 @@ def _drop_nul(value: object) -> object:
 
 def to_minor(amount: Decimal, currency: str) -> int:
     """Decimal amount → integer count of minor units (cents), exact; this is how the store keeps money."""
+    if isinstance(amount, Decimal) and amount.is_finite():  # already in minor units: no checks
+        scaled = amount.scaleb(currency_digits(currency))
+        if scaled == scaled.to_integral_value() and abs(scaled) <= MAX_MINOR \
+                and abs(amount) < MAX_AMOUNT:
+            return int(scaled)
     return int(to_decimal(amount, currency).scaleb(currency_digits(currency)))
 
 
