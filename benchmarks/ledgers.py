@@ -107,10 +107,10 @@ def mark_planned_as_sent(directory: Path, config_path: Path, today: dt.date) -> 
     sent_at = dt.datetime.combine(today, dt.time(9), tzinfo=dt.timezone.utc)
     added = outbox.enqueue(tenant.store, planned, now=sent_at)
     with tenant.store.transaction() as conn:
-        conn.execute(update(t.outbox).where(t.outbox.c.status == "planned")
-                     .values(status="sent", sent_at=sent_at, updated_at=sent_at))
+        marked = conn.execute(update(t.outbox).where(t.outbox.c.status == "planned")
+                              .values(status="sent", sent_at=sent_at, updated_at=sent_at)).rowcount
     settle(tenant.store)
-    return added
+    return max(added, marked)  # the run_all plan part has enqueued them already
 
 
 def settle(store: Store) -> None:

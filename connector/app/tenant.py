@@ -26,7 +26,12 @@ from connector.rules.channels import CHANNELS
 from connector.rules.engine import Decision, ReminderIntent, evaluate, limit_messages
 from connector.rules.late_paid import late_paid_intents
 from connector.rules.penalties import tables_for
-from connector.rules.prescription import defused, prescription_findings
+from connector.rules.prescription import (
+    NEAR_PRESCRIPTION,
+    add_months,
+    defused,
+    prescription_findings,
+)
 from connector.rules.rates import provisional_text
 from connector.secrets import SecretStore
 from connector.store import identity, outbox
@@ -252,7 +257,9 @@ class Tenant:
         start = dt.date(self.today.year - 5, self.today.month, 1)
         halves = rates.provisional_half_years(start, self.today)
         lines = [provisional_text(halves, rates)] if halves else []
-        ledger = list(self.store.open_ledger(self.name, self.source))
+        # within 6 months of the shortest period (2 years) at the earliest: due 18 months ago
+        ledger = list(self.store.open_ledger(self.name, self.source,
+                                             due_by=add_months(self.today, -NEAR_PRESCRIPTION)))
         kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
         return lines + prescription_findings([i for _c, invs in ledger for i in invs],
                                              self.today, kinds=kinds)

@@ -196,8 +196,8 @@ class Dispatcher:
                    for c in payload.credit_notes
                    if c.invoice_id in fresh and fresh[c.invoice_id].is_open]
         # "other open invoices", built from the invoices just re-read: none paid in the meantime
-        current = payload.with_statement(fresh)
-        updated = current.refreshed(kept, credits, current.statement)
+        restated = payload.with_statement(fresh)
+        updated = restated.refreshed(kept, credits, restated.statement)
         if not kept:
             return updated, f"paid, credited, disputed or paused since planned: {', '.join(dropped)}"
         if updated.amount_to_pay <= 0:

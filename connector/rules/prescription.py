@@ -19,6 +19,9 @@ from connector.rules.engine import reminder_key
 
 YEARS = {"company": 5, "public": 5, "individual": 2}
 WARN_MONTHS = (1, 3, 6)
+NEAR_PRESCRIPTION = 12 * min(YEARS.values()) - max(WARN_MONTHS)
+"""Months after its due date before which no item can be near prescription (18): what `status`
+reads of the ledger for its warnings."""
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
