@@ -11,16 +11,13 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from connector.adapters.base import AdapterContext, BaseAdapter, SourceInfo, adapter_class
 from connector.clock import Clock
 from connector.config import Config
-from connector.delivery.dispatch import DeliveryReport, Dispatcher
-from connector.delivery.email import FileTransport, SmtpTransport, Transport
-from connector.delivery.preview import write_previews
 from connector.errors import ConnectorError
 from connector.rules.channels import CHANNELS
 from connector.rules.engine import Decision, ReminderIntent, evaluate, limit_messages
@@ -41,7 +38,11 @@ from connector.store import tables as t
 from connector.store.candidates import candidate_customers
 from connector.store.journal import StoreJournal
 from connector.store.store import Store
-from connector.sync.engine import SyncResult, sync
+
+if TYPE_CHECKING:  # delivery and sync load when a command needs them: `plan` and `status` do not
+    from connector.delivery.dispatch import DeliveryReport
+    from connector.delivery.email import Transport
+    from connector.sync.engine import SyncResult
 
 log = logging.getLogger(__name__)
 NARROW_LIMIT = 2000  # candidate customers above which plan scans the whole open ledger
@@ -57,6 +58,8 @@ class SourceCheck:
 
 
 def build_transport(config: Config, secrets: SecretStore) -> Transport:
+    from connector.delivery.email import FileTransport, SmtpTransport
+
     if config.email.transport == "file":
         return FileTransport(config.outbox_dir)
     password = None
@@ -130,6 +133,8 @@ class Tenant:
         return SourceCheck(info, needed, [r for r in info.missing_rights if r not in taken])
 
     def sync(self) -> SyncResult:
+        from connector.sync.engine import sync
+
         self.bind()
         return sync(self.store, self.adapter, self.name, self.source, now=self.clock)
 
@@ -207,6 +212,9 @@ class Tenant:
     def run(self, *, dry_run: bool = False, do_sync: bool = True,
             stop: Callable[[], bool] = lambda: False) -> RunResult:
         """Sync, plan, enqueue and deliver, every moment read from the tenant's clock."""
+        from connector.delivery.dispatch import Dispatcher
+        from connector.delivery.preview import write_previews
+
         synced = self.sync() if do_sync else None
         if not do_sync:
             self.bind()

@@ -6,6 +6,7 @@ import json
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,11 +24,13 @@ from connector.commands.context import (
     handle_errors,
     one_pass,
 )
-from connector.delivery.dispatch import DeliveryReport
 from connector.errors import AuthError, ConfigError, ConnectorError, TransientError
 from connector.rules.calendar import BusinessCalendar
 from connector.secrets import SecretStore, redact, set_state_password
 from connector.store import outbox
+
+if TYPE_CHECKING:  # loaded by the commands that deliver
+    from connector.delivery.dispatch import DeliveryReport
 
 
 def register(main: click.Group) -> None:

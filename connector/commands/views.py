@@ -6,12 +6,14 @@ import json
 import shutil
 import textwrap
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connector import formatting
 from connector.clock import local_time
-from connector.delivery.dispatch import DeliveryReport
 from connector.rules.engine import ReminderIntent
+
+if TYPE_CHECKING:  # loaded by the commands that deliver
+    from connector.delivery.dispatch import DeliveryReport
 
 SHOWN = 50  # delivery problems listed by `run` (the outbox has them all)
 
