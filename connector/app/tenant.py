@@ -24,9 +24,8 @@ from connector.rules.engine import Decision, ReminderIntent, evaluate, limit_mes
 from connector.rules.late_paid import late_paid_intents
 from connector.rules.penalties import tables_for
 from connector.rules.prescription import (
-    NEAR_PRESCRIPTION,
-    add_months,
     defused,
+    near_horizon,
     prescription_findings,
 )
 from connector.rules.rates import provisional_text
@@ -265,9 +264,9 @@ class Tenant:
         start = dt.date(self.today.year - 5, self.today.month, 1)
         halves = rates.provisional_half_years(start, self.today)
         lines = [provisional_text(halves, rates)] if halves else []
-        # within 6 months of the shortest period (2 years) at the earliest: due 18 months ago
+        # near prescription at the earliest 18 months after the due date (2 years less 6 months)
         ledger = list(self.store.open_ledger(self.name, self.source,
-                                             due_by=add_months(self.today, -NEAR_PRESCRIPTION)))
+                                             due_by=near_horizon(self.today)))
         kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
         return lines + prescription_findings([i for _c, invs in ledger for i in invs],
                                              self.today, kinds=kinds)

@@ -21,7 +21,13 @@ YEARS = {"company": 5, "public": 5, "individual": 2}
 WARN_MONTHS = (1, 3, 6)
 NEAR_PRESCRIPTION = 12 * min(YEARS.values()) - max(WARN_MONTHS)
 """Months after its due date before which no item can be near prescription (18): what `status`
-reads of the ledger for its warnings."""
+reads of the ledger for its warnings (see `near_horizon`)."""
+
+
+def near_horizon(today: dt.date) -> dt.date:
+    """Items due after this day are neither time-barred nor within a warning on `today`: the
+    shortest period less the longest warning, and a week for month-end clipping."""
+    return add_months(today, -NEAR_PRESCRIPTION) + dt.timedelta(days=7)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -75,8 +81,10 @@ def prescription_findings(invoices: Iterable[Any], today: dt.date, *,
     """One line per open invoice within 6 months of prescription or past it (status, rules check,
     report). `kinds` maps customer id to kind (company by default)."""
     lines: list[str] = []
+    horizon = near_horizon(today)
     for invoice in invoices:
-        if getattr(invoice, "kind", "invoice") != "invoice" or not invoice.residual > 0:
+        if getattr(invoice, "kind", "invoice") != "invoice" or not invoice.residual > 0 \
+                or invoice.due_date > horizon:
             continue
         kind = (kinds or {}).get(invoice.customer_id, "company")
         paid = invoice.residual < invoice.total
