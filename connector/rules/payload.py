@@ -149,6 +149,9 @@ class ReminderPayload:
     statement_refs: tuple[tuple[str, str], ...] = ()
     """(invoice id, item id) of each statement line, as a stored row holds them until
     `with_statement` builds the lines; empty once built (or for a payload never stored)."""
+    others: tuple[ReminderPayload, ...] = ()
+    """The customer's other currencies in the same message (one message per customer per day):
+    each a section with its own level, items and totals, never summed with this one's."""
 
     # -- the amounts ---------------------------------------------------------------------------
     @property
@@ -166,25 +169,39 @@ class ReminderPayload:
         """What the customer is asked to pay: reminded items less the credit deducted here."""
         return max(self.amount_due - self.credits, Decimal(0))
 
+    @property
+    def sections(self) -> tuple[ReminderPayload, ...]:
+        """This currency's section, then the others' (each in its own currency)."""
+        return (self, *self.others)
+
+    @property
+    def all_items(self) -> tuple[DueItem, ...]:
+        """The reminded items of every section (each item carries its currency)."""
+        return tuple(item for section in self.sections for item in section.items)
+
     def invoice_amounts(self) -> dict[str, Decimal]:
-        """Each reminded invoice's own amount (its items' residuals), in numeric id order."""
+        """Each reminded invoice's own amount (its items' residuals, in its own currency), in
+        numeric id order."""
         amounts: dict[str, Decimal] = {}
-        for item in self.items:
+        for item in self.all_items:
             amounts[item.invoice_id] = amounts.get(item.invoice_id, Decimal(0)) + item.residual
         return {i: amounts[i] for i in sort_ids(amounts)}
 
     @property
     def invoice_ids(self) -> list[str]:
         """The reminded invoices, ids compared as numbers where they are ("61" before "190")."""
-        return sort_ids(i.invoice_id for i in self.items)
+        return sort_ids(i.invoice_id for i in self.all_items)
 
     @property
     def referenced_ids(self) -> list[str]:
         """Every invoice the message names (reminded, listed as open, or deducted as credit):
         what the freshness gate re-reads."""
-        ids = {i.invoice_id for i in self.items} | {i.invoice_id for i in self.statement}
-        ids |= {invoice_id for invoice_id, _item in self.statement_refs}
-        return sort_ids(ids | {c.invoice_id for c in self.credit_notes})
+        ids: set[str] = set()
+        for section in self.sections:
+            ids |= {i.invoice_id for i in section.items} | {i.invoice_id for i in section.statement}
+            ids |= {invoice_id for invoice_id, _item in section.statement_refs}
+            ids |= {c.invoice_id for c in section.credit_notes}
+        return sort_ids(ids)
 
     def refreshed(self, items: Iterable[DueItem], credit_notes: Iterable[CreditLine],
                   statement: Iterable[DueItem]) -> ReminderPayload:
@@ -210,12 +227,13 @@ class ReminderPayload:
                 if candidate == item_id and residual > 0:
                     lines.append(DueItem.of(invoice, item_id, due_date, residual,
                                             self.planned_for))
-        return dataclasses.replace(self, statement=tuple(lines), statement_refs=())
+        return dataclasses.replace(self, statement=tuple(lines), statement_refs=(),
+                                   others=tuple(o.with_statement(invoices) for o in self.others))
 
     @property
     def statement_ready(self) -> bool:
-        """False for a stored row whose statement lines are still to be built."""
-        return not self.statement_refs
+        """False for a stored row whose statement lines (of any section) are still to be built."""
+        return not any(section.statement_refs for section in self.sections)
 
     # -- JSON, as outbox rows store it -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -236,7 +254,8 @@ class ReminderPayload:
             "customer_address": self.customer_address, "task": self.task,
             "previous_reminders": self.previous_reminders,
             "credit_used": str(self.credit_used) if self.credit_used is not None else None,
-            "review": self.review, "attach": list(self.attach)}
+            "review": self.review, "attach": list(self.attach),
+            "others": [o.to_dict() for o in self.others]}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
@@ -256,6 +275,7 @@ class ReminderPayload:
                                        for x in data.get("credit_notes", ()))
         for name in ("recipients", "cc", "level_channels", "attach"):
             values[name] = tuple(str(x) for x in data.get(name) or ())
+        values["others"] = tuple(cls.from_dict(x) for x in data.get("others") or ())
         if data.get("credit_used") is not None:
             values["credit_used"] = Decimal(str(data["credit_used"]))
         if data.get("planned_for"):
