@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import ledgers  # noqa: E402
 from benchmarks.measure import Figure, measure, relance_command  # noqa: E402
+from benchmarks.targets import print_targets  # noqa: E402
+
+FLOORS = Path(__file__).with_name("floors.py")
+ENQUEUE_CHILD = Path(__file__).with_name("enqueue_child.py")
 
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
 CUSTOMERS = 20_000
@@ -50,18 +55,43 @@ def bench_demo(root: Path, invoices: int) -> list[Figure]:
 
 
 def bench_plan(root: Path, invoices: int) -> list[Figure]:
-    """`plan` over N open invoices: the first plan (everything due) and the steady state of a
-    daily run (yesterday's plan went out; most items are already at their level)."""
+    """`plan` over N open invoices: the first plan (everything due) as a table and as streamed
+    JSON, beside the floor prototype (floors.py, same keys checked); the first run's enqueue
+    beside its floor; then the steady state of a daily run (yesterday's plan went out), `status`
+    and `report` on the same store."""
     work = root / "plan"
     config = ledgers.write_config(work, ledgers.demo_source(CUSTOMERS, 0, TODAY))
     ledgers.open_ledger_store(work, CUSTOMERS, invoices, dt.date.fromisoformat(TODAY))
+    shutil.copy(work / "state.db", work / "floor.db")  # the enqueue floor starts from here too
     first = measure("plan, first (all due)", relance_command(config, TODAY, "plan"), cwd=work)
     first.extra["open_invoices"] = invoices
+    as_json = measure("plan --json, first", relance_command(config, TODAY, "plan", "--json"),
+                      cwd=work)
+    floor = measure("floor: plan (sqlite3 scan)", [sys.executable, str(FLOORS), "plan",
+                                                    str(work / "floor.db"), TODAY], cwd=work)
+    keys = sorted(row["key"] for row in json.loads(_log(work, as_json)))
+    floor_keys = sorted(_log(work, floor).split())
+    as_json.extra.update(reminders=len(keys), same_keys_as_floor=keys == floor_keys)
+    enqueue = measure("enqueue, first run", [sys.executable, str(ENQUEUE_CHILD), str(config),
+                                             TODAY, str(work / "rows.json")], cwd=work)
+    enqueue.extra.update(json.loads(_log(work, enqueue).strip().splitlines()[-1]))
+    enqueue_floor = measure("floor: enqueue (sqlite3)", [sys.executable, str(FLOORS), "enqueue",
+                                                         str(work / "floor.db"),
+                                                         str(work / "rows.json")], cwd=work)
+    enqueue.extra["store_mb"] = round((work / "state.db").stat().st_size / 2**20, 1)
     sent = ledgers.mark_planned_as_sent(work, config, dt.date.fromisoformat(TODAY))
     steady = measure("plan, steady state (next day)", relance_command(config, NEXT_DAY, "plan"),
                      cwd=work)
     steady.extra.update(open_invoices=invoices, sent_the_day_before=sent)
-    return [first, steady]
+    status = measure("status", relance_command(config, NEXT_DAY, "status"), cwd=work)
+    report = measure("report (open ledger)", relance_command(config, NEXT_DAY, "report"),
+                     cwd=work)
+    return [first, as_json, floor, enqueue, enqueue_floor, steady, status, report]
+
+
+def _log(work: Path, figure: Figure) -> str:
+    stem = figure.name.replace(" ", "_").replace("/", "_")
+    return (work / f"{stem}.log").read_text(encoding="utf-8")
 
 
 def bench_pennylane(root: Path, invoices: int) -> list[Figure]:
@@ -154,11 +184,15 @@ def main() -> int:
                         cwd=root)
         _print(start)
         figures.append(start)
+        floor = measure("floor: import click", [sys.executable, "-c", "import click"], cwd=root)
+        _print(floor)
+        figures.append(floor)
         for name in chosen:
             print(f"== {name}, {args.size} invoices, {CUSTOMERS} customers", flush=True)
             for figure in BENCHES[name](root / args.size, invoices):
                 _print(figure)
                 figures.append(figure)
+    print_targets(figures, args.size)
     if args.json:
         args.json.write_text(json.dumps({"size": args.size, "customers": CUSTOMERS,
                                          "figures": [f.row() for f in figures]}, indent=1),

@@ -24,7 +24,44 @@ def locale(language: str) -> Locale:
 
 
 def money(value: Any, currency: str = "EUR", language: str = "fr") -> str:
-    return str(format_currency(Decimal(str(value)), currency, locale=locale(language)))
+    amount = Decimal(str(value))
+    shape = _money_shape(currency, language)
+    if shape is None or amount < 0 or not amount.is_finite():
+        return str(format_currency(amount, currency, locale=locale(language)))
+    return _apply(shape, amount)
+
+
+_SAMPLES = ("0", "0.5", "7", "12.34", "999.99", "1000", "1234567.891", "0.005", "100000000")
+
+
+@functools.cache
+def _money_shape(currency: str, language: str) -> tuple[int, str, str, str, str] | None:
+    """How Babel writes a positive amount in this currency and language, read off its output once:
+    (decimals, text before the number, group separator, decimal point, text after), or None when
+    the shortcut would not give Babel's very words (then Babel formats every amount). A plan table
+    of 40k lines costs 19 µs a line through Babel, well under 1 µs this way (issue 18)."""
+    where = locale(language)
+    sample = str(format_currency(Decimal("1111111.25"), currency, locale=where))
+    first = next((i for i, c in enumerate(sample) if c.isdigit()), None)
+    last = next((i for i in range(len(sample) - 1, -1, -1) if sample[i].isdigit()), None)
+    if first is None or last is None or not sample.startswith("1", first):
+        return None
+    number = sample[first:last + 1]
+    group = number[1]
+    marks = [c for c in number if not c.isdigit()]
+    point = marks[-1] if number.endswith(("25", "2")) and len(marks) == 3 else ""
+    digits = len(number) - number.rfind(point) - 1 if point else 0
+    shape = (digits, sample[:first], group, point or ".", sample[last + 1:])
+    if any(_apply(shape, Decimal(v)) != str(format_currency(Decimal(v), currency, locale=where))
+           for v in _SAMPLES):
+        return None
+    return shape
+
+
+def _apply(shape: tuple[int, str, str, str, str], amount: Decimal) -> str:
+    digits, prefix, group, point, suffix = shape
+    number = f"{amount:,.{digits}f}".replace(",", "\0").replace(".", point).replace("\0", group)
+    return prefix + number + suffix
 
 
 def rate(value: Any, language: str = "fr") -> str:

@@ -142,7 +142,7 @@ def test_letters_are_to_post_until_posted_and_the_email_says_so(config_path: Pat
     row = next(r for r in emails if r["customer_id"] == first.customer_id)
     resent = Dispatcher(tenant.store, tenant.adapter, tenant.config,
                         FileTransport(tenant.config.base_dir / "again"), now=tenant.clock)
-    resent.channel("email").deliver(Delivery(row, outbox.payload(row)))
+    resent.channel("email").deliver(Delivery(row, outbox.readable(tenant.store, row)))
     text = eml_text(tenant.config.base_dir / "again" / f"{row['key']}.eml")
     assert "également adressée le 27 novembre 2026" in text or "also sent on" in text
     assert "1A 234 567 8901 2" in text

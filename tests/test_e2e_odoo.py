@@ -74,7 +74,7 @@ def test_crash_between_push_and_outbox_update_pushes_once(
     claimed = outbox.claim_one(tenant.store, task, now, dt.timedelta(minutes=15))
     dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config,
                             FileTransport(tenant.config.outbox_dir), exclusive=True, now=tenant.clock)
-    dispatcher.channel("task").deliver(Delivery(claimed, outbox.payload(claimed)))  # pushed, then "crash"
+    dispatcher.channel("task").deliver(Delivery(claimed, outbox.readable(tenant.store, claimed)))  # pushed, then "crash"
     assert len(activities(odoo)) == len(set(outbox.payload(claimed).invoice_ids))
     report = open_tenant(load_config(config_path)).run(do_sync=False)
     assert (task["key"], "sent", "reconciled after an interruption") in report.delivery.details

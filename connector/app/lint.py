@@ -21,10 +21,10 @@ from connector.delivery.render import LANGUAGES, environment, render
 from connector.errors import ConfigError
 from connector.models import Customer, Invoice
 from connector.rules.calendar import BusinessCalendar
-from connector.rules.engine import ReminderIntent, item_share
+from connector.rules.engine import ReminderIntent
 from connector.rules.ladder import level_date, reached_index
 from connector.rules.legal import latest_lawful_due_date
-from connector.rules.payload import CreditLine, DueItem, ReminderPayload
+from connector.rules.payload import CreditLine, DueItem, ReminderPayload, item_share
 from connector.rules.penalties import contract_floors, tables_for
 from connector.rules.policy import Policy
 from connector.rules.prescription import prescription_findings

@@ -66,7 +66,8 @@ def show(store: Store, config: Config, key: str, *, now: dt.datetime) -> Preview
     row = _row(store, config.tenant, key)
     if row is None:
         return None
-    return compose(outbox.payload(row), config, key=row["key"], channel=row["channel"], now=now)
+    return compose(outbox.readable(store, row), config, key=row["key"], channel=row["channel"],
+                   now=now)
 
 
 def approve(store: Store, tenant: str, keys: Sequence[str] = (), *, every: bool = False,

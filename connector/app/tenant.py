@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -19,15 +19,16 @@ from connector.adapters.base import AdapterContext, BaseAdapter, SourceInfo, ada
 from connector.app import tasks as tasks_app
 from connector.clock import Clock
 from connector.config import Config
-from connector.delivery.dispatch import DeliveryReport, Dispatcher
-from connector.delivery.email import FileTransport, SmtpTransport, Transport
-from connector.delivery.preview import write_previews
 from connector.errors import ConnectorError
 from connector.rules.channels import CHANNELS
 from connector.rules.engine import Decision, ReminderIntent, evaluate, limit_messages
 from connector.rules.late_paid import late_paid_intents
 from connector.rules.penalties import tables_for
-from connector.rules.prescription import defuse, prescription_findings
+from connector.rules.prescription import (
+    defused,
+    near_horizon,
+    prescription_findings,
+)
 from connector.rules.rates import provisional_text
 from connector.secrets import SecretStore
 from connector.store import identity, outbox
@@ -37,7 +38,11 @@ from connector.store import tables as t
 from connector.store.candidates import candidate_customers
 from connector.store.journal import StoreJournal
 from connector.store.store import Store
-from connector.sync.engine import SyncResult, sync
+
+if TYPE_CHECKING:  # delivery and sync load when a command needs them: `plan` and `status` do not
+    from connector.delivery.dispatch import DeliveryReport
+    from connector.delivery.email import Transport
+    from connector.sync.engine import SyncResult
 
 log = logging.getLogger(__name__)
 NARROW_LIMIT = 2000  # candidate customers above which plan scans the whole open ledger
@@ -53,6 +58,8 @@ class SourceCheck:
 
 
 def build_transport(config: Config, secrets: SecretStore) -> Transport:
+    from connector.delivery.email import FileTransport, SmtpTransport
+
     if config.email.transport == "file":
         return FileTransport(config.outbox_dir)
     password = None
@@ -127,6 +134,8 @@ class Tenant:
 
     def sync(self) -> SyncResult:
         """Read the source, then close the tasks its books or its users say are over."""
+        from connector.sync.engine import sync
+
         self.bind()
         result = sync(self.store, self.adapter, self.name, self.source, now=self.clock)
         result.tasks_closed = tasks_app.settle(self.store, self.name, self.source, self.adapter,
@@ -151,15 +160,28 @@ class Tenant:
         kept, self.waiting = limit_messages(intents, limit)
         return kept
 
+    def plan_stream(self) -> Iterator[ReminderIntent]:
+        """`plan()` one reminder at a time, memory-flat (`plan --json` at 100k invoices); a cap
+        (`max_messages_per_run`) needs the whole plan to rank it, so it is planned first."""
+        if self.config.rulebook.default.max_messages_per_run is not None:
+            yield from self.plan()
+            return
+        self.waiting = 0
+        yield from self._planned(None, narrow=True)
+        yield from self._late_paid()
+
     def _plan(self, trace: list[Decision] | None, *, narrow: bool) -> list[ReminderIntent]:
+        return list(self._planned(trace, narrow=narrow)) + self._late_paid()
+
+    def _planned(self, trace: list[Decision] | None, *, narrow: bool
+                 ) -> Iterator[ReminderIntent]:
         held = pause_store.unresolved(self.store, self.name, self.source)
         only = self._candidates(held) if narrow and trace is None else None
         done = outbox.history(self.store, self.name, self.source, self.config.timezone, only=only)
         ledger = self.store.open_ledger(self.name, self.source, only=only)
-        intents = defuse(evaluate(self.config.rulebook, ledger, done, self.today,
-                                  tenant=self.name, source=self.source, pauses=held, trace=trace),
-                         self.today)
-        return intents + self._late_paid()
+        return defused(evaluate(self.config.rulebook, ledger, done, self.today,
+                                tenant=self.name, source=self.source, pauses=held, trace=trace),
+                       self.today)
 
     def _late_paid(self) -> list[ReminderIntent]:
         """`penalties.late_paid`: a "facture de pénalités" for each invoice paid late."""
@@ -194,6 +216,9 @@ class Tenant:
     def run(self, *, dry_run: bool = False, do_sync: bool = True,
             stop: Callable[[], bool] = lambda: False) -> RunResult:
         """Sync, plan, enqueue and deliver, every moment read from the tenant's clock."""
+        from connector.delivery.dispatch import Dispatcher
+        from connector.delivery.preview import write_previews
+
         synced = self.sync() if do_sync else None
         if not do_sync:
             self.bind()
@@ -244,7 +269,9 @@ class Tenant:
         start = dt.date(self.today.year - 5, self.today.month, 1)
         halves = rates.provisional_half_years(start, self.today)
         lines = [provisional_text(halves, rates)] if halves else []
-        ledger = list(self.store.open_ledger(self.name, self.source))
+        # near prescription at the earliest 18 months after the due date (2 years less 6 months)
+        ledger = list(self.store.open_ledger(self.name, self.source,
+                                             due_by=near_horizon(self.today)))
         kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
         return lines + prescription_findings([i for _c, invs in ledger for i in invs],
                                              self.today, kinds=kinds)

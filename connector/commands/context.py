@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -74,6 +75,22 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except ConnectorError as exc:
             click.echo(f"error: {_redact(str(exc))}", err=True)
             sys.exit(EXIT_FAILED)
+    return wrapper
+
+
+def one_pass(command: Callable[..., Any]) -> Callable[..., Any]:
+    """For a command that builds a whole ledger's worth of small objects and then ends (plan,
+    report): no cyclic garbage collection meanwhile. Nothing there makes cycles, yet each
+    collection walks every object still alive, ~30 % of a first plan at 100k (issue 18)."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return command(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
     return wrapper
 
 

@@ -7,6 +7,7 @@ import re
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,12 +23,15 @@ from connector.commands.context import (
     Obj,
     for_each_client,
     handle_errors,
+    one_pass,
 )
-from connector.delivery.dispatch import DeliveryReport
 from connector.errors import AuthError, ConfigError, ConnectorError, TransientError
 from connector.rules.calendar import BusinessCalendar
 from connector.secrets import SecretStore, redact, set_state_password
 from connector.store import outbox
+
+if TYPE_CHECKING:  # loaded by the commands that deliver
+    from connector.delivery.dispatch import DeliveryReport
 
 ONBOARDING_LINE = re.compile(r'^onboarding = "[a-z]+"', re.MULTILINE)
 
@@ -117,6 +121,7 @@ def register(main: click.Group) -> None:
     @click.pass_obj
     @for_each_client
     @handle_errors
+    @one_pass
     def plan(obj: Obj, as_json: bool) -> None:
         """Show what would be sent today, from the local state. Sends nothing."""
         tenant = obj.tenant()
@@ -125,9 +130,14 @@ def register(main: click.Group) -> None:
             click.echo("No sync yet: run `relance sync` first (plan reads the local state, "
                        "it does not ask the source).")
             return
+        if as_json:  # streamed: memory stays flat however many reminders are due
+            out = sys.stdout
+            for chunk in views.plan_json_chunks(tenant.plan_stream()):
+                out.write(chunk)
+            out.write("\n")
+            return
         intents = tenant.plan()
-        click.echo(views.plan_json(intents) if as_json else views.plan_table(
-            intents, obj.config.language, views.screen_width()))
+        click.echo(views.plan_table(intents, obj.config.language, views.screen_width()))
         if not as_json and (closed := BusinessCalendar(obj.config.policy.calendar).why_not(
                 tenant.today)):
             click.echo(f"Reminders go out on business days only: {closed}.")

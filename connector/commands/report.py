@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from connector.commands.context import EXIT_USAGE, Obj, handle_errors
+from connector.commands.context import EXIT_USAGE, Obj, handle_errors, one_pass
 from connector.reports import build_report
 from connector.reports.export import (
     CSV_DIALECTS,
@@ -47,6 +47,7 @@ def register(main: click.Group) -> None:
               help="Write a self-contained HTML dashboard (opens offline).")
 @click.pass_obj
 @handle_errors
+@one_pass
 def report(obj: Obj, period: int, weeks: int, window: int, currency: str, lang: str | None,
            as_json: bool, csv_dir: str | None, csv_dialect: str, xlsx_file: str | None,
            html_file: str | None) -> None:

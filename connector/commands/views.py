@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 import textwrap
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from connector import formatting
 from connector.clock import local_time
-from connector.delivery.dispatch import DeliveryReport
 from connector.rules.engine import ReminderIntent
+
+if TYPE_CHECKING:  # loaded by the commands that deliver
+    from connector.delivery.dispatch import DeliveryReport
 
 SHOWN = 50  # delivery problems listed by `run` (the outbox has them all)
 
@@ -25,8 +27,12 @@ def money(amount: Any, currency: str, language: str = "fr") -> str:
     return formatting.money(amount, currency, language)
 
 
-def plan_rows(intents: Sequence[ReminderIntent]) -> list[dict[str, Any]]:
-    return [{
+def plan_rows(intents: Iterable[ReminderIntent]) -> list[dict[str, Any]]:
+    return [plan_row(i) for i in intents]
+
+
+def plan_row(i: ReminderIntent) -> dict[str, Any]:
+    return {
         "key": i.key, "customer_id": i.customer_id, "customer": i.customer_name,
         "level": i.level, "channel": i.channel, "recipients": list(i.recipients),
         "invoices": [{"number": x.number, "item_id": x.item_id, "due_date": x.due_date.isoformat(),
@@ -36,11 +42,22 @@ def plan_rows(intents: Sequence[ReminderIntent]) -> list[dict[str, Any]]:
         "currency": i.currency, "amount_due": str(i.amount_due),
         "amount_to_pay": str(i.amount_to_pay), "planned_for": i.planned_for.isoformat(),
         "review": i.review,
-    } for i in intents]
+    }
 
 
-def plan_json(intents: Sequence[ReminderIntent]) -> str:
-    return json.dumps(plan_rows(intents), indent=2, ensure_ascii=False)
+def plan_json(intents: Iterable[ReminderIntent]) -> str:
+    return "".join(plan_json_chunks(intents))
+
+
+def plan_json_chunks(intents: Iterable[ReminderIntent]) -> Iterator[str]:
+    """The JSON array of `plan --json`, one reminder at a time (the text `json.dumps(rows,
+    indent=2)` gives, without holding every row: a first plan at 100k is 40k of them)."""
+    opened = False
+    for intent in intents:
+        row = json.dumps(plan_row(intent), indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        yield (",\n  " if opened else "[\n  ") + row
+        opened = True
+    yield "\n]" if opened else "[]"
 
 
 def plan_table(intents: Sequence[ReminderIntent], language: str = "fr", width: int = 80) -> str:

@@ -181,7 +181,7 @@ class Dispatcher:
         """The payload brought up to date; reason is non-empty when nothing is left to ask."""
         held = self._held.customers.get(payload.customer_id)
         if held is not None:  # paused after this reminder was planned
-            return payload.refreshed((), payload.credit_notes, payload.statement), \
+            return dataclasses.replace(payload, items=()), \
                 f"customer on hold: {held.describe()}"
         if payload.level == LATE_PAID_LEVEL:
             return self._gate_late_paid(payload, fresh)
@@ -215,9 +215,9 @@ class Dispatcher:
         credits = [dataclasses.replace(c, residual=fresh[c.invoice_id].residual)
                    for c in section.credit_notes
                    if c.invoice_id in fresh and fresh[c.invoice_id].is_open]
-        # "other open invoices" must not list one paid in the meantime either
-        statement = [s for s in (_current(i, fresh) for i in section.statement) if s is not None]
-        return section.refreshed(kept, credits, statement), dropped
+        # "other open invoices", built from the invoices just re-read: none paid in the meantime
+        restated = section.with_statement(fresh)
+        return restated.refreshed(kept, credits, restated.statement), dropped
 
     def _gate_late_paid(self, payload: ReminderPayload,
                         fresh: dict[str, Invoice]) -> tuple[ReminderPayload, str]:

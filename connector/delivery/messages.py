@@ -38,6 +38,8 @@ def template_context(payload: ReminderPayload, config: Config,
                      history: Mapping[str, Sequence[Movement]] | None = None) -> dict[str, Any]:
     """Everything a template may use. `history`: each invoice's amount-due changes (the store's
     balance history), so that interest follows the balance; without it, today's balance."""
+    if not payload.statement_ready:  # a stored row: its "other open invoices" are re-read first
+        raise ValueError(f"reminder {payload.key}: statement lines not built (with_statement)")
     items = list(payload.items)
     reminded = {i.item_id for i in items}
     statement = [i for i in payload.statement if i.item_id not in reminded and i.residual > 0]

@@ -11,27 +11,55 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
+import importlib.util
 import re
+import sys
+import types
 import zoneinfo
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
-
-from holidays.countries.france import France
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from connector.clock import DEFAULT_TIMEZONE
+
+if TYPE_CHECKING:
+    from holidays.countries.france import France
 
 CalendarName = Literal["france", "alsace-moselle", "none"]
 # holidays' subdivision code for Moselle (57); Bas-Rhin and Haut-Rhin share the same two days.
 _ALSACE_MOSELLE = "57"
 
 
+@lru_cache(maxsize=1)
+def _france() -> type[France]:
+    """The `holidays` package's France alone. Importing `holidays.countries.france` runs the
+    `holidays.countries` package first, which imports all ~280 countries (60-70 ms at every
+    start, issue 18); a package module standing for it, with the same search path, lets Python
+    find france.py without running that `__init__`. Any other country still imports by name."""
+    if "holidays.countries" not in sys.modules:
+        found = importlib.util.find_spec("holidays")
+        if found is not None and found.submodule_search_locations:
+            package = types.ModuleType("holidays.countries")
+            package.__path__ = [str(Path(next(iter(found.submodule_search_locations)))
+                                    / "countries")]
+            package.__package__ = "holidays.countries"
+            sys.modules["holidays.countries"] = package
+    from holidays.countries.france import France
+
+    return France
+
+
+def _calendar_of(name: str, year: int) -> France:
+    subdiv = _ALSACE_MOSELLE if name == "alsace-moselle" else None
+    return _france()(years=year, subdiv=subdiv)
+
+
 @lru_cache(maxsize=64)
 def _holidays(name: str, year: int) -> frozenset[dt.date]:
     if name == "none":
         return frozenset()
-    subdiv = _ALSACE_MOSELLE if name == "alsace-moselle" else None
-    return frozenset(France(years=year, subdiv=subdiv).keys())  # type: ignore[no-untyped-call]
+    return frozenset(_calendar_of(name, year).keys())
 
 
 @dataclass(frozen=True)
@@ -44,8 +72,7 @@ class BusinessCalendar:
         """The holiday's name, or None (used by `rules explain`)."""
         if day not in _holidays(self.name, day.year):
             return None
-        subdiv = _ALSACE_MOSELLE if self.name == "alsace-moselle" else None
-        return str(France(years=day.year, subdiv=subdiv).get(day))  # type: ignore[no-untyped-call]
+        return str(_calendar_of(self.name, day.year).get(day))
 
     def is_business_day(self, day: dt.date) -> bool:
         if self.name == "none":

@@ -100,6 +100,7 @@ def evaluate(
         _note(trace, "*", None, "calendar", f"nothing is sent today: {closed}")
         return
     paused = PauseIndex(pauses, today)
+    memo: dict[tuple[int, dt.date], int] = {}  # the level reached by an item never planned
     for raw, invoices in ledger:
         customer = book.customer(raw)
         cid = customer.external_id
@@ -122,7 +123,7 @@ def evaluate(
         if blocked and trace is None:
             continue
         intents = list(_customer_intents(chosen, book, customer, invoices, history, paused, today,
-                                         calendar, tenant, source, trace))
+                                         calendar, tenant, source, trace, memo))
         if chosen.grouping == "customer":
             intents = merge_currencies(
                 intents, chosen.rank,
@@ -131,7 +132,7 @@ def evaluate(
             _note(trace, cid, None, "gap", f"last contacted on {last.isoformat()}, under the "
                   f"minimum gap of {gap} day(s): {len(intents)} message(s) wait")
             continue
-        for intent in intents:
+        for intent in intents if trace is not None else ():
             _note(trace, cid, None, "planned", f"{intent.level} by {intent.channel}: "
                   + ", ".join(i.number for i in intent.items))
         yield from intents
@@ -146,7 +147,8 @@ def _note(trace: list[Decision] | None, customer_id: str, item_id: str | None, t
 def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                       invoices: list[Invoice], history: History, paused: PauseIndex,
                       today: dt.date, calendar: BusinessCalendar, tenant: str, source: str,
-                      trace: list[Decision] | None) -> Iterator[ReminderIntent]:
+                      trace: list[Decision] | None, memo: dict[tuple[int, dt.date], int],
+                      ) -> Iterator[ReminderIntent]:
     cid = customer.external_id
     credits_by_currency: dict[str, list[CreditLine]] = {}
     statement_by_currency: dict[str, list[DueItem]] = {}
@@ -177,12 +179,7 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                 _note(trace, cid, item_id, "level", f"due before start_date "
                       f"{policy.start_date.isoformat()}: left alone")
                 continue
-            number, amount = item_share(invoice, item_id)
-            item = DueItem(item_id, invoice.external_id, invoice.number, invoice.issue_date,
-                           due_date, invoice.currency, amount, residual,
-                           (today - due_date).days, instalment=number,
-                           instalments=len(invoice.instalments) if number else 0,
-                           paid_before=invoice.paid_before(item_id))
+            item = DueItem.of(invoice, item_id, due_date, residual, today)
             statement_by_currency.setdefault(invoice.currency, []).append(item)
             group: tuple[str, ...] = (invoice.currency,) if policy.grouping == "customer" \
                 else (invoice.currency, item_id)
@@ -197,7 +194,7 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
         gentle = policy.onboarding != "resume" and not (
             stage_index >= 0 and policy.new_invoices == "own_pace")
         pairs = [(item, _item_state(policy, item, history, paused, today, calendar, trace, cid,
-                                    gentle)) for item in due_items]
+                                    gentle, memo)) for item in due_items]
         index, listed = choose_message(policy, [s for _i, s in pairs], stage_index, today)
         if index < 0:
             continue
@@ -264,28 +261,39 @@ def applicable_credits(items: list[DueItem], credits: list[CreditLine], still_op
 def _listed(policy: Policy, item: DueItem, level: Level, state: ItemState,
             today: dt.date) -> DueItem:
     """The item as the message records it: at the message's level, noticed from a letter on."""
-    letters = [lv.name for lv in policy.levels if "letter" in lv.channel]
-    noticed = min((state.dates[n] for n in letters if n in state.dates), default=None)
+    letters = policy.steps.letter_levels
+    dates = state.dates
+    noticed = min((dates[n] for n in letters if n in dates), default=None) if dates else None
     if noticed is None and level.name in letters:
         noticed = today
-    return DueItem(**{**item.__dict__, "level": level.name, "noticed_on": noticed})
+    return DueItem(item.item_id, item.invoice_id, item.number, item.issue_date, item.due_date,
+                   item.currency, item.total, item.residual, item.days_late, level.name, noticed,
+                   item.instalment, item.instalments)
 
 
 def _item_state(policy: Policy, item: DueItem, history: History, paused: PauseIndex,
                 today: dt.date, calendar: BusinessCalendar, trace: list[Decision] | None,
-                cid: str, gentle: bool) -> ItemState:
+                cid: str, gentle: bool, memo: dict[tuple[int, dt.date], int]) -> ItemState:
     """Where the item stands on the ladder (with the reason in the trace)."""
     dates = history.dates.get(item.item_id, {})
     done = history.levels.get(item.item_id) or set()
     top_done = max((policy.rank(name) for name in done), default=-1)
-    due = paced_due_date(policy, item.due_date, dates, calendar) \
-        if policy.onboarding != "resume" else item.due_date
-    index = reached_index(policy, due, dates, today, calendar)
+    if dates:
+        due = paced_due_date(policy, item.due_date, dates, calendar) \
+            if policy.onboarding != "resume" else item.due_date
+        index = reached_index(policy, due, dates, today, calendar)
+    else:  # never planned: the level depends on the due date alone (~120 days for 100k items)
+        memo_key = (id(policy), item.due_date)
+        found = memo.get(memo_key)
+        if found is None:
+            found = memo[memo_key] = reached_index(policy, item.due_date, dates, today, calendar)
+        index = found
     first = policy.first_overdue()
-    chased = any(policy.rank(name) >= first >= 0 for name in done)
+    chased = top_done >= first >= 0
     if gentle and not chased and index > first >= 0:
-        _note(trace, cid, item.item_id, "level", f"never chased: starts gently at "
-              f"{policy.levels[first].name!r} instead of {policy.levels[index].name!r}")
+        if trace is not None:
+            _note(trace, cid, item.item_id, "level", f"never chased: starts gently at "
+                  f"{policy.levels[first].name!r} instead of {policy.levels[index].name!r}")
         index = first
     promised = paused.broken.get(item.invoice_id)
     if promised is not None and top_done >= 0 and max(dates.values(), default=dt.date.min) \
@@ -295,7 +303,9 @@ def _item_state(policy: Policy, item: DueItem, history: History, paused: PauseIn
         index = max(index, top_done + 1)
         _note(trace, cid, item.item_id, "pause", f"payment promised by {promised.isoformat()} "
               f"and not received: next level")
-    if index < 0:
+    if trace is None:
+        pass
+    elif index < 0:
         when = level_date(policy, 0, item.due_date, dates, calendar)
         _note(trace, cid, item.item_id, "level", f"no level reached yet (first on "
               f"{when.isoformat() if when else '?'}), {item.days_late} day(s) late")
@@ -307,14 +317,6 @@ def _item_state(policy: Policy, item: DueItem, history: History, paused: PauseIn
               f"({item.days_late} day(s) late); already planned: "
               f"{', '.join(sorted(done, key=policy.rank)) or 'nothing'}")
     return ItemState(item.item_id, item.days_late, index, top_done, dates)
-
-
-def item_share(invoice: Invoice, item_id: str) -> tuple[int, Decimal]:
-    """(instalment number, its amount) for "<id>#n" (see Invoice.due_items), (0, total) else."""
-    _, hash_, number = item_id.rpartition("#")
-    if not hash_ or not number.isdigit() or not 0 < int(number) <= len(invoice.instalments):
-        return 0, invoice.total
-    return int(number), invoice.instalments[int(number) - 1].amount
 
 
 def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Customer,

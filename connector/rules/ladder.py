@@ -46,9 +46,9 @@ class ItemState:
 def needs_reminder(policy: Policy, index: int, dates: Mapping[str, dt.date]) -> bool:
     """A formal notice is never the first overdue reminder (where the ladder has an earlier one:
     `relance rules check` flags a ladder that starts with a letter)."""
-    level = policy.levels[index]
-    earlier = {lv.name for lv in policy.levels[:index] if lv.overdue}
-    return "letter" in level.channel and bool(earlier) and not earlier & set(dates)
+    steps = policy.steps
+    earlier = steps.earlier_overdue[index]
+    return steps.letter[index] and bool(earlier) and earlier.isdisjoint(dates)
 
 
 def requirement_met(policy: Policy, index: int, dates: Mapping[str, dt.date],
@@ -67,12 +67,16 @@ def requirement_met(policy: Policy, index: int, dates: Mapping[str, dt.date],
 def level_date(policy: Policy, index: int, due_date: dt.date, dates: Mapping[str, dt.date],
                calendar: BusinessCalendar) -> dt.date | None:
     """The day level `index` is reached for an item; None while a level it needs is missing."""
-    level = policy.levels[index]
-    required = policy.required(index)
+    steps = policy.steps
+    required = steps.required[index]
     if required is not None and required not in dates:
         return None
-    if needs_reminder(policy, index, dates):
+    if dates:
+        if needs_reminder(policy, index, dates):
+            return None
+    elif steps.letter[index] and steps.earlier_overdue[index]:
         return None
+    level = policy.levels[index]
     if level.basis == "due_date":
         anchor = due_date
     elif level.basis == "end_of_month":
@@ -85,9 +89,9 @@ def level_date(policy: Policy, index: int, due_date: dt.date, dates: Mapping[str
             return None
         anchor = max(prior)
     when = calendar.add_business_days(anchor, level.days) if level.business_days \
-        else anchor + dt.timedelta(days=level.days)
+        else anchor + steps.offset[index]
     if required is not None:
-        when = max(when, dates[required] + dt.timedelta(days=level.after_days))
+        when = max(when, dates[required] + steps.after[index])
     return when
 
 

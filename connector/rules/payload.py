@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from connector.models import Invoice
+
 log = logging.getLogger(__name__)
 
 
@@ -54,6 +56,28 @@ class DueItem:
     """The recorded day that notice was received (the avis de réception), when known."""
 
     @classmethod
+    def of(cls, invoice: Invoice, item_id: str, due_date: dt.date, residual: Decimal,
+           today: dt.date) -> DueItem:
+        """One of `invoice.due_items()` as the rules list it on `today`."""
+        number, amount = item_share(invoice, item_id)
+        return cls(item_id, invoice.external_id, invoice.number, invoice.issue_date, due_date,
+                   invoice.currency, amount, residual, (today - due_date).days,
+                   instalment=number, instalments=len(invoice.instalments) if number else 0,
+                   paid_before=invoice.paid_before(item_id))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"item_id": self.item_id, "invoice_id": self.invoice_id, "number": self.number,
+                "issue_date": self.issue_date.isoformat(),
+                "due_date": self.due_date.isoformat(), "currency": self.currency,
+                "total": str(self.total), "residual": str(self.residual),
+                "days_late": self.days_late, "level": self.level,
+                "noticed_on": self.noticed_on.isoformat() if self.noticed_on else None,
+                "instalment": self.instalment, "instalments": self.instalments,
+                "paid_before": None if self.paid_before is None else str(self.paid_before),
+                "notice_posted": _iso(self.notice_posted),
+                "notice_received": _iso(self.notice_received)}
+
+    @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DueItem:
         return cls(item_id=str(data["item_id"]), invoice_id=str(data["invoice_id"]),
                    number=str(data["number"]),
@@ -84,6 +108,11 @@ class CreditLine:
     `credited_invoice`; Sage links only by allocation, which settles both): deducted from that
     invoice only. None: a credit on the account, shown apart and deducted from the total."""
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"invoice_id": self.invoice_id, "number": self.number,
+                "issue_date": self.issue_date.isoformat(), "currency": self.currency,
+                "residual": str(self.residual), "credited_invoice_id": self.credited_invoice_id}
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CreditLine:
         credited = data.get("credited_invoice_id")
@@ -112,7 +141,9 @@ class ReminderPayload:
     items: tuple[DueItem, ...]
     credit_notes: tuple[CreditLine, ...]
     statement: tuple[DueItem, ...] = field(default=())
-    """Every open item of the customer in this currency ("other open invoices")."""
+    """Every open item of the customer in this currency ("other open invoices"). Not stored:
+    a row keeps `statement_refs`, and the lines are built again from the invoices as they are
+    at send time (`with_statement`; the freshness gate re-reads those invoices anyway)."""
     task_title: str | None = None
     planned_for: dt.date = dt.date.min
     cc: tuple[str, ...] = ()
@@ -133,6 +164,9 @@ class ReminderPayload:
     """True: waits in the outbox as `pending_approval` until a person approves it."""
     attach: tuple[str, ...] = ()
     """For an email: what it carries besides its words ("invoices", "statement")."""
+    statement_refs: tuple[tuple[str, str], ...] = ()
+    """(invoice id, item id) of each statement line, as a stored row holds them until
+    `with_statement` builds the lines; empty once built (or for a payload never stored)."""
     others: tuple[ReminderPayload, ...] = ()
     """The customer's other currencies in the same message (one message per customer per day):
     each a section with its own level, items and totals, never summed with this one's."""
@@ -183,6 +217,7 @@ class ReminderPayload:
         ids: set[str] = set()
         for section in self.sections:
             ids |= {i.invoice_id for i in section.items} | {i.invoice_id for i in section.statement}
+            ids |= {invoice_id for invoice_id, _item in section.statement_refs}
             ids |= {c.invoice_id for c in section.credit_notes}
         return sort_ids(ids)
 
@@ -190,13 +225,55 @@ class ReminderPayload:
                   statement: Iterable[DueItem]) -> ReminderPayload:
         """The same reminder with the amounts the source gave right before sending."""
         return dataclasses.replace(self, items=tuple(items), credit_notes=tuple(credit_notes),
-                                   statement=tuple(statement))
+                                   statement=tuple(statement), statement_refs=())
+
+    def with_statement(self, invoices: Mapping[str, Invoice]) -> ReminderPayload:
+        """The statement lines built from `invoices` as they are now (fresh from the source, or
+        the store): those still open with something left on the item, at the planned day's
+        lateness. A payload that holds its lines already (planned, or an older row) keeps
+        them, brought up to date the same way."""
+        if not self.statement_refs:
+            refs = [(i.invoice_id, i.item_id) for i in self.statement]
+        else:
+            refs = list(self.statement_refs)
+        lines: list[DueItem] = []
+        for invoice_id, item_id in refs:
+            invoice = invoices.get(invoice_id)
+            if invoice is None or not invoice.is_open:
+                continue
+            for candidate, due_date, residual in invoice.due_items():
+                if candidate == item_id and residual > 0:
+                    lines.append(DueItem.of(invoice, item_id, due_date, residual,
+                                            self.planned_for))
+        return dataclasses.replace(self, statement=tuple(lines), statement_refs=(),
+                                   others=tuple(o.with_statement(invoices) for o in self.others))
+
+    @property
+    def statement_ready(self) -> bool:
+        """False for a stored row whose statement lines (of any section) are still to be built."""
+        return not any(section.statement_refs for section in self.sections)
 
     # -- JSON, as outbox rows store it -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON values: dates as ISO strings, money as decimal strings."""
-        loaded: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(self), default=str))
-        return loaded
+        """Plain JSON values: dates as ISO strings, money as decimal strings; the statement as
+        references only (what was once ~5 KB a row of other invoices' lines)."""
+        refs = self.statement_refs or tuple((i.invoice_id, i.item_id) for i in self.statement)
+        return {
+            "key": self.key, "tenant": self.tenant, "source": self.source,
+            "customer_id": self.customer_id, "customer_name": self.customer_name,
+            "customer_kind": self.customer_kind, "language": self.language,
+            "level": self.level, "channel": self.channel, "template": self.template,
+            "recipients": list(self.recipients), "currency": self.currency,
+            "items": [i.to_dict() for i in self.items],
+            "credit_notes": [c.to_dict() for c in self.credit_notes],
+            "statement_refs": [list(r) for r in refs], "task_title": self.task_title,
+            "planned_for": self.planned_for.isoformat(), "cc": list(self.cc),
+            "level_channels": list(self.level_channels), "policy": self.policy,
+            "customer_address": self.customer_address, "task": self.task,
+            "previous_reminders": self.previous_reminders,
+            "credit_used": str(self.credit_used) if self.credit_used is not None else None,
+            "review": self.review, "attach": list(self.attach),
+            "others": [o.to_dict() for o in self.others]}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
@@ -210,6 +287,8 @@ class ReminderPayload:
         values = {k: v for k, v in data.items() if k in known}
         values["items"] = tuple(DueItem.from_dict(x) for x in data.get("items", ()))
         values["statement"] = tuple(DueItem.from_dict(x) for x in data.get("statement", ()))
+        values["statement_refs"] = tuple((str(x[0]), str(x[1]))
+                                         for x in data.get("statement_refs", ()))
         values["credit_notes"] = tuple(CreditLine.from_dict(x)
                                        for x in data.get("credit_notes", ()))
         for name in ("recipients", "cc", "level_channels", "attach"):
@@ -226,8 +305,20 @@ class ReminderPayload:
         return cls.from_dict(json.loads(text))
 
 
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 def _day(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value)) if value else None
+
+
+def item_share(invoice: Invoice, item_id: str) -> tuple[int, Decimal]:
+    """(instalment number, its amount) for "<id>#n" (see Invoice.due_items), (0, total) else."""
+    _, hash_, number = item_id.rpartition("#")
+    if not hash_ or not number.isdigit() or not 0 < int(number) <= len(invoice.instalments):
+        return 0, invoice.total
+    return int(number), invoice.instalments[int(number) - 1].amount
 
 
 def sort_ids(ids: Iterable[str]) -> list[str]:

@@ -14,7 +14,9 @@ reminder wait, unless `after` says otherwise, for the level just before them.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -141,6 +143,23 @@ DEFAULT_LEVELS: tuple[Level, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Steps:
+    """What the ladder asks of a policy for every item, worked out once per policy (issue 18:
+    planning asks it for each level of each of 100k items)."""
+
+    required: tuple[str | None, ...]
+    earlier_overdue: tuple[frozenset[str], ...]
+    """Per level: the overdue levels before it."""
+    letter: tuple[bool, ...]
+    offset: tuple[dt.timedelta, ...]
+    """Per level: `days` as a timedelta (calendar days)."""
+    after: tuple[dt.timedelta, ...]
+    first_overdue: int
+    ranks: dict[str, int]
+    letter_levels: tuple[str, ...]
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -198,7 +217,24 @@ class Policy(BaseModel):
                                  f"{level.after!r} (a level can only wait for one before it)")
         return self
 
+    @cached_property
+    def steps(self) -> Steps:
+        levels = self.levels
+        return Steps(
+            required=tuple(self._required(i) for i in range(len(levels))),
+            earlier_overdue=tuple(frozenset(lv.name for lv in levels[:i] if lv.overdue)
+                                  for i in range(len(levels))),
+            letter=tuple("letter" in lv.channel for lv in levels),
+            offset=tuple(dt.timedelta(days=lv.days) for lv in levels),
+            after=tuple(dt.timedelta(days=lv.after_days) for lv in levels),
+            first_overdue=next((i for i, lv in enumerate(levels) if lv.overdue), -1),
+            ranks={lv.name: i for i, lv in reversed(list(enumerate(levels)))},
+            letter_levels=tuple(lv.name for lv in levels if "letter" in lv.channel))
+
     def required(self, index: int) -> str | None:
+        return self.steps.required[index]
+
+    def _required(self, index: int) -> str | None:
         """The level that must have gone out before level `index`: `after`, or the level just
         before it for a level with a letter or one counted from the previous reminder (so that
         "10 days after the previous reminder" never overtakes the levels in between)."""
@@ -211,14 +247,11 @@ class Policy(BaseModel):
 
     def first_overdue(self) -> int:
         """Index of the first level that is a reminder, not a courtesy note (-1 if none)."""
-        return next((i for i, level in enumerate(self.levels) if level.overdue), -1)
+        return self.steps.first_overdue
 
     def rank(self, level_name: str) -> int:
         """Position of a level (0 = first); unknown names (a level removed since) rank lowest."""
-        for position, level in enumerate(self.levels):
-            if level.name == level_name:
-                return position
-        return -1
+        return self.steps.ranks.get(level_name, -1)
 
 
 def default_policy() -> Policy:

@@ -11,7 +11,7 @@ a person instead).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,6 +19,15 @@ from connector.rules.engine import reminder_key
 
 YEARS = {"company": 5, "public": 5, "individual": 2}
 WARN_MONTHS = (1, 3, 6)
+NEAR_PRESCRIPTION = 12 * min(YEARS.values()) - max(WARN_MONTHS)
+"""Months after its due date before which no item can be near prescription (18): what `status`
+reads of the ledger for its warnings (see `near_horizon`)."""
+
+
+def near_horizon(today: dt.date) -> dt.date:
+    """Items due after this day are neither time-barred nor within a warning on `today`: the
+    shortest period less the longest warning, and a week for month-end clipping."""
+    return add_months(today, -NEAR_PRESCRIPTION) + dt.timedelta(days=7)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -72,8 +81,10 @@ def prescription_findings(invoices: Iterable[Any], today: dt.date, *,
     """One line per open invoice within 6 months of prescription or past it (status, rules check,
     report). `kinds` maps customer id to kind (company by default)."""
     lines: list[str] = []
+    horizon = near_horizon(today)
     for invoice in invoices:
-        if getattr(invoice, "kind", "invoice") != "invoice" or not invoice.residual > 0:
+        if getattr(invoice, "kind", "invoice") != "invoice" or not invoice.residual > 0 \
+                or invoice.due_date > horizon:
             continue
         kind = (kinds or {}).get(invoice.customer_id, "company")
         paid = invoice.residual < invoice.total
@@ -89,25 +100,28 @@ LEGAL_THREATS = ("final", "formal_notice")  # templates that announce court acti
 
 
 def defuse(intents: Iterable[Any], today: dt.date) -> list[Any]:
+    """No legal threat over a time-barred item (see `defused`), as a list."""
+    return list(defused(intents, today))
+
+
+def defused(intents: Iterable[Any], today: dt.date) -> Iterator[Any]:
     """No legal threat over a time-barred item: such items leave threatening messages, and a
     message left with none of its items becomes a task for a person (a time-barred debt may
-    still be paid willingly, but it can no longer be claimed in court)."""
-    kept: list[Any] = []
+    still be paid willingly, but it can no longer be claimed in court). Streams."""
     for intent in intents:
         threat = intent.template in LEGAL_THREATS or intent.channel == "letter"
         if not threat or intent.channel == "task":  # a task is for a person: it stays
-            kept.append(intent)
+            yield intent
             continue
         alive = tuple(i for i in intent.items
                       if not time_barred(i.due_date, today, intent.customer_kind))
         if len(alive) == len(intent.items):
-            kept.append(intent)
+            yield intent
         elif alive:
-            kept.append(replace(intent, items=alive, key=reminder_key(
-                intent.tenant, intent.source, intent.customer_id, intent.channel, alive)))
+            yield replace(intent, items=alive, key=reminder_key(
+                intent.tenant, intent.source, intent.customer_id, intent.channel, alive))
         else:
             title = ("Créance prescrite : ne pas menacer d'action en justice, "
                      "contacter le client ({level})").replace("{level}", intent.level)
-            kept.append(replace(intent, channel="task", task_title=title, key=reminder_key(
-                intent.tenant, intent.source, intent.customer_id, "task", intent.items)))
-    return kept
+            yield replace(intent, channel="task", task_title=title, key=reminder_key(
+                intent.tenant, intent.source, intent.customer_id, "task", intent.items))

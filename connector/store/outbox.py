@@ -307,6 +307,16 @@ def payload(row: Mapping[str, Any]) -> ReminderPayload:
     return _decoded(str(row["payload"]))
 
 
+def readable(store: Store, row: Mapping[str, Any]) -> ReminderPayload:
+    """The stored payload with its statement lines built from the invoices in the store (what
+    `relance review` shows; delivery builds them from the invoices the gate just re-read)."""
+    stored = payload(row)
+    if stored.statement_ready:
+        return stored
+    ids = sorted({invoice_id for invoice_id, _item in stored.statement_refs})
+    return stored.with_statement(store.invoices_by_id(stored.tenant, stored.source, ids))
+
+
 def rows(store: Store, tenant: str, status: str | None = None,
          limit: int = 100) -> list[dict[str, Any]]:
     query = select(t.outbox).where(t.outbox.c.tenant == tenant)

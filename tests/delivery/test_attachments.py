@@ -58,7 +58,7 @@ def sent_emails(tenant: Tenant) -> list[tuple[ReminderPayload, EmailMessage]]:
         raw = (tenant.config.outbox_dir / f"{row['key']}.eml").read_bytes()
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
-        found.append((outbox.payload(row), message))
+        found.append((outbox.readable(tenant.store, row), message))
     return found
 
 

@@ -207,7 +207,7 @@ def test_a_crash_after_source_email_is_reconciled_not_resent(
     dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config,
                             FileTransport(tenant.config.outbox_dir), exclusive=True,
                             now=tenant.clock)
-    dispatcher.channel("source_email").deliver(Delivery(claimed, outbox.payload(claimed)))
+    dispatcher.channel("source_email").deliver(Delivery(claimed, outbox.readable(tenant.store, claimed)))
     report = Dispatcher(tenant.store, tenant.adapter, tenant.config,
                         FileTransport(tenant.config.outbox_dir), exclusive=True,
                         now=tenant.clock).run()

@@ -190,7 +190,7 @@ def test_a_letter_interrupted_is_reconciled_by_its_file(tenant: Tenant) -> None:
     written, lost = claimed[0], claimed[1]
     dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config,
                             FileTransport(tenant.config.outbox_dir), now=tenant.clock)
-    dispatcher.channel("letter").deliver(Delivery(written, outbox.payload(written)))  # written, then a crash
+    dispatcher.channel("letter").deliver(Delivery(written, outbox.readable(tenant.store, written)))  # written, then a crash
     with tenant.store.transaction() as conn:
         conn.execute(update(t.outbox).where(t.outbox.c.status == "sending")
                      .values(lease_until=now - dt.timedelta(hours=1)))

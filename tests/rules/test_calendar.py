@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 
 import pytest
 
@@ -119,3 +121,14 @@ def test_send_window_in_the_tenant_time_zone() -> None:
         SendWindow.parse("18:00-08:30")
     with pytest.raises(ValueError):
         Policy(send_window="8h-18h", levels=ONE.levels)
+
+
+def test_french_holidays_load_france_alone() -> None:
+    """Issue 18: `holidays.countries` imports every country; the calendar needs one."""
+    probe = ("import datetime as dt, sys\n"
+             "from connector.rules.calendar import BusinessCalendar\n"
+             "assert BusinessCalendar('alsace-moselle').holiday(dt.date(2026, 12, 26))\n"
+             "print(sorted(m for m in sys.modules if m.startswith('holidays.countries.')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.strip() == "['holidays.countries.france']"

@@ -48,7 +48,9 @@ def test_two_currencies_make_one_email_with_a_section_each() -> None:
     again = [i for i in plan(DUE + dt.timedelta(days=8), history, gentle)
              if i.channel == "email"]
     assert again[0].key == email.key
-    assert ReminderPayload.from_json(email.to_json()) == email  # kept whole in the outbox
+    # kept whole in the outbox, each section's statement as references to the invoices
+    invoices = {i.external_id: i for _customer, documents in LEDGER for i in documents}
+    assert ReminderPayload.from_json(email.to_json()).with_statement(invoices) == email
 
 
 def test_the_email_states_a_total_per_currency_never_a_sum(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pypdf
+from sqlalchemy import select
 
 from connector.app import review
 from connector.app.tenant import open_tenant
@@ -33,6 +34,8 @@ from connector.rules.payload import ReminderPayload
 from connector.rules.penalties import claim
 from connector.store import outbox
 from connector.store import pauses as pause_store
+from connector.store import tables as t
+from connector.store.store import invoice_from_row
 from tests.helpers import BASE_CONFIG
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -125,10 +128,24 @@ def _audit(tenant, config, result: Quarter, disputed: str, promised: str, start:
         for before, after in zip(ordered, ordered[1:]):
             if (after - before).days < gap:
                 result.problems.append(f"{customer} contacted on {before} and {after}")
-    _audit_ladder(config, rows, start, result)
+    _audit_ladder(config, rows, start, result, _item_due_dates(tenant))
 
 
-def _audit_ladder(config, rows, start: dt.date, result: Quarter) -> None:
+def _item_due_dates(tenant) -> dict[str, dt.date]:
+    """Each chased item's due date, whatever the invoice's status now (statement lines are
+    stored as references since issue 18)."""
+    with tenant.store.engine.connect() as conn:
+        invoices = [invoice_from_row(r) for r in conn.execute(select(t.invoices)).mappings()]
+    due = {}
+    for invoice in invoices:
+        due[invoice.external_id] = invoice.due_date
+        for number, instalment in enumerate(invoice.instalments, start=1):
+            due[f"{invoice.external_id}#{number}"] = instalment.due_date
+    return due
+
+
+def _audit_ladder(config, rows, start: dt.date, result: Quarter,
+                  due: dict[str, dt.date]) -> None:
     """The customer's ladder, read back from every message planned over the quarter."""
     policy = config.policy
     rank = {level.name: n for n, level in enumerate(policy.levels)}
@@ -141,7 +158,8 @@ def _audit_ladder(config, rows, start: dt.date, result: Quarter) -> None:
         payload = json.loads(row["payload"])
         for item in payload["items"]:
             listed[item["item_id"]].add((row["planned_for"], row["level"]))
-        if row["level"] == "courtesy" and any(i["days_late"] > 0 for i in payload["statement"]):
+        if row["level"] == "courtesy" and any((row["planned_for"] - due[item]).days > 0
+                                              for _invoice, item in payload["statement_refs"]):
             result.problems.append(f"{row['key']}: courtesy note to {row['customer_id']} who "
                                    "has overdue invoices")
         if row["planned_for"] == start and row["level"] not in ("courtesy", "first"):

@@ -128,7 +128,7 @@ def test_crash_after_send_is_not_sent_again(tenant: Tenant) -> None:
     transport = FileTransport(tenant.config.outbox_dir)
     # the message left, then the process died before marking it
     dispatcher = Dispatcher(tenant.store, tenant.adapter, tenant.config, transport, now=tenant.clock)
-    dispatcher.channel("email").deliver(Delivery(row, outbox.payload(row)))
+    dispatcher.channel("email").deliver(Delivery(row, outbox.readable(tenant.store, row)))
     written = (tenant.config.outbox_dir / f"{row['key']}.eml").stat().st_mtime_ns
     report = Dispatcher(tenant.store, tenant.adapter, tenant.config, transport, now=tenant.clock).run()
     assert (tenant.config.outbox_dir / f"{row['key']}.eml").stat().st_mtime_ns == written

@@ -15,6 +15,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -207,9 +208,14 @@ class DemoAdapter(BaseAdapter):
     def __init__(self, config: DemoConfig, context: AdapterContext) -> None:
         super().__init__(config, context)
         self.today = context.today
-        anchor = config.anchor or context.today
-        self.ledger = DemoLedger(config.seed, config.customers, config.invoices, anchor)
         self.overlay_path = Path(context.state_dir) / OVERLAY_FILE
+
+    @cached_property
+    def ledger(self) -> DemoLedger:
+        """Generated on first use: `status` and `plan` open the adapter without reading it."""
+        config = self.config
+        return DemoLedger(config.seed, config.customers, config.invoices,
+                          config.anchor or self.today)
 
     # -- overlay: what happened in the "accounting system" besides the generated plan ----------
     def _overlay(self) -> dict[str, Any]:
