@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from connector.models import Instalment, Invoice
-from connector.rules.engine import DueItem, item_share
+from connector.rules.payload import DueItem, item_share
 from connector.rules.penalties import Movement, claim
 from connector.store.store import Store
 from tests.helpers import NOW, invoice
