@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from connector.adapters.base import AdapterContext, BaseAdapter, SourceInfo, adapter_class
 from connector.clock import Clock
 from connector.config import Config
+from connector.delivery.budget import FailureBudget
 from connector.delivery.dispatch import DeliveryReport, Dispatcher
 from connector.delivery.email import FileTransport, SmtpTransport, Transport
 from connector.delivery.preview import write_previews
@@ -200,8 +201,11 @@ class Tenant:
                              previews=written)
         enqueued = outbox.enqueue(self.store, planned, now=self.clock.now())
         transport = build_transport(self.config, self.secrets)
+        limits = self.config.delivery
+        budget = FailureBudget(limits.max_failures,
+                               dt.timedelta(minutes=limits.max_failing_minutes))
         report = Dispatcher(self.store, self.adapter, self.config, transport,
-                            now=self.clock, exclusive=True).run(stop=stop)
+                            now=self.clock, exclusive=True, budget=budget).run(stop=stop)
         return RunResult(synced, planned, enqueued, report, waiting=self.waiting)
 
     def status(self) -> dict[str, Any]:
