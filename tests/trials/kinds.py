@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import json
 import os
 import random
 import threading
@@ -29,16 +30,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import keyring
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from connector.adapters.pennylane.mapping import appendix_suffix
+from connector.adapters.sage.auth import TOKENS
 from connector.app.scheduler import hold
 from connector.app.tenant import Tenant, open_tenant
 from connector.clock import Clock
 from connector.config import load_config
 from connector.errors import ConfigError, ConnectorError
 from connector.http import HttpClient
+from connector.secrets import SERVICE, account
 from connector.store import identity, outbox, runs
 from connector.store.store import Store
 from tests.fakes.pennylane_server import Fault
@@ -124,6 +128,15 @@ class World:
                 self._sources[kind].running.fake.checker = _NoChecks()
         return self._sources[kind]
 
+    def new_day(self) -> None:
+        """Each trial starts on a later morning of the tenant clock (09:00 in Paris)."""
+        self.moment[0] = (self.moment[0] + dt.timedelta(days=1)).replace(
+            hour=8, minute=0, second=0, microsecond=0)
+
+    def now(self, path: Path, today: dt.date) -> dt.datetime:
+        """What the tenant's clock reads (moved to the trial's `today`, as `--today` does)."""
+        return Clock(load_config(path).timezone, source=lambda: self.moment[0]).on(today).now()
+
     def stop(self) -> None:
         self._controller.stop()
         for source in self._sources.values():
@@ -181,7 +194,7 @@ def run_to_end(world: World, path: Path, today: dt.date, runs_left: int = 6) -> 
     rows: list[dict[str, Any]] = []
     for _ in range(runs_left):
         rows = run_once(world, path, today)
-        world.moment[0] += dt.timedelta(hours=3)
+        world.moment[0] += dt.timedelta(hours=1)
         if not [r for r in rows if r["status"] in ("planned", "sending")]:
             break
     return rows
@@ -208,6 +221,7 @@ def zero() -> Result:
 
 # -- the kinds ------------------------------------------------------------------------------------
 def refused_login(world: World, workdir: Path, seed: int) -> Result:
+    world.new_day()
     rng = random.Random(seed)
     demo = DemoSource(seed=seed)
     tenant_name = f"login{seed}"
@@ -227,7 +241,8 @@ def refused_login(world: World, workdir: Path, seed: int) -> Result:
     held_at = world.moment[0]
     world.relay.password = os.environ[PASSWORD_ENV] = "right"  # fixed
     store = Store(load_config(path).state_url)
-    outbox.retry_now(store, tenant_name, None, now=world.moment[0])  # `relance outbox retry --all`
+    outbox.retry_now(store, tenant_name, None,  # `relance outbox retry --all`
+                     now=world.now(path, demo.today))
     store.close()
     rows = run_to_end(world, path, demo.today)
     mine = world.relay.arrivals[start:]
@@ -243,6 +258,7 @@ def refused_login(world: World, workdir: Path, seed: int) -> Result:
 
 
 def renamed_tenant(world: World, workdir: Path, seed: int) -> Result:
+    world.new_day()
     rng = random.Random(seed)
     odoo = world.source("odoo")
     old, new = f"old{seed}", f"new{seed}"
@@ -272,6 +288,7 @@ def renamed_tenant(world: World, workdir: Path, seed: int) -> Result:
 def same_hostname(world: World, workdir: Path, seed: int) -> Result:
     """Another container with our hostname (another PID namespace: another instance id) holds
     the lock, under a pid that may or may not exist here."""
+    world.new_day()
     rng = random.Random(seed)
     store = Store(f"sqlite:///{workdir / 'locks.db'}")
     now = world.moment[0]
@@ -300,6 +317,7 @@ def same_hostname(world: World, workdir: Path, seed: int) -> Result:
 
 def first_start(world: World, workdir: Path, seed: int) -> Result:
     """Several starts at once on a new store (a firm's cron jobs, a restarted server)."""
+    world.new_day()
     rng = random.Random(seed)
     demo = DemoSource(seed=seed)
     path = write_config(world, workdir, f"first{seed}", small_demo(demo, workdir, rng))
@@ -365,11 +383,14 @@ def _stamps_sage(fake: Any, keys: set[str]) -> Counter[tuple[str, str]]:
 def _push_trial(world: World, workdir: Path, seed: int, kind: str,
                 script: Callable[[Any, random.Random], None],
                 stamps: Callable[[Any, set[str]], Counter[Any]]) -> Result:
+    world.new_day()
     rng = random.Random(seed)
     source = world.source(kind)
     tenant_name = f"{kind}{seed}"
-    if hasattr(source, "prepare"):
-        source.prepare(tenant_name)
+    if hasattr(source, "prepare"):  # what `relance auth sage` leaves, in whichever keyring
+        source.prepare(tenant_name)  # a child process would use, and in this process's
+        keyring.set_password(SERVICE, account(tenant_name, TOKENS),
+                             json.dumps(source.running.grant_tokens()))
     toml = source.source_toml(workdir)
     if kind == "sage":
         toml += 'push = ["invoice_attachment", "contact_note"]\n'
