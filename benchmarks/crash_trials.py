@@ -63,8 +63,10 @@ def run_exactly_once(trials: int, first_seed: int) -> dict[str, int]:
     return summary
 
 
-def run_kinds(trials: int, first_seed: int, only: str | None = None) -> dict[str, int]:
-    """The in-process kinds in turn (or one), sharing one relay and one fake per source."""
+def run_kinds(trials: int, first_seed: int, only: str | None = None,
+              fault_share: float = 0.0) -> dict[str, int]:
+    """The in-process kinds in turn (or one), sharing one relay and one fake per source;
+    `fault_share`: that share of every fake's answers is a 429, a 5xx or a reset besides."""
     names = [only] if only else sorted(KINDS)
     summary: dict[str, int] = {"trials": 0, "duplicates": 0, "lost": 0, "paid_in_between": 0,
                                "stale": 0}
@@ -72,6 +74,8 @@ def run_kinds(trials: int, first_seed: int, only: str | None = None) -> dict[str
     with tempfile.TemporaryDirectory(prefix="relance-kinds-") as tmp:
         world = World(Path(tmp))
         try:
+            if fault_share:
+                world.faulty(fault_share, first_seed)
             for seed in range(first_seed, first_seed + trials):
                 name = names[seed % len(names)]
                 result = KINDS[name](world, Path(tmp) / f"t{seed}", seed)

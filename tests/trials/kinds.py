@@ -128,6 +128,13 @@ class World:
                 self._sources[kind].running.fake.checker = _NoChecks()
         return self._sources[kind]
 
+    def faulty(self, share: float, seed: int) -> None:
+        """The fault trials: every source's fake answers `share` of all calls with a fault."""
+        for kind in ("odoo", "pennylane", "sage"):
+            self.source(kind).set_faults(share, seed=seed)
+        self.source("sage").running.server.timeout_sleep = 0.05
+        self.source("pennylane").fake.fault_delay = 0.05
+
     def new_day(self) -> None:
         """Each trial starts on a later morning of the tenant clock (09:00 in Paris)."""
         self.moment[0] = (self.moment[0] + dt.timedelta(days=1)).replace(
