@@ -19,13 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connector.app.lease import LEASE, _Heartbeat, hold
 from connector.app.schedule import (
     Holiday,
     Schedule,
@@ -43,7 +43,6 @@ from connector.store import runs
 from connector.store.store import Store
 
 log = logging.getLogger(__name__)
-LEASE = dt.timedelta(minutes=10)
 JOBS = ("reminders", "sync")
 MAX_RETRY = 240.0  # minutes between two attempts of a failing reminders run
 WORKERS = 4  # clients run at the same time by one scheduler (firm.toml `workers`)
@@ -66,37 +65,6 @@ def load_any_config(path: str | Path) -> Config:
         from connector.app.firm import Firm
         return Firm(path.parent.parent).config(path.stem)
     return load_config(path)
-
-
-class _Heartbeat:
-    """Renews the lease while the run works; notices when the lease was lost."""
-
-    def __init__(self, store: Store, tenant: str, holder: str, clock: Now,
-                 lease: dt.timedelta) -> None:
-        self.store, self.tenant, self.holder, self.clock, self.lease = (store, tenant, holder,
-                                                                         clock, lease)
-        self.lost = False
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._beat, daemon=True,
-                                        name=f"lease-{tenant}")
-
-    def _beat(self) -> None:
-        while not self._done.wait(self.lease.total_seconds() / 3):
-            try:
-                if not runs.renew(self.store, self.tenant, self.holder, self.clock(), self.lease):
-                    log.error("lost the lock of tenant %s; stopping its run", self.tenant)
-                    self.lost = True
-                    return
-            except Exception:  # a database hiccup: try again at the next beat
-                log.warning("could not renew the lock of tenant %s", self.tenant, exc_info=True)
-
-    def __enter__(self) -> _Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._done.set()
-        self._thread.join()
 
 
 def run_tenant(config: Config | str | Path, today: dt.date | None = None, *,
@@ -130,23 +98,6 @@ def run_tenant(config: Config | str | Path, today: dt.date | None = None, *,
     finally:
         if own_store:
             store.close()
-
-
-@contextmanager
-def hold(store: Store, tenant: str, *, holder: str | None = None, clock: Now = MACHINE,
-         lease: dt.timedelta = LEASE) -> Iterator[_Heartbeat | None]:
-    """The tenant's lease lock for the block, renewed while it runs (`.lost` says if it was
-    taken over); None when another process holds it. Whoever delivers must hold it: the
-    dispatcher then treats every row left `sending` as a crash survivor."""
-    holder = holder or runs.new_holder()
-    if not runs.acquire(store, tenant, holder, clock(), lease):
-        yield None
-        return
-    try:
-        with _Heartbeat(store, tenant, holder, clock, lease) as heartbeat:
-            yield heartbeat
-    finally:
-        runs.release(store, tenant, holder)
 
 
 def _run_locked(config: Config, store: Store, job: str, today: dt.date | None,

@@ -36,7 +36,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from connector.adapters.pennylane.mapping import appendix_suffix
 from connector.adapters.sage.auth import TOKENS
-from connector.app.scheduler import hold
+from connector.app.lease import hold
 from connector.app.tenant import Tenant, open_tenant
 from connector.clock import Clock
 from connector.config import load_config
