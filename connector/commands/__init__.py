@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dispute": ("pauses", "Hold reminders for INVOICE (number or id) while a dispute is open."),
     "history": ("history", "Messages, notes, tasks, pauses and payments of CUSTOMER (name, id or "
                            "invoice number)."),
+    "import": ("imports", "Read invoices from a file: look at a spreadsheet before using it as "
+                          "the source."),
     "init": ("loop", "Write a commented configuration file to start from."),
     "letters": ("letters", "Formal notices to post (the default), or `batch` / `posted`."),
     "outbox": ("loop", "Look at and settle reminders that need a person."),

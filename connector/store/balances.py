@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from connector.clock import DEFAULT_TIMEZONE, local_day
 from connector.models import Invoice, from_minor, to_minor
@@ -56,19 +56,26 @@ def record_changes(conn: Connection, tenant: str, source: str, invoices: Sequenc
     return len(rows)
 
 
+_bc = t.balance_changes.c
+# Built once: every message of a delivery asks for its invoices' history
+_HISTORY = select(t.balance_changes).where(
+    _bc.tenant == bindparam("b_tenant"), _bc.source == bindparam("b_source"),
+    _bc.invoice_id.in_(bindparam("b_ids", expanding=True))).order_by(_bc.day, _bc.id)
+_HISTORY_AS_OF = _HISTORY.where(_bc.seen_at <= bindparam("b_as_of"))
+
+
 def history(conn: Connection, tenant: str, source: str, invoice_ids: Sequence[str],
             as_of: dt.datetime | None = None) -> dict[str, list[Movement]]:
     """Per invoice, the reductions of its amount due in date order (negative: it went up).
     `as_of`: only the changes known at that moment (what a message sent then could say)."""
-    bc = t.balance_changes.c
     found: dict[str, list[Movement]] = {}
     if not invoice_ids:
         return found
-    query = select(t.balance_changes).where(
-        bc.tenant == tenant, bc.source == source, bc.invoice_id.in_(list(invoice_ids)))
+    values: dict[str, Any] = {"b_tenant": tenant, "b_source": source, "b_ids": list(invoice_ids)}
     if as_of is not None:
-        query = query.where(bc.seen_at <= as_of)
-    for row in conn.execute(query.order_by(bc.day, bc.id)).mappings():
+        values["b_as_of"] = as_of
+    query = _HISTORY_AS_OF if as_of is not None else _HISTORY
+    for row in conn.execute(query, values).mappings():
         amount = from_minor(row["previous_minor"] - row["residual_minor"], row["currency"])
         found.setdefault(row["invoice_id"], []).append(Movement(row["day"], amount))
     return found
