@@ -5,10 +5,14 @@ skipped data. Usage:
     python benchmarks/crash_trials.py --adapter demo --trials 200 [--seed 1]
     python benchmarks/crash_trials.py --adapter all --trials 200
     python benchmarks/crash_trials.py --adapter exactly-once --trials 300
+    python benchmarks/crash_trials.py --adapter kinds --trials 1000 [--kind refused-login]
 
 `exactly-once` runs the trials SIGKILL does not cover (tests/trials/exactly_once.py): Odoo writes
 whose answer is lost (reset after the write, answer after the timeout), SMTP relays misbehaving
 after DATA, a payment and an address change while a slow relay sends; it also counts stale sends.
+`kinds` runs the cheap in-process kinds of tests/trials/kinds.py in turn (refused SMTP logins then
+fixed and retried, renamed tenants, two instances with one hostname, concurrent first starts on a
+new store, Pennylane and Sage writes whose answer is lost): about a second per trial.
 
 Each trial takes a few seconds (a Python start-up per run); 200 trials of one adapter take about
 10-20 minutes on 2 cores. All traffic stays on 127.0.0.1. The test suite runs a short version
@@ -29,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.trials.exactly_once import exactly_once_trial
 from tests.trials.file_sources import FecSource, SpreadsheetSource
 from tests.trials.harness import DemoSource, SmtpSink, clean_run_seconds, totals, trial
+from tests.trials.kinds import KINDS, World
 from tests.trials.sources import OdooSource, PennylaneSource, SageSource
 
 
@@ -63,9 +68,40 @@ def run_exactly_once(trials: int, first_seed: int) -> dict[str, int]:
     return summary
 
 
-def run(adapter: str, trials: int, first_seed: int) -> dict[str, int]:
+def run_kinds(trials: int, first_seed: int, only: str | None = None,
+              fault_share: float = 0.0) -> dict[str, int]:
+    """The in-process kinds in turn (or one), sharing one relay and one fake per source;
+    `fault_share`: that share of every fake's answers is a 429, a 5xx or a reset besides."""
+    names = [only] if only else sorted(KINDS)
+    summary: dict[str, int] = {"trials": 0, "duplicates": 0, "lost": 0, "paid_in_between": 0,
+                               "stale": 0}
+    per_kind: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="relance-kinds-") as tmp:
+        world = World(Path(tmp))
+        try:
+            if fault_share:
+                world.faulty(fault_share, first_seed)
+            for seed in range(first_seed, first_seed + trials):
+                name = names[seed % len(names)]
+                result = KINDS[name](world, Path(tmp) / f"t{seed}", seed)
+                summary["trials"] += 1
+                per_kind[name] = per_kind.get(name, 0) + 1
+                for key, value in result.items():
+                    summary[key] = summary.get(key, 0) + value
+                if any(result[k] for k in ("duplicates", "lost", "paid_in_between", "stale")):
+                    print(f"  trial {seed} ({name}): {result}", flush=True)
+                if summary["trials"] % 50 == 0:
+                    print(f"  so far: {json.dumps(summary)}", flush=True)
+        finally:
+            world.stop()
+    return {**summary, **{f"trials_{k}": v for k, v in sorted(per_kind.items())}}
+
+
+def run(adapter: str, trials: int, first_seed: int, kind: str | None = None) -> dict[str, int]:
     if adapter == "exactly-once":
         return run_exactly_once(trials, first_seed)
+    if adapter == "kinds":
+        return run_kinds(trials, first_seed, kind)
     with tempfile.TemporaryDirectory(prefix=f"relance-trials-{adapter}-") as tmp:
         workdir = Path(tmp)
         source = make_source(adapter, workdir)
@@ -90,7 +126,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adapter", default="demo",
                         choices=["demo", "odoo", "pennylane", "sage", "fec", "spreadsheet",
-                                 "exactly-once", "all"])
+                                 "exactly-once", "kinds", "all"])
+    parser.add_argument("--kind", choices=sorted(KINDS), help="with --adapter kinds: only this")
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -99,7 +136,7 @@ def main() -> int:
     failed = False
     for adapter in adapters:
         started = time.monotonic()
-        summary = run(adapter, args.trials, args.seed)
+        summary = run(adapter, args.trials, args.seed, args.kind)
         summary["seconds"] = int(time.monotonic() - started)
         print(json.dumps({"adapter": adapter, **summary}), flush=True)
         failed |= any(summary.get(k) for k in ("duplicates", "lost", "paid_in_between",

@@ -3,6 +3,12 @@ Retry-After, 5xx, timeouts, connection resets, truncated or malformed bodies) mu
 store as a fault-free run on the same books. Usage:
 
     python benchmarks/fault_trials.py --adapter all --share 0.2 --trials 10
+    python benchmarks/fault_trials.py --adapter kinds --share 0.2 --trials 300
+
+`kinds`: the in-process trial kinds of tests/trials/kinds.py (refused logins, renamed tenants, one
+hostname for two instances, concurrent first starts, lost answers after Pennylane and Sage writes)
+with every fake answering that share of all calls with a fault besides; counts duplicates, lost,
+paid-in-between and stale sends (each must be 0).
 
 About 10-40 s per trial and adapter (the fakes' rate limits and the client's back-off are real).
 """
@@ -17,17 +23,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.crash_trials import make_source  # noqa: E402
+from benchmarks.crash_trials import make_source, run_kinds  # noqa: E402
 from tests.trials.faults import fault_trial  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adapter", default="all",
-                        choices=["odoo", "pennylane", "sage", "fec", "spreadsheet", "all"])
+                        choices=["odoo", "pennylane", "sage", "fec", "spreadsheet", "all",
+                                 "kinds"])
     parser.add_argument("--share", type=float, default=0.2)
     parser.add_argument("--trials", type=int, default=10)
     args = parser.parse_args()
+    if args.adapter == "kinds":
+        summary = run_kinds(args.trials, 1, fault_share=args.share)
+        print(json.dumps({"adapter": "kinds", "share": args.share, **summary}), flush=True)
+        return 1 if any(summary[k] for k in ("duplicates", "lost", "paid_in_between",
+                                             "stale")) else 0
     adapters = ["odoo", "pennylane", "sage", "fec", "spreadsheet"] if args.adapter == "all" \
         else [args.adapter]
     failed = False

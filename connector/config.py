@@ -166,6 +166,15 @@ class LetterConfig(_Section):
     "la juridiction compétente" (rules/legal.py)."""
 
 
+class DeliveryConfig(_Section):
+    """When a run stops delivering to a failing destination (the source, the SMTP relay) and
+    leaves the rest planned for a later run: so many transient failures in a row, or so much
+    time spent in failed attempts (read on the tenant's clock)."""
+
+    max_failures: int = Field(default=3, ge=1, le=1000)
+    max_failing_minutes: float = Field(default=5.0, gt=0, le=1440)
+
+
 class TasksConfig(_Section):
     """Tasks for a person (calls, registered letters): who gets them."""
 
@@ -192,6 +201,7 @@ class Config(_Section):
     """Your own templates (fr/first.j2, en/_text.j2, _subject.j2...): a file there overrides the
     packaged one of the same name; `relance templates copy` fills it with the defaults."""
     tasks: TasksConfig = TasksConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
     # Where the file lives: relative paths (state, email.directory) are resolved against it.
     base_dir: Path = Field(default=Path("."), exclude=True)
     file: str = Field(default="<memory>", exclude=True)

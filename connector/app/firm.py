@@ -2,7 +2,8 @@
 
     firm/
       firm.toml            defaults for every client: state, timezone, language, sender, email,
-                           policy, … and [schedule] (when `relance serve` runs each client)
+                           policy, … and [schedule] (when `relance serve` runs each client);
+                           `workers` (firm.toml only): how many clients run at the same time
       clients/acme.toml    one client: its [source] and whatever it overrides
       clients/acme/        files the client's source keeps besides the database (created on use)
 
@@ -31,6 +32,7 @@ FIRM_FILE = "firm.toml"
 CLIENTS_DIR = "clients"
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 FIRM_ONLY = ("schedule",)
+WORKERS = 4  # clients run side by side: one waiting on its source never delays another
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,13 @@ class Firm:
             raise ConfigError("expected true or false", file=str(self.file),
                               key="allow_client_paths")
         self.allow_client_paths = allow
+        workers = self.defaults.pop("workers", WORKERS)
+        if not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64:
+            raise ConfigError("expected a whole number of clients run at once, 1 to 64",
+                              file=str(self.file), key="workers",
+                              line=_line_of(self.text, "", "workers"))
+        self.workers = workers
+        """How many clients `serve` and `--firm DIR run|sync|plan` run at the same time."""
         for key in ("tenant",):
             if key in self.defaults:
                 raise ConfigError("the tenant is each client file's name; remove this key",

@@ -7,6 +7,11 @@ journal (so a restart, or a second `serve` process on the same database, does no
 runs it, and sleeps until the next thing is due. Clock and sleep are injected: tests drive a
 simulated month in seconds. A stop request (SIGTERM) lets the delivery in hand finish and starts
 nothing new.
+
+Tenants run side by side (`workers` threads, firm.toml's `workers`): one client waiting on its
+source (a Retry-After, a slow relay, a rate budget) never holds up another client's run. Each run
+takes its own database connection and its tenant's lease; whether a job is still due is asked
+again once the lease is held, so two servers never run the same day's reminders twice.
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connector.app.lease import LEASE, _Heartbeat, hold
 from connector.app.schedule import (
     Holiday,
     Schedule,
@@ -37,16 +43,16 @@ from connector.store import runs
 from connector.store.store import Store
 
 log = logging.getLogger(__name__)
-LEASE = dt.timedelta(minutes=10)
 JOBS = ("reminders", "sync")
 MAX_RETRY = 240.0  # minutes between two attempts of a failing reminders run
+WORKERS = 4  # clients run at the same time by one scheduler (firm.toml `workers`)
 
 
 @dataclass
 class TenantRunResult:
     tenant: str
     job: str
-    status: str  # ok | failed | stopped | busy
+    status: str  # ok | failed | stopped | busy | done (another process ran it meanwhile)
     run_id: str | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
@@ -61,46 +67,17 @@ def load_any_config(path: str | Path) -> Config:
     return load_config(path)
 
 
-class _Heartbeat:
-    """Renews the lease while the run works; notices when the lease was lost."""
-
-    def __init__(self, store: Store, tenant: str, holder: str, clock: Now,
-                 lease: dt.timedelta) -> None:
-        self.store, self.tenant, self.holder, self.clock, self.lease = (store, tenant, holder,
-                                                                         clock, lease)
-        self.lost = False
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._beat, daemon=True,
-                                        name=f"lease-{tenant}")
-
-    def _beat(self) -> None:
-        while not self._done.wait(self.lease.total_seconds() / 3):
-            try:
-                if not runs.renew(self.store, self.tenant, self.holder, self.clock(), self.lease):
-                    log.error("lost the lock of tenant %s; stopping its run", self.tenant)
-                    self.lost = True
-                    return
-            except Exception:  # a database hiccup: try again at the next beat
-                log.warning("could not renew the lock of tenant %s", self.tenant, exc_info=True)
-
-    def __enter__(self) -> _Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._done.set()
-        self._thread.join()
-
-
 def run_tenant(config: Config | str | Path, today: dt.date | None = None, *,
                job: str = "reminders", store: Store | None = None,
                stop: Callable[[], bool] = lambda: False, holder: str | None = None,
-               clock: Now = MACHINE, lease: dt.timedelta = LEASE) -> TenantRunResult:
+               clock: Now = MACHINE, lease: dt.timedelta = LEASE,
+               still_due: Callable[[], bool] | None = None) -> TenantRunResult:
     """Run one job (`reminders` = sync + plan + deliver, or `sync`) of one tenant, exclusively.
 
     Plain arguments in, a plain result out: a queue worker can call it unchanged with a path to
     the tenant's configuration. Returns status `busy` without doing anything when another process
-    holds the tenant's lock.
+    holds the tenant's lock, and `done` when `still_due()`, asked once the lock is held, says
+    another process did the job between the caller's look at the journal and the lock.
     """
     if job not in JOBS:
         raise ValueError(f"unknown job {job!r}")
@@ -113,27 +90,14 @@ def run_tenant(config: Config | str | Path, today: dt.date | None = None, *,
             if lease_held is None:
                 log.info("tenant %s is being run by another process; skipped", config.tenant)
                 return TenantRunResult(config.tenant, job, "busy")
+            if still_due is not None and not still_due():
+                log.info("tenant %s: %s was just done by another process; skipped",
+                         config.tenant, job)
+                return TenantRunResult(config.tenant, job, "done")
             return _run_locked(config, store, job, today, stop, lease_held, clock)
     finally:
         if own_store:
             store.close()
-
-
-@contextmanager
-def hold(store: Store, tenant: str, *, holder: str | None = None, clock: Now = MACHINE,
-         lease: dt.timedelta = LEASE) -> Iterator[_Heartbeat | None]:
-    """The tenant's lease lock for the block, renewed while it runs (`.lost` says if it was
-    taken over); None when another process holds it. Whoever delivers must hold it: the
-    dispatcher then treats every row left `sending` as a crash survivor."""
-    holder = holder or runs.new_holder()
-    if not runs.acquire(store, tenant, holder, clock(), lease):
-        yield None
-        return
-    try:
-        with _Heartbeat(store, tenant, holder, clock, lease) as heartbeat:
-            yield heartbeat
-    finally:
-        runs.release(store, tenant, holder)
 
 
 def _run_locked(config: Config, store: Store, job: str, today: dt.date | None,
@@ -191,21 +155,28 @@ class Entry:
 
 
 class Scheduler:
-    """Runs every tenant's due jobs, one tenant at a time per tenant (the store's lease lock)."""
+    """Runs every tenant's due jobs: up to `workers` tenants at once, each tenant once at a time
+    (in this process by `_running`, across processes by the store's lease lock)."""
 
     def __init__(self, entries: Callable[[], Iterable[Entry]], *, clock: Now = MACHINE,
                  sleep: Callable[[float], Any] | None = None, today: dt.date | None = None,
                  holiday: Holiday | None = None, holder: str | None = None,
                  lease: dt.timedelta = LEASE, max_sleep: float = 300.0,
-                 runner: Callable[..., TenantRunResult] = run_tenant) -> None:
+                 runner: Callable[..., TenantRunResult] = run_tenant,
+                 workers: int = WORKERS) -> None:
         self.entries, self.clock, self.today = entries, clock, today
         self.holiday, self.lease, self.max_sleep, self.runner = (holiday, lease,
                                                                       max_sleep, runner)
         self.holder = holder or runs.new_holder()
+        self.workers = max(1, workers)
         self._stop = threading.Event()
+        self._simulated = sleep is not None  # simulated time stands still while a run works
         self.sleep = sleep or self._stop.wait
         self._stores: dict[str, Store] = {}
         self._reported: set[str] = set()
+        self._pool: ThreadPoolExecutor | None = None
+        self._running: dict[str, tuple[Entry, Future[TenantRunResult]]] = {}
+        self._not_before: dict[str, dt.datetime] = {}
         self.results: list[TenantRunResult] = []
 
     # -- stopping -------------------------------------------------------------------------------
@@ -274,7 +245,17 @@ class Scheduler:
 
     # -- the loop -------------------------------------------------------------------------------
     def tick(self) -> dt.datetime | None:
-        """Run everything due now; return when the next thing falls due (None: nothing ever)."""
+        """Run everything due now and wait for it; return when the next thing falls due (None:
+        nothing ever)."""
+        while True:
+            wake = self._launch()
+            if not self._running:
+                return wake
+            self._drain()
+
+    def _launch(self) -> dt.datetime | None:
+        """Start every due job of a tenant not already running; return the next wake-up."""
+        self._collect()
         wake: dt.datetime | None = None
         for entry in self.entries():
             if self.stopping:
@@ -285,16 +266,17 @@ class Scheduler:
                     self._reported.add(entry.name)
                 continue
             self._reported.discard(entry.name)
+            if entry.name in self._running:
+                continue
+            now = self.clock()
+            upcoming = self._not_before.get(entry.name)
             try:
-                job, upcoming = self.due(entry, self.clock())
-                if job is not None:
-                    self.results.append(self.runner(
-                        entry.config, self.today, job=job, store=self.store(entry.config),
-                        stop=lambda: self.stopping, holder=self.holder, clock=self.clock,
-                        lease=self.lease))
-                    job, upcoming = self.due(entry, self.clock())
-                    if job is not None:  # still due (busy elsewhere): look again soon
-                        upcoming = self.clock() + self._soon(entry.schedule)
+                if upcoming is None or upcoming <= now:
+                    job, upcoming = self.due(entry, now)
+                    if job is not None:
+                        self._start(entry, job)
+                        self._collect()  # done already when run inline (workers = 1)
+                        upcoming = self._not_before.get(entry.name)
             except Exception:  # the database or a bug: log it, keep serving the other tenants
                 log.exception("scheduling tenant %s failed", entry.name)
                 upcoming = self.clock() + self._soon(entry.schedule)
@@ -302,15 +284,59 @@ class Scheduler:
                 wake = upcoming
         return wake
 
+    def _start(self, entry: Entry, job: str) -> None:
+        config = entry.config
+        assert config is not None
+
+        def call() -> TenantRunResult:
+            return self.runner(config, self.today, job=job, store=self.store(config),
+                               stop=lambda: self.stopping, holder=self.holder, clock=self.clock,
+                               lease=self.lease,
+                               still_due=lambda: self.due(entry, self.clock())[0] == job)
+        if self.workers == 1:
+            future: Future[TenantRunResult] = Future()
+            try:
+                future.set_result(call())
+            except Exception as exc:
+                future.set_exception(exc)
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="tenant")
+            future = self._pool.submit(call)
+        self._running[entry.name] = (entry, future)
+
+    def _collect(self) -> None:
+        """Record the runs that ended; a job still due after its run (another process holds the
+        tenant, or the run raised) is looked at again soon, not at once."""
+        for name, (entry, future) in list(self._running.items()):
+            if not future.done():
+                continue
+            del self._running[name]
+            self._not_before.pop(name, None)
+            try:
+                self.results.append(future.result())
+                still, _upcoming = self.due(entry, self.clock())
+            except Exception:
+                log.exception("scheduling tenant %s failed", name)
+                still = "error"
+            if still is not None:
+                self._not_before[name] = self.clock() + self._soon(entry.schedule)
+
+    def _drain(self) -> None:
+        if self._running:
+            wait([future for _entry, future in self._running.values()])
+        self._collect()
+
     def _soon(self, schedule: Schedule) -> dt.timedelta:
         """A tenant another process is running: look again within a minute (or half a period)."""
         return dt.timedelta(seconds=min(60.0, schedule.sync_every_minutes * 30, self.max_sleep))
 
     def serve(self, until: dt.datetime | None = None) -> None:
-        """Loop until stopped (or until `until`, for simulations and `--once`)."""
-        log.info("serving as %s", self.holder)
+        """Loop until stopped (or until `until`, for simulations and `--once`). While runs work,
+        the loop wakes when one ends (or the next job falls due) to start what is due."""
+        log.info("serving as %s (%d client(s) at a time)", self.holder, self.workers)
         while not self.stopping:
-            wake = self.tick()
+            wake = self._launch()
             now = self.clock()
             if self.stopping or (until is not None and now >= until):
                 break
@@ -318,11 +344,20 @@ class Scheduler:
             if until is not None:
                 target = min(target, until)
             seconds = min(max((target - now).total_seconds(), 0.0), self.max_sleep)
+            if self._running:
+                wait([future for _entry, future in self._running.values()],
+                     timeout=None if self._simulated else max(seconds, 0.001),
+                     return_when=FIRST_COMPLETED)
+                continue
             self.sleep(max(seconds, 0.001))
+        self._drain()  # a stop lets the deliveries in hand finish
         self.close()
         log.info("stopped")
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         for store in self._stores.values():
             store.close()
         self._stores.clear()

@@ -216,6 +216,7 @@ class Tenant:
     def run(self, *, dry_run: bool = False, do_sync: bool = True,
             stop: Callable[[], bool] = lambda: False) -> RunResult:
         """Sync, plan, enqueue and deliver, every moment read from the tenant's clock."""
+        from connector.delivery.budget import FailureBudget
         from connector.delivery.dispatch import Dispatcher
         from connector.delivery.preview import write_previews
 
@@ -230,8 +231,11 @@ class Tenant:
                              previews=written)
         enqueued = outbox.enqueue(self.store, planned, now=self.clock.now())
         transport = build_transport(self.config, self.secrets)
+        limits = self.config.delivery
+        budget = FailureBudget(limits.max_failures,
+                               dt.timedelta(minutes=limits.max_failing_minutes))
         report = Dispatcher(self.store, self.adapter, self.config, transport,
-                            now=self.clock, exclusive=True).run(stop=stop)
+                            now=self.clock, exclusive=True, budget=budget).run(stop=stop)
         return RunResult(synced, planned, enqueued, report, waiting=self.waiting)
 
     def status(self) -> dict[str, Any]:

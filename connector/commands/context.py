@@ -114,26 +114,50 @@ def client_config(obj: Obj) -> Config:
 
 
 def fan_out(obj: Obj, command: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-    """Run `command` for every client of the firm; report which failed; exit 1 if any did."""
+    """Run `command` for every client of the firm, up to firm.toml's `workers` at once (one
+    client's wait never delays another's); each client's output is printed in one block as it
+    finishes; report which failed; exit 1 if any did."""
     from connector.app.firm import Firm
+    from connector.commands import parallel
     try:
-        slugs = Firm(obj.firm or ".").slugs()
+        firm = Firm(obj.firm or ".")
+        slugs = firm.slugs()
     except ConfigError as exc:
         click.echo(f"error: {_redact(str(exc))}", err=True)
         sys.exit(EXIT_USAGE)
-    failed: list[str] = []
-    for slug in slugs:
-        click.echo(f"== {slug} ==")
+
+    def one(slug: str) -> bool:
+        """Run the command for one client; True when it failed."""
         try:
             command(Obj(obj.config_path, obj.today, obj.firm, slug), *args, **kwargs)
         except SystemExit as exc:
-            if exc.code not in (None, 0):
-                failed.append(slug)
+            return exc.code not in (None, 0)
         except Exception as exc:  # a bug in one client's run must not stop the others
             log.exception("client %s failed", slug)
             click.echo(f"error: {slug}: {_redact(f'{type(exc).__name__}: {exc}')}", err=True)
-            failed.append(slug)
+            return True
+        return False
+
+    failed: list[str] = []
+    if firm.workers == 1 or len(slugs) < 2:
+        for slug in slugs:
+            click.echo(f"== {slug} ==")
+            if one(slug):
+                failed.append(slug)
+    else:
+        with parallel.proxied() as (out, err):
+            def captured(slug: str) -> tuple[str, bool, str, str]:
+                with parallel.captured(out, err) as (printed, errors):
+                    bad = one(slug)
+                return slug, bad, printed.getvalue(), errors.getvalue()
+            for slug, bad, printed, errors in parallel.completed(slugs, captured, firm.workers):
+                click.echo(f"== {slug} ==")
+                click.echo(printed, nl=False)
+                click.echo(errors, nl=False, err=True)
+                if bad:
+                    failed.append(slug)
     if failed:
+        failed.sort()
         click.echo(f"failed for {len(failed)} of {len(slugs)} client(s): {', '.join(failed)}",
                    err=True)
         sys.exit(EXIT_FAILED)

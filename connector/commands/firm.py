@@ -209,7 +209,8 @@ def serve(obj: Obj, log_json: bool, once: bool, with_web: bool, host: str, port:
     load = entries(obj)
     if not load():
         raise ConfigError("nothing to serve: no client could be loaded", key="--firm")
-    scheduler = Scheduler(load, today=obj.today)
+    workers = Firm(obj.firm).workers if obj.firm is not None else 1
+    scheduler = Scheduler(load, today=obj.today, workers=workers)
     signal.signal(signal.SIGTERM, scheduler.request_stop)
     signal.signal(signal.SIGINT, scheduler.request_stop)
     web = None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from connector import DEFAULT_CONFIG_NAME
-from connector.app.scheduler import hold
+from connector.app.lease import hold
 from connector.app.tenant import build_transport
 from connector.clock import DEFAULT_TIMEZONE, Clock
 from connector.commands import views

@@ -131,19 +131,21 @@ class Dispatcher:
                     pdfs = self.channel("email").services.pdfs
                     if pdfs is not None:
                         prefetch(outbox.payload(row), pdfs)
+                asked = self.now()
                 fresh = self.gate.fresh(row, rows[index + 1:])  # seconds before the claim
-                self._count(fresh is not None, "source", self.gate.error)
+                self._count(fresh is not None, "source", self.gate.error, asked)
                 claimed = outbox.claim_one(self.store, row, self.now(), LEASE)
                 if claimed is not None:
                     self.deliver(claimed, fresh)
         self.report.stopped = dict(self.budget.stopped)
         return self.report
 
-    def _count(self, ok: bool, destination: str, error: TransientError | str | None) -> None:
+    def _count(self, ok: bool, destination: str, error: TransientError | str | None,
+               started: dt.datetime) -> None:
         if ok:
             self.budget.ok(destination)
         else:
-            self.budget.failed(destination, error or "no answer")
+            self.budget.failed(destination, error or "no answer", self.now() - started)
 
     # -- 1. crash survivors ---------------------------------------------------------------------
     def reconcile(self) -> None:
@@ -269,6 +271,7 @@ class Dispatcher:
                 and self._held_for_rates(row, payload):
             return
         delivery = Delivery(row, payload)
+        started = self.now()
         try:
             channel = self.channel(row["channel"])
             remote_id = channel.deliver(delivery)
@@ -281,7 +284,7 @@ class Dispatcher:
                 address_task(conn, delivery, exc.refused, self.now())
             return
         except TransientError as exc:
-            self._count(False, _destination(row, self.adapter), exc)
+            self._count(False, _destination(row, self.adapter), exc, started)
             if writes_to_source(row["channel"], self.adapter):
                 self._in_doubt(row, delivery, redact(str(exc)))
             else:
@@ -294,7 +297,7 @@ class Dispatcher:
             log.exception("unexpected error delivering %s", key)
             self._fail(row, redact(f"{type(exc).__name__}: {exc}"))
             return
-        self._count(True, _destination(row, self.adapter), None)
+        self._count(True, _destination(row, self.adapter), None, started)
         with self.store.transaction() as conn:
             outbox.mark(conn, key, "sent", self.now(), remote_id=remote_id, payload=payload,
                         reason="; ".join(changes) or None)

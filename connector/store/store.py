@@ -79,8 +79,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    # One BEGIN EXCLUSIVE when asked (`exclusive`): the migration's lock; else a plain BEGIN.
-    conn.exec_driver_sql("BEGIN EXCLUSIVE" if conn.info.pop("exclusive", False) else "BEGIN")
+    # One BEGIN EXCLUSIVE when asked (`exclusive`): the migration's lock; BEGIN IMMEDIATE for a
+    # write transaction (`immediate`): it takes the write lock at once, waiting `busy_timeout`
+    # for another writer, where a deferred one that read first would fail "database is locked"
+    # as soon as another thread or process (a firm's clients run side by side) had written.
+    if conn.info.pop("exclusive", False):
+        conn.exec_driver_sql("BEGIN EXCLUSIVE")
+    elif conn.info.pop("immediate", False):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
 def open_engine(url: str) -> Engine:
@@ -203,8 +211,12 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with self.engine.begin() as connection:
-            yield connection
+        """A write transaction (on SQLite: BEGIN IMMEDIATE, see `_sqlite_begin`)."""
+        with self.engine.connect() as connection:
+            if self.dialect == "sqlite":
+                connection.info["immediate"] = True
+            with connection.begin():
+                yield connection
 
     def close(self) -> None:
         self.engine.dispose()

@@ -58,6 +58,9 @@ class SageFake:
     rate_limit: tuple[int, float] | None = None  # (requests, seconds) per business before a 429
     retry_after: float = 1.0
     fault_rate: float = 0.0
+    write_faults: list[str] = field(default_factory=list)
+    """Faults for the next writes (POST, PUT, DELETE) only: "503" refuses one before it happens,
+    "reset-after" does it and drops the connection before the answer (a lost answer)."""
     strict_rotation: bool = False  # True: the old refresh token dies on rotation, even unused
     payment_bumps_invoice: bool = True
     token_delay: float = 0.0  # seconds the token endpoint thinks (to make refresh races real)

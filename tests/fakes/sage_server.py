@@ -53,6 +53,7 @@ def _json_default(value: Any) -> Any:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
 
     def log_message(self, format: str, *args: Any) -> None:  # request lines hold codes
         pass
@@ -120,6 +121,9 @@ class _Handler(BaseHTTPRequestHandler):
         fault = fake.faults.popleft() if fake.faults else (
             fake.random.choice(FAULTS) if fake.fault_rate and fake.random.random() < fake.fault_rate
             else None)
+        if fault is None and method != "GET" and fake.write_faults:
+            with fake.lock:
+                fault = fake.write_faults.pop(0) if fake.write_faults else None
         if fault == "reset":
             return self._drop()
         if fault == "timeout":
@@ -156,6 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, answer = 404, _errors("RecordNotFound", f"not found: {exc}")
         if fault == "malformed":
             return self._send(200, None, raw=b'{"$items": [ {"id": ')
+        if fault == "reset-after":
+            return self._drop()  # done, but the answer never leaves
         paging = fake.paging_faults.get(split.path[len(BASE_PATH):])
         if paging and method == "GET" and isinstance(answer, dict) and "$items" in answer:
             return self._send(200, _broken_page(answer, paging, split.path[len(BASE_PATH):],
