@@ -8,7 +8,7 @@ candidate earns points:
     amount equal to the candidate's total due   50
     every invoice number cited in full          40  (digits only: 30, some of them: 15)
     the customer's name in the text or payer    20
-    the only invoice set due for that amount    10
+    the only invoice set due for that amount    10  (or the only one a name or number supports)
 
 A match is *confident* when the amount is exact, the score reaches `min_score` (80 by default: an
 amount alone, or an amount and a name shared by two invoices, is not enough) and no other candidate
@@ -103,7 +103,11 @@ def cites(text: str, number: str) -> str | None:
 
 
 def _pattern(parts: list[str]) -> re.Pattern[str]:
-    return re.compile(r"(?<![a-z0-9])" + r" ?".join(re.escape(p) for p in parts) + r"(?![a-z0-9])")
+    """The parts in order, with or without a space between them; a number starting (ending) with
+    digits may be glued to letters ("n°2026-0101") but never to more digits."""
+    before = r"(?<![0-9])" if parts[0][0].isdigit() else r"(?<![a-z0-9])"
+    after = r"(?![0-9])" if parts[-1][-1].isdigit() else r"(?![a-z0-9])"
+    return re.compile(before + r" ?".join(re.escape(p) for p in parts) + after)
 
 
 def names(text: str, customer_name: str) -> bool:
@@ -172,11 +176,12 @@ def _score(credit: BankCredit, text: str, customer: Customer, invoices: tuple[In
 
 def _verdict(credit: BankCredit, candidates: list[Candidate], min_score: int) -> Match:
     exact = [c for c in candidates if c.exact]
-    if len(exact) == 1:
-        only = exact[0]
-        exact = [Candidate(only.customer_id, only.customer_name, only.invoices, only.total,
-                           min(100, only.score + POINTS["unique"]),
-                           (*only.reasons, "unique"))]
+    signed = [c for c in exact if len(c.reasons) > 1]  # the amount and a name or a number
+    only = exact[0] if len(exact) == 1 else signed[0] if len(signed) == 1 else None
+    if only is not None:
+        exact = [c for c in exact if c is not only] + [Candidate(
+            only.customer_id, only.customer_name, only.invoices, only.total,
+            min(100, only.score + POINTS["unique"]), (*only.reasons, "unique"))]
     ranked = sorted(exact + [c for c in candidates if not c.exact],
                     key=lambda c: (-c.score, not c.exact, c.invoice_ids))
     if not ranked:

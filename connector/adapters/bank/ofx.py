@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from ofxtools.Parser import OFXTree, ParseError
+from ofxtools.Parser import OFXTree
 from pydantic import ValidationError
 
 from connector.adapters.bank.statement import Statement
@@ -24,8 +24,9 @@ def read_ofx(data: bytes, statement: Statement) -> None:
     try:
         tree.parse(io.BytesIO(data))
         ofx: Any = tree.convert()
-    except (ParseError, ValueError, KeyError, IndexError, TypeError) as exc:
-        # ofxtools raises plain ValueError/KeyError for a malformed aggregate or header
+    except (SyntaxError, ValueError, KeyError, IndexError, TypeError) as exc:
+        # ofxtools: ParseError and OFXHeaderError are SyntaxErrors; a malformed aggregate
+        # raises plain ValueError/KeyError
         raise ConfigError(f"not a readable OFX file: {type(exc).__name__}: {exc}",
                           file=statement.file) from None
     for s_number, stmt in enumerate(ofx.statements, start=1):
