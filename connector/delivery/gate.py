@@ -136,7 +136,7 @@ def revalidate(store: Store, config: Config, payload: ReminderPayload,
         items = {item.invoice_id for item in payload.items}
         if items and items <= set(moved):
             return Verdict(payload, "paid per the bank statement, pending the books: "
-                           + "; ".join(sorted(set(paid.values()))), moved=moved)
+                           + "; ".join(sorted(set(paid.values()))), replan=True, moved=moved)
     stored = store.customer(tenant, source, customer_id)
     book = config.rulebook
     if stored is None:
