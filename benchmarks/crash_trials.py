@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.trials.bank import BankSource
 from tests.trials.exactly_once import exactly_once_trial
 from tests.trials.harness import DemoSource, SmtpSink, clean_run_seconds, totals, trial
 from tests.trials.sources import OdooSource, PennylaneSource, SageSource
@@ -38,6 +39,8 @@ def make_source(name: str, workdir: Path):
         return OdooSource()
     if name == "pennylane":
         return PennylaneSource()
+    if name == "bank":
+        return BankSource(workdir)
     return SageSource(workdir / "keyring.json")
 
 
@@ -84,11 +87,13 @@ def run(adapter: str, trials: int, first_seed: int) -> dict[str, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adapter", default="demo",
-                        choices=["demo", "odoo", "pennylane", "sage", "exactly-once", "all"])
+                        choices=["demo", "odoo", "pennylane", "sage", "bank", "exactly-once",
+                                 "all"])
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    adapters = ["demo", "odoo", "pennylane", "sage"] if args.adapter == "all" else [args.adapter]
+    adapters = ["demo", "odoo", "pennylane", "sage", "bank"] if args.adapter == "all" \
+        else [args.adapter]
     failed = False
     for adapter in adapters:
         started = time.monotonic()
