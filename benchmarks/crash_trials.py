@@ -37,6 +37,8 @@ def make_source(name: str, workdir: Path):
         return DemoSource()
     if name == "odoo":
         return OdooSource()
+    if name == "odoo19":
+        return OdooSource(serie="19.0")
     if name == "pennylane":
         return PennylaneSource()
     if name == "bank":
@@ -87,12 +89,12 @@ def run(adapter: str, trials: int, first_seed: int) -> dict[str, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adapter", default="demo",
-                        choices=["demo", "odoo", "pennylane", "sage", "bank", "exactly-once",
-                                 "all"])
+                        choices=["demo", "odoo", "odoo19", "pennylane", "sage", "bank",
+                                 "exactly-once", "all"])
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    adapters = ["demo", "odoo", "pennylane", "sage", "bank"] if args.adapter == "all" \
+    adapters = ["demo", "odoo", "odoo19", "pennylane", "sage", "bank"] if args.adapter == "all" \
         else [args.adapter]
     failed = False
     for adapter in adapters:

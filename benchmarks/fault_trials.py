@@ -24,11 +24,12 @@ from tests.trials.faults import fault_trial  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adapter", default="all",
-                        choices=["odoo", "pennylane", "sage", "bank", "all"])
+                        choices=["odoo", "odoo19", "pennylane", "sage", "bank", "all"])
     parser.add_argument("--share", type=float, default=0.2)
     parser.add_argument("--trials", type=int, default=10)
     args = parser.parse_args()
-    adapters = ["odoo", "pennylane", "sage", "bank"] if args.adapter == "all" else [args.adapter]
+    adapters = ["odoo", "odoo19", "pennylane", "sage", "bank"] if args.adapter == "all" \
+        else [args.adapter]
     failed = False
     for adapter in adapters:
         totals = {"trials": 0, "invoice_differences": 0, "outbox_differences": 0,

@@ -11,7 +11,7 @@ import pytest
 from benchmarks.crash_trials import make_source
 from tests.trials.harness import SmtpSink, clean_run_seconds, totals, trial
 
-TRIALS = {"demo": 3, "odoo": 2, "pennylane": 2, "sage": 2, "bank": 2}
+TRIALS = {"demo": 3, "odoo": 2, "odoo19": 2, "pennylane": 2, "sage": 2, "bank": 2}
 
 
 @pytest.mark.parametrize("adapter", sorted(TRIALS))
