@@ -156,3 +156,21 @@ def test_the_gate_drops_a_reminder_queued_before_the_statement_came(
     assert [intent.level for intent in again] == ["first"]
     assert outbox.enqueue(later.store, again, now=moment + dt.timedelta(days=10)) == 1
     tenant.close()
+
+
+def test_a_french_bank_csv_export_holds_what_it_pays(tmp_path: Path,
+                                                      odoo: FakeOdooServer) -> None:
+    mapping = '\n[bank.csv]\naccount = "00012345678"\n'
+    config = write_user_config(tmp_path, odoo.source_toml() + BANK + mapping)
+    relance(config, "--today", TODAY, "sync", env=ENV)
+    code, out = relance(config, "--today", TODAY, "bank", "import",
+                        str(FIXTURES / "export-banque.csv"))
+    assert code == 0, out
+    assert "4 nouveau(x) crédit(s) ; 1 suspendent des relances" in out
+    assert "export-banque.csv:12: not an amount: 'abc'" in out  # the bad line, named
+    _, plan = relance(config, "--today", TODAY, "plan", "--json")
+    assert "INV/2026/00003" not in plan  # "MOTIF FACTURE INV-2026-00003", 780,00
+    assert "INV/2026/00004" in plan  # the other 780,00 is still due
+    code, out = relance(config, "--today", TODAY, "bank", "import",
+                        str(FIXTURES / "export-banque.csv"))
+    assert "0 nouveau(x) crédit(s)" in out
