@@ -52,6 +52,16 @@ def from_fault(fault: xmlrpc.client.Fault) -> tuple[int, Any]:
     return error(500, f"builtins.{kind}" if message else "builtins.Exception", message or text)
 
 
+def call_name(path: str, body: bytes) -> str:
+    """The name fault scripts use for a request: its method, and "authenticate" for the login
+    (relance's JSON-2 login is res.users/search on the login), so that a script means the same
+    call on both transports."""
+    method = path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    if "/res.users/search" in path and b'"login"' in body:
+        return "authenticate"
+    return method
+
+
 def dispatch(fake: FakeOdooServer, path: str, headers: Any, body: bytes) -> tuple[int, Any]:
     from tests.fakes.odoo_server import DATABASE
     parts = path.split("?", 1)[0].strip("/").split("/")

@@ -398,7 +398,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _json2(self, body: bytes) -> None:
         """Odoo 19's JSON-2 (tests/fakes/odoo_json2.py), with the same faults as XML-RPC."""
         fake = self.server_fake
-        kind = fake._next_fault(self.path.rstrip("/").rsplit("/", 1)[-1])
+        kind = fake._next_fault(odoo_json2.call_name(self.path, body))
         if kind in ("503", "502", "504"):
             return self._send(int(kind), b"<html><body>Bad Gateway</body></html>", "text/html")
         if kind == "429":
