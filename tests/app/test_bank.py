@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,6 +85,11 @@ def test_a_credit_that_pays_an_invoice_stops_its_reminder_before_the_books_know(
     code, out = relance(config, "--today", TODAY, "tasks")
     task = "Rapprocher le paiement : 1\u202f450,00\xa0€ reçus le 25/11/2026 (INV/2026/00001)"
     assert task in out
+
+    code, out = relance(config, "--today", TODAY, "status", "--json")
+    held_line = [p for p in json.loads(out)["pauses"] if p["target"] == "INV/2026/00001"]
+    assert held_line and held_line[0]["what"].startswith(
+        "paid per the bank statement, pending the books until 2026-12-05")
 
     # the statement read again (it stays in the folder) adds nothing, holds nothing twice
     code, out = relance(config, "--today", TODAY, "run", env=ENV)
