@@ -180,3 +180,24 @@ def test_a_french_bank_csv_export_holds_what_it_pays(tmp_path: Path,
     code, out = relance(config, "--today", TODAY, "bank", "import",
                         str(FIXTURES / "export-banque.csv"))
     assert "0 nouveau(x) crédit(s)" in out
+
+
+def test_a_customers_other_reminder_no_longer_names_the_invoice_the_bank_paid(
+        tmp_path: Path, odoo: FakeOdooServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    martin = next(i for i, p in odoo.data.tables["res.partner"].items()
+                  if p["name"] == "Boulangerie Martin")
+    odoo.add_invoice(martin, 320.0, "2026-10-06", due_date="2026-11-05")  # INV/2026/00005
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    config = load_config(write_user_config(tmp_path, odoo.source_toml() + BANK))
+    moment = dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.timezone.utc)
+    tenant = open_tenant(config, clock=Clock.frozen(moment, config.timezone))
+    tenant.sync()
+    outbox.enqueue(tenant.store, tenant.plan(), now=moment)  # one message: 00001 and 00005
+    import_files(tenant.store, config, [STATEMENT], now=moment, today=tenant.today)
+    Dispatcher(tenant.store, tenant.adapter, config, FileTransport(config.outbox_dir),
+               now=tenant.clock, exclusive=True).run()
+    (to_martin,) = [m for m in mails(config.outbox_dir) if "compta@martin.fr" in m]
+    assert "INV/2026/00005" in to_martin and "INV/2026/00001" not in to_martin
+    assert "1 450" not in to_martin and "1\u202f450" not in to_martin
+    tenant.close()
