@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from connector.models import from_minor
+from connector.store import bank as bank_store
 from connector.store import outbox
 from connector.store import tables as t
 from connector.store.store import Store
@@ -104,6 +105,14 @@ def events(store: Store, tenant: str, source: str,
                                 if row["invoice_id"] else [],
                                 amount=str(from_minor(row["amount_minor"], row["currency"])),
                                 currency=row["currency"]))
+    for match in bank_store.listing(store, tenant, source, every=True):  # credits on statements
+        target = match["customer_id"]
+        if target is None or (customer_id is not None and target != customer_id):
+            continue
+        found.append(_event(match["booked_on"], target, "bank", status=match["status"],
+                            invoices=match["numbers"], amount=str(match["amount"]),
+                            currency=match["currency"], text=match["explanation"],
+                            key=str(match["id"])))
     for event in found:
         event["customer"] = names.get(event["customer_id"], event["customer_id"])
     return sorted(found, key=lambda e: (e["date"], e["customer_id"]))

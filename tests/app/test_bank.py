@@ -86,6 +86,8 @@ def test_a_credit_that_pays_an_invoice_stops_its_reminder_before_the_books_know(
     task = "Rapprocher le paiement : 1\u202f450,00\xa0€ reçus le 25/11/2026 (INV/2026/00001)"
     assert task in out
 
+    code, out = relance(config, "--today", TODAY, "history", "Boulangerie Martin")
+    assert "virement reçu" in out and "INV/2026/00001" in out
     code, out = relance(config, "--today", TODAY, "status", "--json")
     held_line = [p for p in json.loads(out)["pauses"] if p["target"] == "INV/2026/00001"]
     assert held_line and held_line[0]["what"].startswith(
