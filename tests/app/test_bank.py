@@ -116,6 +116,8 @@ def test_the_hold_ends_after_hold_days_and_a_rejected_match_ends_it_at_once(
     assert "INV/2026/00001" in planned("2026-12-07")  # the books never confirmed: chase again
     code, out = relance(config, "--today", TODAY, "bank", "matches")
     match_id = next(line for line in out.splitlines() if "INV/2026/00001" in line).split()[0]
+    code, out = relance(config, "--today", TODAY, "resume", "INV/2026/00001")
+    assert code == 2 and "relance bank reject" in out
     code, out = relance(config, "--today", TODAY, "bank", "reject", match_id)
     assert code == 0 and "rejeté" in out
     assert "INV/2026/00001" in planned(TODAY)
