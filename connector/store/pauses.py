@@ -49,7 +49,7 @@ def unresolved(store: Store, tenant: str, source: str) -> list[Pause]:
                        created_at=r["created_at"]) for r in conn.execute(query).mappings()]
         found += [Pause(scope="invoice", target_id=invoice_id, kind="bank",
                         until=hold["hold_until"], created_by="bank",
-                        reason=f"virement du {hold['booked_on'].isoformat()}, match "
+                        reason=f"virement du {hold['booked_on'].isoformat()}, rapprochement "
                                f"{hold['id']}")
                   for hold in bank.holds(conn, tenant, source) for invoice_id in
                   hold["invoice_ids"]]
