@@ -136,3 +136,16 @@ def test_tasks_list_assign_done_and_history(tmp_path: Path) -> None:
     assert json.loads(invoke("--config", config, "history", cid, "--json").output) == events
     near = invoke("--config", config, "history", name[:-1] + "x")
     assert near.exit_code == 2 and "vouliez-vous dire" in near.output and name in near.output
+
+
+def test_demo_onboarding_hold_shows_the_review_without_editing_the_config(tmp_path: Path) -> None:
+    workdir = tmp_path / "fresh"
+    demo = invoke("--today", TODAY, "demo", "--dir", str(workdir), "--onboarding", "hold")
+    assert demo.exit_code == 0, demo.output
+    assert _emails(workdir) == [] and "wait for approval" in demo.output
+    assert 'onboarding = "hold"' in (workdir / "relance.toml").read_text(encoding="utf-8")
+    listed = invoke("--config", str(workdir / "relance.toml"), "--today", TODAY, "review")
+    assert listed.exit_code == 0 and "en attente de validation" in listed.output
+    again = invoke("--today", TODAY, "demo", "--dir", str(workdir), "--onboarding", "resume")
+    assert again.exit_code == 0, again.output  # an existing demo directory is switched too
+    assert 'onboarding = "resume"' in (workdir / "relance.toml").read_text(encoding="utf-8")

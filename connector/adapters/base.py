@@ -14,7 +14,7 @@ import datetime as dt
 import importlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -185,7 +185,11 @@ class Adapter(Protocol):
 
     def send_via_source(self, request: PushRequest) -> str: ...
 
-    def close_task(self, remote_id: str) -> bool: ...
+    def close_task(self, remote_id: str, *, invoice_ids: Collection[str] | None = None,
+                   feedback: str | None = None) -> bool: ...
+
+    def tasks_done(self, remote_ids: Sequence[str], *,
+                   settled: Collection[str] = ()) -> set[str]: ...
 
     def find_pushed(self, key: str) -> str | None: ...
 
@@ -252,10 +256,19 @@ class BaseAdapter:
         """Remote id of an object stamped with `key`, or None. Used after a crash."""
         return None
 
-    def close_task(self, remote_id: str) -> bool:
-        """Mark a task pushed earlier (`push_task`) as done in the source. True when closed there;
-        False when this source cannot (the default): the task is then closed here only."""
+    def close_task(self, remote_id: str, *, invoice_ids: Collection[str] | None = None,
+                   feedback: str | None = None) -> bool:
+        """Mark a task pushed earlier (`push_task`) as done in the source (only its part on
+        `invoice_ids` when given: those were paid), with `feedback` as the reason shown there.
+        True when closed there; False when this source cannot (the default): the task is then
+        closed here only."""
         return False
+
+    def tasks_done(self, remote_ids: Sequence[str], *,
+                   settled: Collection[str] = ()) -> set[str]:
+        """Of these pushed tasks, those a person has done in the source (a part on a `settled`
+        invoice does not count: relance closes those itself). The default: none can be seen."""
+        return set()
 
     def close(self) -> None:
         """Release sockets; called once by whoever built the adapter."""

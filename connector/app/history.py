@@ -69,7 +69,7 @@ def events(store: Store, tenant: str, source: str,
             found.append(_event(
                 when, row["customer_id"], "note" if row["channel"] == "note" else "message",
                 level=row["level"], channel=row["channel"], status=row["status"],
-                invoices=[i.number for i in payload.items], currency=payload.currency,
+                invoices=[i.number for i in payload.all_items], currency=payload.currency,
                 amount=str(payload.amount_to_pay), text=row["reason"], key=row["key"],
                 by=row.get("reviewed_by")))
         query = select(t.tasks).where(t.tasks.c.tenant == tenant, t.tasks.c.source == source)

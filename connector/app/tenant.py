@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from connector.adapters.base import AdapterContext, BaseAdapter, SourceInfo, adapter_class
+from connector.app import tasks as tasks_app
 from connector.app.bank import BankReport, folder_files, import_files
 from connector.clock import Clock
 from connector.config import Config
@@ -128,8 +129,12 @@ class Tenant:
         return SourceCheck(info, needed, [r for r in info.missing_rights if r not in taken])
 
     def sync(self) -> SyncResult:
+        """Read the source, then close the tasks its books or its users say are over."""
         self.bind()
-        return sync(self.store, self.adapter, self.name, self.source, now=self.clock)
+        result = sync(self.store, self.adapter, self.name, self.source, now=self.clock)
+        result.tasks_closed = tasks_app.settle(self.store, self.name, self.source, self.adapter,
+                                               now=self.clock.now())
+        return result
 
     def bind(self) -> None:
         """Refuse to act when these books are another tenant's (a renamed client file)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -27,6 +28,8 @@ from connector.errors import AuthError, ConfigError, ConnectorError, TransientEr
 from connector.rules.calendar import BusinessCalendar
 from connector.secrets import SecretStore, redact, set_state_password
 from connector.store import outbox
+
+ONBOARDING_LINE = re.compile(r'^onboarding = "[a-z]+"', re.MULTILINE)
 
 
 def register(main: click.Group) -> None:
@@ -104,6 +107,9 @@ def register(main: click.Group) -> None:
         result = tenant.sync()
         click.echo("synced: " + ", ".join(f"{k} {v}" for k, v in result.counts.items())
                    + f"; skipped {result.rejected} malformed record(s)")
+        if result.tasks_closed:
+            click.echo(f"tasks closed: {result.tasks_closed} (invoices settled, or done in the "
+                       "source; see `relance tasks --all`)")
 
 
     @main.command()
@@ -188,9 +194,12 @@ def register(main: click.Group) -> None:
     @click.option("--dir", "directory", type=click.Path(file_okay=False), default="relance-demo",
                   show_default=True, help="Working directory for the demo's state and outbox.")
     @click.option("--seed", type=int, default=42, show_default=True)
+    @click.option("--onboarding", type=click.Choice(["gentle", "resume", "hold"]),
+                  help="How a first run starts (written into the demo's config): hold sends "
+                       "nothing until `relance review` / `approve`.")
     @click.pass_obj
     @handle_errors
-    def demo(obj: Obj, directory: str, seed: int) -> None:
+    def demo(obj: Obj, directory: str, seed: int, onboarding: str | None) -> None:
         """The whole loop on the built-in demo ledger: sync, plan, write .eml files."""
         workdir = Path(directory)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -202,6 +211,13 @@ def register(main: click.Group) -> None:
             text = text.replace('anchor = "2026-11-27"', f'anchor = "{today.isoformat()}"')
             text = text.replace("seed = 42", f"seed = {seed}")
             config_path.write_text(text, encoding="utf-8")
+        if onboarding is not None:
+            text = config_path.read_text(encoding="utf-8")
+            changed = ONBOARDING_LINE.sub(f'onboarding = "{onboarding}"', text, count=1)
+            if changed == text and f'onboarding = "{onboarding}"' not in text:
+                raise ConfigError(f"{config_path} has no `onboarding = ...` line under [policy] "
+                                  "to set; add it by hand", key="policy.onboarding")
+            config_path.write_text(changed, encoding="utf-8")
         obj.config_path = str(config_path)
         if obj.today is None:
             # Reminders leave on business days only: on a weekend or holiday the demo shows the last

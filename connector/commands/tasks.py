@@ -37,7 +37,8 @@ def register(main: click.Group) -> None:
         for row in rows:
             owner = row["owner"] or "non attribuée"
             state = "" if row["status"] == "open" else f"  [faite le {row['done_at']:%Y-%m-%d}" \
-                f" par {row['done_by']}]" if row["done_at"] else f"  [{row['status']}]"
+                f" par {row['done_by']}" + (f" : {row['note']}" if row["note"] else "") + "]" \
+                if row["done_at"] else f"  [{row['status']}]"
             click.echo(f"#{row['id']:<5} {row['due_date']}  {owner:<14} {row['title']}{state}")
 
     @tasks.command("done")

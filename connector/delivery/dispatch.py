@@ -184,8 +184,27 @@ class Dispatcher:
                 f"customer on hold: {held.describe()}"
         if payload.level == LATE_PAID_LEVEL:
             return self._gate_late_paid(payload, fresh)
+        updated, dropped = self._fresh_section(payload, fresh)
+        others = []
+        for other in payload.others:  # the customer's other currencies, each on its own
+            section, gone = self._fresh_section(other, fresh)
+            dropped += gone
+            if section.items and section.amount_to_pay > 0:
+                others.append(section)
+        updated = dataclasses.replace(updated, others=tuple(others))
+        if not updated.items:
+            return updated, f"paid, credited, disputed or paused since planned: {', '.join(dropped)}"
+        if updated.amount_to_pay <= 0:
+            return updated, "open credit notes now cover what was due"
+        if dropped:
+            log.info("reminder %s: dropped %s (paid since planned)", payload.key, dropped)
+        return updated, ""
+
+    def _fresh_section(self, section: ReminderPayload, fresh: dict[str, Invoice]
+                       ) -> tuple[ReminderPayload, list[str]]:
+        """One currency's section with the source's amounts, and the numbers dropped from it."""
         kept, dropped = [], []
-        for item in payload.items:
+        for item in section.items:
             current = _current(item, fresh)
             if current is None or fresh[item.invoice_id].status == "disputed" \
                     or item.invoice_id in self._held.invoices:
@@ -193,18 +212,11 @@ class Dispatcher:
             else:
                 kept.append(current)
         credits = [dataclasses.replace(c, residual=fresh[c.invoice_id].residual)
-                   for c in payload.credit_notes
+                   for c in section.credit_notes
                    if c.invoice_id in fresh and fresh[c.invoice_id].is_open]
         # "other open invoices" must not list one paid in the meantime either
-        statement = [s for s in (_current(i, fresh) for i in payload.statement) if s is not None]
-        updated = payload.refreshed(kept, credits, statement)
-        if not kept:
-            return updated, f"paid, credited, disputed or paused since planned: {', '.join(dropped)}"
-        if updated.amount_to_pay <= 0:
-            return updated, "open credit notes now cover what was due"
-        if dropped:
-            log.info("reminder %s: dropped %s (paid since planned)", payload.key, dropped)
-        return updated, ""
+        statement = [s for s in (_current(i, fresh) for i in section.statement) if s is not None]
+        return section.refreshed(kept, credits, statement), dropped
 
     def _gate_late_paid(self, payload: ReminderPayload,
                         fresh: dict[str, Invoice]) -> tuple[ReminderPayload, str]:
@@ -236,6 +248,9 @@ class Dispatcher:
                     if checked.replan or checked.moved:
                         outbox.release(conn, row, self.now(), reason,
                                        None if checked.replan else checked.moved)
+                    elif payload.others:  # the other currencies did not go: plan them again
+                        outbox.release(conn, row, self.now(), reason, sorted(
+                            {i.invoice_id for o in payload.others for i in o.items}))
                 self.report.record(key, "skipped", reason)
                 return
             if checked.moved:

@@ -102,11 +102,20 @@ def template_context(payload: ReminderPayload, config: Config,
         "court": court_for(kind, payload.customer_address, letter.courts, letter.court),
         "payment_links": payment_links(config.sender.payment_link, items, credits, payload,
                                        to_pay),
+        # the customer's other currencies in this message: a section each, never summed
+        "sections": [_section(other) for other in payload.others],
         # the registered letter of the same level: mentioned as sent only once posted
         "letter_posted": False,
         "letter_posted_on": None,
         "letter_tracking": None,
     }
+
+
+def _section(other: ReminderPayload) -> dict[str, Any]:
+    """What the text shows of another currency: its items, credits and total, in that currency."""
+    return {"currency": other.currency, "lines": list(other.items), "level": other.level,
+            "credit_notes": _share(list(other.credit_notes), other.credits),
+            "amount_to_pay": other.amount_to_pay}
 
 
 def _due_when(items: list[DueItem]) -> str:

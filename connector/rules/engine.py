@@ -29,6 +29,7 @@ from connector.rules.ladder import (
 from connector.rules.pauses import Pause, PauseIndex
 from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from connector.rules.policy import Level, Policy
+from connector.rules.sections import merge_currencies
 from connector.rules.segments import Rulebook
 
 __all__ = ["CreditLine", "Decision", "DueItem", "History", "ReminderIntent", "evaluate"]
@@ -122,6 +123,10 @@ def evaluate(
             continue
         intents = list(_customer_intents(chosen, book, customer, invoices, history, paused, today,
                                          calendar, tenant, source, trace))
+        if chosen.grouping == "customer":
+            intents = merge_currencies(
+                intents, chosen.rank,
+                lambda channel, items: reminder_key(tenant, source, cid, channel, items))
         if blocked and last is not None:
             _note(trace, cid, None, "gap", f"last contacted on {last.isoformat()}, under the "
                   f"minimum gap of {gap} day(s): {len(intents)} message(s) wait")

@@ -119,6 +119,9 @@ class ReminderPayload:
     """True: waits in the outbox as `pending_approval` until a person approves it."""
     attach: tuple[str, ...] = ()
     """For an email: what it carries besides its words ("invoices", "statement")."""
+    others: tuple[ReminderPayload, ...] = ()
+    """The customer's other currencies in the same message (one message per customer per day):
+    each a section with its own level, items and totals, never summed with this one's."""
 
     # -- the amounts ---------------------------------------------------------------------------
     @property
@@ -136,24 +139,38 @@ class ReminderPayload:
         """What the customer is asked to pay: reminded items less the credit deducted here."""
         return max(self.amount_due - self.credits, Decimal(0))
 
+    @property
+    def sections(self) -> tuple[ReminderPayload, ...]:
+        """This currency's section, then the others' (each in its own currency)."""
+        return (self, *self.others)
+
+    @property
+    def all_items(self) -> tuple[DueItem, ...]:
+        """The reminded items of every section (each item carries its currency)."""
+        return tuple(item for section in self.sections for item in section.items)
+
     def invoice_amounts(self) -> dict[str, Decimal]:
-        """Each reminded invoice's own amount (its items' residuals), in numeric id order."""
+        """Each reminded invoice's own amount (its items' residuals, in its own currency), in
+        numeric id order."""
         amounts: dict[str, Decimal] = {}
-        for item in self.items:
+        for item in self.all_items:
             amounts[item.invoice_id] = amounts.get(item.invoice_id, Decimal(0)) + item.residual
         return {i: amounts[i] for i in sort_ids(amounts)}
 
     @property
     def invoice_ids(self) -> list[str]:
         """The reminded invoices, ids compared as numbers where they are ("61" before "190")."""
-        return sort_ids(i.invoice_id for i in self.items)
+        return sort_ids(i.invoice_id for i in self.all_items)
 
     @property
     def referenced_ids(self) -> list[str]:
         """Every invoice the message names (reminded, listed as open, or deducted as credit):
         what the freshness gate re-reads."""
-        ids = {i.invoice_id for i in self.items} | {i.invoice_id for i in self.statement}
-        return sort_ids(ids | {c.invoice_id for c in self.credit_notes})
+        ids: set[str] = set()
+        for section in self.sections:
+            ids |= {i.invoice_id for i in section.items} | {i.invoice_id for i in section.statement}
+            ids |= {c.invoice_id for c in section.credit_notes}
+        return sort_ids(ids)
 
     def refreshed(self, items: Iterable[DueItem], credit_notes: Iterable[CreditLine],
                   statement: Iterable[DueItem]) -> ReminderPayload:
@@ -183,6 +200,7 @@ class ReminderPayload:
                                        for x in data.get("credit_notes", ()))
         for name in ("recipients", "cc", "level_channels", "attach"):
             values[name] = tuple(str(x) for x in data.get(name) or ())
+        values["others"] = tuple(cls.from_dict(x) for x in data.get("others") or ())
         if data.get("credit_used") is not None:
             values["credit_used"] = Decimal(str(data["credit_used"]))
         if data.get("planned_for"):

@@ -73,7 +73,8 @@ def history(store: Store, tenant: str, source: str, timezone: str = DEFAULT_TIME
                                t.outbox.c.status.in_(CONTACTED),
                                t.outbox.c.channel.notin_(NOT_CONTACT)))
             # The customer's stage: its last message per currency that went, may go or waits.
-            listed = (select(t.outbox.c.id, t.outbox.c.customer_id, t.outbox.c.level,
+            # (each item at its own level: a message may hold several currencies' sections)
+            listed = (select(t.outbox.c.id, t.outbox.c.customer_id, t.outbox_items.c.level,
                              t.outbox.c.planned_for, t.outbox_items.c.currency,
                              t.outbox_items.c.item_id)
                       .join(t.outbox_items, t.outbox.c.key == t.outbox_items.c.outbox_key)
@@ -152,7 +153,7 @@ def _insert_many(conn: Connection, intents: Sequence[ReminderIntent], now: dt.da
     items = [{"outbox_key": i.key, "tenant": i.tenant, "source": i.source,
               "item_id": item.item_id, "invoice_id": item.invoice_id, "level": item.level,
               "channel": i.channel, "amount_minor": to_minor(item.residual, item.currency),
-              "currency": item.currency} for i in intents for item in i.items]
+              "currency": item.currency} for i in intents for item in i.all_items]
     if items:  # an empty list would be one INSERT of defaults, not none
         conn.execute(t.outbox_items.insert(), items)
 

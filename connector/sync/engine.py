@@ -27,6 +27,8 @@ class SyncResult:
     rejected: int = 0
     deleted: int = 0
     pages: int = 0
+    tasks_closed: int = 0
+    """Tasks closed after the sync because their invoices were settled or done in the source."""
 
     def add(self, stream: str, n: int) -> None:
         self.counts[stream] = self.counts.get(stream, 0) + n

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,9 +28,12 @@ class Closing(BaseAdapter):
 
     def __init__(self) -> None:
         self.closed: list[str] = []
+        self.feedback: list[str | None] = []
 
-    def close_task(self, remote_id: str) -> bool:
+    def close_task(self, remote_id: str, *, invoice_ids: Collection[str] | None = None,
+                   feedback: str | None = None) -> bool:
         self.closed.append(remote_id)
+        self.feedback.append(feedback)
         return True
 
 
@@ -51,6 +55,7 @@ def test_done_closes_a_pushed_task_in_the_source_and_records_who(tmp_path: Path)
     local = tasks.done(tenant.store, tenant.name, ids[1], by="marie", now=now, adapter=source)
     assert (pushed.in_source, local.in_source) == (True, None)
     assert source.closed == ["mail.activity,42"]
+    assert source.feedback == ["Faite dans relance par marie : rappelé."]  # shown in the source
     assert tasks.list_tasks(tenant.store, tenant.name) == []
     assert BaseAdapter.close_task(source, "x") is False  # the contract's default: not supported
     assert not tasks.done(tenant.store, tenant.name, 999, by="marie", now=now).found

@@ -23,6 +23,7 @@ from connector.errors import ConfigError
 from connector.formatting import money
 from connector.rules.channels import CHANNELS
 from connector.store import outbox
+from tests.adapters.odoo.helpers import pushed_activities
 from tests.e2e import write_user_config
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, start_fake_odoo
 
@@ -151,15 +152,19 @@ def test_task_creates_an_activity_in_odoo_and_a_local_task(
     report = dispatch(tenant)
     assert report.failed == 0, report.details
     [row] = alpha_rows(tenant, "task")
-    activity = odoo.data.tables["mail.activity"][int(row["remote_id"])]
-    assert activity["res_model"] == "account.move" and activity["res_id"] == 1
-    assert activity["user_id"] == 6 and activity["activity_type_id"] == 4  # Marie; a To-Do
-    others = [a for a in odoo.data.tables["mail.activity"].values() if a is not activity]
+    mine = pushed_activities(odoo, row["remote_id"])
+    assert [a["res_id"] for a in mine] == [1, 2]  # one activity on each invoice of the task
+    for activity in mine:
+        assert activity["res_model"] == "account.move"
+        assert activity["user_id"] == 6 and activity["activity_type_id"] == 4  # Marie; To-Do
+        assert activity["summary"] == "Appeler le client – Alpha Distribution SARL"
+        for number, amount in (("INV/2026/00001", "1000.00"), ("INV/2026/00002", "300.00")):
+            assert f"{number} " in activity["note"]
+            assert money(Decimal(amount), "EUR", "fr") in html.unescape(activity["note"])
+    assert "concerne INV/2026/00002 : 300.00 EUR" in mine[1]["note"]
+    others = [a for a in odoo.data.tables["mail.activity"].values() if a not in mine]
     assert others and {a["user_id"] for a in others} == {70}  # no salesperson: the fallback
-    assert activity["summary"] == "Appeler le client – Alpha Distribution SARL"
-    for number, amount in (("INV/2026/00001", "1000.00"), ("INV/2026/00002", "300.00")):
-        assert f"{number} " in activity["note"]
-        assert money(Decimal(amount), "EUR", "fr") in html.unescape(activity["note"])
+    activity = mine[0]
     [task] = [t for t in open_tasks(tenant.store, tenant.name) if t["customer_id"] == ALPHA]
     assert task["remote_id"] == row["remote_id"] and task["title"] == activity["summary"]
     assert odoo.data.outgoing_mail == [] and alpha_rows(tenant, "note") == []

@@ -43,7 +43,13 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "invoice_user_id": (M2O, "res.users"), "is_move_sent": "bool",
         "reversed_entry_id": (M2O, "account.move"), "journal_id": (M2O, "account.journal"),
         "line_ids": (O2M, "account.move.line", "move_id"),
-        "invoice_pdf_report_id": (M2O, "ir.attachment"),
+        "invoice_pdf_report_id": (M2O, "ir.attachment"), "invoice_payments_widget": "json",
+        "write_date": "datetime", "create_date": "datetime",
+    },
+    "account.partial.reconcile": {
+        "debit_move_id": (M2O, "account.move.line"), "credit_move_id": (M2O, "account.move.line"),
+        "amount": "float", "debit_amount_currency": "float",
+        "debit_currency_id": (M2O, "res.currency"), "max_date": "date",
         "write_date": "datetime", "create_date": "datetime",
     },
     "account.move.line": {
@@ -51,7 +57,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "credit": "float", "balance": "float", "amount_currency": "float",
         "amount_residual": "float", "amount_residual_currency": "float", "reconciled": "bool",
         "account_id": (M2O, "account.account"), "display_type": "char",
-        "write_date": "datetime",
+        "currency_id": (M2O, "res.currency"), "write_date": "datetime",
     },
     "mail.message": {
         "model": "char", "res_id": "int", "body": "html", "subject": "char",
@@ -66,7 +72,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "active": "bool",
     },
     "mail.activity.type": {"name": "char", "category": "char", "res_model": "char",
-                           "sequence": "int"},
+                           "sequence": "int", "keep_done": "bool"},
     "mail.message.subtype": {"name": "char"},
     "ir.model": {"model": "char", "name": "char"},
     "ir.model.data": {"module": "char", "name": "char", "model": "char", "res_id": "int"},
@@ -85,7 +91,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
 }
 READ_OPS = {"search", "search_read", "search_count", "read"}
 ADMIN_ONLY = {"ir.model": "Models", "ir.model.data": "Model Data"}
-SINCE = {("account.move", "invoice_pdf_report_id"): 17}
+SINCE = {("account.move", "invoice_pdf_report_id"): 17, ("mail.activity", "active"): 18,
+         ("mail.activity.type", "keep_done"): 18}
 """Fields that appeared in a version: asked of an older server, they are invalid."""
 
 
@@ -185,11 +192,28 @@ class OdooData:
             return float(round(sum(m["amount_residual_signed"] for m in self.tables["account.move"]
                              .values() if m["commercial_partner_id"] == record["id"]
                              and m["state"] == "posted"), 2))
+        if model == "account.move" and name == "invoice_payments_widget":
+            return self.payments_widget(record)
         if isinstance(kind, tuple) and kind[0] == O2M:
             _, target, inverse = kind
             return sorted(r["id"] for r in self.tables[target].values()
                           if r.get(inverse) == record["id"])
         return record.get(name, False)
+
+    def payments_widget(self, move: dict[str, Any]) -> dict[str, Any] | bool:
+        """As Odoo 17 computes it: one entry per reconciliation (payment or credit note) with
+        its date and amount in the invoice's currency; False when nothing is reconciled."""
+        lines = {ln["id"] for ln in self.tables["account.move.line"].values()
+                 if ln["move_id"] == move["id"]}
+        side = "credit_move_id" if move["move_type"] == "out_refund" else "debit_move_id"
+        content = [{"name": "Paiement", "journal_name": "Bank", "amount": p["debit_amount_currency"],
+                    "currency_id": move["currency_id"], "date": p["max_date"],
+                    "partial_id": p["id"], "is_exchange": False}
+                   for p in sorted(self.tables["account.partial.reconcile"].values(),
+                                   key=lambda p: p["id"]) if p[side] in lines]
+        if not content:
+            return False
+        return {"title": "Less Payment", "outstanding": False, "content": content}
 
     def export(self, model: str, record: dict[str, Any], fields: list[str] | None) -> dict:
         names = fields or ["id", *(n for n in SCHEMA[model]
@@ -218,7 +242,7 @@ class OdooData:
         predicate = self._domain(model, domain or [])
         rows = [r for r in self.tables[model].values() if predicate(r)]
         mentions_active = any(isinstance(t, list) and t and t[0] == "active" for t in domain or [])
-        if "active" in SCHEMA[model] and (context or {}).get("active_test", True) \
+        if self.has_field(model, "active") and (context or {}).get("active_test", True) \
                 and not mentions_active:
             rows = [r for r in rows if r["active"]]
         rows.sort(key=lambda r: r["id"])
@@ -259,8 +283,11 @@ class OdooData:
             terms.append(parse())
         return lambda r: all(term(r) for term in terms)
 
+    def has_field(self, model: str, name: str) -> bool:
+        return name in SCHEMA[model] and self.major >= SINCE.get((model, name), 0)
+
     def _leaf(self, model: str, name: str, op: str, value: Any) -> Callable[[dict], bool]:
-        if name != "id" and name not in SCHEMA[model]:
+        if name != "id" and not self.has_field(model, name):
             raise fault(1, f"ValueError: Invalid field {model}.{name} in leaf "
                            f"('{name}', '{op}', {value!r})")
 
@@ -398,8 +425,8 @@ class OdooData:
     def m_action_feedback(self, model: str, ids: list[int], feedback: str = "",
                           attachment_ids: list[int] | None = None,
                           context: dict[str, Any] | None = None) -> int | bool:
-        """Mark activities done: a message on the document, the activity archived (17 deletes
-        it unless its type keeps done activities; archived here, so tests can see it)."""
+        """Mark activities done: a message on the document, then the activity deleted (16, 17)
+        or, in 18 when its type keeps done activities (`keep_done`), archived."""
         if model != "mail.activity":
             raise fault(1, f"AttributeError: The method 'action_feedback' does not exist on the "
                            f"model '{model}'")
@@ -413,7 +440,11 @@ class OdooData:
                 "model": activity["res_model"], "res_id": activity["res_id"],
                 "body": f"<p>{html.escape(feedback)}</p>", "message_type": "notification",
                 "subtype_id": 2, "date": self.clock(), "author_id": 3})
-            self.write(model, activity_id, active=False, state="done")
+            kind = self.tables["mail.activity.type"].get(activity["activity_type_id"]) or {}
+            if self.major >= 18 and kind.get("keep_done"):
+                self.write(model, activity_id, active=False, state="done")
+            else:
+                del self.tables[model][activity_id]
         return message
 
     def m_message_post(self, model: str, ids: list[int], body: str = "",

@@ -269,7 +269,7 @@ class FakeOdooServer:
                     "debit": 0.0 if refund else part, "credit": part if refund else 0.0,
                     "balance": sign * part, "amount_currency": sign * part,
                     "amount_residual": sign * part, "amount_residual_currency": sign * part,
-                    "account_id": 302, "reconciled": False})
+                    "account_id": 302, "reconciled": False, "currency_id": currency_id})
             # Odoo bumps customer_rank with raw SQL: the partners' write_date does NOT change.
             for pid in {partner_id, commercial}:
                 d.tables["res.partner"][pid]["customer_rank"] += 1
@@ -286,13 +286,19 @@ class FakeOdooServer:
             d.write("account.move", move_id, invoice_pdf_report_id=attachment)
             return attachment
 
+    def mark_activity_done(self, activity_id: int, feedback: str = "Client appelé") -> None:
+        """A user clicks "Mark Done" on an activity, as in Odoo's chatter."""
+        with self.lock:
+            self.data.m_action_feedback("mail.activity", [activity_id], feedback)
+
     def register_payment(self, move_id: int, amount: float | None = None, *,
-                         in_payment: bool = False) -> None:
-        """Pay an invoice (all of what is left by default); oldest instalment first."""
+                         in_payment: bool = False, date: str | None = None) -> None:
+        """Pay an invoice (all of what is left by default) on `date` (default: the fake's
+        today); oldest instalment first."""
         with self.lock:
             move = self.data.tables["account.move"][move_id]
             self._settle(move, move["amount_residual"] if amount is None else amount,
-                         "in_payment" if in_payment else "paid")
+                         "in_payment" if in_payment else "paid", date=date)
 
     def reverse(self, move_id: int, amount: float | None = None, *,
                  reconcile: bool = True, credit_note_id: int | None = None) -> int:
@@ -315,11 +321,18 @@ class FakeOdooServer:
                 self._settle(d.tables["account.move"][note], value, "paid")
             return note
 
-    def _settle(self, move: dict[str, Any], amount: float, full_state: str) -> None:
+    def _settle(self, move: dict[str, Any], amount: float, full_state: str, *,
+                date: str | None = None) -> None:
         d = self.data
         left = round(move["amount_residual"] - amount, 2)
         sign = -1 if move["move_type"] == "out_refund" else 1
         remaining = amount
+        first = min((ln for ln in d.tables["account.move.line"].values()
+                     if ln["move_id"] == move["id"]), key=lambda ln: ln["id"])
+        side = "credit_move_id" if sign < 0 else "debit_move_id"
+        d.insert("account.partial.reconcile", {
+            side: first["id"], "amount": amount, "debit_amount_currency": amount,
+            "debit_currency_id": move["currency_id"], "max_date": date or d.clock()[:10]})
         for line in sorted((ln for ln in d.tables["account.move.line"].values()
                             if ln["move_id"] == move["id"]),
                            key=lambda ln: (ln["date_maturity"], ln["id"])):

@@ -30,8 +30,11 @@ INVOICE_FIELDS = [
     "name", "move_type", "state", "payment_state", "partner_id", "commercial_partner_id",
     "invoice_date", "invoice_date_due", "currency_id", "company_id", "amount_total",
     "amount_residual", "invoice_payment_term_id", "invoice_user_id", "reversed_entry_id",
-    "write_date",
+    "invoice_payments_widget", "write_date",
 ]
+"""`invoice_payments_widget` (16+, needs Invoicing / Billing): the payments and credit notes
+reconciled with the invoice, each with its date, as the invoice form shows them. Read with the
+invoice, it dates payments at no extra call."""
 # The postal address of res.partner (base module): street lines, zip, city, and country as a
 # many2one `[id, "France"]`; every empty char is False.
 ADDRESS_FIELDS = ["street", "street2", "zip", "city", "country_id"]
@@ -43,7 +46,7 @@ CONTACT_FIELDS = ["name", "email", "phone", "mobile", "parent_id", "write_date",
 # `amount_currency`/`amount_residual_currency` are in the invoice's currency; `debit` and
 # `amount_residual` in the company's. We prefer the former so instalments add up to the total.
 INSTALMENT_FIELDS = ["move_id", "date_maturity", "debit", "amount_residual", "amount_currency",
-                     "amount_residual_currency"]
+                     "amount_residual_currency", "currency_id"]
 
 # payment_state → our status. `in_payment` is reconciled but not yet matched to a bank statement:
 # the customer has paid, so we must not chase. `blocked` (18+) is a sticky "on hold" flag.
@@ -187,8 +190,32 @@ def map_invoice(raw: Mapping[str, Any], lines: list[Mapping[str, Any]] | None = 
         instalments=map_instalments(lines or [], currency),
         credited_invoice_id=str(credited) if credited else None,
         company_id=str(company) if company else None,
+        paid_date=last_payment(raw, currency),
         updated_at=parse_datetime(raw.get("write_date")),
     )
+
+
+def last_payment(raw: Mapping[str, Any], currency: str) -> dt.date | None:
+    """The date of the latest payment (or credit note) reconciled with the invoice, from its
+    payments widget; exchange-difference entries are not payments. An entry in another currency
+    than the invoice's comes without a rate: the invoice is refused rather than dated wrong."""
+    widget = raw.get("invoice_payments_widget")
+    if not isinstance(widget, Mapping):
+        return None  # False: nothing reconciled
+    own = m2o_id(raw.get("currency_id"))
+    dates: list[dt.date] = []
+    for entry in widget.get("content") or []:
+        if not isinstance(entry, Mapping) or entry.get("is_exchange"):
+            continue
+        other = entry.get("currency_id")
+        if own is not None and other not in (None, False, own):
+            raise BadRecordError(f"a payment of {entry.get('amount')} in another currency (id "
+                                 f"{other}) than the invoice's {currency}, without a rate",
+                                 source_id=str(raw.get("id")))
+        day = parse_date(entry.get("date"))
+        if day is not None:
+            dates.append(day)
+    return max(dates) if dates else None
 
 
 def map_instalments(lines: list[Mapping[str, Any]], currency: str) -> tuple[Instalment, ...]:
@@ -197,6 +224,12 @@ def map_instalments(lines: list[Mapping[str, Any]], currency: str) -> tuple[Inst
         return ()
     result = []
     for line in sorted(lines, key=lambda ln: (str(ln["date_maturity"]), ln["id"])):
+        line_currency = m2o_name(line.get("currency_id"))
+        if line_currency and line_currency != currency:
+            # amount_residual_currency is in the line's currency: without a rate it cannot
+            # stand for the invoice's amount due
+            raise BadRecordError(f"instalment residual in {line_currency}, invoice in "
+                                 f"{currency}, without a rate", source_id=str(line["id"]))
         amount = line.get("amount_currency", line.get("debit"))
         residual = line.get("amount_residual_currency", line.get("amount_residual"))
         due = parse_date(line["date_maturity"])

@@ -11,10 +11,10 @@ import base64
 import hashlib
 import html
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from connector.adapters.base import AdapterContext, PushRequest
+from connector.adapters.base import AdapterContext, JournalEntry, PushRequest
 from connector.adapters.odoo import mapping as om
 from connector.adapters.rest import key_stamp
 from connector.errors import ConfigError, PermanentError
@@ -111,39 +111,97 @@ class OdooPushMixin:
         return str(found[0]) if found else None
 
     def push_task(self, request: PushRequest) -> str:
-        """A Call or To-Do activity on the first invoice, for a person (never the bot).
+        """A Call or To-Do activity on each invoice of the reminder, with that invoice's own
+        amount, for a person (never the bot). Returns `invoice:activity` pairs, comma-separated
+        (what `close_task` and `tasks_done` read back).
 
         Created with the rights of a Billing user: the model is passed by context
         (`default_res_model`), not as `res_model_id`, since `ir.model` is readable only by
-        administrators in Odoo 17 (base/security/ir.model.access.csv)."""
-        invoice = self._target(request)
+        administrators in Odoo 17 (base/security/ir.model.access.csv). An invoice that already
+        has its activity under this key (a retry after a partial push) does not get a second."""
+        invoices = self._invoices(request)
+        kind = self._activity_type("call" if request.task == "call" else "todo")
+        self.context.journal.start(request.key, JournalEntry(
+            request.customer_id, tuple(str(i["id"]) for i in invoices)))
+        found = self._activities(request.key)
+        people: dict[int, int] = {}
+        pairs: list[tuple[int, int]] = []
+        for invoice in invoices:
+            activity = found.get(int(invoice["id"]))
+            if activity is None:
+                activity = self._create_activity(request, invoice, kind, people)
+            pairs.append((int(invoice["id"]), activity))
+        return task_remote_id(pairs)
+
+    def _create_activity(self, request: PushRequest, invoice: Mapping[str, Any], kind: int,
+                         people: dict[int, int]) -> int:
+        currency = request.currency or om.m2o_name(invoice["currency_id"]) or "EUR"
+        sent = request.amounts.get(str(invoice["id"]))
+        if sent is None:
+            sent = to_decimal(invoice["amount_residual"], currency)
+        body = f"{request.body}\nCette activité concerne {invoice['name']} : {sent} {currency}"
+        partner = om.m2o_id(invoice.get("commercial_partner_id")) or 0
+        if partner not in people:
+            people[partner] = self._assignee(invoice)
         values = {
-            "res_id": invoice["id"],
-            "activity_type_id": self._activity_type("call" if request.task == "call"
-                                                    else "todo"),
+            "res_id": invoice["id"], "activity_type_id": kind,
             "summary": request.summary[:120],
             # An Html field takes a str as HTML in every version: escape it ourselves.
-            "note": f"<p>{_html(request.body)}</p>\n{self.hidden_stamp(request.key)}",
+            "note": f"<p>{_html(body)}</p>\n{self.hidden_stamp(request.key)}",
             "date_deadline": (request.due_date or self.context.today).isoformat(),
-            "user_id": self._assignee(invoice),
+            "user_id": people[partner],
         }
         context = {**self._write_context(invoice), "default_res_model": MOVE}
-        activity_id = self._execute("mail.activity", "create", [values], {"context": context},
-                                    write=True)
-        return str(activity_id[0] if isinstance(activity_id, list) else activity_id)
+        created = self._execute("mail.activity", "create", [values], {"context": context},
+                                write=True)
+        return int(created[0] if isinstance(created, list) else created)
 
-    def close_task(self, remote_id: str) -> bool:
-        """Mark our activity done (Odoo posts it in the chatter); True when it is done now or
-        was done already (17 deletes done activities unless their type keeps them)."""
-        if not remote_id.isdigit():
+    def _activities(self, key: str) -> dict[int, int]:
+        """Invoice id → id of the activity stamped with `key` on it (the oldest)."""
+        stamp = self.stamp(key)
+        rows = self._execute("mail.activity", "search_read", [[
+            ["res_model", "=", MOVE], "|", ["summary", "ilike", stamp],
+            ["note", "ilike", stamp]]], {"fields": ["res_id"], "order": "id asc"})
+        found: dict[int, int] = {}
+        for row in rows:
+            found.setdefault(int(row["res_id"]), int(row["id"]))
+        return found
+
+    def _open_activities(self, ids: Sequence[int]) -> set[int]:
+        """Which of these activities are still to do. Odoo 16 and 17 delete an activity marked
+        done; 18 archives it when its type keeps done activities (`keep_done`): a search, with
+        its default `active_test`, finds only open ones in every version."""
+        if not ids:
+            return set()
+        return {int(i) for i in self._execute("mail.activity", "search", [[
+            ["id", "in", sorted(set(ids))]]])}
+
+    def close_task(self, remote_id: str, *, invoice_ids: Collection[str] | None = None,
+                   feedback: str | None = None) -> bool:
+        """Mark our activities done (on `invoice_ids` only, when given); Odoo posts each in the
+        invoice's chatter. True when they are done now or were done already."""
+        pairs = parse_task_remote_id(remote_id)
+        if pairs is None:
             return False
-        rows = self._execute("mail.activity", "search_read", [[["id", "=", int(remote_id)]]], {
-            "fields": ["active"], "context": {"active_test": False}})
-        if not rows or not rows[0].get("active", True):
-            return True
-        self._execute("mail.activity", "action_feedback", [[int(remote_id)]], {
-            "feedback": "Clôturée par relance : plus rien à relancer."}, write=True)
+        wanted = [activity for invoice, activity in pairs if invoice_ids is None
+                  or (invoice is not None and str(invoice) in invoice_ids)]
+        still = self._open_activities(wanted)
+        if still:
+            self._execute("mail.activity", "action_feedback", [sorted(still)], {
+                "feedback": feedback or "Clôturée par relance : plus rien à relancer."},
+                write=True)
         return True
+
+    def tasks_done(self, remote_ids: Sequence[str], *,
+                   settled: Collection[str] = ()) -> set[str]:
+        """The tasks of which a person has done (or removed) an activity in Odoo, in one call.
+        An activity on a `settled` invoice does not count: relance closes those itself."""
+        parsed = {remote: parse_task_remote_id(remote) for remote in remote_ids}
+        ids = [activity for pairs in parsed.values() for _, activity in pairs or []]
+        still = self._open_activities(ids)
+        return {remote for remote, pairs in parsed.items() if pairs and any(
+            activity not in still and (invoice is None or str(invoice) not in settled)
+            for invoice, activity in pairs)}
 
     def send_via_source(self, request: PushRequest) -> str:
         """Odoo mails our rendered message to the customer's contacts itself: a comment posted on
@@ -216,16 +274,20 @@ class OdooPushMixin:
         return base64.b64decode(found[0]["datas"]) if found and found[0].get("datas") else None
 
     def find_pushed(self, key: str) -> str | None:
-        stamp = self.stamp(key)
+        """Activities first (a done activity's chatter message may quote its note, stamp
+        included), then messages. A task whose journal names invoices that have no activity yet
+        is not found: the retry adds the missing ones, and only those."""
+        found = self._activities(key)
+        if found:
+            entry = self.context.journal.started(key)
+            wanted = {int(i) for i in entry.invoice_ids if i.isdigit()} if entry else set()
+            if wanted - set(found):
+                return None
+            return task_remote_id(sorted(found.items()))
         messages = self._execute("mail.message", "search", [[
-            ["model", "=", MOVE], ["body", "ilike", stamp]]], {"order": "id asc", "limit": 1})
-        if messages:
-            return str(messages[0])
-        activities = self._execute("mail.activity", "search", [[
-            ["res_model", "=", MOVE], "|", ["summary", "ilike", stamp],
-            ["note", "ilike", stamp]]], {"order": "id asc", "limit": 1,
-                                         "context": {"active_test": False}})
-        return str(activities[0]) if activities else None
+            ["model", "=", MOVE], ["body", "ilike", self.stamp(key)]]],
+            {"order": "id asc", "limit": 1})
+        return str(messages[0]) if messages else None
 
     # -- look-ups, cached per adapter ------------------------------------------------------
     def _activity_type(self, kind: str) -> int:
@@ -286,3 +348,21 @@ class OdooPushMixin:
 
 def _html(text: str) -> str:
     return html.escape(text).replace("\n", "<br/>")
+
+
+def task_remote_id(pairs: Sequence[tuple[int, int]]) -> str:
+    """`invoice:activity` pairs, comma-separated: which activity went on which invoice, known
+    even once Odoo has deleted a done activity."""
+    return ",".join(f"{invoice}:{activity}" for invoice, activity in pairs)
+
+
+def parse_task_remote_id(remote_id: str) -> list[tuple[int | None, int]] | None:
+    """Pairs back from `task_remote_id`; a bare activity id (older tasks) has no invoice.
+    None when it is not ours."""
+    pairs: list[tuple[int | None, int]] = []
+    for part in str(remote_id).split(","):
+        invoice, _, activity = part.strip().rpartition(":")
+        if not activity.isdigit() or (invoice and not invoice.isdigit()):
+            return None
+        pairs.append((int(invoice) if invoice else None, int(activity)))
+    return pairs

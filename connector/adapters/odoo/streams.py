@@ -361,7 +361,9 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
         2. (incremental runs) Partners of invoices changed since the last run: posting the first
            invoice of a partner raises its customer_rank with raw SQL, which leaves the
            partner's write_date alone, so pass 1 would never see a new customer.
-        The cursor keeps one (write_date, id) mark per pass.
+        The cursor keeps one (write_date, id) mark per pass. A full scan meets every billing
+        contact on its way and reads nothing more (`_Gathered`); an increment reads the contacts
+        of the customers that changed, with those not on the page, in one call per page.
         """
         domain: list[Any] = [
             "|",
@@ -374,22 +376,30 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
         context = self._context(active_test=False)  # archived customers may still owe money
         self._connect()
         fields = [*(self.profile.partner_fields if self.profile else om.PARTNER_FIELDS),
-                  "commercial_partner_id"]
+                  "commercial_partner_id", "active"]
         seen: dict[int, str] = {}  # customer id → newest write_date already yielded this run
         moves_since = (since or {}).get("invoices")
         # Without a mark, take it before reading partners: what is posted later is caught next run.
         mark = moves_since or self._latest_move()
         checkpoint: dict[str, Any] = {}
         pages = with_last(self._scan(PARTNER, domain, fields, since, context))
+        if since is None:
+            # A full scan meets every billing contact: gathered as they come, no read per page.
+            gathered = _Gathered()
+            for (rows, rejected, position), last in pages:
+                records, bad = gathered.page(rows, seen)
+                checkpoint = {**position, "invoices": mark}
+                yield Page(records, checkpoint, rejected=rejected + bad,
+                           full_scan_complete=last)
+            return
         for (rows, rejected, position), last in pages:
             targets = self._targets(rows, seen)
             known = {r["id"]: r for r in rows if om.is_customer(r)}
             records, bad = self._customers_by_id(targets, known, seen, context, fields)
             checkpoint = {**position, "invoices": mark}
-            yield Page(records, checkpoint, rejected=rejected + bad,
-                       full_scan_complete=last and since is None)
+            yield Page(records, checkpoint, rejected=rejected + bad)
         if moves_since is None:
-            return
+            return  # a first increment after an old full scan: partners only
         for rows, _, position in self._scan(MOVE, self._invoice_domain(),
                                             ["commercial_partner_id"], moves_since,
                                             self._context()):
@@ -425,14 +435,23 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
             return [], []
         by_id = dict(known)
         missing = [i for i in wanted if i not in by_id]
-        if missing:
+        contacts_of: list[Any] = ["&", "&", ["commercial_partner_id", "in", wanted],
+                                  ["type", "=", "invoice"], ["id", "not in", wanted]]
+        # The customers not on this page and every billing contact, in one read.
+        domain = ["|", ["id", "in", missing], *contacts_of] if missing else contacts_of
+        try:
+            found = self._execute(PARTNER, "search_read", [domain], {
+                "fields": fields, "order": "id asc", "context": context})
+        except PermanentError as exc:
+            if fault_code(exc) not in (1, 2) or not missing:
+                raise
+            # A broken customer record fails the whole read: read around it, then the contacts.
             parents, _ = self._read_robust(PARTNER, missing, fields, context)
-            by_id.update({p["id"]: p for p in parents if om.is_customer(p)})
-        contacts = self._execute(PARTNER, "search_read", [[
-            ["commercial_partner_id", "in", wanted], ["type", "=", "invoice"],
-            ["id", "not in", wanted], ["active", "=", True]]], {
-            "fields": [*om.CONTACT_FIELDS, "commercial_partner_id"], "order": "id asc",
-            "context": context})
+            found = parents + self._execute(PARTNER, "search_read", [contacts_of], {
+                "fields": fields, "order": "id asc", "context": context})
+        wanted_set = set(wanted)
+        by_id.update({p["id"]: p for p in found if p["id"] in wanted_set and om.is_customer(p)})
+        contacts = [c for c in found if c["id"] not in wanted_set and c.get("active", True)]
         by_parent: dict[int, list[dict[str, Any]]] = {}
         for contact in contacts:
             by_parent.setdefault(om.m2o_id(contact["commercial_partner_id"]) or 0,
@@ -447,3 +466,38 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
     def close(self) -> None:
         self.http.session.close()
 
+
+
+class _Gathered:
+    """Customers and their billing contacts as a full scan meets them, on any page: a customer
+    is yielded when met, and again when a contact of it comes on a later page, so that once the
+    scan ends every customer has been stored with all its (active) billing contacts."""
+
+    def __init__(self) -> None:
+        self.customers: dict[int, dict[str, Any]] = {}
+        self.contacts: dict[int, dict[int, dict[str, Any]]] = {}
+
+    def page(self, rows: Rows, seen: dict[int, str]) -> tuple[list[Customer], list[Rejected]]:
+        touched: list[int] = []
+        for row in rows:
+            if om.is_customer(row):
+                self.customers[row["id"]] = row
+                touched.append(row["id"])
+                continue
+            parent = om.m2o_id(row["commercial_partner_id"])
+            if parent is None or parent == row["id"] or row.get("type") != "invoice" \
+                    or not row["parent_id"]:
+                continue
+            if row.get("active", True):
+                self.contacts.setdefault(parent, {})[row["id"]] = row
+            else:
+                self.contacts.get(parent, {}).pop(row["id"], None)
+            touched.append(parent)
+        raws = [(self.customers[i], sorted(self.contacts.get(i, {}).values(),
+                                           key=lambda c: c["id"]))
+                for i in dict.fromkeys(touched) if i in self.customers]
+        records, rejected = map_records(raws, lambda pair: om.map_customer(*pair),
+                                        lambda pair: pair[0].get("id"))
+        for raw, children in raws:
+            seen[raw["id"]] = max([raw["write_date"]] + [c["write_date"] for c in children])
+        return records, rejected

@@ -106,5 +106,7 @@ class Channel(ABC):
             level=payload.level, channel=self.name, summary=summary or body.splitlines()[0],
             body=body, due_date=payload.planned_for if payload.planned_for != dt.date.min
             else None, recipients=list(payload.recipients),
-            amounts=payload.invoice_amounts(), currency=payload.currency, html=html,
+            amounts=payload.invoice_amounts(), html=html,
+            # several currencies: each invoice's own, as the source knows it
+            currency=None if payload.others else payload.currency,
             task=payload.task)

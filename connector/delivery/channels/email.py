@@ -51,7 +51,7 @@ class EmailChannel(Channel):
                                 recipients=list(payload.recipients), key=delivery.key,
                                 now=services.now(), attachments=attachments,
                                 level=payload.level,
-                                invoices=[i.number for i in payload.items])
+                                invoices=[i.number for i in payload.all_items])
         good_cc, bad_cc = usable(list(payload.cc))
         self.refused[delivery.key] = usable(list(payload.recipients))[1] + bad_cc
         cc = [a.wire for a in good_cc]

@@ -10,6 +10,7 @@ import pytest
 
 from connector.adapters.base import AdapterContext
 from connector.adapters.odoo import OdooAdapter, OdooConfig
+from connector.adapters.odoo.push import parse_task_remote_id
 from connector.secrets import SecretStore
 from tests.fakes.odoo_server import FakeOdooServer
 
@@ -35,3 +36,11 @@ def make_adapter(server: FakeOdooServer | None, tmp_path: Path, monkeypatch: pyt
     adapter = OdooAdapter(OdooConfig(**settings), context)
     adapter.http.timeout = (2.0, 5.0)
     return adapter
+
+
+def pushed_activities(server: FakeOdooServer, pushed: str) -> list[dict[str, Any]]:
+    """The activities a `push_task` answer names (`invoice:activity` pairs), still in Odoo."""
+    pairs = parse_task_remote_id(pushed)
+    assert pairs is not None, pushed
+    table = server.data.tables["mail.activity"]
+    return [table[activity] for _, activity in pairs if activity in table]

@@ -248,8 +248,10 @@ def test_invoice_pdf_is_the_printed_attachment_not_our_trace(
     assert adapter.invoice_pdf("not-an-id") is None
 
 
-def test_customers_paged_one_by_one_are_whole_and_unique(
+def test_customers_paged_one_by_one_end_whole_in_one_read_per_page(
         odoo: FakeOdooServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full scan reads no contacts per page: a customer met before its billing contact comes
+    again with it (the store keeps the last), so every customer ends whole."""
     odoo.data.now = "2026-11-26 10:00:00"  # everything below shares one displayed second
     delta = odoo.add_partner("Delta", email=None)
     odoo.add_invoice(delta, 100.0, "2026-11-01")
@@ -257,13 +259,18 @@ def test_customers_paged_one_by_one_are_whole_and_unique(
                                parent_id=delta, type="invoice")
     odoo.data.write("res.partner", 7)  # Alpha changes after its billing contact was created
     adapter = make_adapter(odoo, tmp_path, monkeypatch, page_size=1)
+    adapter.check()
+    before = len(odoo.calls)
     pages = list(itertools.islice(adapter.customers(None), 30))
-    customers = [c for p in pages for c in p.records]
-    assert sorted(c.external_id for c in customers) == sorted(["7", "8", "9", str(delta)])
-    found = next(c for c in customers if c.external_id == str(delta))
-    assert [x.email for x in found.contacts] == ["f@delta.example"]
+    customers = {c.external_id: c for p in pages for c in p.records}  # the last of each
+    assert sorted(customers) == sorted(["7", "8", "9", str(delta)])
+    assert [x.email for x in customers[str(delta)].contacts] == ["f@delta.example"]
     assert all(p.checkpoint for p in pages) and pages[-1].full_scan_complete
-    assert contact not in {int(c.external_id) for c in customers}
+    assert contact not in {int(c) for c in customers}
+    # one search_read per page of partners, plus the mark of the latest move taken first
+    assert len(odoo.calls) - before == len(pages) + 1
+    repeated = [c.external_id for p in pages for c in p.records]
+    assert repeated.count(str(delta)) <= 2  # met, then again with its contact
 
 
 def test_incremental_customers(adapter: OdooAdapter, odoo: FakeOdooServer) -> None:

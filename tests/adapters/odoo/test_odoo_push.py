@@ -12,7 +12,7 @@ import pytest
 from connector.adapters.base import PushRequest
 from connector.adapters.odoo import OdooAdapter
 from connector.errors import ConfigError, PermanentError, TransientError
-from tests.adapters.odoo.helpers import TODAY, TRANSPORTS, make_adapter
+from tests.adapters.odoo.helpers import TODAY, TRANSPORTS, make_adapter, pushed_activities
 from tests.fakes.odoo_server import FakeOdooServer, running_fake_odoo
 
 
@@ -74,13 +74,15 @@ def test_activity_note_is_html_in_every_version(adapter: OdooAdapter,
                                                 odoo: FakeOdooServer) -> None:
     adapter.push_task(request(body="ligne 1\nligne <2>"))
     [activity] = odoo.data.tables["mail.activity"].values()
-    assert activity["note"] == "<p>ligne 1<br/>ligne &lt;2&gt;</p>\n<!-- [relance:9f2c41d07a] -->"
+    assert activity["note"] == ("<p>ligne 1<br/>ligne &lt;2&gt;<br/>Cette activité concerne "
+                                "INV/2026/00004 : 1200.00 EUR</p>\n<!-- [relance:9f2c41d07a] -->")
 
 
 def test_push_task_creates_an_activity(adapter: OdooAdapter, odoo: FakeOdooServer) -> None:
     req = request(channel="task", task="call", due_date=dt.date(2026, 12, 2))
     pushed = adapter.push_task(req)
-    activity = odoo.data.tables["mail.activity"][int(pushed)]
+    [activity] = pushed_activities(odoo, pushed)
+    assert pushed == f"4:{activity['id']}"
     assert activity["res_model"] == "account.move" and activity["res_id"] == 4
     assert activity["activity_type_id"] == 2  # Call: category phonecall in mail.activity.type
     assert activity["date_deadline"] == "2026-12-02"
@@ -88,9 +90,9 @@ def test_push_task_creates_an_activity(adapter: OdooAdapter, odoo: FakeOdooServe
     assert activity["summary"] == "Relance niveau 2"
     assert activity["note"].count("[relance:9f2c41d07a]") == 1
     assert adapter.find_pushed(req.key) == pushed
-    todo = adapter.push_task(request(key="aa11"))
-    assert odoo.data.tables["mail.activity"][int(todo)]["activity_type_id"] == 4  # To-Do
-    assert odoo.data.tables["mail.activity"][int(todo)]["date_deadline"] == TODAY.isoformat()
+    [todo] = pushed_activities(odoo, adapter.push_task(request(key="aa11")))
+    assert todo["activity_type_id"] == 4  # To-Do
+    assert todo["date_deadline"] == TODAY.isoformat()
 
 
 @pytest.mark.parametrize(("setting", "customer_rep", "invoice_rep"), [
@@ -105,7 +107,7 @@ def test_activity_goes_to_a_person(setting: Any, customer_rep: Any, invoice_rep:
     odoo.data.write("account.move", 4, invoice_user_id=invoice_rep)
     adapter = make_adapter(odoo, tmp_path, monkeypatch, activity_user=setting)
     pushed = adapter.push_task(request())
-    assert odoo.data.tables["mail.activity"][int(pushed)]["user_id"] == 6
+    assert [a["user_id"] for a in pushed_activities(odoo, pushed)] == [6]
 
 
 def test_an_activity_with_nobody_to_do_it_is_refused_not_given_to_the_bot(

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from connector.adapters.base import PushRequest
-from tests.adapters.odoo.helpers import TRANSPORTS, make_adapter
+from tests.adapters.odoo.helpers import TRANSPORTS, make_adapter, pushed_activities
 from tests.e2e import relance, write_user_config
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, running_fake_odoo
 
@@ -50,26 +50,38 @@ def test_a_billing_user_creates_calls_and_to_dos(task: str, type_id: int, odoo: 
                                                  tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     adapter = make_adapter(odoo, tmp_path, monkeypatch)
-    pushed = adapter.push_task(request(task=task))
-    activity = odoo.data.tables["mail.activity"][int(pushed)]
+    [activity] = pushed_activities(odoo, adapter.push_task(request(task=task)))
     assert activity["activity_type_id"] == type_id  # 2 = Call (phonecall), 4 = To-Do
     assert activity["res_model"] == "account.move" and activity["res_id"] == 4
     assert activity["user_id"] == 6  # Marie, the customer's salesperson
     assert not {model for _, model, _ in odoo.calls} & {"ir.model", "ir.model.data"}
 
 
-def test_close_task_marks_the_activity_done_once(odoo: FakeOdooServer, tmp_path: Path,
+@pytest.mark.parametrize(("serie", "keep_done", "kept"), [
+    ("17.0", True, False),  # 16 and 17 delete a done activity, whatever its type
+    ("18.0", False, False), ("18.0", True, True)])  # 18 archives it if its type keeps them
+def test_close_task_marks_the_activity_done_once(serie: str, keep_done: bool, kept: bool,
+                                                 tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    adapter = make_adapter(odoo, tmp_path, monkeypatch)
-    pushed = adapter.push_task(request())
-    before = len(odoo.data.tables["mail.message"])
-    assert adapter.close_task(pushed) is True
-    activity = odoo.data.tables["mail.activity"][int(pushed)]
-    assert activity["active"] is False and activity["state"] == "done"
-    assert len(odoo.data.tables["mail.message"]) == before + 1  # "done" shows in the chatter
-    assert adapter.close_task(pushed) is True  # already done: nothing more
-    assert len(odoo.data.tables["mail.message"]) == before + 1
-    assert adapter.close_task("not-an-id") is False
+    with running_fake_odoo(serie) as odoo:
+        odoo.data.write("res.partner", 8, user_id=6)
+        if serie >= "18":
+            odoo.data.write("mail.activity.type", 4, keep_done=keep_done)
+        adapter = make_adapter(odoo, tmp_path, monkeypatch)
+        pushed = adapter.push_task(request())
+        [activity] = pushed_activities(odoo, pushed)
+        before = len(odoo.data.tables["mail.message"])
+        assert adapter.close_task(pushed, feedback="Facture réglée") is True
+        left = odoo.data.tables["mail.activity"].get(activity["id"])
+        assert (left is not None) is kept
+        if kept:
+            assert left is not None and left["active"] is False
+        assert len(odoo.data.tables["mail.message"]) == before + 1  # "done" in the chatter
+        assert "Facture réglée" in odoo.data.tables["mail.message"][max(
+            odoo.data.tables["mail.message"])]["body"]
+        assert adapter.close_task(pushed) is True  # already done: nothing more
+        assert len(odoo.data.tables["mail.message"]) == before + 1
+        assert adapter.close_task("not-an-id") is False
 
 
 def level(channel: str, task: str = "todo") -> str:
