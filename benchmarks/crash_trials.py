@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.trials.bank import BankSource
 from tests.trials.exactly_once import exactly_once_trial
 from tests.trials.file_sources import FecSource, SpreadsheetSource
 from tests.trials.harness import DemoSource, SmtpSink, clean_run_seconds, totals, trial
@@ -42,12 +43,16 @@ def make_source(name: str, workdir: Path):
         return DemoSource()
     if name == "odoo":
         return OdooSource()
+    if name == "odoo19":
+        return OdooSource(serie="19.0")
     if name == "pennylane":
         return PennylaneSource()
     if name == "fec":
         return FecSource()
     if name == "spreadsheet":
         return SpreadsheetSource()
+    if name == "bank":
+        return BankSource(workdir)
     return SageSource(workdir / "keyring.json")
 
 
@@ -125,13 +130,13 @@ def run(adapter: str, trials: int, first_seed: int, kind: str | None = None) -> 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adapter", default="demo",
-                        choices=["demo", "odoo", "pennylane", "sage", "fec", "spreadsheet",
-                                 "exactly-once", "kinds", "all"])
+                        choices=["demo", "odoo", "odoo19", "pennylane", "sage", "fec",
+                                 "spreadsheet", "bank", "exactly-once", "kinds", "all"])
     parser.add_argument("--kind", choices=sorted(KINDS), help="with --adapter kinds: only this")
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    adapters = ["demo", "odoo", "pennylane", "sage", "fec", "spreadsheet"] \
+    adapters = ["demo", "odoo", "odoo19", "pennylane", "sage", "fec", "spreadsheet", "bank"] \
         if args.adapter == "all" else [args.adapter]
     failed = False
     for adapter in adapters:

@@ -30,8 +30,8 @@ from tests.trials.faults import fault_trial  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adapter", default="all",
-                        choices=["odoo", "pennylane", "sage", "fec", "spreadsheet", "all",
-                                 "kinds"])
+                        choices=["odoo", "odoo19", "pennylane", "sage", "fec", "spreadsheet",
+                                 "bank", "all", "kinds"])
     parser.add_argument("--share", type=float, default=0.2)
     parser.add_argument("--trials", type=int, default=10)
     args = parser.parse_args()
@@ -40,8 +40,8 @@ def main() -> int:
         print(json.dumps({"adapter": "kinds", "share": args.share, **summary}), flush=True)
         return 1 if any(summary[k] for k in ("duplicates", "lost", "paid_in_between",
                                              "stale")) else 0
-    adapters = ["odoo", "pennylane", "sage", "fec", "spreadsheet"] if args.adapter == "all" \
-        else [args.adapter]
+    adapters = ["odoo", "odoo19", "pennylane", "sage", "fec", "spreadsheet", "bank"] \
+        if args.adapter == "all" else [args.adapter]
     failed = False
     for adapter in adapters:
         totals = {"trials": 0, "invoice_differences": 0, "outbox_differences": 0,

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from connector.adapters.bank.csvfile import CsvMapping
 from connector.adapters.base import SourceConfig, adapter_class
 from connector.clock import DEFAULT_TIMEZONE
 from connector.errors import ConfigError
@@ -182,6 +183,61 @@ class TasksConfig(_Section):
     """Default owner of new tasks; `[customers."<id>"] owner` overrides it per customer."""
 
 
+class BankCsvConfig(_Section):
+    """The columns of a bank's CSV export (names as in its header line)."""
+
+    date: str = "Date"
+    label: str = "Libellé"
+    credit: str = "Crédit"
+    debit: str = "Débit"
+    amount: str = ""
+    """One signed amount column instead of `credit`/`debit`."""
+    payer: str = ""
+    value_date: str = ""
+    date_format: str = "%d/%m/%Y"
+    decimal: Literal[",", "."] = ","
+    delimiter: Literal["", ";", ",", "\t"] = ""
+    encoding: str = ""
+    currency: str = "EUR"
+    account: str = ""
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        from connector.models import check_currency
+        return check_currency(value)
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, value: str) -> str:
+        import codecs
+        if value:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"unknown encoding {value!r} (e.g. utf-8, cp1252)") from None
+        return value
+
+    def mapping(self) -> CsvMapping:
+        return CsvMapping(**self.model_dump())
+
+
+class BankConfig(_Section):
+    """Bank statements (CAMT.053, OFX, CSV) whose credits hold the reminders of the invoices they
+    pay until the books catch up."""
+
+    folder: str | None = None
+    """Where statements are dropped; read at each `relance run` (files are left in place)."""
+    hold_days: int = Field(default=10, ge=1, le=90)
+    """Days, from the credit's booking, an invoice matched to it is treated as paid."""
+    min_score: int = Field(default=80, ge=60, le=100)
+    """Score a match needs to hold reminders (rules/bank.py explains the points)."""
+    csv: BankCsvConfig = BankCsvConfig()
+
+    def folder_path(self, base_dir: Path) -> Path | None:
+        return (base_dir / self.folder).resolve() if self.folder else None
+
+
 class Config(_Section):
     tenant: str = Field(default="default", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
     timezone: str = DEFAULT_TIMEZONE
@@ -202,6 +258,8 @@ class Config(_Section):
     packaged one of the same name; `relance templates copy` fills it with the defaults."""
     tasks: TasksConfig = TasksConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    bank: BankConfig | None = None
+    """Absent: no bank statements are read."""
     # Where the file lives: relative paths (state, email.directory) are resolved against it.
     base_dir: Path = Field(default=Path("."), exclude=True)
     file: str = Field(default="<memory>", exclude=True)

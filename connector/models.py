@@ -414,3 +414,29 @@ class Payment(Record):
     def _quantize(self) -> Payment:
         object.__setattr__(self, "amount", to_decimal(self.amount, self.currency))
         return self
+
+
+class BankCredit(Record):
+    """Money received on the company's bank account, as a statement reports it (CAMT.053, OFX,
+    a bank's CSV export): what the bank matcher compares with the open invoices."""
+
+    reference: str = Field(min_length=1, max_length=128)
+    """Unique per account: the bank's reference (AcctSvcrRef, FITID) or a hash of the line."""
+    account: str = ""
+    """The IBAN or account number the statement is for."""
+    date: dt.date
+    """Booking date (the day the bank credited the account)."""
+    value_date: dt.date | None = None
+    amount: Decimal
+    currency: str = "EUR"
+    payer: str = ""
+    """The ordering party's name, when the bank gives it."""
+    text: str = ""
+    """Remittance information (Ustrd, MEMO, Libellé): where payers write the invoice number."""
+
+    @model_validator(mode="after")
+    def _positive(self) -> BankCredit:
+        object.__setattr__(self, "amount", to_decimal(self.amount, self.currency))
+        if self.amount <= 0:
+            raise ValueError(f"a credit must be positive, not {self.amount}")
+        return self

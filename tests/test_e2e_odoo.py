@@ -15,6 +15,7 @@ from connector.delivery.channels import Delivery
 from connector.delivery.dispatch import Dispatcher
 from connector.delivery.email import FileTransport
 from connector.store import outbox
+from tests.adapters.odoo.helpers import TRANSPORTS
 from tests.e2e import relance, user_loop, write_user_config
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, start_fake_odoo
 
@@ -22,9 +23,9 @@ ENV = {"ODOO_KEY": API_KEY}
 FALLBACK = 'activity_user = "marie@example.fr"\n'  # the seeded invoices' salesperson is the bot
 
 
-@pytest.fixture
-def odoo() -> Iterator[FakeOdooServer]:
-    server = start_fake_odoo("17.0")
+@pytest.fixture(params=TRANSPORTS)
+def odoo(request: pytest.FixtureRequest) -> Iterator[FakeOdooServer]:
+    server = start_fake_odoo(request.param)
     yield server
     server.stop()
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from connector.models import from_minor
+from connector.store import bank as bank_store
 from connector.store import outbox
 from connector.store import tables as t
 from connector.store.store import Store
@@ -112,6 +113,14 @@ def events(store: Store, tenant: str, source: str,
         for row in conn.execute(query).mappings():  # what people did in the web cockpit
             found.append(_event(row["at"], row["customer_id"], "action", status=row["action"],
                                 text=row["detail"], by=row["by"]))
+    for match in bank_store.listing(store, tenant, source, every=True):  # credits on statements
+        target = match["customer_id"]
+        if target is None or (customer_id is not None and target != customer_id):
+            continue
+        found.append(_event(match["booked_on"], target, "bank", status=match["status"],
+                            invoices=match["numbers"], amount=str(match["amount"]),
+                            currency=match["currency"], text=match["explanation"],
+                            key=str(match["id"])))
     for event in found:
         event["customer"] = names.get(event["customer_id"], event["customer_id"])
     return sorted(found, key=lambda e: (e["date"], e["customer_id"]))

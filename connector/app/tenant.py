@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from connector.adapters.base import AdapterContext, BaseAdapter, SourceInfo, adapter_class
 from connector.app import tasks as tasks_app
+from connector.app.bank import BankReport, folder_files, import_files
 from connector.clock import Clock
 from connector.config import Config
 from connector.errors import ConnectorError
@@ -79,6 +80,8 @@ class RunResult:
     """Messages due today held back by `max_messages_per_run`."""
     previews: list[Path] = field(default_factory=list)
     """`--dry-run`: the files written into the preview folder, one per message."""
+    bank: BankReport | None = None
+    """`[bank] folder`: the statements read before planning, and what their credits hold."""
 
 
 @dataclass
@@ -223,12 +226,13 @@ class Tenant:
         synced = self.sync() if do_sync else None
         if not do_sync:
             self.bind()
+        banked = self.read_bank()
         planned = self.plan()
         if dry_run:
             folder = preview_dir(self.config)
             written = write_previews(planned, self.config, folder, now=self.clock.now())
             return RunResult(synced, planned, 0, None, dry_run=True, waiting=self.waiting,
-                             previews=written)
+                             previews=written, bank=banked)
         enqueued = outbox.enqueue(self.store, planned, now=self.clock.now())
         transport = build_transport(self.config, self.secrets)
         limits = self.config.delivery
@@ -236,7 +240,15 @@ class Tenant:
                                dt.timedelta(minutes=limits.max_failing_minutes))
         report = Dispatcher(self.store, self.adapter, self.config, transport,
                             now=self.clock, exclusive=True, budget=budget).run(stop=stop)
-        return RunResult(synced, planned, enqueued, report, waiting=self.waiting)
+        return RunResult(synced, planned, enqueued, report, waiting=self.waiting, bank=banked)
+
+    def read_bank(self) -> BankReport | None:
+        """The statements dropped in `[bank] folder`, after the sync (the freshest ledger to
+        match against) and before planning (what they pay is held)."""
+        if self.config.bank is None or not self.config.bank.folder:
+            return None
+        return import_files(self.store, self.config, folder_files(self.config),
+                            now=self.clock.now(), today=self.today)
 
     def status(self) -> dict[str, Any]:
         return {

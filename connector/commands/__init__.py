@@ -14,6 +14,7 @@ import click
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "approve": ("review", "Approve messages (KEY…, or --all): the next run sends them."),
+    "bank": ("bank", "Bank statements: import a file, review the payments matched to invoices."),
     "auth": ("auth", "Grant relance access to an accounting system that uses OAuth2."),
     "check": ("loop", "Check the configuration, the source's reachability and credentials."),
     "clients": ("firm", "The client companies of a firm directory (--firm)."),

@@ -14,7 +14,8 @@ from connector.app import history as history_app
 from connector.commands.context import EXIT_USAGE, Obj, handle_errors
 
 KINDS = {"message": "message", "note": "note", "task": "tâche", "task_done": "tâche faite",
-         "dispute": "litige", "promise": "promesse", "pause": "pause", "payment": "paiement"}
+         "dispute": "litige", "promise": "promesse", "pause": "pause", "payment": "paiement",
+         "bank": "virement reçu"}
 
 
 def register(main: click.Group) -> None:

@@ -160,6 +160,9 @@ def register(main: click.Group) -> None:
                 raise TransientError(f"another relance process is running {tenant.name} right now; "
                                      "try again in a few minutes")
             result = tenant.run(dry_run=dry_run, do_sync=not no_sync, stop=lambda: lease.lost)
+        if result.bank is not None:
+            from connector.commands.bank import report_line
+            click.echo(report_line(result.bank, obj.config.language))
         click.echo(views.plan_table(result.planned, obj.config.language, views.screen_width()))
         if dry_run:
             folder = result.previews[0].parent if result.previews else "-"

@@ -110,7 +110,12 @@ def register(main: click.Group) -> None:
                 raise
         closed = pause_store.resolve(tenant.store, tenant.name, tenant.source, ids, _who(by), now=tenant.clock.now())
         if not closed:
-            click.echo(f"nothing was paused for {target}", err=True)
+            banked = [p for p in pause_store.active(tenant.store, tenant.name, tenant.source,
+                                                    tenant.today)
+                      if p.kind == "bank" and p.target_id in ids]
+            hint = (f" (held by a bank credit: {banked[0].reason}; end it with "
+                    f"`relance bank reject ID`, see `relance bank matches`)") if banked else ""
+            click.echo(f"nothing was paused for {target}{hint}", err=True)
             sys.exit(EXIT_USAGE)
         click.echo(f"resumed {target}: {closed} pause(s) closed; reminders start again from the "
                    f"level reached")

@@ -26,7 +26,7 @@ from connector.models import Invoice
 from connector.rules.channels import spec
 from connector.rules.payload import ReminderPayload
 from connector.secrets import redact
-from connector.store import outbox
+from connector.store import bank, outbox
 from connector.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,20 @@ class FreshnessGate:
         return True
 
 
+def bank_paid(store: Store, config: Config, fresh: dict[str, Invoice],
+              now: dt.datetime) -> dict[str, str]:
+    """The open invoices among `fresh` that a bank credit pays (a confident or confirmed match
+    still holding today), each with a word on that credit; asked at each claim, so a statement
+    imported while a batch is being sent counts."""
+    open_ids = [inv_id for inv_id, inv in fresh.items() if inv.is_open]
+    if not open_ids:
+        return {}
+    held = bank.held_invoices(store, config.tenant, config.source.kind, open_ids,
+                              local_day(now, config.timezone))
+    return {inv_id: f"{fresh[inv_id].number} (virement du {hold['booked_on'].isoformat()}, "
+                    f"rapprochement {hold['id']})" for inv_id, hold in held.items()}
+
+
 @dataclass(frozen=True)
 class Verdict:
     payload: ReminderPayload
@@ -105,7 +119,8 @@ class Verdict:
     changes: tuple[str, ...] = ()
     """What was brought up to date without changing the message's purpose (recipients, cc)."""
     moved: tuple[str, ...] = ()
-    """Invoice ids now of another customer: freed so that customer's plan may take them."""
+    """Invoice ids now of another customer (freed so that customer's plan may take them), or paid
+    per the bank statement (freed so that they are planned again if the books never confirm)."""
 
 
 def revalidate(store: Store, config: Config, payload: ReminderPayload,
@@ -115,6 +130,13 @@ def revalidate(store: Store, config: Config, payload: ReminderPayload,
     customer_id = payload.customer_id
     moved = tuple(sorted(inv_id for inv_id, inv in fresh.items()
                          if inv.customer_id != customer_id))
+    paid = bank_paid(store, config, fresh, now)
+    if paid:  # treated as paid pending the books: freed, so they are planned again if unpaid
+        moved = tuple(sorted(set(moved) | set(paid)))
+        items = {item.invoice_id for item in payload.items}
+        if items and items <= set(moved):
+            return Verdict(payload, "paid per the bank statement, pending the books: "
+                           + "; ".join(sorted(set(paid.values()))), replan=True, moved=moved)
     stored = store.customer(tenant, source, customer_id)
     book = config.rulebook
     if stored is None:

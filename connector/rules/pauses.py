@@ -3,7 +3,8 @@
 A dispute holds an invoice until resolved (or its optional date); a payment promise holds it until
 the promised date; a customer pause holds every invoice of the customer. A promise whose date has
 passed while the invoice is still unpaid is *broken*: the engine then moves straight to the next
-level rather than repeating the one sent before the promise.
+level rather than repeating the one sent before the promise. A bank hold (kind "bank") is a credit
+on the bank statement matched to the invoice: it holds until the books catch up or `hold_until`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-PauseKind = Literal["dispute", "promise", "pause"]
-KIND_WORDS = {"dispute": "disputed", "promise": "payment promised", "pause": "customer paused"}
+PauseKind = Literal["dispute", "promise", "pause", "bank"]
+KIND_WORDS = {"dispute": "disputed", "promise": "payment promised", "pause": "customer paused",
+              "bank": "paid per the bank statement, pending the books"}
 
 
 @dataclass(frozen=True)

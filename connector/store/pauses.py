@@ -12,6 +12,7 @@ from sqlalchemy import or_, select, update
 
 from connector.errors import ConfigError
 from connector.rules.pauses import Pause, PauseKind
+from connector.store import bank
 from connector.store import tables as t
 from connector.store.store import Store
 
@@ -37,14 +38,22 @@ def resolve(store: Store, tenant: str, source: str, target_ids: list[str], by: s
 
 
 def unresolved(store: Store, tenant: str, source: str) -> list[Pause]:
-    """Every pause nobody resolved: active ones and expired promises (the engine tells apart)."""
+    """Every pause nobody resolved: active ones and expired promises (the engine tells apart),
+    then the holds of bank credits matched to invoices (store/bank.py)."""
     query = (select(t.pauses).where(t.pauses.c.tenant == tenant, t.pauses.c.source == source,
                                     t.pauses.c.resolved_at.is_(None))
              .order_by(t.pauses.c.created_at.desc(), t.pauses.c.id.desc()))
     with store.engine.connect() as conn:
-        return [Pause(scope=r["scope"], target_id=r["target_id"], kind=r["kind"],
-                      until=r["until"], reason=r["reason"], created_by=r["created_by"],
-                      created_at=r["created_at"]) for r in conn.execute(query).mappings()]
+        found = [Pause(scope=r["scope"], target_id=r["target_id"], kind=r["kind"],
+                       until=r["until"], reason=r["reason"], created_by=r["created_by"],
+                       created_at=r["created_at"]) for r in conn.execute(query).mappings()]
+        found += [Pause(scope="invoice", target_id=invoice_id, kind="bank",
+                        until=hold["hold_until"], created_by="bank",
+                        reason=f"virement du {hold['booked_on'].isoformat()}, rapprochement "
+                               f"{hold['id']}")
+                  for hold in bank.holds(conn, tenant, source) for invoice_id in
+                  hold["invoice_ids"]]
+    return found
 
 
 def active(store: Store, tenant: str, source: str, today: dt.date) -> list[Pause]:

@@ -336,3 +336,46 @@ actions = Table(
     Column("detail", Text, nullable=False),
     Index("ix_actions_customer", "tenant", "customer_id", "at"),
 )
+
+# Credits read from bank statements (CAMT.053, OFX, CSV): once per (tenant, reference), whatever
+# the number of times a statement is imported or overlaps another.
+bank_credits = Table(
+    "bank_credits", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("booked_on", Date, nullable=False),
+    Column("value_on", Date),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("payer", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("file", Text, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("tenant", "reference", name="uq_bank_credit"),
+    Index("ix_bank_credits_day", "tenant", "booked_on"),
+)
+
+# What a credit was matched to (one row per credit): a confident match holds the invoices'
+# reminders until `hold_until` (status held, or confirmed by a person); rejected ones hold nothing.
+bank_matches = Table(
+    "bank_matches", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("credit_id", Integer, nullable=False),
+    Column("customer_id", String(128)),
+    Column("invoice_ids", Text, nullable=False),  # JSON list
+    Column("numbers", Text, nullable=False),  # JSON list, as the invoices were numbered
+    Column("score", Integer, nullable=False),
+    Column("verdict", String(16), nullable=False),  # confident | ambiguous | partial | review
+    Column("explanation", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # held | review | confirmed | rejected
+    Column("hold_until", Date),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(128)),
+    Column("decided_at", DateTime(timezone=True)),
+    UniqueConstraint("tenant", "credit_id", name="uq_bank_match_credit"),
+    Index("ix_bank_matches_status", "tenant", "source", "status"),
+)

@@ -15,6 +15,7 @@ from connector.app.tenant import Tenant, open_tenant
 from connector.clock import Clock
 from connector.config import load_config
 from connector.store import outbox
+from tests.adapters.odoo.helpers import TRANSPORTS
 from tests.e2e import write_user_config
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, start_fake_odoo
 from tests.helpers import NOW
@@ -24,9 +25,9 @@ FALLBACK = 'activity_user = "marie@example.fr"\n'  # the seeded invoices' salesp
 TODAY = dt.date(2026, 11, 27)
 
 
-@pytest.fixture
-def odoo() -> Iterator[FakeOdooServer]:
-    server = start_fake_odoo("17.0")
+@pytest.fixture(params=TRANSPORTS)
+def odoo(request: pytest.FixtureRequest) -> Iterator[FakeOdooServer]:
+    server = start_fake_odoo(request.param)
     yield server
     server.stop()
 

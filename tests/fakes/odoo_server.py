@@ -15,6 +15,7 @@ the next calls fail the way networks and proxies do (`odoo.script("503", "timeou
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import socket
 import struct
@@ -26,6 +27,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes import odoo_json2
 from tests.fakes.odoo_data import OdooData, fault
 
 DATABASE = "dunning"
@@ -43,6 +45,7 @@ class FakeOdooServer:
         self.key = key
         self.lock = threading.RLock()
         self.calls: list[tuple[str, str, str]] = []  # (service, model, method) of each request
+        self.transports: list[str] = []  # "xmlrpc" or "json2", per object call
         self.timeout_delay = 1.0
         self._script: list[tuple[str, str | None]] = []
         self._chaos: tuple[float, tuple[str, ...], random.Random] | None = None
@@ -128,6 +131,7 @@ class FakeOdooServer:
             args = list(params[5]) if len(params) > 5 else []
             kwargs = dict(params[6]) if len(params) > 6 else {}
             self.calls.append((service, model, name))
+            self.transports.append("xmlrpc")
             self._check_db(db)
             if uid != data.uid or key != self.key:
                 raise fault(3, "Access Denied")
@@ -365,6 +369,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         fake = self.server_fake
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.startswith("/json/2/") and fake.data.major >= 19:
+            return self._json2(body)
         if self.path not in ("/xmlrpc/2/common", "/xmlrpc/2/object"):
             return self._send(404, b"<html><body>404 Not Found</body></html>", "text/html")
         try:
@@ -402,6 +408,29 @@ class _Handler(BaseHTTPRequestHandler):
                               length=len(payload))
         self._send(200, payload, "text/xml")
 
+    def _json2(self, body: bytes) -> None:
+        """Odoo 19's JSON-2 (tests/fakes/odoo_json2.py), with the same faults as XML-RPC."""
+        fake = self.server_fake
+        kind = fake._next_fault(odoo_json2.call_name(self.path, body))
+        if kind in ("503", "502", "504"):
+            return self._send(int(kind), b"<html><body>Bad Gateway</body></html>", "text/html")
+        if kind == "429":
+            return self._send(429, b"Too Many Requests", "text/plain", {"Retry-After": "0"})
+        if kind == "reset":
+            return self._reset()
+        if kind == "malformed":
+            return self._send(200, b'[{"id": 1, "name": ', "application/json; charset=utf-8")
+        status, answer = odoo_json2.dispatch(fake, self.path, self.headers, body)
+        payload = json.dumps(answer).encode("utf-8")
+        if kind == "timeout":
+            time.sleep(fake.timeout_delay)
+        if kind == "reset-after":
+            return self._reset()
+        if kind == "truncated":
+            return self._send(200, payload[: len(payload) // 2], "application/json",
+                              length=len(payload))
+        self._send(status, payload, "application/json; charset=utf-8")
+
     def _send(self, status: int, payload: bytes, content_type: str,
               headers: dict[str, str] | None = None, *, length: int | None = None,
               complete: bool = True) -> None:
@@ -425,8 +454,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _version(serie: str) -> dict[str, Any]:
-    major, minor = (int(p) for p in serie.split(".")[:2])
-    return {"server_version": f"{serie}-20240709", "server_version_info": [major, minor, 0,
+    """As Odoo answers; an Odoo Online "saas~19.1" gives ["saas~19", 1, …] (odoo/release.py)."""
+    prefix, _, number = serie.rpartition("~")
+    major, minor = (int(p) for p in number.split(".")[:2])
+    first: int | str = f"{prefix}~{major}" if prefix else major
+    return {"server_version": f"{serie}-20240709", "server_version_info": [first, minor, 0,
                                                                            "final", 0, ""],
             "server_serie": serie, "protocol_version": 1}
 

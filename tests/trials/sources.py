@@ -24,8 +24,11 @@ TODAY = NOW.date()
 class OdooSource:
     name = "odoo"
 
-    def __init__(self, fault_share: float = 0.0, seed: int = 1) -> None:
-        self.fake: FakeOdooServer = start_fake_odoo("17.0")
+    def __init__(self, fault_share: float = 0.0, seed: int = 1, serie: str = "17.0") -> None:
+        """`serie` "19.0": the fake speaks JSON-2 and the adapter uses it."""
+        self.fake: FakeOdooServer = start_fake_odoo(serie)
+        if serie != "17.0":
+            self.name = f"odoo{serie.split('.')[0]}"
         self.today = TODAY
         rng = random.Random(seed)
         partners = [self.fake.add_partner(f"Client Odoo {n}", email=None if n == 3

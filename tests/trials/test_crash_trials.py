@@ -11,7 +11,8 @@ import pytest
 from benchmarks.crash_trials import make_source
 from tests.trials.harness import DemoSource, SmtpSink, clean_run_seconds, totals, trial
 
-TRIALS = {"demo": 3, "odoo": 2, "pennylane": 2, "sage": 2, "fec": 2, "spreadsheet": 2}
+TRIALS = {"demo": 3, "odoo": 2, "odoo19": 1, "pennylane": 2, "sage": 2, "fec": 1, "spreadsheet": 1,
+          "bank": 1}
 
 
 @pytest.mark.parametrize("adapter", sorted(TRIALS))

@@ -1,4 +1,6 @@
-"""XML-RPC over connector.http: request bodies, answers, and faults turned into our errors.
+"""XML-RPC over connector.http: request bodies, answers, and faults turned into our errors; and
+the choice of transport: Odoo 19+ (`server_version_info` from `common.version()`) is spoken to
+over JSON-2 (json2.py), with the same calls and errors, XML-RPC staying for 16-18.
 
 Why not `xmlrpc.client.ServerProxy`: its transport silently resends a request when a kept-alive
 connection is reset (CPython's `Transport.request`), which can duplicate a `message_post` whose
@@ -13,7 +15,8 @@ from typing import Any
 from xml.parsers.expat import ExpatError
 
 from connector.adapters.odoo import mapping as om
-from connector.errors import TransientError
+from connector.adapters.odoo.json2 import OdooJson2
+from connector.errors import PermanentError, TransientError
 from connector.http import HttpClient
 from connector.secrets import redact
 
@@ -29,17 +32,46 @@ def _fault_error(cls: type[Exception], message: str, code: object) -> Exception:
     return error
 
 
+JSON2_SINCE = 19
+
+
 class OdooRpc:
-    """XML-RPC calls over HttpClient, with faults turned into our errors."""
+    """Odoo calls over HttpClient (XML-RPC, or JSON-2 once `version()` says 19+), with faults
+    turned into our errors."""
 
     def __init__(self, http: HttpClient, database: str, username: str) -> None:
         self.http, self.database, self.username = http, database, username
+        self.json2: OdooJson2 | None = None
 
     def __repr__(self) -> str:  # never show the key
         return f"OdooRpc({self.http.base_url!r}, db={self.database!r}, user={self.username!r})"
 
+    @property
+    def transport(self) -> str:
+        return "JSON-2" if self.json2 is not None else "XML-RPC"
+
     def call(self, service: str, method: str, params: tuple[Any, ...], *,
              idempotent: bool = True, what: str = "") -> Any:
+        if service == "common" and method == "version":
+            info = self._call(service, method, params, idempotent=idempotent, what=what)
+            self._choose(info)
+            return info
+        if self.json2 is not None:
+            return self.json2.call(service, method, params, idempotent=idempotent, what=what)
+        return self._call(service, method, params, idempotent=idempotent, what=what)
+
+    def _choose(self, info: Any) -> None:
+        """JSON-2 from Odoo 19 on (its XML-RPC is deprecated, removed in 22)."""
+        version = info.get("server_version_info") if isinstance(info, dict) else None
+        try:
+            major = om.parse_serie(str(version[0])) if version else 0
+        except PermanentError:
+            major = 0
+        if major >= JSON2_SINCE and self.json2 is None:
+            self.json2 = OdooJson2(self.http, self.database, self.username, self.fault_error)
+
+    def _call(self, service: str, method: str, params: tuple[Any, ...], *,
+              idempotent: bool = True, what: str = "") -> Any:
         body = xmlrpc.client.dumps(params, method, allow_none=False).encode("utf-8")
         response = self.http.request("POST", f"/xmlrpc/2/{service}", data=body,
                                      headers={"Content-Type": "text/xml"}, idempotent=idempotent)
@@ -55,7 +87,11 @@ class OdooRpc:
         return result
 
     def _from_fault(self, fault: xmlrpc.client.Fault, what: str) -> Exception:
-        code, detail = fault.faultCode, om.fault_detail(fault.faultCode, fault.faultString)
+        return self.fault_error(fault.faultCode, fault.faultString, what)
+
+    def fault_error(self, code: object, text: str, what: str) -> Exception:
+        """Our error for an Odoo fault (XML-RPC code, or the code a JSON-2 error stands for)."""
+        detail = om.fault_detail(code, text)
         cls = om.classify_fault(code)
         if code == 3:
             message = (f"Odoo refused the API key for user {self.username} on database "

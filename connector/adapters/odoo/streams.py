@@ -1,7 +1,8 @@
-"""Odoo 16/17/18 over XML-RPC: customers, invoices and credit notes in, notes and activities out.
+"""Odoo 16/17/18 over XML-RPC, 19+ over JSON-2: customers, invoices and credit notes in, notes and
+activities out.
 
 Vendor docs: https://www.odoo.com/documentation/17.0/developer/reference/external_api.html
-(19+ deprecates XML-RPC for JSON-2; a JSON-2 backend is future work.)
+(19+ deprecates XML-RPC for JSON-2: client.py picks the transport from `version()`.)
 
 Modules: client (XML-RPC over connector.http, fault table), mapping (field maps per version,
 records), push (notes, activities, messages). Reads are idempotent and retried by http.py;
@@ -148,7 +149,7 @@ class OdooAdapter(OdooPushMixin, BaseAdapter):
         profile = self._connect()
         missing: list[str] = []
         warnings: list[str] = []
-        if self._serie > om.NEWEST:
+        if self._serie > om.NEWEST and self.rpc.transport == "XML-RPC":
             warnings.append(f"Odoo {self.server_version} deprecates XML-RPC; it still works, "
                             "read as Odoo 18")
         rights = self._rights(profile)

@@ -15,6 +15,8 @@ from connector.secrets import SecretStore
 from tests.fakes.odoo_server import FakeOdooServer
 
 TODAY = dt.date(2026, 11, 27)
+# The same tests on both transports: XML-RPC (16-18, here 17) and JSON-2 (19+).
+TRANSPORTS = [pytest.param("17.0", id="xmlrpc"), pytest.param("19.0", id="json2")]
 
 
 def make_adapter(server: FakeOdooServer | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

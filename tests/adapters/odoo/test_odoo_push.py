@@ -12,13 +12,13 @@ import pytest
 from connector.adapters.base import PushRequest
 from connector.adapters.odoo import OdooAdapter
 from connector.errors import ConfigError, PermanentError, TransientError
-from tests.adapters.odoo.helpers import TODAY, make_adapter, pushed_activities
+from tests.adapters.odoo.helpers import TODAY, TRANSPORTS, make_adapter, pushed_activities
 from tests.fakes.odoo_server import FakeOdooServer, running_fake_odoo
 
 
-@pytest.fixture
-def odoo() -> Iterator[FakeOdooServer]:
-    with running_fake_odoo() as server:
+@pytest.fixture(params=TRANSPORTS)
+def odoo(request: pytest.FixtureRequest) -> Iterator[FakeOdooServer]:
+    with running_fake_odoo(request.param) as server:
         yield server
 
 

@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 
 from connector.adapters.base import PushRequest
-from tests.adapters.odoo.helpers import make_adapter, pushed_activities
+from tests.adapters.odoo.helpers import TRANSPORTS, make_adapter, pushed_activities
 from tests.e2e import relance, write_user_config
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, running_fake_odoo
 
 ENV = {"ODOO_KEY": API_KEY}
 
 
-@pytest.fixture
-def odoo() -> Iterator[FakeOdooServer]:
-    with running_fake_odoo() as server:
+@pytest.fixture(params=TRANSPORTS)
+def odoo(request: pytest.FixtureRequest) -> Iterator[FakeOdooServer]:
+    with running_fake_odoo(request.param) as server:
         server.data.write("res.partner", 8, user_id=6)  # Beta's salesperson: Marie
         yield server
 
