@@ -50,7 +50,7 @@ def spaced(text: str) -> str:
 def test_a_linked_credit_note_lowers_its_invoices_interest_in_the_letter(
         tenant: Tenant) -> None:  # noqa: F811
     tenant.run()
-    payload = outbox.payload(letter_row(tenant, "C00012"))
+    payload = outbox.readable(tenant.store, letter_row(tenant, "C00012"))
     # F2026-00125: 8 417,18 € due 3 July 2026; credit note CRN000125 linked to it, 1 683,44 €
     # dated 8 June (before the due date: from the start). 4 Jul–27 Nov = 147 days on 6 733,74 €:
     # 6 733.74 × 12.15 % × 147 / 365 = 329.5013 → 329,50 € (on 8 417,18 € it said 411,88 €)
@@ -75,7 +75,7 @@ def test_consumer_interest_runs_from_receipt_of_the_posted_notice_only(
         tenant: Tenant, tmp_path: Path) -> None:  # noqa: F811
     tenant.run()
     row = letter_row(tenant, "C00003")  # F2026-00091: 6 941,79 € due 12 May 2026
-    later = consumer(outbox.payload(row), TODAY + dt.timedelta(days=20))  # 17 December
+    later = consumer(outbox.readable(tenant.store, row), TODAY + dt.timedelta(days=20))  # 17 December
     # planned and written on 27 Nov but not posted: nobody is on notice, no interest at all
     context = services(tenant).context(later)
     assert context["penalties"] == 0 and context["indemnity"] == 0
