@@ -73,8 +73,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    # One BEGIN EXCLUSIVE when asked (`exclusive`): the migration's lock; else a plain BEGIN.
-    conn.exec_driver_sql("BEGIN EXCLUSIVE" if conn.info.pop("exclusive", False) else "BEGIN")
+    # One BEGIN EXCLUSIVE when asked (`exclusive`): the migration's lock; BEGIN IMMEDIATE when
+    # asked (`immediate`): a write lock taken before reading (the rate budgets); else BEGIN.
+    if conn.info.pop("exclusive", False):
+        conn.exec_driver_sql("BEGIN EXCLUSIVE")
+    elif conn.info.pop("immediate", False):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
 def open_engine(url: str) -> Engine:
