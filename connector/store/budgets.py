@@ -61,10 +61,20 @@ class StoreBudget(RateBudget):
 
     def observe(self, headers: Mapping[str, str]) -> None:
         seconds = exhausted_for(headers)
-        if seconds is not None:
-            self.limit_reached += 1
-            self._transaction(lambda conn, now, sent, blocked: (
-                sent, max(blocked, now + max(seconds, 0.0)), 0.0))
+        if seconds is None:
+            return
+        self.limit_reached += 1
+
+        def hold(conn: Connection, now: float, sent: list[float],
+                 blocked: float) -> tuple[list[float], float, float]:
+            until = now + max(seconds, 0.0)
+            if len(sent) >= self.limit:
+                # our window is full too and knows to the millisecond when it frees, where the
+                # header is rounded up to the second (as RateBudget.observe)
+                until = min(until, sent[-self.limit] + self.period + self.margin)
+            return sent, max(blocked, until), 0.0
+
+        self._transaction(hold)
 
     def block_for(self, seconds: float) -> None:
         self._transaction(lambda conn, now, sent, blocked: (

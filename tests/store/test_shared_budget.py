@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.store.budgets import StoreBudget, StoreBudgets
+from connector.store.budgets import SHARED_MARGIN, StoreBudget, StoreBudgets
 from connector.store.store import Store
 from tests.store.budget_client import LIMIT, PERIOD
 
@@ -108,4 +108,23 @@ def test_a_server_saying_nothing_is_left_holds_every_sharer(tmp_path: Path) -> N
     with pytest.raises(Asleep):
         second.acquire()
     assert 2.0 < slept[0] <= 3.0
+    store.close()
+
+
+def test_a_full_shared_window_does_not_wait_for_the_rounded_reset(tmp_path: Path) -> None:
+    """The header rounds its reset up to the second; a full window of our own knows better."""
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        raise Asleep
+
+    first = StoreBudgets(store.engine)("tok", "api.example", 5, 1.0)
+    for _ in range(5):
+        first.acquire()
+    first.observe({"ratelimit-remaining": "0", "ratelimit-reset": "3"})
+    with pytest.raises(Asleep):
+        StoreBudget(store.engine, "tok@api.example", 5, 1.0, sleep=sleep).acquire()
+    assert 0 < slept[0] <= 1.0 + SHARED_MARGIN
     store.close()
