@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.trials.exactly_once import exactly_once_trial
+from tests.trials.file_sources import FecSource, SpreadsheetSource
 from tests.trials.harness import DemoSource, SmtpSink, clean_run_seconds, totals, trial
 from tests.trials.sources import OdooSource, PennylaneSource, SageSource
 
@@ -38,6 +39,10 @@ def make_source(name: str, workdir: Path):
         return OdooSource()
     if name == "pennylane":
         return PennylaneSource()
+    if name == "fec":
+        return FecSource()
+    if name == "spreadsheet":
+        return SpreadsheetSource()
     return SageSource(workdir / "keyring.json")
 
 
@@ -84,11 +89,13 @@ def run(adapter: str, trials: int, first_seed: int) -> dict[str, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adapter", default="demo",
-                        choices=["demo", "odoo", "pennylane", "sage", "exactly-once", "all"])
+                        choices=["demo", "odoo", "pennylane", "sage", "fec", "spreadsheet",
+                                 "exactly-once", "all"])
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    adapters = ["demo", "odoo", "pennylane", "sage"] if args.adapter == "all" else [args.adapter]
+    adapters = ["demo", "odoo", "pennylane", "sage", "fec", "spreadsheet"] \
+        if args.adapter == "all" else [args.adapter]
     failed = False
     for adapter in adapters:
         started = time.monotonic()

@@ -23,11 +23,13 @@ from tests.trials.faults import fault_trial  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--adapter", default="all", choices=["odoo", "pennylane", "sage", "all"])
+    parser.add_argument("--adapter", default="all",
+                        choices=["odoo", "pennylane", "sage", "fec", "spreadsheet", "all"])
     parser.add_argument("--share", type=float, default=0.2)
     parser.add_argument("--trials", type=int, default=10)
     args = parser.parse_args()
-    adapters = ["odoo", "pennylane", "sage"] if args.adapter == "all" else [args.adapter]
+    adapters = ["odoo", "pennylane", "sage", "fec", "spreadsheet"] if args.adapter == "all" \
+        else [args.adapter]
     failed = False
     for adapter in adapters:
         totals = {"trials": 0, "invoice_differences": 0, "outbox_differences": 0,

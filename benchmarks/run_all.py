@@ -120,8 +120,15 @@ def _requests(figure: Figure, bench: Any, minimum: int) -> None:
         figure.extra["wall_over_floor"] = round(figure.wall_s / floor, 3) if floor else None
 
 
+def bench_delivery(root: Path, invoices: int) -> list[Figure]:
+    """Delivery with the file transport: CPU ms per reminder beside a stdlib floor."""
+    from benchmarks.delivery import bench_delivery as measure_delivery
+
+    return measure_delivery(root, invoices)
+
+
 BENCHES = {"demo": bench_demo, "plan": bench_plan, "pennylane": bench_pennylane,
-           "odoo": bench_odoo, "sage": bench_sage}
+           "odoo": bench_odoo, "sage": bench_sage, "delivery": bench_delivery}
 
 
 def main() -> int:

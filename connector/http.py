@@ -42,11 +42,14 @@ class RateBudget:
     """
 
     def __init__(self, limit: int, period: float, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 wall: Callable[[], float] = time.time) -> None:
+        """`wall` reads the epoch a server's reset is stated in (injected by tests, like the
+        monotonic `clock` the window is counted on)."""
         if limit < 1 or period <= 0:
             raise ValueError("a rate budget needs limit >= 1 and period > 0")
         self.limit, self.period = limit, period
-        self._clock, self._sleep = clock, sleep
+        self._clock, self._sleep, self._wall = clock, sleep, wall
         self._sent: deque[float] = deque()
         self._blocked_until = 0.0
         self._lock = threading.Lock()
@@ -70,8 +73,16 @@ class RateBudget:
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Read the server's own count: when it says nothing is left, wait for its reset."""
+<<<<<<< HEAD
         seconds = exhausted_for(headers)
         if seconds is not None:
+=======
+        remaining = _header_number(headers, "ratelimit-remaining", "x-ratelimit-remaining")
+        reset = _header_number(headers, "ratelimit-reset", "x-ratelimit-reset")
+        if remaining is not None and remaining <= 0 and reset is not None:
+            # Some servers send an epoch, others seconds-to-wait; an epoch is far in the future.
+            seconds = _seconds_until(reset, self._wall) if reset > 10**9 else reset
+>>>>>>> main
             with self._lock:
                 self.limit_reached += 1
                 now = self._clock()
@@ -144,11 +155,11 @@ def retry_after_seconds(value: str | None) -> float | None:
     return _seconds_until(when.timestamp())
 
 
-def _seconds_until(epoch: float) -> float:
+def _seconds_until(epoch: float, wall: Callable[[], float] = time.time) -> float:
     """How long until a moment the server stated on its own clock (a rate-limit reset, a
     Retry-After date). Network timing against the real time, not business time: the tenant's
     clock, which `--today` moves by whole days, must not shorten or stretch a wait."""
-    return max(epoch - time.time(), 0.0)
+    return max(epoch - wall(), 0.0)
 
 
 # Classification is a table (DESIGN §5.4): status → error class to raise. 2xx passes.

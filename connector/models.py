@@ -362,6 +362,18 @@ class Invoice(Record):
             if inst.residual > 0
         ]
 
+    def paid_before(self, item_id: str) -> Decimal | None:
+        """For "<id>#n": what is paid on the instalments due before the n-th (by due date, then
+        number), where its share of the invoice's payments starts; None for a whole invoice."""
+        _, hash_, number = item_id.rpartition("#")
+        if not hash_ or not number.isdigit() or not 0 < int(number) <= len(self.instalments):
+            return None
+        n = int(number)
+        mine = (self.instalments[n - 1].due_date, n)
+        return sum((to_decimal(i.amount, self.currency) - to_decimal(i.residual, self.currency)
+                    for k, i in enumerate(self.instalments, start=1) if (i.due_date, k) < mine),
+                   Decimal(0))
+
 
 class Payment(Record):
     external_id: str

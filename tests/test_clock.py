@@ -77,9 +77,11 @@ def test_the_date_sensitive_tests_pass_three_years_from_now() -> None:
     """The suite must pass on any date: run the tests that step through dates with the machine's
     clock moved three years ahead (main was red for a day because one of them read it)."""
     env = {**os.environ, "RELANCE_TEST_YEARS_AHEAD": "3"}
+    # on SQLite only: what reads the machine's date is the test or the product, never the
+    # database (the PostgreSQL variants run in the suite itself, at today's date)
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly",
-                           *CLOCK_SENSITIVE], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
+                           "-k", "not postgresql", *CLOCK_SENSITIVE], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     summary = done.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "failed" not in summary and "skipped" not in summary, summary

@@ -170,3 +170,43 @@ def test_pdf_text_reads_back(config_path: Path) -> None:
     data = letter_pdf(template_context(sample_payload(config, "formal_notice"), config), "fr")
     assert "Boulangerie Lefèvre" in " ".join(pypdf.PdfReader(io.BytesIO(data)).pages[0]
                                              .extract_text().split())
+
+
+def test_a_letter_waiting_for_an_address_waits_without_using_attempts(config_path: Path) -> None:
+    """Day after day the letter waits for a person: its attempt count stays 0 (a failure budget
+    or a "gave up after N attempts" must never count days of waiting), one task asks for the
+    address, and `relance letters` says which letter waits and why."""
+    tenant, victim = run_with_one_address_missing(config_path)
+    for days in (1, 2, 3):  # the daily runs that follow, still without the address
+        later = open_tenant(load_config(config_path), today=TODAY + dt.timedelta(days=days))
+        Dispatcher(later.store, later.adapter, later.config, FileTransport(
+            later.config.outbox_dir), now=later.clock, exclusive=True).run()
+    rows = [r for r in outbox.rows(tenant.store, tenant.name, limit=10_000)
+            if r["channel"] == "letter" and r["customer_id"] == victim]
+    assert [(r["status"], r["attempts"]) for r in rows] == [("planned", 0)]
+    with tenant.store.engine.connect() as conn:
+        tasks = conn.execute(select(t.tasks.c.title).where(
+            t.tasks.c.customer_id == victim)).scalars().all()
+    assert [x for x in tasks if x.startswith("Compléter l'adresse postale")] and len(
+        [x for x in tasks if "adresse postale" in x]) == 1
+    listed = invoke(config_path, "letters", today=TODAY + dt.timedelta(days=3))
+    line = next(x for x in listed.output.splitlines() if rows[0]["key"][:12] in x)
+    assert "en attente de l'adresse postale" in line and victim in line
+
+
+def test_a_letter_posted_after_its_date_says_its_deadline_is_shorter(config_path: Path) -> None:
+    """27 Nov letter, 3 days' delivery + 15 days: it asks for payment by 15 Dec. Posted on
+    2 Dec (5 days late), the debtor has 5 days fewer after receipt: the collector is told."""
+    open_tenant(load_config(config_path), today=TODAY - dt.timedelta(days=7)).run()
+    invoke(config_path, "run")
+    tenant = open_tenant(load_config(config_path), today=TODAY)
+    first, second = letter_store.listing(tenant.store, tenant.name, status="to_post")[:2]
+    late = CliRunner().invoke(main, ["--config", str(config_path), "--today", "2026-12-02",
+                                     "letters", "posted", first.key[:12], "--date",
+                                     "2026-12-02"])
+    assert late.exit_code == 0, late.output
+    assert ("lettre postée 5 jour(s) après sa date ; le délai qu'elle fixe (jusqu'au "
+            "2026-12-15) laisse 5 jour(s) de moins") in late.output
+    on_time = invoke(config_path, "letters", "posted", second.key[:12], "--date",
+                     TODAY.isoformat())
+    assert on_time.exit_code == 0 and "attention" not in on_time.output

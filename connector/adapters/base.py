@@ -325,9 +325,11 @@ def _short_reason(exc: Exception) -> str:
 # never breaks the others.
 REGISTRY: dict[str, str] = {
     "demo": "connector.adapters.demo:DemoAdapter",
+    "fec": "connector.adapters.fec:FecAdapter",
     "odoo": "connector.adapters.odoo:OdooAdapter",
     "pennylane": "connector.adapters.pennylane:PennylaneAdapter",
     "sage": "connector.adapters.sage:SageAdapter",
+    "spreadsheet": "connector.adapters.spreadsheet:SpreadsheetAdapter",
 }
 
 

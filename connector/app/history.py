@@ -1,4 +1,5 @@
-"""One customer's story, in order: every message, note, task, pause and payment seen.
+"""One customer's story, in order: every message, note, task, pause and payment seen, and every
+action a person took on it in the web cockpit.
 
 Read from the store only (`relance history`, and a web page later). Each event is a plain dict
 with at least date, kind, level, channel, status and invoices (invoice numbers).
@@ -104,6 +105,13 @@ def events(store: Store, tenant: str, source: str,
                                 if row["invoice_id"] else [],
                                 amount=str(from_minor(row["amount_minor"], row["currency"])),
                                 currency=row["currency"]))
+        query = select(t.actions).where(t.actions.c.tenant == tenant,
+                                        t.actions.c.customer_id.is_not(None))
+        if customer_id is not None:
+            query = query.where(t.actions.c.customer_id == customer_id)
+        for row in conn.execute(query).mappings():  # what people did in the web cockpit
+            found.append(_event(row["at"], row["customer_id"], "action", status=row["action"],
+                                text=row["detail"], by=row["by"]))
     for event in found:
         event["customer"] = names.get(event["customer_id"], event["customer_id"])
     return sorted(found, key=lambda e: (e["date"], e["customer_id"]))

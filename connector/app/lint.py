@@ -145,7 +145,7 @@ def sample_payload(config: Config, template: str, *, kind: str = "company", lang
         due = today - dt.timedelta(days=days_late)
         return DueItem(number, number, number, due - dt.timedelta(days=30), due, "EUR",
                        Decimal(amount), Decimal(amount), days_late, level=level,
-                       noticed_on=today - dt.timedelta(days=10) if kind == "individual" else None)
+                       notice_posted=today - dt.timedelta(days=10) if kind == "individual" else None)
     items = (item("F2026-0012", 35, "1440.00", "sample"), item("F2026-0031", 12, "380.50", "sample"))
     intent = ReminderIntent(
         key="0" * 32, tenant=config.tenant, source=config.source.kind, customer_id="C00042",

@@ -70,9 +70,11 @@ def show(store: Store, config: Config, key: str, *, now: dt.datetime) -> Preview
 
 
 def approve(store: Store, tenant: str, keys: Sequence[str] = (), *, every: bool = False,
-            level: str | None = None, by: str, now: dt.datetime) -> list[str]:
+            level: str | None = None, by: str, now: dt.datetime,
+            note: str | None = None) -> list[str]:
     """pending_approval → planned for the given keys (or all, optionally of one level), with the
     other channels of the same message (the formal notice's letter and its email go together).
+    `note`: what the reviewer wants kept with the decision (shown in the history).
     Returns the keys approved; unknown or already decided keys are left out."""
     if not keys and not every:
         return []
@@ -87,7 +89,8 @@ def approve(store: Store, tenant: str, keys: Sequence[str] = (), *, every: bool 
                 t.outbox.c.tenant == tenant, t.outbox.c.key == key,
                 t.outbox.c.status == PENDING).values(
                 status="planned", next_attempt_at=now, updated_at=now, reviewed_by=by,
-                reviewed_at=now, reason=f"approved by {by}"))
+                reviewed_at=now, reason=f"approved by {by}"
+                + (f": {note.strip()}" if note and note.strip() else "")))
             if moved.rowcount == 1:
                 done.append(key)
     return done

@@ -22,8 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dispute": ("pauses", "Hold reminders for INVOICE (number or id) while a dispute is open."),
     "history": ("history", "Messages, notes, tasks, pauses and payments of CUSTOMER (name, id or "
                            "invoice number)."),
+    "import": ("imports", "Read invoices from a file: look at a spreadsheet before using it as "
+                          "the source."),
     "init": ("loop", "Write a commented configuration file to start from."),
-    "letters": ("letters", "Formal notices to post (the default), or `batch` / `posted`."),
+    "letters": ("letters", "Formal notices to post (the default), or batch / posted / received."),
     "outbox": ("loop", "Look at and settle reminders that need a person."),
     "penalties": ("penalties", "Late-payment interest by period, the €40 where due, and the "
                                "total."),
@@ -48,6 +50,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tasks": ("tasks", "List the open tasks (calls, registered letters), soonest first."),
     "templates": ("rules", "Look at the reminder texts."),
     "tenants": ("tenants", "Tenants of the state database (rename one, its history follows)."),
+    "users": ("users", "The people who may use the web cockpit (`relance web`)."),
+    "web": ("web", "The collector's web cockpit: review, customers, tasks, letters, dashboard."),
 }
 AREAS = tuple(sorted({area for area, _ in COMMANDS.values()}))
 

@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from connector.app.scheduler import JOBS, Entry, Scheduler
 from connector.app.tenant import _jsonable
 from connector.clock import Clock
 from connector.commands import views
+from connector.commands import web as web_commands
 from connector.commands.context import EXIT_FAILED, EXIT_OK, Obj, handle_errors
 from connector.config import Config
 from connector.errors import ConfigError
@@ -192,9 +194,15 @@ def entries(obj: Obj) -> Callable[[], list[Entry]]:
 @click.command()
 @click.option("--log-json", is_flag=True, help="One JSON object per log line (tenant, run_id).")
 @click.option("--once", is_flag=True, help="Run what is due now, then exit.")
+@click.option("--web", "with_web", is_flag=True, help="Serve the web cockpit too (`relance web`).")
+@web_commands.host_option
+@web_commands.port_option
+@web_commands.secure_option
+@web_commands.proxy_option
 @click.pass_obj
 @handle_errors
-def serve(obj: Obj, log_json: bool, once: bool) -> None:
+def serve(obj: Obj, log_json: bool, once: bool, with_web: bool, host: str, port: int,
+          secure: bool, proxies: tuple[str, ...]) -> None:
     """Run every client on its schedule until stopped (SIGTERM finishes the delivery in hand)."""
     root = logging.getLogger()
     logs.configure(as_json=log_json, level=min(root.level, logging.INFO))
@@ -204,7 +212,18 @@ def serve(obj: Obj, log_json: bool, once: bool) -> None:
     scheduler = Scheduler(load, today=obj.today)
     signal.signal(signal.SIGTERM, scheduler.request_stop)
     signal.signal(signal.SIGINT, scheduler.request_stop)
-    scheduler.serve(until=scheduler.clock() if once else None)
+    web = None
+    if with_web:  # the cockpit in a thread beside the scheduler; it stops when serve stops
+        server, site = web_commands.build_server(obj, host, port, secure, proxies)
+        web = (server, site, threading.Thread(target=server.run, name="web", daemon=True))
+        web[2].start()
+    try:
+        scheduler.serve(until=scheduler.clock() if once else None)
+    finally:
+        if web is not None:
+            web[0].should_exit = True
+            web[2].join(timeout=10)
+            web[1].close()
     if any(r.status == "failed" for r in scheduler.results):
         sys.exit(EXIT_FAILED)
 

@@ -1,4 +1,5 @@
-"""`relance letters [list|batch DATE|posted KEY]`: the registered letters to print, post, record.
+"""`relance letters [list|batch DATE|posted KEY|received KEY]`: the registered letters to print,
+post, and record (posting, then the avis de réception).
 
 A formal notice is only sent once it is in the post: the letter channel writes the PDF (to post),
 a person prints the day's batch, posts it, and records the date and tracking number here. Until
@@ -18,6 +19,8 @@ from connector.store import letters as letter_store
 
 STATUS = {"fr": {"to_post": "à poster", "posted": "postée"},
           "en": {"to_post": "to post", "posted": "posted"}}
+WAITING = {"fr": "en attente de l'adresse postale (tâche créée)",
+           "en": "waiting for the postal address (task created)"}
 
 
 def register(main: click.Group) -> None:
@@ -27,7 +30,7 @@ def register(main: click.Group) -> None:
     @click.option("--all", "show_all", is_flag=True, help="Posted letters too.")
     @click.pass_context
     def letters(ctx: click.Context, show_all: bool) -> None:
-        """Formal notices to post (the default), or `batch` / `posted`."""
+        """Formal notices to post (the default), or batch / posted / received."""
         if ctx.invoked_subcommand is not None:
             return
         _list(ctx.obj, show_all)
@@ -38,11 +41,18 @@ def register(main: click.Group) -> None:
         rows = letter_store.listing(tenant.store, tenant.name,
                                     status=None if show_all else "to_post")
         language = "en" if tenant.config.language == "en" else "fr"
-        if not rows:
+        waiting = letter_store.waiting_for_address(tenant.store, tenant.name)
+        if not rows and not waiting:
             click.echo("Aucune lettre à poster." if language == "fr" else "No letter to post.")
             return
+        for w in waiting:  # not written yet: a task asks for the address; no attempt is used
+            click.echo(f"{w.key[:12]}  {w.planned_for.isoformat()}  {WAITING[language]}  "
+                       f"{w.customer_name} ({w.customer_id}, {w.level})")
         for x in rows:
             posted = f" {x.posted_on.isoformat()}" if x.posted_on else ""
+            if x.received_on:
+                posted += (f", reçue le {x.received_on.isoformat()}" if language == "fr"
+                           else f", received {x.received_on.isoformat()}")
             tracking = f" n° {x.tracking}" if x.tracking else ""
             click.echo(f"{x.key[:12]}  {x.planned_for.isoformat()}  "
                        f"{STATUS[language][x.status]}{posted}{tracking}  {Path(x.file).name}")
@@ -101,3 +111,35 @@ def register(main: click.Group) -> None:
                                  now=tenant.clock.now())
         click.echo(f"{Path(letter.file).name}: postée le {day.isoformat()}"
                    + (f", n° {tracking}" if tracking else ""))
+        late = (day - letter.planned_for).days
+        if late > 0:  # its deadline was counted from a receipt expected `late` days earlier
+            config = tenant.config
+            deadline = letter.planned_for + dt.timedelta(
+                days=config.penalties.notice_delivery_days + config.letter.deadline_days)
+            click.echo(f"attention : lettre postée {late} jour(s) après sa date ; le délai "
+                       f"qu'elle fixe (jusqu'au {deadline.isoformat()}) laisse {late} jour(s) "
+                       f"de moins que les {config.letter.deadline_days} jours prévus après "
+                       f"réception", err=True)
+
+    @letters.command("received")
+    @click.argument("key")
+    @click.option("--date", "day", required=True, callback=parse_day, metavar="YYYY-MM-DD",
+                  help="The day on the avis de réception (first presentation).")
+    @click.pass_obj
+    @handle_errors
+    def received(obj: Obj, key: str, day: dt.date) -> None:
+        """Record the day the posted letter KEY was received: a consumer's interest runs from
+        then (without it: the posting day + penalties.notice_delivery_days)."""
+        tenant = obj.tenant()
+        letter = letter_store.find(tenant.store, tenant.name, key)
+        if letter is None or letter.posted_on is None:
+            click.echo(f"error: no single posted letter whose key starts with {key!r} "
+                       f"(record the posting first: `relance letters posted`)", err=True)
+            sys.exit(EXIT_USAGE)
+        if day > tenant.today or day < letter.posted_on:
+            click.echo(f"error: {day.isoformat()} must be between the posting day "
+                       f"{letter.posted_on.isoformat()} and today", err=True)
+            sys.exit(EXIT_USAGE)
+        letter_store.mark_received(tenant.store, tenant.name, letter.key, on=day,
+                                   now=tenant.clock.now())
+        click.echo(f"{Path(letter.file).name}: reçue le {day.isoformat()}")

@@ -17,20 +17,22 @@ import click
 from connector.clock import Clock
 from connector.config import Config, load_config
 from connector.formatting import money, rate
+from connector.rules.payload import DueItem
 from connector.rules.penalties import (
     INDEMNITY_CURRENCY,
     KINDS,
     Movement,
     Penalty,
     PenaltyTerms,
-    compute,
+    claim,
     notice_receipt,
     tables_for,
 )
 
 KIND_WORDS = {"company": "entreprise (art. L. 441-10 C. com.)",
               "public": "acheteur public (art. L. 2192-13 et R. 2192-31 C. commande publique)",
-              "individual": "consommateur (art. 1231-6 C. civ., à compter de la mise en demeure)"}
+              "individual": ("consommateur (art. 1231-6 et 1344-1 C. civ., à compter de la "
+                             "réception de la mise en demeure)")}
 
 
 def _amount(text: str, what: str) -> Decimal:
@@ -87,7 +89,8 @@ def as_text(penalty: Penalty, amount: Decimal, due: dt.date, until: dt.date, kin
               f"{KIND_WORDS[kind]}, calcul au {until.isoformat()}")]
     if kind == "individual":
         lines.append("Mise en demeure reçue le " + received.isoformat() if received else
-                     "Pas de mise en demeure : aucun intérêt ne court contre un consommateur")
+                     "Intérêts au taux légal à compter de la réception de la mise en demeure : "
+                     "aucune mise en demeure postée, aucun intérêt à ce jour")
     for p in penalty.periods:
         mark = " (taux provisoire)" if p.provisional else ""
         mark += " (plancher légal : 3 × taux d'intérêt légal)" if p.floor_applied else ""
@@ -155,8 +158,15 @@ def register(main: click.Group) -> None:
             raise click.BadParameter("payments and credit notes exceed the amount due")
         rates = tables_for(terms, config.base_dir if config is not None else None)
         receipt = notice_receipt(notice, received, terms)
-        penalty = compute(principal, due, until, kind=kind, terms=terms, movements=movements,
-                          notice_received=receipt, currency=currency.upper(), rates=rates)
+        payments = [m for m in movements if m.kind == "payment"]
+        # one item through claim(), the very function the reminders and letters call
+        item = DueItem("calc", "calc", "calc", due, due, currency.upper(), principal,
+                       principal - sum((m.amount for m in payments), Decimal(0)),
+                       (until - due).days, notice_posted=notice, notice_received=received)
+        penalty = claim([item], until, kind=kind, terms=terms, rates=rates,
+                        history={"calc": payments},
+                        credits={"calc": [m for m in movements if m.kind == "credit"]}
+                        ).by_invoice["calc"]
         if as_json_flag:
             click.echo(json.dumps(as_json(penalty), indent=2, ensure_ascii=False))
             return

@@ -51,6 +51,9 @@ def report(obj: Obj, period: int, weeks: int, window: int, currency: str, lang: 
            as_json: bool, csv_dir: str | None, csv_dialect: str, xlsx_file: str | None,
            html_file: str | None) -> None:
     """Aged balance, DSO, CEI, reminder success, payment behaviour, cash-in forecast."""
+    if obj.firm is not None and obj.client is None:  # the firm's portfolio, one line a client
+        print_portfolio(obj, currency.upper(), lang, as_json)
+        return
     tenant = obj.tenant()
     language = lang or obj.config.language
     result = build_report(tenant.store, [(tenant.name, tenant.source)], tenant.today,
@@ -73,3 +76,54 @@ def report(obj: Obj, period: int, weeks: int, window: int, currency: str, lang: 
         sys.exit(EXIT_USAGE)
     for path in written:
         click.echo(f"wrote {path}", err=as_json)
+
+
+def print_portfolio(obj: Obj, currency: str, lang: str | None, as_json: bool) -> None:
+    """`--firm DIR report`: each client's outstanding, overdue, DSO, pending approvals, problems
+    (reports/portfolio.py, the same lines as the web cockpit's portfolio page)."""
+    import json
+
+    from connector.app.firm import Firm
+    from connector.clock import Clock
+    from connector.formatting import money
+    from connector.reports.portfolio import ClientLine, broken, client_line
+    from connector.secrets import redact
+    from connector.store.store import Store
+
+    lines: list[ClientLine] = []
+    stores: dict[str, Store] = {}
+    firm = Firm(obj.firm or ".")
+    language = lang or str(firm.defaults.get("language", "fr"))
+    try:
+        for slug, loaded in firm.clients():
+            if isinstance(loaded, Exception):
+                lines.append(broken(slug, redact(str(loaded))))
+                continue
+            config = loaded.config
+            store = stores.setdefault(config.state_url, Store(config.state_url))
+            today = obj.today or Clock(config.timezone).today()
+            lines.append(client_line(store, slug, config.source.kind, today, currency))
+    finally:
+        for store in stores.values():
+            store.close()
+    if as_json:
+        click.echo(json.dumps([{"client": x.client, "outstanding": x.outstanding,
+                                "overdue": x.overdue, "dso": x.dso,
+                                "pending_approval": x.pending_approval,
+                                "problems": x.problems} for x in lines],
+                              indent=2, default=str, ensure_ascii=False))
+        return
+    fr = language != "en"
+    heads = ("client", "encours", "échu", "DSO", "à valider", "problèmes") if fr else \
+        ("client", "outstanding", "overdue", "DSO", "to approve", "problems")
+    click.echo(f"{heads[0]:<22} {heads[1]:>16} {heads[2]:>16} {heads[3]:>8} {heads[4]:>9}  "
+               f"{heads[5]}")
+    for x in lines:
+        amount = [money(v, currency, language) if v is not None else "-"
+                  for v in (x.outstanding, x.overdue)]
+        days = f"{x.dso} {'j' if fr else 'd'}".replace(".", "," if fr else ".") \
+            if x.dso is not None else "-"
+        click.echo(f"{x.client[:22]:<22} {amount[0]:>16} {amount[1]:>16} {days:>8} "
+                   f"{x.pending_approval:>9}  {'; '.join(x.problems) or '-'}")
+    if any(x.failing for x in lines):
+        sys.exit(1)

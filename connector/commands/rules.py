@@ -17,9 +17,6 @@ from connector.delivery.messages import template_context
 from connector.delivery.render import LANGUAGES, TEMPLATES, pick_language, render
 from connector.errors import ConfigError
 from connector.models import Customer, Invoice
-from connector.rules.engine import Decision, evaluate
-from connector.store import outbox
-from connector.store import pauses as pause_store
 
 if TYPE_CHECKING:
     from connector.app.tenant import Tenant
@@ -54,34 +51,20 @@ def register(main: click.Group) -> None:
     @handle_errors
     def rules_explain(obj: Obj, invoice: str) -> None:
         """Why INVOICE (number or id) gets, or does not get, a reminder today."""
+        from connector.app.explain import explain
         tenant = obj.tenant()
-        found = pause_store.find_invoice(tenant.store, tenant.name, tenant.source, invoice)
-        click.echo(f"invoice {found['number']} (id {found['external_id']}), customer "
-                   f"{found['customer_id']}, today {tenant.today.isoformat()}")
-        ledger = [(c, invs) for c, invs in tenant.store.open_ledger(tenant.name, tenant.source)
-                  if c.external_id == found["customer_id"]]
-        if not any(i.external_id == found["external_id"] for _c, invs in ledger for i in invs):
+        found = explain(tenant, invoice)
+        click.echo(f"invoice {found.number} (id {found.external_id}), customer "
+                   f"{found.customer_id}, today {tenant.today.isoformat()}")
+        if not found.is_open:
             click.echo("not open in the local state (paid, cancelled or credited): nothing to ask")
             return
-        history = outbox.history(tenant.store, tenant.name, tenant.source, obj.config.timezone)
-        trace: list[Decision] = []
-        intents = list(evaluate(obj.config.rulebook, ledger, history, tenant.today,
-                                tenant=tenant.name, source=tenant.source,
-                                pauses=pause_store.unresolved(tenant.store, tenant.name,
-                                                              tenant.source), trace=trace))
-        prefix = found["external_id"]
-        for item_id, levels in sorted(history.dates.items()):
-            if item_id == prefix or item_id.startswith(prefix + "#"):
-                done = ", ".join(f"{lv} on {day.isoformat()}" for lv, day in
-                                 sorted(levels.items(), key=lambda kv: kv[1]))
-                click.echo(f"  history {item_id}: {done}")
-        for decision in trace:
-            if decision.item_id is None or decision.item_id == prefix \
-                    or decision.item_id.startswith(prefix + "#"):
-                click.echo(f"  {decision.topic:<8} {decision.text}")
-        mine = [i for i in intents if any(x.invoice_id == prefix for x in i.items)]
-        click.echo("→ " + ("; ".join(f"{i.level} by {i.channel}" for i in mine) if mine
-                           else "no reminder today for this invoice"))
+        for item_id, done in found.history:
+            click.echo(f"  history {item_id}: {done}")
+        for topic, text in found.decisions:
+            click.echo(f"  {topic:<8} {text}")
+        click.echo("→ " + ("; ".join(f"{level} by {channel}" for level, channel in found.outcome)
+                           if found.outcome else "no reminder today for this invoice"))
 
     @main.group("templates")
     def templates_group() -> None:

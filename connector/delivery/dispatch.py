@@ -42,6 +42,7 @@ from connector.rules.late_paid import LEVEL as LATE_PAID_LEVEL
 from connector.rules.pauses import PauseIndex
 from connector.rules.payload import DueItem, ReminderPayload
 from connector.secrets import redact
+from connector.store import letters as letter_store
 from connector.store import outbox
 from connector.store import pauses as pause_store
 from connector.store.store import Store
@@ -301,11 +302,12 @@ class Dispatcher:
         self.report.record(key, "sent")
 
     def _wait_for_address(self, row: dict[str, Any], payload: ReminderPayload) -> None:
-        """The letter row waits a day; a task asks a person to complete the address."""
-        reason = "no postal address for the formal notice: waiting for it (task created)"
+        """The letter row waits a day; a task asks a person to complete the address. Waiting for
+        a person is not an attempt: the count the claim added is given back."""
+        reason = letter_store.ADDRESS_REASON
         with self.store.transaction() as conn:
-            outbox.mark(conn, row["key"], "planned", self.now(), reason=reason,
-                        next_attempt_at=self.now() + postal.ADDRESS_WAIT)
+            outbox.unclaim(conn, row, self.now(), reason=reason,
+                           until=self.now() + postal.ADDRESS_WAIT)
             postal.address_missing(conn, row, payload, self.config.language, self.now())
         self.report.record(row["key"], "retried", reason)
 
@@ -385,5 +387,7 @@ def _current(item: DueItem, fresh: dict[str, Invoice]) -> DueItem | None:
         return None
     for candidate, _due, residual in invoice.due_items():
         if candidate == item.item_id:
-            return dataclasses.replace(item, residual=residual) if residual > 0 else None
+            return dataclasses.replace(item, residual=residual,
+                                       paid_before=invoice.paid_before(candidate)) \
+                if residual > 0 else None
     return None

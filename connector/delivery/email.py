@@ -12,7 +12,6 @@ import os
 import smtplib
 import ssl
 from collections.abc import Sequence
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -21,6 +20,7 @@ from typing import Any, Protocol
 
 from connector import emails
 from connector.config import EmailConfig, SenderConfig
+from connector.delivery.mime import POLICY, POLICY_UTF8
 from connector.delivery.render import Rendered
 from connector.emails import InvalidAddress
 from connector.errors import AuthError, DeliveryUncertain, PermanentError, TransientError
@@ -69,7 +69,7 @@ def build_message(rendered: Rendered, *, sender: SenderConfig, recipients: list[
     if not good:
         raise AddressError("adresse e-mail invalide : " + "; ".join(str(b) for b in bad), bad)
     utf8 = any(a.needs_smtputf8 for a in good)
-    message = EmailMessage(policy=policy.SMTPUTF8 if utf8 else policy.default)
+    message = EmailMessage(policy=POLICY_UTF8 if utf8 else POLICY)
     message["Subject"] = rendered.subject
     message["From"] = Address(display_name=sender.name, addr_spec=sender.email)
     message["To"] = ", ".join(a.wire for a in good)

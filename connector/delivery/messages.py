@@ -44,12 +44,12 @@ def template_context(payload: ReminderPayload, config: Config,
     today = payload.planned_for
     kind = payload.customer_kind
     rates = tables_for(config.penalties, config.base_dir)
-    figures = claim(items, today, kind=kind, terms=config.penalties, rates=rates,
-                    history=history)
-    to_pay = payload.amount_to_pay
     numbers = {i.invoice_id: i.number for i in items}
     # one credit note is deducted once per customer: only the share used here is shown (issue 13)
     credits = _share(list(payload.credit_notes), payload.credits)
+    figures = claim(items, today, kind=kind, terms=config.penalties, rates=rates,
+                    history=history, credits=linked_credits(credits, numbers))
+    to_pay = payload.amount_to_pay
     letter = config.letter
     receipt = today + dt.timedelta(days=config.penalties.notice_delivery_days)
     return {
@@ -136,6 +136,20 @@ def _share(credits: list[CreditLine], used: Decimal) -> list[CreditLine]:
         shown.append(replace(credit, residual=part))
         used -= part
     return shown
+
+
+def linked_credits(credits: list[CreditLine], invoices: Mapping[str, str]
+                   ) -> dict[str, list[Movement]]:
+    """The credit notes deducted from an invoice of the message, as reductions of its interest
+    base from their own date (rules/imputation.py); a credit on the account is linked to no
+    invoice and leaves every interest base alone."""
+    found: dict[str, list[Movement]] = {}
+    for credit in credits:
+        target = credit.credited_invoice_id
+        if target is not None and target in invoices and credit.residual > 0:
+            found.setdefault(target, []).append(
+                Movement(credit.issue_date, credit.residual, "credit"))
+    return found
 
 
 def breakdown(items: list[Any], figures: Claim) -> list[dict[str, Any]]:

@@ -5,7 +5,8 @@
   in the source or in `[customers."<id>"] address`. Once the address is known, the next run
   writes it.
 - A written letter is `to_post` (store/letters.py) with a task "poster la lettre recommandée";
-  `relance letters posted` records the posting.
+  `relance letters posted` records the posting, `relance letters received` the avis de
+  réception: a consumer's interest runs from receipt of a posted notice (`with_notices`).
 - Files are named `YYYY-MM-DD_<customer>_<level>.pdf` in safe characters, for the person who
   prints them; the outbox key is kept with the file in the store so a crash can be reconciled.
 """
@@ -86,6 +87,20 @@ def with_address(store: Store, config: Config, source: str, payload: ReminderPay
     if customer is None or customer.address is None:
         return payload
     return dataclasses.replace(payload, customer_address=customer.address.text())
+
+
+def with_notices(store: Store, tenant: str, source: str, payload: ReminderPayload
+                 ) -> ReminderPayload:
+    """The payload with, on each item, the formal notice recorded as posted that named it (and
+    its receipt when recorded): what a consumer's interest runs from (rules/penalties.py). A
+    letter planned or written but not posted puts nobody on notice, so it counts for nothing."""
+    found = letters.notices(store, tenant, source, [i.item_id for i in payload.items])
+    if not found:
+        return payload
+    items = tuple(dataclasses.replace(i, notice_posted=found[i.item_id][0],
+                                      notice_received=found[i.item_id][1])
+                  if i.item_id in found else i for i in payload.items)
+    return dataclasses.replace(payload, items=items)
 
 
 def add_task(conn: Connection, *, key: str, row: Mapping[str, Any], kind: str, language: str,

@@ -13,7 +13,14 @@ from collections.abc import Iterable
 
 from connector.reports import data
 from connector.reports.kpis import Lateness, Score, behaviour_score
-from connector.reports.ledger import counted, paid_lateness, schedule, settled_days, settlements
+from connector.reports.ledger import (
+    counted,
+    open_items,
+    paid_lateness,
+    schedule,
+    settled_days,
+    settlements,
+)
 from connector.store.store import Store
 
 
@@ -29,11 +36,14 @@ def lateness_by_customer(documents: Iterable[data.Document], cancelled: set[str]
         settled = settled_days(items, settlements(inv, doc.payments, today))
         for days_late in paid_lateness(items, settled, today):
             stats.setdefault(inv.customer_id, Lateness()).add(days_late)
+        for _item_id, due, _amount in open_items(inv):  # unpaid and late: counts too
+            if (today - due).days > 0:
+                stats.setdefault(inv.customer_id, Lateness()).add_open((today - due).days)
     return stats
 
 
 def behaviour_scores(store: Store, tenant: str, source: str, today: dt.date) -> dict[str, Score]:
-    """Score of each customer with at least one settled item (others have no evidence: absent)."""
+    """Score of each customer with a settled item or an unpaid late one (others: absent)."""
     cancelled = data.cancelled_invoice_ids(store, tenant, source)
     stats = lateness_by_customer(data.documents(store, tenant, source), cancelled, today)
     return {customer: behaviour_score(s) for customer, s in sorted(stats.items())}

@@ -23,6 +23,7 @@ from connector.reports import data, kpis
 from connector.reports.forecast import Forecast, Habit, OpenItem, forecast
 from connector.reports.ledger import (
     counted,
+    open_items,
     owed_on,
     paid_lateness,
     residual_now,
@@ -169,15 +170,15 @@ class _Pass:
             self._judge(reminder, settled.get(reminder.item_id), due.get(reminder.item_id))
 
     def _open_items(self, inv: Invoice, line: CustomerLine) -> None:
-        residual = residual_now(inv)
-        if residual <= 0:
+        items = open_items(inv)
+        if not items:
             return
-        items = inv.due_items() or [(inv.external_id, inv.due_date, residual)]
         self.open_count += 1
         line.open_invoices += 1
         self.overdue_count += any((self.today - due).days > 0 for _, due, _ in items)
         for _item_id, due, amount in items:
             line.buckets[kpis.bucket((self.today - due).days)] += amount
+            line.lateness.add_open((self.today - due).days)
             if inv.status == "disputed":
                 line.disputed += amount
             else:

@@ -94,12 +94,16 @@ def month_ends(today: dt.date, count: int) -> list[dt.date]:
 
 @dataclass
 class Lateness:
-    """Running statistics of days late on settled items (negative = paid early)."""
+    """Running statistics of days late on settled items (negative = paid early), and of the items
+    still unpaid past their due date (their days late so far: a lower bound)."""
 
     count: int = 0
     late: int = 0
     total: int = 0
     squares: int = 0
+    open_late: int = 0
+    open_total: int = 0
+    open_oldest: int = 0
 
     def add(self, days_late: int) -> None:
         self.count += 1
@@ -107,11 +111,22 @@ class Lateness:
         self.total += days_late
         self.squares += days_late * days_late
 
+    def add_open(self, days_late: int) -> None:
+        """An item unpaid `days_late` (> 0) days after its due date: it counts against the score,
+        so that a customer whose balance is all 90+ days late cannot score as a good payer."""
+        if days_late > 0:
+            self.open_late += 1
+            self.open_total += days_late
+            self.open_oldest = max(self.open_oldest, days_late)
+
     def merge(self, other: Lateness) -> None:
         self.count += other.count
         self.late += other.late
         self.total += other.total
         self.squares += other.squares
+        self.open_late += other.open_late
+        self.open_total += other.open_total
+        self.open_oldest = max(self.open_oldest, other.open_oldest)
 
     @property
     def mean(self) -> float | None:
@@ -134,21 +149,29 @@ class Lateness:
 class Score:
     """A customer's payment behaviour: 100 always on time, 0 very late and always late.
 
-    score = 100 − min(max(average days late, 0), 60) − 40 × share of items paid late, rounded.
-    `value` is None when no settled item is known (no evidence either way).
+    Over the settled items and the items still unpaid past their due date (days late so far):
+    score = 100 − min(max(average days late, 0), 60) − 40 × share of those items late, rounded,
+    and never above 100 − min(days late of the oldest unpaid item, 60): a long clean history does
+    not hide an invoice 90 days late (at most 40). `value` is None when there is no such item (no evidence either way). `avg_days_late` and
+    `late_percent` are those of the settled items only (what was observed at payment).
     """
 
     value: int | None
     paid_items: int
     avg_days_late: Decimal | None
     late_percent: Decimal | None
+    open_late: int = 0
 
 
 def behaviour_score(stats: Lateness) -> Score:
-    if not stats.count:
+    seen = stats.count + stats.open_late
+    if not seen:
         return Score(None, 0, None, None)
-    mean = Decimal(stats.total) / stats.count
-    share = Decimal(stats.late) / stats.count
+    mean = Decimal(stats.total + stats.open_total) / seen
+    share = Decimal(stats.late + stats.open_late) / seen
     raw = Decimal(100) - min(max(mean, Decimal(0)), Decimal(60)) - 40 * share
+    raw = min(raw, Decimal(100 - min(stats.open_oldest, 60)))
     value = int(raw.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return Score(max(0, min(100, value)), stats.count, _round(mean), _round(share * 100))
+    paid_mean = _round(Decimal(stats.total) / stats.count) if stats.count else None
+    paid_share = _round(Decimal(stats.late) / stats.count * 100) if stats.count else None
+    return Score(max(0, min(100, value)), stats.count, paid_mean, paid_share, stats.open_late)

@@ -41,6 +41,15 @@ def residual_now(invoice: Invoice) -> Decimal:
     return invoice.residual if invoice.status in OWED_STATUSES else ZERO
 
 
+def open_items(invoice: Invoice) -> list[tuple[str, dt.date, Decimal]]:
+    """What is still owed today, item by item (id, due date, amount): the aged balance's rows,
+    and the invoices behind each bar of the aging chart (reports/drill.py)."""
+    residual = residual_now(invoice)
+    if residual <= 0:
+        return []
+    return invoice.due_items() or [(invoice.external_id, invoice.due_date, residual)]
+
+
 def settlements(invoice: Invoice, payments: Sequence[tuple[dt.date, Decimal]],
                 today: dt.date) -> list[Settlement]:
     """Dated settlements adding up to exactly `total − residual_now`."""

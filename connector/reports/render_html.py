@@ -32,10 +32,10 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;c
 background:#f5f6f8;line-height:1.4}
 header{background:#1f3b57;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}
 header p{margin:4px 0 0;opacity:.85}main{padding:20px 28px;max-width:1280px;margin:auto}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));gap:12px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,160px),1fr));gap:12px}
 .card{background:#fff;border-radius:8px;padding:12px 14px;box-shadow:0 1px 2px #0002}
 .card .k{font-size:12px;color:#5a6472}.card .v{font-size:22px;font-weight:600;margin-top:4px}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:16px;
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr));gap:16px;
 margin:18px 0}
 figure{background:#fff;border-radius:8px;margin:0;padding:12px;box-shadow:0 1px 2px #0002}
 figcaption{font-weight:600;margin-bottom:6px}figure p{margin:6px 0 0;font-size:12px;color:#5a6472}
@@ -95,7 +95,22 @@ def _figure(svg: str, caption: str, note: str = "") -> str:
             f"{f'<p>{escape(note)}</p>' if note else ''}</figure>")
 
 
-def _charts(report: Report, language: str) -> list[str]:
+def thousands(value: Decimal) -> str:
+    """An axis tick in thousands ("12 345" for 12 345 000), grouped with a narrow space."""
+    return f"{value / 1000:,.0f}".replace(",", "\u202f")
+
+
+def charts(report: Report, language: str, aging_links: list[str] | None = None) -> list[str]:
+    """The four charts as figures; `aging_links`: where each aging bar leads (the web cockpit's
+    drill-down to the invoices behind it)."""
+    return _charts(report, language, aging_links)
+
+
+def cards(report: Report, language: str) -> str:
+    return _cards(report, language)
+
+
+def _charts(report: Report, language: str, aging_links: list[str] | None = None) -> list[str]:
     words = labels(language)
     cur = report.currency
 
@@ -121,14 +136,16 @@ def _charts(report: Report, language: str) -> list[str]:
                   key=lambda c: (-c.overdue, c.name))[:TOP_LATE]
     late_marks = [Mark(c.name, c.overdue, money(c.overdue)) for c in late]
     return [
-        _figure(bars("aging", words["c_aging"], aging, words["no_data"]), words["c_aging"],
+        _figure(bars("aging", words["c_aging"], aging, words["no_data"], axis=thousands, links=aging_links,
+                     unit=f"k{cur}" if cur != "EUR" else "k€"),
+                words["c_aging"],
                 aging_note),
         _figure(band("forecast", words["c_forecast"], weeks, words["no_data"], words["band"],
                      money),
                 words["c_forecast"], forecast_note),
         _figure(lines("dso_trend", words["c_dso"], [(words["col_dso"], dso),
                                                     (words["col_dso_countback"], countback)],
-                      words["no_data"]), words["c_dso"]),
+                      words["no_data"], unit=words["days"]), words["c_dso"]),
         _figure(hbars("top_late", words["c_late"], late_marks, words["no_data"]),
                 words["c_late"]),
     ]

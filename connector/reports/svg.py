@@ -55,23 +55,48 @@ def _height(value: Decimal | None) -> Decimal:
     return max(value, Decimal(0)) if value is not None else Decimal(0)
 
 
+def _y_axis(top: Decimal, x: float, text: Callable[[Decimal], str], unit: str) -> str:
+    """A left axis: its line, ticks at 0, half and the top with their values, and the unit."""
+    plot_h = HEIGHT - TOP - BOTTOM
+    parts = [f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{HEIGHT - BOTTOM}" class="axis" '
+             f'data-axis="y"/>']
+    for share in (Decimal(0), Decimal("0.5"), Decimal(1)):
+        y = HEIGHT - BOTTOM - float(share) * plot_h
+        parts.append(f'<line x1="{x - 4:.1f}" y1="{y:.1f}" x2="{x:.1f}" y2="{y:.1f}" '
+                     f'class="axis"/><text x="{x - 6:.1f}" y="{y + 4:.1f}" text-anchor="end" '
+                     f'class="muted" data-tick="{_attr(top * share)}">'
+                     f'{escape(text(top * share))}</text>')
+    if unit:
+        parts.append(f'<text x="{x:.1f}" y="{TOP - 8}" text-anchor="middle" class="muted" '
+                     f'data-unit="y">{escape(unit)}</text>')
+    return "".join(parts)
+
+
 def bars(name: str, title: str, marks: Sequence[Mark], empty: str,
-         colors: Sequence[str] = COLORS) -> str:
-    """Vertical bars with their value above; one color per bar (aging buckets)."""
+         colors: Sequence[str] = COLORS, links: Sequence[str] | None = None,
+         axis: Callable[[Decimal], str] | None = None, unit: str = "") -> str:
+    """Vertical bars with their value above; one color per bar (aging buckets). `links`: where
+    each bar leads (the invoices behind it); `axis`: draw a y-axis, its ticks written so."""
     if not marks:
         return _empty(name, title, empty)
     top = _scale([m.value for m in marks])
     plot_h = HEIGHT - TOP - BOTTOM
-    slot = (WIDTH - LEFT - RIGHT) / len(marks)
+    left = LEFT + (64 if axis else 0)
+    slot = (WIDTH - left - RIGHT) / len(marks)
     parts = [_open(name, title), _axis()]
+    if axis:
+        parts.append(_y_axis(top, left - 4, axis, unit))
     for i, mark in enumerate(marks):
         h = float(_height(mark.value) / top) * plot_h
-        x, y = LEFT + i * slot + slot * 0.15, HEIGHT - BOTTOM - h
+        x, y = left + i * slot + slot * 0.15, HEIGHT - BOTTOM - h
+        rect = (f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{max(h, 1):.1f}" '
+                f'fill="{colors[i % len(colors)]}" data-label="{_attr(mark.label)}" '
+                f'data-value="{_attr(mark.value)}"><title>{escape(mark.label)}: '
+                f'{escape(mark.text)}</title></rect>')
+        if links:
+            rect = f'<a href="{_attr(links[i])}" data-drill="{_attr(mark.label)}">{rect}</a>'
         parts.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
-            f'fill="{colors[i % len(colors)]}" data-label="{_attr(mark.label)}" '
-            f'data-value="{_attr(mark.value)}"><title>{escape(mark.label)}: '
-            f'{escape(mark.text)}</title></rect>'
+            rect +
             f'<text x="{x + slot * 0.35:.1f}" y="{y - 6:.1f}" text-anchor="middle" '
             f'class="value">{escape(mark.text)}</text>'
             f'<text x="{x + slot * 0.35:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
@@ -120,8 +145,9 @@ def band(name: str, title: str, marks: Sequence[Mark], empty: str, legend: str,
 
 
 def lines(name: str, title: str, series: Sequence[tuple[str, Sequence[Mark]]],
-          empty: str) -> str:
-    """One polyline per series over shared x labels, a dot with its value at each point."""
+          empty: str, unit: str = "") -> str:
+    """One polyline per series over shared x labels, a dot with its value at each point, a y-axis
+    from 0 with its ticks and `unit` (days for DSO), and a legend naming each series."""
     known = [m for _, marks in series for m in marks if m.value is not None]
     if not known:
         return _empty(name, title, empty)
@@ -129,11 +155,13 @@ def lines(name: str, title: str, series: Sequence[tuple[str, Sequence[Mark]]],
     count = max(len(marks) for _, marks in series)
     plot_h = HEIGHT - TOP - BOTTOM
     pad = 44  # room for the first and last point's value and date
-    step = (WIDTH - LEFT - RIGHT - 2 * pad) / max(count - 1, 1)
-    parts = [_open(name, title), _axis()]
+    axis_w = 40
+    origin = LEFT + axis_w
+    step = (WIDTH - origin - RIGHT - 2 * pad) / max(count - 1, 1)
+    parts = [_open(name, title), _axis(), _y_axis(top, origin, lambda v: f"{v:.0f}", unit)]
     for s, (label, marks) in enumerate(series):
         color = ("#1f5f99", "#e07b26")[s % 2]
-        points = [(LEFT + pad + i * step, HEIGHT - BOTTOM - float(m.value / top) * plot_h, m)
+        points = [(origin + pad + i * step, HEIGHT - BOTTOM - float(m.value / top) * plot_h, m)
                   for i, m in enumerate(marks) if m.value is not None]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2" '
@@ -146,10 +174,10 @@ def lines(name: str, title: str, series: Sequence[tuple[str, Sequence[Mark]]],
             if s == 0:
                 parts.append(f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" '
                              f'class="value">{escape(mark.text)}</text>')
-        parts.append(f'<text x="{LEFT + 140 * s}" y="14" fill="{color}" class="legend">'
-                     f'— {escape(label)}</text>')
+        parts.append(f'<text x="{origin + 24 + 170 * s}" y="14" fill="{color}" class="legend" '
+                     f'data-legend="{_attr(label)}">— {escape(label)}</text>')
     for i, mark in enumerate(series[0][1]):
-        parts.append(f'<text x="{LEFT + pad + i * step:.1f}" y="{HEIGHT - BOTTOM + 16}" '
+        parts.append(f'<text x="{origin + pad + i * step:.1f}" y="{HEIGHT - BOTTOM + 16}" '
                      f'text-anchor="middle" class="label">{escape(mark.label)}</text>')
     return "".join(parts) + "</svg>"
 

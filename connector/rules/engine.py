@@ -181,7 +181,8 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
             item = DueItem(item_id, invoice.external_id, invoice.number, invoice.issue_date,
                            due_date, invoice.currency, amount, residual,
                            (today - due_date).days, instalment=number,
-                           instalments=len(invoice.instalments) if number else 0)
+                           instalments=len(invoice.instalments) if number else 0,
+                           paid_before=invoice.paid_before(item_id))
             statement_by_currency.setdefault(invoice.currency, []).append(item)
             group: tuple[str, ...] = (invoice.currency,) if policy.grouping == "customer" \
                 else (invoice.currency, item_id)

@@ -36,12 +36,22 @@ class DueItem:
     days_late: int
     level: str | None = None
     noticed_on: dt.date | None = None
-    """When a formal notice (a level with a letter) was first planned for it: B2C interest runs
-    from that day."""
+    """When a formal notice (a level with a letter) was first planned for it. Not when interest
+    starts: a planned letter may be posted late, or never (see `notice_posted`)."""
     instalment: int = 0
     """1-based number of the instalment ("échéance 1/2"), 0 for a whole invoice."""
     instalments: int = 0
     """How many instalments the invoice has (0 for a whole invoice)."""
+    paid_before: Decimal | None = None
+    """For an instalment: what the source says is paid on the invoice's earlier instalments
+    (by due date), where this one's share of the invoice's payments starts
+    (rules/imputation.py). None: not known (a whole invoice, an older payload)."""
+    notice_posted: dt.date | None = None
+    """The day a formal notice naming this item was recorded as posted (`relance letters
+    posted`); set when the message is rendered, never planned: a consumer's interest runs from
+    its receipt."""
+    notice_received: dt.date | None = None
+    """The recorded day that notice was received (the avis de réception), when known."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DueItem:
@@ -55,7 +65,11 @@ class DueItem:
                    noticed_on=dt.date.fromisoformat(data["noticed_on"])
                    if data.get("noticed_on") else None,
                    instalment=int(data.get("instalment") or 0),
-                   instalments=int(data.get("instalments") or 0))
+                   instalments=int(data.get("instalments") or 0),
+                   paid_before=Decimal(str(data["paid_before"]))
+                   if data.get("paid_before") is not None else None,
+                   notice_posted=_day(data.get("notice_posted")),
+                   notice_received=_day(data.get("notice_received")))
 
 
 @dataclass(frozen=True)
@@ -210,6 +224,10 @@ class ReminderPayload:
     @classmethod
     def from_json(cls, text: str) -> ReminderPayload:
         return cls.from_dict(json.loads(text))
+
+
+def _day(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)) if value else None
 
 
 def sort_ids(ids: Iterable[str]) -> list[str]:

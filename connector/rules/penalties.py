@@ -16,6 +16,9 @@ included (29 February counts as a day, the divisor stays 365). A payment or cred
 still bears interest on day D and reduces the base from D + 1; a credit note linked to the invoice
 from its issue (it corrects the invoice: the amount was never owed) reduces the base from the
 start. Interest is summed in Decimal and rounded to the cent once per item (ROUND_HALF_UP).
+Which payments and credit notes reduce which item (an instalment, oldest first, art. 1342-10
+C. civ.) is decided by rules/imputation.py; the calculator, reminders and letters all go through
+claim().
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connector.rules.imputation import Movement as Movement
+from connector.rules.imputation import imputed
 from connector.rules.rates import RATES_FILE, HalfYear, Rate, RateTables, load_rates
 
 FIXED_INDEMNITY = Decimal("40.00")  # art. D. 441-5 C. com., always in euros
@@ -69,16 +74,6 @@ class PenaltyTerms(BaseModel):
 
 
 DEFAULT_TERMS = PenaltyTerms()
-
-
-@dataclass(frozen=True)
-class Movement:
-    """A reduction of an item's amount due: a payment, or a credit note."""
-
-    day: dt.date
-    amount: Decimal
-    kind: Literal["payment", "credit"] = "payment"
-    from_start: bool = False  # a credit note linked to the invoice from its issue
 
 
 @dataclass(frozen=True)
@@ -182,7 +177,10 @@ def interest_periods(amount: Decimal, start: dt.date, end: dt.date,
 
 def notice_receipt(noticed_on: dt.date | None, received_on: dt.date | None,
                    terms: PenaltyTerms) -> dt.date | None:
-    """When the consumer received the formal notice: the recorded date, else posting + delay."""
+    """When the consumer received the formal notice: the recorded date (the avis de réception),
+    else posting + `notice_delivery_days`. That delay is a configured estimate, not a legal
+    presumption: a mise en demeure is not a procedural notification (CPC art. 665 to 670-3 do not
+    apply, Cass. 1re civ., 20 janv. 2021, n° 19-20.680). None: not posted, no interest."""
     if received_on is not None:
         return received_on
     if noticed_on is None:
@@ -258,23 +256,29 @@ class Claim:
 
 def claim(items: Iterable[Any], today: dt.date, *, kind: str,
           terms: PenaltyTerms | None = None, rates: RateTables | None = None,
-          history: Mapping[str, Sequence[Movement]] | None = None) -> Claim:
+          history: Mapping[str, Sequence[Movement]] | None = None,
+          credits: Mapping[str, Sequence[Movement]] | None = None) -> Claim:
     """Sum over DueItems (one per invoice or instalment). `history` gives, per invoice id, the
-    payments and credit notes that reduced it (the store's balance history); without it the
-    balance is taken as unchanged since the due date. The €40 is per invoice: an invoice
-    reminded through two instalments still carries one."""
+    payments and credit notes that reduced it (the store's balance history); `credits`, per
+    invoice id, the open credit notes linked to it that the message deducts. Both are imputed to
+    the items by rules/imputation.py (instalments oldest first); without them the balance is
+    taken as unchanged since the due date. A consumer's interest runs from the receipt of the
+    formal notice recorded for the item (`notice_posted` / `notice_received`, set from the
+    posted letters by delivery/postal.py), never from a planned date. The €40 is per invoice: an
+    invoice reminded through two instalments still carries one."""
     rates = rates or load_rates()
     terms = terms or DEFAULT_TERMS
-    history = history or {}
+    items = list(items)
+    bases = imputed(items, history or {}, credits or {}, today)
     interest = Decimal("0.00")
     indemnities: dict[str, Decimal] = {}
     by_invoice: dict[str, Penalty] = {}
     used: dict[tuple[str, Decimal], bool] = {}
     rate, currency = None, "EUR"
     for item in items:
-        amount, movements = _base(item, history.get(item.invoice_id, ()), today)
+        amount, movements = bases[item.item_id]
         currency = getattr(item, "currency", currency)
-        received = notice_receipt(getattr(item, "noticed_on", None),
+        received = notice_receipt(getattr(item, "notice_posted", None),
                                   getattr(item, "notice_received", None), terms)
         penalty = compute(amount, item.due_date, today, kind=kind, terms=terms,
                           movements=movements, notice_received=received, currency=currency,
@@ -290,19 +294,6 @@ def claim(items: Iterable[Any], today: dt.date, *, kind: str,
     rates_used = tuple((label, value, prov) for (label, value), prov in sorted(used.items()))
     return Claim(interest, sum(indemnities.values(), Decimal("0.00")), rate, by_invoice,
                  any(p for p in used.values()), currency, rates_used)
-
-
-def _base(item: Any, movements: Sequence[Movement],
-          today: dt.date) -> tuple[Decimal, tuple[Movement, ...]]:
-    """(amount due at issue, its reductions) for one item. The history is per invoice: it is
-    used for a whole invoice (not an instalment) when it adds up to today's residual; otherwise
-    the balance is taken as unchanged since the due date (never a guess)."""
-    moves = tuple(m for m in movements if m.day <= today)
-    if not moves or item.item_id != item.invoice_id:
-        return item.residual, ()
-    if item.total - sum((m.amount for m in moves), Decimal(0)) != item.residual:
-        return item.residual, ()
-    return item.total, moves
 
 
 def tables_for(terms: PenaltyTerms, base_dir: Path | None = None) -> RateTables:

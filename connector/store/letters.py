@@ -10,6 +10,8 @@ is what crash reconciliation reads.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,9 @@ from sqlalchemy.exc import IntegrityError
 
 from connector.store import tables as t
 from connector.store.store import Store
+
+ADDRESS_REASON = "no postal address for the formal notice: waiting for it (task created)"
+"""The outbox reason of a letter row that waits for a person to complete the address."""
 
 
 @dataclass(frozen=True)
@@ -30,11 +35,12 @@ class Letter:
     planned_for: dt.date
     posted_on: dt.date | None
     tracking: str | None
+    received_on: dt.date | None = None
 
 
 def _letter(row: Any) -> Letter:
     return Letter(row["key"], row["customer_id"], row["level"], row["file"], row["status"],
-                  row["planned_for"], row["posted_on"], row["tracking"])
+                  row["planned_for"], row["posted_on"], row["tracking"], row["received_on"])
 
 
 def record(conn: Connection, *, key: str, tenant: str, source: str, customer_id: str, level: str,
@@ -74,6 +80,30 @@ def listing(store: Store, tenant: str, *, status: str | None = None,
             query.order_by(t.letters.c.planned_for, t.letters.c.file)).mappings()]
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A letter not written yet: its recipient has no postal address (delivery/postal.py)."""
+
+    key: str
+    customer_id: str
+    customer_name: str
+    level: str
+    planned_for: dt.date
+
+
+def waiting_for_address(store: Store, tenant: str) -> list[Waiting]:
+    """Letter rows planned but held until a person completes the address: what `relance letters`
+    shows, so that they are not mistaken for letters about to be written."""
+    out = t.outbox.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(out.key, out.customer_id, out.level, out.planned_for,
+                                   out.payload).where(
+            out.tenant == tenant, out.channel == "letter", out.status == "planned",
+            out.reason == ADDRESS_REASON).order_by(out.planned_for, out.key)).all()
+    return [Waiting(key, customer, str(json.loads(payload).get("customer_name") or customer),
+                    level, planned) for key, customer, level, planned, payload in rows]
+
+
 def find(store: Store, tenant: str, key: str) -> Letter | None:
     """By outbox key, or by a unique prefix of it (people type the first characters)."""
     with store.engine.connect() as conn:
@@ -102,6 +132,34 @@ def mark_posted(store: Store, tenant: str, key: str, *, on: dt.date, tracking: s
                                            t.tasks.c.key == f"{key[:28]}post")
                      .values(status="done"))
         return done.rowcount == 1
+
+
+def mark_received(store: Store, tenant: str, key: str, *, on: dt.date, now: dt.datetime) -> bool:
+    """The avis de réception came back: the day the debtor received the posted letter."""
+    with store.transaction() as conn:
+        done = conn.execute(update(t.letters).where(
+            t.letters.c.tenant == tenant, t.letters.c.key == key,
+            t.letters.c.status == "posted").values(received_on=on, updated_at=now))
+        return done.rowcount == 1
+
+
+def notices(store: Store, tenant: str, source: str, item_ids: Sequence[str]
+            ) -> dict[str, tuple[dt.date, dt.date | None]]:
+    """Per item id, the first posted formal notice that named it: (posted on, received on).
+    Only a posted letter counts: a letter written but not posted has put nobody on notice."""
+    if not item_ids:
+        return {}
+    lt, items = t.letters.c, t.outbox_items.c
+    query = (select(items.item_id, lt.posted_on, lt.received_on)
+             .join(t.outbox_items, items.outbox_key == lt.key)
+             .where(lt.tenant == tenant, lt.source == source, lt.status == "posted",
+                    lt.posted_on.is_not(None), items.item_id.in_(list(item_ids)))
+             .order_by(lt.posted_on))
+    found: dict[str, tuple[dt.date, dt.date | None]] = {}
+    with store.engine.connect() as conn:
+        for item_id, posted_on, received_on in conn.execute(query):
+            found.setdefault(item_id, (posted_on, received_on))
+    return found
 
 
 def posted(store: Store, tenant: str, customer_id: str, level: str) -> Letter | None:

@@ -14,11 +14,12 @@ Transient failures reschedule the row (`next_attempt_at`); nothing sleeps in-pro
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, Update, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from connector.clock import DEFAULT_TIMEZONE, local_day
@@ -193,6 +194,23 @@ def due(store: Store, tenant: str, now: dt.datetime, limit: int = 200) -> list[d
         return [dict(row) for row in conn.execute(query).mappings()]
 
 
+# Built once: a delivery claims and marks thousands of rows (bind names must not be column names)
+_CLAIM = update(t.outbox).where(
+    t.outbox.c.key == bindparam("b_key"), t.outbox.c.status == "planned").values(
+    status="sending", lease_until=bindparam("b_lease_until"), attempts=bindparam("b_attempts"),
+    updated_at=bindparam("b_updated_at"))
+_MARKS: dict[tuple[str, ...], Update] = {}
+
+
+def _mark_statement(names: tuple[str, ...]) -> Update:
+    """UPDATE outbox SET <names> WHERE key = …, one statement per set of columns."""
+    statement = _MARKS.get(names)
+    if statement is None:
+        statement = _MARKS[names] = update(t.outbox).where(
+            t.outbox.c.key == bindparam("b_key")).values({n: bindparam(f"b_{n}") for n in names})
+    return statement
+
+
 def claim_one(store: Store, row: Mapping[str, Any], now: dt.datetime,
               lease: dt.timedelta) -> dict[str, Any] | None:
     """planned → sending for ONE row, committed, right before its side effect.
@@ -201,13 +219,20 @@ def claim_one(store: Store, row: Mapping[str, Any], now: dt.datetime,
     row, or None when another worker took it first.
     """
     with store.transaction() as conn:
-        moved = conn.execute(update(t.outbox).where(
-            t.outbox.c.key == row["key"], t.outbox.c.status == "planned").values(
-            status="sending", lease_until=now + lease, attempts=row["attempts"] + 1,
-            updated_at=now))
+        moved = conn.execute(_CLAIM, {"b_key": row["key"], "b_lease_until": now + lease,
+                                      "b_attempts": row["attempts"] + 1, "b_updated_at": now})
     if moved.rowcount != 1:
         return None
     return {**row, "status": "sending", "attempts": row["attempts"] + 1}
+
+
+def unclaim(conn: Connection, row: Mapping[str, Any], now: dt.datetime, *, reason: str,
+            until: dt.datetime) -> None:
+    """Give a claimed row back, planned for `until`, without counting the attempt the claim
+    counted: nothing was tried (a letter waiting for a person to complete an address)."""
+    conn.execute(update(t.outbox).where(t.outbox.c.key == row["key"]).values(
+        status="planned", attempts=max(int(row["attempts"]) - 1, 0), lease_until=None,
+        next_attempt_at=until, reason=reason, updated_at=now))
 
 
 def stale_sending(store: Store, tenant: str, now: dt.datetime,
@@ -260,7 +285,8 @@ def mark(conn: Connection, key: str, status: str, now: dt.datetime, *, reason: s
         values["payload"] = payload.to_json()
     if next_attempt_at is not None:
         values["next_attempt_at"] = next_attempt_at
-    conn.execute(update(t.outbox).where(t.outbox.c.key == key).values(**values))
+    conn.execute(_mark_statement(tuple(values)),
+                 {"b_key": key, **{f"b_{name}": value for name, value in values.items()}})
 
 
 def counts(store: Store, tenant: str) -> dict[str, int]:
@@ -270,9 +296,15 @@ def counts(store: Store, tenant: str) -> dict[str, int]:
     return {status: int(n) for status, n in rows}
 
 
+@functools.lru_cache(maxsize=1024)
+def _decoded(text: str) -> ReminderPayload:
+    """Frozen: one decoding serves the gate, the read-ahead and the delivery of the same row."""
+    return ReminderPayload.from_json(text)
+
+
 def payload(row: Mapping[str, Any]) -> ReminderPayload:
     """The typed payload of an outbox row."""
-    return ReminderPayload.from_json(str(row["payload"]))
+    return _decoded(str(row["payload"]))
 
 
 def rows(store: Store, tenant: str, status: str | None = None,

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.sql import bindparam
 
 from connector.errors import ConfigError, TransientError
 from connector.models import (
@@ -175,6 +176,12 @@ def is_busy(exc: OperationalError) -> bool:
                                          "deadlock detected"))
 
 
+# Built once: the freshness gate reads one customer per message
+_CUSTOMER = select(t.customers).where(
+    t.customers.c.tenant == bindparam("b_tenant"), t.customers.c.source == bindparam("b_source"),
+    t.customers.c.external_id == bindparam("b_id"))
+
+
 class Store:
     """One database, many tenants. Every method takes the tenant and source explicitly."""
 
@@ -292,9 +299,8 @@ class Store:
     # -- reading the ledger back ----------------------------------------------------------------
     def customer(self, tenant: str, source: str, external_id: str) -> Customer | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.customers).where(
-                t.customers.c.tenant == tenant, t.customers.c.source == source,
-                t.customers.c.external_id == external_id)).mappings().first()
+            row = conn.execute(_CUSTOMER, {"b_tenant": tenant, "b_source": source,
+                                           "b_id": external_id}).mappings().first()
         return customer_from_row(row) if row else None
 
     def paid_late(self, tenant: str, source: str,

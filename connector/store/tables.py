@@ -184,7 +184,8 @@ tasks = Table(
 
 # Formal notices written by the `letter` channel: the file (named for a person, so the outbox key
 # is kept here for crash reconciliation) and its posting: to_post until someone records that it
-# went by registered mail (`relance letters posted`), with the date and the tracking number.
+# went by registered mail (`relance letters posted`), with the date and the tracking number, and
+# the day it was received when known (a consumer's interest runs from then).
 letters = Table(
     "letters", metadata,
     Column("key", String(64), primary_key=True),  # the outbox key of the letter row
@@ -196,6 +197,7 @@ letters = Table(
     Column("status", String(16), nullable=False),  # to_post | posted
     Column("planned_for", Date, nullable=False),
     Column("posted_on", Date),
+    Column("received_on", Date),  # the avis de réception, when a person records it
     Column("tracking", String(64)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -274,7 +276,7 @@ balance_changes = Table(
     Column("previous_minor", BigInteger, nullable=False),
     Column("residual_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("dated_by", String(16), nullable=False),  # source (payment date) | sync | first_seen
+    Column("dated_by", String(16), nullable=False),  # source | sync | first_seen | credit_note
     Column("seen_at", DateTime(timezone=True), nullable=False),
     Index("ix_balance_changes_invoice", "tenant", "source", "invoice_id", "day"),
 )
@@ -289,6 +291,51 @@ tenant_identities = Table(
     Column("described", Text, nullable=False),  # the same fields, readable (no secret)
     Column("bound_at", DateTime(timezone=True), nullable=False),
     Index("ix_tenant_identities_identity", "source", "identity"),
+)
+
+# People who use the web cockpit (`relance users`): a login, an argon2 hash (never the password),
+# a role (admin: every client; collector: acts on the clients granted; reader: looks only).
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("login", String(128), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),  # admin | collector | reader
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_login_at", DateTime(timezone=True)),
+)
+
+# The clients (tenants) a collector or reader may see; an admin sees every client.
+user_grants = Table(
+    "user_grants", metadata,
+    Column("user_id", Integer, primary_key=True),
+    Column("tenant", String(64), primary_key=True),
+)
+
+# Web sessions kept server-side: the cookie holds a random token, this table only its sha256, so
+# a copy of the database opens no session; logging out or disabling a user ends them at once.
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_web_sessions_user", "user_id"),
+)
+
+# Every action a person took in the web cockpit (who, when, what), shown in the customer's timeline.
+actions = Table(
+    "actions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant", String(64), nullable=False),
+    Column("customer_id", String(128)),
+    Column("by", String(128), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_actions_customer", "tenant", "customer_id", "at"),
 )
 
 # One row per (API credential, host): the requests sent in the current window, shared by every

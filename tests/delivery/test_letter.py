@@ -21,6 +21,7 @@ from connector.config import load_config
 from connector.delivery.channels import Delivery
 from connector.delivery.dispatch import Dispatcher
 from connector.delivery.email import FileTransport
+from connector.delivery.messages import linked_credits
 from connector.rules.penalties import claim
 from connector.store import letters as letter_store
 from connector.store import outbox
@@ -108,7 +109,10 @@ def test_formal_notices_are_written_attached_and_carry_the_figures(tenant: Tenan
         items = list(outbox.payload(row).items)
         for item in items:
             assert item.number in text and shown(item.residual, language) in text
-        figures = claim(items, TODAY, kind=kind)
+        # a credit note linked to an invoice of the letter lowers that invoice's interest base
+        linked = linked_credits(list(outbox.payload(row).credit_notes),
+                                {i.invoice_id: i.number for i in items})
+        figures = claim(items, TODAY, kind=kind, credits=linked)
         if kind == "company":
             assert f"{shown(figures.interest, language)} {to_date}" in text
             assert figures.indemnity == Decimal(40) * len({i.invoice_id for i in items})

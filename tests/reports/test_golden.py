@@ -116,12 +116,17 @@ def test_reminder_window_is_a_parameter(golden_store: Store) -> None:
 
 
 def test_lateness_and_scores(golden_report: Report) -> None:
-    # A: A1 10 days late → mean 10, 100 % late → 100 − 10 − 40 = 50.
-    assert _line(golden_report, "A").score == Score(50, 1, D("10.0"), D("100.0"))
-    # B: B2 paid 10 days early (−10), B3#1 5 days late → mean −2.5, 50 % late;
-    # early payment is not a bonus: 100 − 0 − 20 = 80. Spread √(((−10+2.5)² + (5+2.5)²)/2) = 7.5
+    # The score counts the settled items and those still unpaid past their due date (days late so
+    # far); the average and share shown are the settled items'.
+    # A: A1 paid 10 days late, A2 unpaid 30 days late → mean 20, 100 % late → 100 − 20 − 40 = 40.
+    assert _line(golden_report, "A").score == Score(40, 1, D("10.0"), D("100.0"), open_late=1)
+    # B: paid B2 10 days early (−10), B3#1 5 days late; unpaid B1 141 days late and B3#2 11:
+    # mean (−10 + 5 + 141 + 11) / 4 = 36.75, 3 of 4 late → 100 − 36.75 − 30 = 33. (Paid items
+    # alone gave 80: a "good payer" whose oldest invoice is 141 days late.)
+    # Paid items: mean −2.5, 50 % late, spread √(((−10+2.5)² + (5+2.5)²)/2) = 7.5.
     b = _line(golden_report, "B")
-    assert b.score == Score(80, 2, D("-2.5"), D("50.0")) and b.lateness.spread == 7.5
+    assert b.score == Score(33, 2, D("-2.5"), D("50.0"), open_late=2)
+    assert b.lateness.spread == 7.5
     # C: C1 has no payment row: its paid_date 03-13 is the settlement day → 10 days late.
     assert _line(golden_report, "C").score == Score(50, 1, D("10.0"), D("100.0"))
     s = golden_report.summary
@@ -131,10 +136,10 @@ def test_lateness_and_scores(golden_report: Report) -> None:
 
 def test_behaviour_scores_for_rules(golden_store: Store) -> None:
     scores = behaviour_scores(golden_store, golden.TENANT, golden.SOURCE, golden.TODAY)
-    assert {k: v.value for k, v in scores.items()} == {"A": 50, "B": 80, "C": 50}
-    # As of 05-01 only C1 and A1 were settled: B has no evidence yet, so no score.
+    assert {k: v.value for k, v in scores.items()} == {"A": 40, "B": 33, "C": 50}
+    # As of 05-01 only C1 and A1 were settled, and B1 was already 81 days late: B's score says so.
     early = behaviour_scores(golden_store, golden.TENANT, golden.SOURCE, dt.date(2026, 5, 1))
-    assert set(early) == {"A", "C"}
+    assert set(early) == {"A", "B", "C"} and early["B"].value == 0 and early["B"].paid_items == 0
 
 
 def test_forecast_of_the_golden_ledger(golden_report: Report) -> None:

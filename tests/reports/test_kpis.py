@@ -126,3 +126,21 @@ def test_forecast_never_places_money_in_the_past_and_skips_doubtful() -> None:
     # = (Φ(1.5) − Φ(−1/6)) / (1 − Φ(−1/6)) = 0.4994 / 0.5662 = 88.2 %, none before today.
     assert outlook.weeks[0].expected == D("88.20")
     assert sum(w.expected for w in outlook.weeks) + outlook.later == D(100)
+
+
+def test_a_score_cannot_contradict_the_aging() -> None:
+    """Issue 20: a customer whose balance is 90+ days late is not a good payer, whatever its past."""
+    clean = kpis.Lateness()
+    for _ in range(20):
+        clean.add(0)  # twenty invoices paid on the day
+    assert kpis.behaviour_score(clean).value == 100
+    clean.add_open(120)  # and one unpaid 120 days after its due date
+    score = kpis.behaviour_score(clean)
+    assert score.value is not None and score.value <= 40
+    assert (score.paid_items, score.avg_days_late, score.open_late) == (20, 0, 1)
+    only_late = kpis.Lateness()
+    only_late.add_open(95)  # never paid anything, 95 days late: evidence, and the worst score
+    assert kpis.behaviour_score(only_late).value == 0
+    on_time = kpis.Lateness()
+    on_time.add_open(0)  # not late yet: no evidence
+    assert kpis.behaviour_score(on_time).value is None

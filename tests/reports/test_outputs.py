@@ -192,7 +192,7 @@ def test_json_has_every_table(golden_report: Report, tmp_path: Path) -> None:
     assert data == json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert data["summary"]["dso"] == "64.3" and data["summary"]["open_invoices"] == 5
     assert data["reminders"][0] == {"level": "first", "reminded": 3, "paid": 1, "unpaid": 1,
-                                    "pending": 1, "credited": 0, "rate": "50.0"}
+                                    "pending": 1, "credited": 0, "judged": 2, "rate": "50.0"}
     assert report_dict(golden_report)["aging"][-1]["net"] == "2000.00"
 
 

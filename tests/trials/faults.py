@@ -23,6 +23,7 @@ from connector.errors import ConnectorError
 from connector.store import tables as t
 from tests.trials.file_keyring import FileKeyring
 from tests.trials.harness import SENDER, Source, free_port, pending
+from tests.trials.sources import TODAY
 
 Snapshot = tuple[frozenset[tuple[Any, ...]], frozenset[tuple[Any, ...]]]
 
@@ -70,7 +71,7 @@ def run_until_settled(workdir: Path, source: Source, attempts: int = 15) -> int:
 
 def snapshot(workdir: Path) -> Snapshot:
     config = load_config(workdir / "relance.toml")
-    tenant = open_tenant(config, today=dt.date.today())
+    tenant = open_tenant(config, today=TODAY)
     with tenant.store.engine.connect() as conn:
         invoices = frozenset(conn.execute(select(
             t.invoices.c.external_id, t.invoices.c.status, t.invoices.c.residual_minor)).all())

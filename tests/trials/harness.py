@@ -108,11 +108,16 @@ class DemoSource:
     name = "demo"
     today = dt.date(2026, 11, 27)
 
-    def __init__(self, seed: int = 42) -> None:
+    def __init__(self, seed: int = 42, *, customers: int | None = None,
+                 invoices: int | None = None) -> None:
+        """`customers`/`invoices`: a smaller ledger than the demo's default (50 and 720)."""
         self.seed = seed
+        self.size = "".join(f"{key} = {value}\n" for key, value in
+                            (("customers", customers), ("invoices", invoices)) if value)
 
     def source_toml(self, workdir: Path) -> str:
-        return f'[source]\nkind = "demo"\nseed = {self.seed}\nanchor = "2026-11-27"\n'
+        return (f'[source]\nkind = "demo"\nseed = {self.seed}\nanchor = "2026-11-27"\n'
+                + self.size)
 
     def env(self) -> dict[str, str]:
         return {}

@@ -14,8 +14,11 @@ from connector.secrets import SERVICE, account
 from tests.fakes.odoo_server import API_KEY, FakeOdooServer, start_fake_odoo
 from tests.fakes.pennylane_server import FakePennylane, start_fake_pennylane
 from tests.fakes.sage_server import RunningSage, SageFake, start_sage
+from tests.helpers import NOW
 
 KEYRING_BACKEND = "tests.trials.file_keyring.FileKeyring"
+TODAY = NOW.date()
+"""The trials' business day (`--today`), fixed: the suite passes on any real date."""
 
 
 class OdooSource:
@@ -23,7 +26,7 @@ class OdooSource:
 
     def __init__(self, fault_share: float = 0.0, seed: int = 1) -> None:
         self.fake: FakeOdooServer = start_fake_odoo("17.0")
-        self.today = dt.date.today()
+        self.today = TODAY
         rng = random.Random(seed)
         partners = [self.fake.add_partner(f"Client Odoo {n}", email=None if n == 3
                                           else f"compta{n}@client{n}.fr") for n in range(8)]
@@ -76,7 +79,7 @@ class PennylaneSource:
         self.fake: FakePennylane = start_fake_pennylane(customers=10, invoices=40, seed=seed,
                                                         fault_rate=fault_share, fault_seed=seed)
         self.fake.fault_delay = 0.2
-        self.today = dt.date.today()
+        self.today = TODAY
 
     def source_toml(self, workdir: Path) -> str:
         return (f'[source]\nkind = "pennylane"\nbase_url = "{self.fake.base_url}"\n'
@@ -116,8 +119,13 @@ class SageSource:
 
     def __init__(self, keyring_file: Path, fault_share: float = 0.0, seed: int = 1) -> None:
         self.running: RunningSage = start_sage(SageFake(fault_rate=fault_share))
+        # what the trials prove is that faults change nothing, not how long Sage makes us wait:
+        # a 429 asks to retry at once and a "timeout" drops the connection after 50 ms
+        # (tests/test_http_table.py and tests/test_runs_that_end.py hold how waits are honoured)
+        self.running.fake.retry_after = 0.0
+        self.running.server.timeout_sleep = 0.05
         self.keyring_file = keyring_file
-        self.today = dt.date.today()
+        self.today = TODAY
         rng, fake, business = random.Random(seed), self.running.fake, self.running.business_id
         contacts = [fake.add_contact(business, f"SARL Client Sage {n}",
                                      email=None if n == 2 else f"compta{n}@sage-client.fr")

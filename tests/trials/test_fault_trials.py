@@ -11,7 +11,7 @@ from benchmarks.crash_trials import make_source
 from tests.trials.faults import fault_trial
 
 
-@pytest.mark.parametrize("adapter", ["odoo", "pennylane", "sage"])
+@pytest.mark.parametrize("adapter", ["odoo", "pennylane", "sage", "fec", "spreadsheet"])
 def test_twenty_percent_faults_change_nothing(adapter: str, tmp_path: Path) -> None:
     source = make_source(adapter, tmp_path)
     try:

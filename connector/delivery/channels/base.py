@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from connector.adapters.base import BaseAdapter, PushRequest
 from connector.clock import Now
 from connector.config import Config
+from connector.delivery import postal
 from connector.delivery.attachments import InvoicePdfs
 from connector.delivery.email import Transport
 from connector.delivery.messages import template_context
@@ -47,8 +48,12 @@ class Services:
     """Each invoice's amount-due changes (the store's balance history), by invoice id."""
 
     def context(self, payload: ReminderPayload) -> dict[str, Any]:
-        """The template context, interest counted over each invoice's balance history."""
+        """The template context, interest counted over each invoice's balance history; for a
+        consumer, from receipt of the formal notices recorded as posted (delivery/postal.py)."""
         history = self.history(payload.invoice_ids) if self.history is not None else None
+        if self.store is not None and payload.customer_kind == "individual":
+            payload = postal.with_notices(self.store, self.config.tenant, payload.source,
+                                          payload)
         return template_context(payload, self.config, history=history)
 
 

@@ -21,8 +21,9 @@ from tests.adapters.contract import AdapterContract, drain
 from tests.adapters.journal import store_journal
 from tests.fakes import pennylane_spec
 from tests.fakes.pennylane_server import FakePennylane, load_spec
+from tests.helpers import NOW
 
-TODAY = dt.date.today()
+TODAY = NOW.date()  # the tenant's day: fixed, the suite passes on any real date
 # openapi-core cannot check oauth2 security schemes and says so; the fake checks the token itself.
 pytestmark = pytest.mark.filterwarnings("ignore:Unsupported scheme type:UserWarning")
 
