@@ -73,16 +73,8 @@ class RateBudget:
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Read the server's own count: when it says nothing is left, wait for its reset."""
-<<<<<<< HEAD
-        seconds = exhausted_for(headers)
+        seconds = exhausted_for(headers, self._wall)
         if seconds is not None:
-=======
-        remaining = _header_number(headers, "ratelimit-remaining", "x-ratelimit-remaining")
-        reset = _header_number(headers, "ratelimit-reset", "x-ratelimit-reset")
-        if remaining is not None and remaining <= 0 and reset is not None:
-            # Some servers send an epoch, others seconds-to-wait; an epoch is far in the future.
-            seconds = _seconds_until(reset, self._wall) if reset > 10**9 else reset
->>>>>>> main
             with self._lock:
                 self.limit_reached += 1
                 now = self._clock()
@@ -119,14 +111,15 @@ def shared_budget(token_id: str, host: str, limit: int, period: float) -> RateBu
         return _budgets[key]
 
 
-def exhausted_for(headers: Mapping[str, str]) -> float | None:
+def exhausted_for(headers: Mapping[str, str],
+                  wall: Callable[[], float] = time.time) -> float | None:
     """Seconds until the server's window resets, when its headers say nothing is left in it."""
     remaining = _header_number(headers, "ratelimit-remaining", "x-ratelimit-remaining")
     reset = _header_number(headers, "ratelimit-reset", "x-ratelimit-reset")
     if remaining is None or remaining > 0 or reset is None:
         return None
     # Some servers send an epoch, others seconds-to-wait; an epoch is far in the future.
-    return _seconds_until(reset) if reset > 10**9 else reset
+    return _seconds_until(reset, wall) if reset > 10**9 else reset
 
 
 def _header_number(headers: Mapping[str, str], *names: str) -> float | None:

@@ -60,7 +60,7 @@ class StoreBudget(RateBudget):
             self._sleep(wait)
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        seconds = exhausted_for(headers)
+        seconds = exhausted_for(headers, self._wall)
         if seconds is None:
             return
         self.limit_reached += 1
