@@ -73,11 +73,8 @@ class RateBudget:
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Read the server's own count: when it says nothing is left, wait for its reset."""
-        remaining = _header_number(headers, "ratelimit-remaining", "x-ratelimit-remaining")
-        reset = _header_number(headers, "ratelimit-reset", "x-ratelimit-reset")
-        if remaining is not None and remaining <= 0 and reset is not None:
-            # Some servers send an epoch, others seconds-to-wait; an epoch is far in the future.
-            seconds = _seconds_until(reset, self._wall) if reset > 10**9 else reset
+        seconds = exhausted_for(headers, self._wall)
+        if seconds is not None:
             with self._lock:
                 self.limit_reached += 1
                 now = self._clock()
@@ -96,17 +93,33 @@ class RateBudget:
             self._blocked_until = max(self._blocked_until, self._clock() + seconds)
 
 
+BudgetFactory = Callable[[str, str, int, float], RateBudget]
+"""(token id, host, limit, period) -> the budget of that credential on that host. The default,
+`shared_budget`, is shared within one process; the store offers one shared by every process on
+the same database (connector/store/budgets.py), handed to adapters in their context."""
+
 _budgets: dict[tuple[str, str], RateBudget] = {}
 _budgets_lock = threading.Lock()
 
 
 def shared_budget(token_id: str, host: str, limit: int, period: float) -> RateBudget:
-    """The budget of one (token, host): every client and thread using that token shares it."""
+    """The budget of one (token, host): every client and thread of this process shares it."""
     with _budgets_lock:
         key = (token_id, host)
         if key not in _budgets:
             _budgets[key] = RateBudget(limit, period)
         return _budgets[key]
+
+
+def exhausted_for(headers: Mapping[str, str],
+                  wall: Callable[[], float] = time.time) -> float | None:
+    """Seconds until the server's window resets, when its headers say nothing is left in it."""
+    remaining = _header_number(headers, "ratelimit-remaining", "x-ratelimit-remaining")
+    reset = _header_number(headers, "ratelimit-reset", "x-ratelimit-reset")
+    if remaining is None or remaining > 0 or reset is None:
+        return None
+    # Some servers send an epoch, others seconds-to-wait; an epoch is far in the future.
+    return _seconds_until(reset, wall) if reset > 10**9 else reset
 
 
 def _header_number(headers: Mapping[str, str], *names: str) -> float | None:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from connector.clock import MACHINE, Now
 from connector.errors import BadRecordError, ConfigError
+from connector.http import BudgetFactory, shared_budget
 from connector.models import Customer, Invoice, Payment, rejected_fields
 from connector.secrets import SecretStore
 
@@ -157,6 +158,9 @@ class AdapterContext:
     """The tenant's clock (its `--today` shift included), for stamps the adapter writes."""
     journal: PushJournal = field(default_factory=MemoryJournal)
     """Push intents, in the store when a tenant runs (so a second host sees them)."""
+    budgets: BudgetFactory = shared_budget
+    """Rate budgets per (credential, host): in the store when a tenant runs, so that every
+    process using one credential shares one budget."""
 
 
 @runtime_checkable

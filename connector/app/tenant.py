@@ -36,6 +36,7 @@ from connector.store import identity, outbox
 from connector.store import letters as letter_store
 from connector.store import pauses as pause_store
 from connector.store import tables as t
+from connector.store.budgets import StoreBudgets
 from connector.store.candidates import candidate_customers
 from connector.store.journal import StoreJournal
 from connector.store.store import Store
@@ -113,7 +114,7 @@ class Tenant:
             journal = StoreJournal(self.store, self.name, self.source, self.clock)
             context = AdapterContext(tenant=self.name, secrets=self.secrets, today=self.today,
                                      state_dir=state_dir(self.config), now=self.clock,
-                                     journal=journal)
+                                     journal=journal, budgets=StoreBudgets(self.store.engine))
             self._adapter = adapter_class(self.source)(self.config.source, context)
         return self._adapter
 

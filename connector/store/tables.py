@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -378,4 +379,14 @@ bank_matches = Table(
     Column("decided_at", DateTime(timezone=True)),
     UniqueConstraint("tenant", "credit_id", name="uq_bank_match_credit"),
     Index("ix_bank_matches_status", "tenant", "source", "status"),
+)
+
+# One row per (API credential, host): the requests sent in the current window, shared by every
+# process using that credential (store/budgets.py). Times are seconds since the epoch on the
+# database's clock (PostgreSQL) or the machine's (SQLite): one clock for every process.
+rate_budgets = Table(
+    "rate_budgets", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("sent", Text, nullable=False),  # JSON list of reservation times, oldest first
+    Column("blocked_until", Float, nullable=False),
 )

@@ -16,7 +16,7 @@ import requests
 
 from connector.adapters.rest import CursorPaginator, error_describer, json_body
 from connector.errors import AuthError
-from connector.http import HttpClient, shared_budget
+from connector.http import BudgetFactory, HttpClient, shared_budget
 
 DEFAULT_BASE_URL = "https://app.pennylane.com/api/external/v2"
 PAGE_LIMIT = 100  # the list maximum; Pennylane's default is only 20
@@ -37,7 +37,8 @@ describe_error = error_describer(_error_text)
 class PennylaneClient:
     """One company token against one base URL."""
 
-    def __init__(self, base_url: str, token: str, sleep: Callable[[float], None]) -> None:
+    def __init__(self, base_url: str, token: str, sleep: Callable[[float], None],
+                 budgets: BudgetFactory = shared_budget) -> None:
         self.base_url = base_url
         # The budget is keyed on a fingerprint: the token itself must never be a dict key that
         # could end up in a repr or a log.
@@ -45,7 +46,7 @@ class PennylaneClient:
         self.http = HttpClient(
             base_url, headers={"Accept": "application/json"},
             auth=lambda: {"Authorization": f"Bearer {token}"},
-            budget=shared_budget(fingerprint, urlsplit(base_url).netloc, RATE_LIMIT, RATE_PERIOD),
+            budget=budgets(fingerprint, urlsplit(base_url).netloc, RATE_LIMIT, RATE_PERIOD),
             sleep=sleep, describe_error=describe_error)
 
     def close(self) -> None:

@@ -80,7 +80,7 @@ class PennylaneAdapter(PennylanePushMixin, BaseAdapter):
         super().__init__(config, context)
         self.capabilities = Capabilities(notes=config.trace == "appendix")
         token = context.secrets.get("source", env=config.secret_env) or ""
-        self.client = PennylaneClient(config.base_url, token, context.sleep)
+        self.client = PennylaneClient(config.base_url, token, context.sleep, context.budgets)
         self.http = self.client.http
         # The changelog's `since` is a point on Pennylane's own timeline, so it follows the real
         # time even when `--today` moves the tenant's business clock.

@@ -14,7 +14,7 @@ from typing import Any
 
 from connector.adapters.oauth import TokenManager
 from connector.adapters.rest import NextLinkPaginator, error_describer, json_body
-from connector.http import HttpClient, json_detail, shared_budget
+from connector.http import BudgetFactory, HttpClient, json_detail, shared_budget
 
 PAGE_SIZE = 200  # the spec's maximum for items_per_page
 
@@ -51,11 +51,12 @@ class SageClient:
     """One business of one Sage user, through the tenant's rotating token pair."""
 
     def __init__(self, base_url: str, business_id: str, requests_per_minute: int,
-                 tokens: TokenManager, sleep: Callable[[float], None]) -> None:
+                 tokens: TokenManager, sleep: Callable[[float], None],
+                 budgets: BudgetFactory = shared_budget) -> None:
         self.tokens = tokens
         host = urllib.parse.urlsplit(base_url).netloc
         # Sage counts per business, whoever asks: one budget per business id and host.
-        budget = shared_budget(f"sage-business:{business_id}", host, requests_per_minute, 60.0)
+        budget = budgets(f"sage-business:{business_id}", host, requests_per_minute, 60.0)
         # Multi-business users: without X-Business a call goes to the "lead" business, which can
         # change; always name it.
         self.http = HttpClient(base_url, auth=tokens.auth_header, budget=budget,

@@ -92,7 +92,7 @@ class SageAdapter(SagePushMixin, BaseAdapter):
         self.tokens = TokenManager(context.secrets, sage_app(config),
                                    state_dir=Path(context.state_dir), sleep=context.sleep)
         self.client = SageClient(config.base_url, config.business_id, config.requests_per_minute,
-                                 self.tokens, context.sleep)
+                                 self.tokens, context.sleep, context.budgets)
         self.http = self.client.http
         self.clock = time.time
 
