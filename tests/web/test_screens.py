@@ -153,3 +153,18 @@ def test_a_task_goes_only_to_someone_who_may_act_on_the_client(tmp_path: Path) -
         row = re.search(rf'<tr data-task="{task}">.*?</tr>', client.get("/c/demo/tasks").text,
                         re.S)
         assert row and "paul" in row.group(0)
+
+
+def test_the_queue_names_an_invoice_with_instalments_once(tmp_path: Path) -> None:
+    """A message covering two instalments of one invoice lists that invoice once, not twice."""
+    site, _ = company(tmp_path)
+    with serving(site) as url, httpx.Client(base_url=url) as client:
+        log_in(client, "marie")
+        page = client.get("/c/demo/queue").text
+        cells = re.findall(r'data-label="[^"]*">(F[0-9]{4}-[0-9]{5}(?:, F[0-9]{4}-[0-9]{5})*)</td>',
+                           page)
+        assert cells, "the queue lists the invoices of each message"
+        assert any(len(c.split(", ")) > 1 for c in cells)
+        for cell in cells:
+            numbers = cell.split(", ")
+            assert len(numbers) == len(set(numbers)), cell
