@@ -97,8 +97,9 @@ def test_sync_loops_over_clients_and_one_failure_stops_no_one(tmp_path: Path) ->
     listed = json.loads(invoke("--firm", firm, "--today", TODAY, "clients", "list",
                                "--json").output)
     synced = {row["client"]: row["last_sync"] for row in listed}
-    assert synced["boulangerie-martin"]["status"] == "ok"
-    assert synced["imprimerie-roux"]["status"] == "ok"
+    why = f"sync output: {result.output!r}; clients: {listed!r}"  # seen failing once, not yet understood
+    assert (synced["boulangerie-martin"] or {}).get("status") == "ok", why
+    assert (synced["imprimerie-roux"] or {}).get("status") == "ok", why
     assert synced["garage-durand"] is None
     assert any("source.kind" in e for e in next(r for r in listed
                                                 if r["client"] == "garage-durand")["errors"])
