@@ -6,7 +6,7 @@ replay of a missed day behaves exactly as it would have on D: today, `sent_at`, 
 between two messages and the email `Date:` header all agree. Store, outbox, pauses, dispatcher and
 scheduler take the clock (or a moment read from it) as an argument and never read time themselves.
 Network timing (rate budgets, timeouts) is not business time and uses `time.monotonic` or
-`time.time` in `http.py`.
+`time.time` in `http.py` (and the shared budgets of `store/budgets.py`), injectable there.
 """
 
 from __future__ import annotations

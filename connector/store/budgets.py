@@ -37,8 +37,8 @@ class StoreBudget(RateBudget):
 
     def __init__(self, engine: Engine, key: str, limit: int, period: float, *,
                  margin: float = SHARED_MARGIN, sleep: Callable[[float], None] = time.sleep,
-                 ) -> None:
-        super().__init__(limit, period, sleep=sleep)
+                 wall: Callable[[], float] = time.time) -> None:
+        super().__init__(limit, period, sleep=sleep, wall=wall)
         self.engine, self.key, self.margin = engine, key, margin
 
     def acquire(self) -> None:
@@ -103,7 +103,7 @@ class StoreBudget(RateBudget):
                              .on_conflict_do_nothing(index_elements=["key"]))
                 row = conn.execute(select(table.c.sent, table.c.blocked_until)
                                    .where(table.c.key == self.key).with_for_update()).one()
-                now = _now(conn)
+                now = _now(conn, self._wall)
                 horizon = now - self.period - self.margin
                 sent = [s for s in json.loads(row.sent) if s > horizon][-self.limit:]
                 sent, blocked, result = change(conn, now, sent, float(row.blocked_until))
@@ -112,13 +112,13 @@ class StoreBudget(RateBudget):
                 return result
 
 
-def _now(conn: Connection) -> float:
+def _now(conn: Connection, wall: Callable[[], float]) -> float:
     """Seconds since the epoch on the clock every sharer agrees on (network timing, not the
-    tenant's business clock)."""
+    tenant's business clock): the database server's, else the budget's injected wall clock."""
     if conn.dialect.name == "postgresql":
         return float(conn.exec_driver_sql(
             "SELECT extract(epoch FROM clock_timestamp())").scalar_one())
-    return time.time()
+    return wall()
 
 
 class StoreBudgets:
