@@ -186,15 +186,16 @@ class TasksConfig(_Section):
 class BankCsvConfig(_Section):
     """The columns of a bank's CSV export (names as in its header line)."""
 
-    date: str = "Date"
-    label: str = "Libellé"
-    credit: str = "Crédit"
-    debit: str = "Débit"
-    amount: str = ""
+    # The defaults are the reader's own (adapters/bank/csvfile.py CsvMapping), stated once.
+    date: str = CsvMapping.date
+    label: str = CsvMapping.label
+    credit: str = CsvMapping.credit
+    debit: str = CsvMapping.debit
+    amount: str = CsvMapping.amount
     """One signed amount column instead of `credit`/`debit`."""
-    payer: str = ""
-    value_date: str = ""
-    date_format: str = "%d/%m/%Y"
+    payer: str = CsvMapping.payer
+    value_date: str = CsvMapping.value_date
+    date_format: str = CsvMapping.date_format
     decimal: Literal[",", "."] = ","
     delimiter: Literal["", ";", ",", "\t"] = ""
     encoding: str = ""
