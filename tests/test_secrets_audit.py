@@ -155,7 +155,7 @@ def test_demo_with_smtp(tmp_path: Path, smtp: int, caplog: pytest.LogCaptureFixt
     audit.run(wrong, "status", "--json", env={"SMTP_PW": WRONG["smtp"]})
     down = smtp_config(tmp_path / "down", closed_port())
     out = audit.run(down, "run", env={"SMTP_PW": SMTP_PASSWORD}, codes=(0, 1))
-    assert "rescheduled" in out and "rescheduled 0" not in out, out
+    assert "replanifiés" in out and "replanifiés 0" not in out, out
     audit.run(down, "outbox", "review", env={"SMTP_PW": SMTP_PASSWORD})
     audit.check()
 

@@ -126,6 +126,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "run inside it"),
     "delivery.stopped": ("envois par {destination} arrêtés : {why}",
                          "stopped delivering by {destination}: {why}"),
+    "delivery.reason": ("  {state} : {key}… {reason}", "  {state}: {key}… {reason}"),
+    "paused.row": ("  {scope} {target} : {what}", "  {scope} {target}: {what}"),
     "more": ("  … et {n} de plus", "  … and {n} more"),
     "delivery.hint_failed": ("voyez-les avec `relance outbox review --status failed` (ou "
                              "`--status planned`) ; la cause réglée, `relance outbox retry` les "
@@ -174,4 +176,163 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.more_tasks": ("  … et {n} de plus : relance tasks", "  … and {n} more: relance tasks"),
     "status.rejects": ("enregistrements ignorés par les dernières synchros :",
                        "records skipped by recent syncs:"),
+    # firm.py: clients list, status --all, serve, db
+    "firm.no_client": ("aucun client encore : ajoutez clients/<slug>.toml au répertoire du "
+                       "cabinet", "no client yet: add clients/<slug>.toml to the firm directory"),
+    "firm.col_client": ("client", "client"),
+    "firm.col_source": ("source", "source"),
+    "firm.col_last_sync": ("dernière synchro", "last sync"),
+    "firm.col_open": ("encours", "open"),
+    "firm.col_overdue": ("échu", "overdue"),
+    "firm.col_pending": ("à valider", "pending"),
+    "firm.col_errors": ("erreurs", "errors"),
+    "firm.last_run": ("{client} : dernière exécution {job} {status} (lancée {started}, par "
+                      "{holder})",
+                      "{client}: last {job} run {status} (started {started}, by {holder})"),
+    "firm.name_it": ("indiquez le répertoire du cabinet avec --firm DIR (ou RELANCE_FIRM)",
+                     "name the firm directory with --firm DIR (or RELANCE_FIRM)"),
+    "firm.nothing_to_serve": ("rien à servir : aucun client n'a pu être chargé",
+                              "nothing to serve: no client could be loaded"),
+    "db.revision": ("{url} : schéma à la révision {revision}",
+                    "{url}: schema at revision {revision}"),
+    # history.py
+    "history.did_you_mean": (" ; vouliez-vous dire : {names} ?", "; did you mean: {names}?"),
+    "history.no_customer": ("aucun client « {customer} »{hint}", "no customer “{customer}”{hint}"),
+    "history.none": ("Aucun événement.", "No event."),
+    "event.message": ("message", "message"),
+    "event.note": ("note", "note"),
+    "event.task": ("tâche", "task"),
+    "event.task_done": ("tâche faite", "task done"),
+    "event.dispute": ("litige", "dispute"),
+    "event.promise": ("promesse", "promise"),
+    "event.pause": ("pause", "pause"),
+    "event.payment": ("paiement", "payment"),
+    "event.bank": ("virement reçu", "bank credit"),
+    # pauses.py
+    "pause.disputed": ("facture {number} en litige : plus de relance jusqu'à "
+                       "`relance resume {number}`",
+                       "invoice {number} disputed: no reminder until `relance resume {number}`"),
+    "pause.past": ("--until {day} est déjà passé", "--until {day} is already past"),
+    "pause.promised": ("facture {number} : paiement promis pour le {day} ; toujours impayée "
+                       "après, le niveau suivant part",
+                       "invoice {number}: payment promised by {day}; if still unpaid after it, "
+                       "the next level goes out"),
+    "pause.no_customer": ("pas de client unique {customer!r} dans l'état local (code ou nom "
+                          "exact)",
+                          "no single customer {customer!r} in the local state (id or exact "
+                          "name)"),
+    "pause.paused": ("client {customer} : pas de relance jusqu'au {day} inclus",
+                     "customer {customer}: no reminder until {day} included"),
+    "pause.banked": (" (suspendue par un crédit bancaire : {reason} ; levez-la avec "
+                     "`relance bank reject ID`, voir `relance bank matches`)",
+                     " (held by a bank credit: {reason}; end it with `relance bank reject ID`, "
+                     "see `relance bank matches`)"),
+    "pause.nothing": ("rien n'était en pause pour {target}{hint}",
+                      "nothing was paused for {target}{hint}"),
+    "pause.resumed": ("{target} repris : {n} pause(s) close(s) ; les relances reprennent au "
+                      "niveau atteint",
+                      "resumed {target}: {n} pause(s) closed; reminders start again from the "
+                      "level reached"),
+    # letters.py
+    "letters.none": ("Aucune lettre à poster.", "No letter to post."),
+    "letters.waiting": ("en attente de l'adresse postale (tâche créée)",
+                        "waiting for the postal address (task created)"),
+    "letters.received_on": (", reçue le {day}", ", received {day}"),
+    "letters.tracking": (" n° {number}", " no. {number}"),
+    "letter.to_post": ("à poster", "to post"),
+    "letter.posted": ("postée", "posted"),
+    "letters.none_on": ("Aucune lettre à poster pour le {day}.", "No letter to post on {day}."),
+    "letters.batch": ("{file} : {n} lettre(s) à poster", "{file}: {n} letter(s) to post"),
+    "letters.missing": ("{file} manque (listé sur la page de garde)",
+                        "{file} is missing (listed on the cover)"),
+    "letters.no_letter": ("aucune lettre unique dont la clé commence par {key!r} (voir "
+                          "`relance letters --all`)",
+                          "no single letter whose key starts with {key!r} (see `relance letters "
+                          "--all`)"),
+    "letters.future": ("{day} est dans le futur", "{day} is in the future"),
+    "letters.bad_tracking": ("--tracking doit faire de 1 à 64 caractères",
+                             "--tracking must be 1 to 64 characters"),
+    "letters.posted_on": ("{file} : postée le {day}", "{file}: posted on {day}"),
+    "letters.tracking_sent": (", n° {number}", ", no. {number}"),
+    "letters.late": ("lettre postée {late} jour(s) après sa date ; le délai qu'elle fixe "
+                     "(jusqu'au {deadline}) laisse {late} jour(s) de moins que les {days} jours "
+                     "prévus après réception",
+                     "letter posted {late} day(s) after its date; the deadline it sets (until "
+                     "{deadline}) leaves {late} day(s) fewer than the {days} days planned after "
+                     "receipt"),
+    "letters.no_posted": ("aucune lettre postée unique dont la clé commence par {key!r} "
+                          "(enregistrez d'abord l'envoi : `relance letters posted`)",
+                          "no single posted letter whose key starts with {key!r} (record the "
+                          "posting first: `relance letters posted`)"),
+    "letters.bad_received": ("{day} doit se situer entre le jour d'envoi {posted} et aujourd'hui",
+                             "{day} must be between the posting day {posted} and today"),
+    "letters.received_done": ("{file} : reçue le {day}", "{file}: received on {day}"),
+    # review.py
+    "review.none": ("Aucun message en attente de validation.", "No message waits for approval."),
+    "review.head": ("{n} message(s) en attente de validation :",
+                    "{n} message(s) wait for approval:"),
+    "review.how": ("relance review CLÉ (voir), relance approve CLÉ… | --all, relance reject CLÉ "
+                   "--reason …",
+                   "relance review KEY (show), relance approve KEY… | --all, relance reject KEY "
+                   "--reason …"),
+    "review.no_key": ("aucun message de clé {key}", "no message with key {key}"),
+    "review.subject": ("Objet : {subject}  ({channel})", "Subject: {subject}  ({channel})"),
+    "review.text": ("--- texte ---", "--- text ---"),
+    "review.attachment": ("pièce jointe : {name} ({size} octets)",
+                          "attachment: {name} ({size} bytes)"),
+    "review.approve_usage": ("donnez CLÉ… ou --all", "give KEY… or --all"),
+    "review.approved": ("{n} message(s) validé(s) ; le prochain `relance run` les envoie.",
+                        "{n} message(s) approved; the next `relance run` sends them."),
+    "review.not_waiting": ("{n} clé(s) ne sont pas en attente de validation",
+                           "{n} key(s) are not waiting for approval"),
+    "review.no_pending": ("aucun message en attente de validation de clé {key}",
+                          "no message waiting for approval with key {key}"),
+    "review.rejected": ("Message rejeté ; il ne partira pas.",
+                        "Message rejected; it will not go out."),
+    # tasks.py
+    "tasks.none_open": ("Aucune tâche ouverte.", "No open task."),
+    "tasks.none": ("Aucune tâche.", "No task."),
+    "tasks.unassigned": ("non attribuée", "unassigned"),
+    "tasks.done_by": ("  [faite le {day} par {by}{note}]", "  [done on {day} by {by}{note}]"),
+    "tasks.note": (" : {note}", ": {note}"),
+    "tasks.no_task": ("pas de tâche #{id}", "no task #{id}"),
+    "tasks.closed": ("Tâche #{id} close.", "Task #{id} closed."),
+    "tasks.not_in_source": ("La source ne permet pas de la clore : faites-le aussi dans la "
+                            "source{problem}.",
+                            "The source does not let it be closed: close it there too{problem}."),
+    "tasks.assigned": ("Tâche #{id} attribuée à {user}.", "Task #{id} assigned to {user}."),
+    # users.py, web.py
+    "users.exclusive": ("--admin et --reader s'excluent", "--admin and --reader exclude each other"),
+    "users.password": ("Mot de passe", "Password"),
+    "users.created": ("Utilisateur {login} créé ({role}{clients}).",
+                      "User {login} created ({role}{clients})."),
+    "users.clients": (" : {names}", ": {names}"),
+    "users.none": ("Aucun utilisateur : relance users add LOGIN --admin",
+                   "No user: relance users add LOGIN --admin"),
+    "users.all_clients": ("tous les clients", "every client"),
+    "users.disabled_mark": ("  [désactivé]", "  [disabled]"),
+    "users.no_user": ("pas d'utilisateur {login!r}", "no user {login!r}"),
+    "users.disabled": ("Utilisateur {login} désactivé ; ses sessions sont closes.",
+                       "User {login} disabled; its sessions are closed."),
+    "web.first_start": ("Aucun utilisateur : créez l'administrateur (lien à usage unique) sur "
+                        "{url}  (ou : relance users add LOGIN --admin)",
+                        "No user: create the admin (single-use link) at {url}  (or: relance "
+                        "users add LOGIN --admin)"),
+    "web.listening": ("relance web : {url}", "relance web: {url}"),
+    # tenants.py, auth.py
+    "tenants.nothing": ("rien à renommer : la base d'état n'a pas de dossier {old!r}",
+                        "nothing to rename: the state database has no tenant {old!r}"),
+    "tenants.renamed": ("le dossier {old} devient {new} : {reminders} relance(s), {invoices} "
+                        "facture(s) déplacée(s)",
+                        "tenant {old} is now {new}: {reminders} reminder(s), {invoices} "
+                        "invoice(s) moved"),
+    "auth.not_sage": ("le type de [source] est {kind!r}, pas \"sage\"",
+                      "[source] kind is {kind!r}, not \"sage\""),
+    "auth.open": ("Ouvrez cette adresse pour permettre à relance de lire vos comptes Sage :\n"
+                  "  {url}", "Open this address to let relance read your Sage books:\n  {url}"),
+    "auth.which": ("Quelle entreprise ?", "Which business?"),
+    "auth.granted": ("Accès Sage accordé ; jetons enregistrés dans le trousseau du système.",
+                     "Sage access granted; tokens stored in the system keyring."),
+    "auth.business": ("Indiquez business_id = \"{id}\" dans [source] de {file}.",
+                      "Set business_id = \"{id}\" in [source] of {file}."),
 }

@@ -133,8 +133,8 @@ def cursor_summary(value: Any, language: str = "fr") -> str:
 def paused_text(paused: Sequence[dict[str, Any]], language: str = "fr") -> str:
     """Invoices and customers on hold: listed so nobody wonders why they get nothing."""
     lines = [say("paused.head", language, n=len(paused))]
-    lines += [f"  {label('scope', p['scope'], language)} {p['target']}: {p['what']}"
-              for p in paused]
+    lines += [say("paused.row", language, scope=label("scope", p["scope"], language),
+                  target=p["target"], what=p["what"]) for p in paused]
     return "\n".join(lines)
 
 
@@ -147,7 +147,8 @@ def delivery_summary(report: DeliveryReport | None, language: str = "fr") -> str
         text += "\n" + say("delivery.window", language)
     for destination, why in report.stopped.items():
         text += "\n" + say("delivery.stopped", language, destination=destination, why=why)
-    reasons = [f"  {label('state', status, language)}: {key[:12]}… {reason}"
+    reasons = [say("delivery.reason", language, state=label("state", status, language),
+                   key=key[:12], reason=reason)
                for key, status, reason in report.details
                if status in ("skipped", "failed", "retried", "uncertain") and reason]
     if len(reasons) > SHOWN:
