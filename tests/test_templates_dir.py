@@ -36,7 +36,7 @@ def test_copy_writes_every_default_and_keeps_edited_files(tmp_path: Path) -> Non
     assert sorted(p.relative_to(target) for p in target.rglob("*.j2")) == packaged
     (target / "fr" / "first.j2").write_text("edited", encoding="utf-8")
     again = invoke("--config", config, "templates", "copy")
-    assert "kept" in again.output
+    assert "déjà présent(s) gardé(s)" in again.output
     assert (target / "fr" / "first.j2").read_text(encoding="utf-8") == "edited"
 
 

@@ -335,4 +335,132 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "Sage access granted; tokens stored in the system keyring."),
     "auth.business": ("Indiquez business_id = \"{id}\" dans [source] de {file}.",
                       "Set business_id = \"{id}\" in [source] of {file}."),
+    # imports.py
+    "import.columns": ("Colonnes reconnues :", "Columns recognised:"),
+    "import.unused": ("Colonnes non utilisées : {names}", "Columns not used: {names}"),
+    "import.missing": ("Introuvable : {fields}. Renommez la colonne ou complétez "
+                       "[source.columns] à la main.",
+                       "Not found: {fields}. Rename the column or fill in [source.columns] by "
+                       "hand."),
+    "import.rows": ("Les {n} premières lignes (sur {total}) telles que relance les comprend :",
+                    "The first {n} rows (of {total}) as relance reads them:"),
+    "import.refused": ("  {line:>4}  refusée : {reason}", "  {line:>4}  refused: {reason}"),
+    "import.row": ("  {line:>4}  {number} · {reason} · {issued} · échéance {due} · {total} · "
+                   "reste {left} · {status}",
+                   "  {line:>4}  {number} · {reason} · {issued} · due {due} · {total} · left "
+                   "{left} · {status}"),
+    "import.block": ("Bloc [source] à mettre dans relance.toml :",
+                     "[source] block for relance.toml:"),
+    "import.written": ("Bloc ajouté à {file}.", "Block added to {file}."),
+    "import.has_source": ("{file} a déjà une table [source] : rien n'est écrit.",
+                          "{file} already has a [source] table: nothing written."),
+    "field.number": ("numéro", "number"),
+    "field.customer_id": ("code client", "customer_id"),
+    "field.customer": ("client", "customer"),
+    "field.email": ("e-mail", "email"),
+    "field.issue_date": ("date de facture", "issue_date"),
+    "field.due_date": ("échéance", "due_date"),
+    "field.amount": ("montant", "amount"),
+    "field.paid": ("payé", "paid"),
+    "field.remaining": ("reste à payer", "remaining"),
+    "field.status": ("statut", "status"),
+    "field.currency": ("devise", "currency"),
+    "invoice.open": ("à payer", "open"),
+    "invoice.partial": ("partiellement payée", "partial"),
+    "invoice.paid": ("payée", "paid"),
+    "invoice.cancelled": ("annulée", "cancelled"),
+    "invoice.disputed": ("en litige", "disputed"),
+    # rules.py: rules check/explain, templates preview/copy
+    "rules.count": ("{errors} erreur(s), {warnings} avertissement(s)",
+                    "{errors} error(s), {warnings} warning(s)"),
+    "explain.head": ("facture {number} (id {id}), client {customer}, aujourd'hui {today}",
+                     "invoice {number} (id {id}), customer {customer}, today {today}"),
+    "explain.not_open": ("non ouverte dans l'état local (payée, annulée ou compensée par un "
+                         "avoir) : rien à demander",
+                         "not open in the local state (paid, cancelled or credited): nothing to "
+                         "ask"),
+    "explain.history": ("  historique {item} : {done}", "  history {item}: {done}"),
+    "explain.by": ("{level} par {channel}", "{level} by {channel}"),
+    "explain.nothing": ("pas de relance aujourd'hui pour cette facture",
+                        "no reminder today for this invoice"),
+    "preview.subject": ("Objet : {subject}\n\n{text}", "Subject: {subject}\n\n{text}"),
+    "templates.no_dir": ("pas de templates_dir dans la configuration : ajoutez `templates_dir = "
+                         "\"templates\"` en tête, ou passez --dir",
+                         "no templates_dir in the config: add `templates_dir = \"templates\"` "
+                         "at its top, or pass --dir"),
+    "templates.wrote": ("{n} modèle(s) écrit(s) dans {target}",
+                        "wrote {n} template(s) to {target}"),
+    "templates.kept": (" ; {n} déjà présent(s) gardé(s) (--force pour écraser)",
+                       "; kept {n} already there (--force to overwrite)"),
+    "templates.use": ("pour les utiliser, ajoutez à {file} : templates_dir = \"{dir}\"",
+                      "to use them, add to {file}: templates_dir = \"{dir}\""),
+    # report.py
+    "report.output": ("la sortie", "the output"),
+    "report.wrote": ("{path} écrit", "wrote {path}"),
+    "portfolio.client": ("client", "client"),
+    "portfolio.outstanding": ("encours", "outstanding"),
+    "portfolio.overdue": ("échu", "overdue"),
+    "portfolio.dso": ("DSO", "DSO"),
+    "portfolio.pending": ("à valider", "to approve"),
+    "portfolio.problems": ("problèmes", "problems"),
+    "portfolio.days": ("{n} j", "{n} d"),
+    # penalties.py
+    "pen.head": ("Créance de {amount}, échéance le {due}, débiteur {kind}, calcul au {until}",
+                 "Claim of {amount}, due on {due}, debtor {kind}, counted to {until}"),
+    "pen.kind_company": ("entreprise (art. L. 441-10 C. com.)",
+                         "business (art. L. 441-10 French Commercial Code)"),
+    "pen.kind_public": ("acheteur public (art. L. 2192-13 et R. 2192-31 C. commande publique)",
+                        "public buyer (art. L. 2192-13 and R. 2192-31 French Public Procurement "
+                        "Code)"),
+    "pen.kind_individual": ("consommateur (art. 1231-6 et 1344-1 C. civ., à compter de la "
+                            "réception de la mise en demeure)",
+                            "consumer (art. 1231-6 and 1344-1 French Civil Code, from the "
+                            "receipt of the formal notice)"),
+    "pen.received": ("Mise en demeure reçue le {day}", "Formal notice received on {day}"),
+    "pen.no_notice": ("Intérêts au taux légal à compter de la réception de la mise en demeure : "
+                      "aucune mise en demeure postée, aucun intérêt à ce jour",
+                      "Interest at the legal rate from the receipt of the formal notice: no "
+                      "formal notice posted, no interest so far"),
+    "pen.provisional": (" (taux provisoire)", " (provisional rate)"),
+    "pen.floor": (" (plancher légal : 3 × taux d'intérêt légal)",
+                  " (legal floor: 3 × the legal interest rate)"),
+    "pen.period": ("  du {start} au {end} : {days} j × {base} × {rate} % / 365 = {interest}"
+                   "{mark}",
+                   "  from {start} to {end}: {days} d × {base} × {rate} % / 365 = {interest}"
+                   "{mark}"),
+    "pen.interest": ("Intérêts de retard : {amount} (jours exacts / 365, arrondi au centime)",
+                     "Late-payment interest: {amount} (exact days / 365, rounded to the cent)"),
+    "pen.indemnity": ("Indemnité forfaitaire pour frais de recouvrement (art. D. 441-5 C. com.) "
+                      ": {amount}",
+                      "Fixed compensation for recovery costs (art. D. 441-5 French Commercial "
+                      "Code): {amount}"),
+    "pen.total_apart": ("Total des pénalités : {total} + {indemnity} d'indemnité forfaitaire",
+                        "Total penalties: {total} + {indemnity} fixed compensation"),
+    "pen.total": ("Total des pénalités : {total}", "Total penalties: {total}"),
+    "pen.provisional_rates": ("Taux provisoires (valeur officielle pas encore dans la table) : "
+                              "{labels}",
+                              "Provisional rates (official value not in the table yet): "
+                              "{labels}"),
+    # bank.py
+    "bank.report": ("banque : {files} relevé(s) lu(s), {credits} nouveau(x) crédit(s) ; {held} "
+                    "suspendent des relances, {review} à vérifier (relance bank matches)",
+                    "bank: {files} statement(s) read, {credits} new credit(s); {held} hold "
+                    "reminders, {review} to review (relance bank matches)"),
+    "bank.rejects": ("\n  {n} ignoré(s) : {lines}", "\n  {n} skipped: {lines}"),
+    "bank.nothing": ("rien à vérifier", "nothing to review"),
+    "bank.confirmed": ("rapprochement {id} confirmé : pas de relance pour {numbers} jusqu'au "
+                       "{day}",
+                       "match {id} confirmed: no reminder for {numbers} until {day}"),
+    "bank.rejected": ("rapprochement {id} rejeté : les relances de {numbers} reprennent",
+                      "match {id} rejected: reminders of {numbers} resume"),
+    "match.held": ("relances suspendues", "reminders held"),
+    "match.review": ("à vérifier", "to review"),
+    "match.unmatched": ("sans facture", "no invoice"),
+    "match.confirmed": ("confirmé", "confirmed"),
+    "match.rejected": ("rejeté", "rejected"),
+    "verdict.confident": ("sûr", "confident"),
+    "verdict.ambiguous": ("ambigu", "ambiguous"),
+    "verdict.partial": ("partiel", "partial"),
+    "verdict.review": ("incertain", "uncertain"),
+    "verdict.none": ("aucun", "none"),
 }
