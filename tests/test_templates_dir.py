@@ -81,4 +81,4 @@ def test_preview_with_a_real_customer(tmp_path: Path) -> None:
     assert by_name.exit_code == 0 and row["customer"] in by_name.output
     unknown = invoke("--config", config, "--today", TODAY, "templates", "preview", "first",
                      "--customer", "nobody")
-    assert unknown.exit_code == 2 and "no customer 'nobody'" in unknown.output
+    assert unknown.exit_code == 2 and "aucun client 'nobody'" in unknown.output

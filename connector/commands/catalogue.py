@@ -463,4 +463,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "verdict.partial": ("partiel", "partial"),
     "verdict.review": ("incertain", "uncertain"),
     "verdict.none": ("aucun", "none"),
+    "pen.not_amount": ("{what} : pas un montant : {text!r}", "{what}: not an amount: {text!r}"),
+    "pen.not_positive": ("{what} : le montant doit être positif : {text!r}",
+                         "{what}: the amount must be positive: {text!r}"),
+    "pen.not_pair": ("DATE:MONTANT attendu, reçu {text!r}", "expected DATE:AMOUNT, got {text!r}"),
+    "pen.not_day": ("date attendue au format AAAA-MM-JJ, reçu {text!r}",
+                    "expected a date as YYYY-MM-DD, got {text!r}"),
+    "pen.exceed": ("les paiements et avoirs dépassent le montant dû",
+                   "payments and credit notes exceed the amount due"),
+    "templates.no_customer": ("aucun client {customer!r} avec des factures ouvertes dans l'état "
+                              "local (`relance sync` d'abord ?)",
+                              "no customer {customer!r} with open invoices in the local state "
+                              "(`relance sync` first?)"),
+    "demo.no_onboarding": ("{file} n'a pas de ligne `onboarding = ...` sous [policy] à régler ; "
+                           "ajoutez-la à la main",
+                           "{file} has no `onboarding = ...` line under [policy] to set; add it "
+                           "by hand"),
 }

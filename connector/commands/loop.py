@@ -228,8 +228,8 @@ def register(main: click.Group) -> None:
             text = config_path.read_text(encoding="utf-8")
             changed = ONBOARDING_LINE.sub(f'onboarding = "{onboarding}"', text, count=1)
             if changed == text and f'onboarding = "{onboarding}"' not in text:
-                raise ConfigError(f"{config_path} has no `onboarding = ...` line under [policy] "
-                                  "to set; add it by hand", key="policy.onboarding")
+                raise ConfigError(say("demo.no_onboarding", obj.language, file=config_path),
+                                  key="policy.onboarding")
             config_path.write_text(changed, encoding="utf-8")
         obj.config_path = str(config_path)
         if obj.today is None:

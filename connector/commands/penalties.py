@@ -35,9 +35,10 @@ def _amount(text: str, what: str) -> Decimal:
     try:
         value = Decimal(text.replace(",", ".").replace(" ", ""))
     except InvalidOperation:
-        raise click.BadParameter(f"{what}: not an amount: {text!r}") from None
+        raise click.BadParameter(say("pen.not_amount", env_language(), what=what,
+                                     text=text)) from None
     if not value.is_finite() or value <= 0:
-        raise click.BadParameter(f"{what}: the amount must be positive: {text!r}")
+        raise click.BadParameter(say("pen.not_positive", env_language(), what=what, text=text))
     return value
 
 
@@ -47,7 +48,7 @@ def _movements(values: tuple[str, ...], kind: str, due: dt.date) -> list[Movemen
     for value in values:
         day_text, sep, amount_text = value.partition(":")
         if not sep:
-            raise click.BadParameter(f"expected DATE:AMOUNT, got {value!r}")
+            raise click.BadParameter(say("pen.not_pair", env_language(), text=value))
         amount = _amount(amount_text, f"--{'paid' if kind == 'payment' else 'credit'}")
         if kind == "credit" and day_text == "linked":
             found.append(Movement(due, amount, "credit", from_start=True))
@@ -55,7 +56,7 @@ def _movements(values: tuple[str, ...], kind: str, due: dt.date) -> list[Movemen
         try:
             day = dt.date.fromisoformat(day_text)
         except ValueError:
-            raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {day_text!r}") from None
+            raise click.BadParameter(say("pen.not_day", env_language(), text=day_text)) from None
         found.append(Movement(day, amount, "payment" if kind == "payment" else "credit"))
     return found
 
@@ -152,7 +153,7 @@ def register(main: click.Group) -> None:
         principal = _amount(amount, "--amount")
         movements = _movements(paid, "payment", due) + _movements(credit, "credit", due)
         if sum((m.amount for m in movements), Decimal(0)) > principal:
-            raise click.BadParameter("payments and credit notes exceed the amount due")
+            raise click.BadParameter(say("pen.exceed", obj.language))
         rates = tables_for(terms, config.base_dir if config is not None else None)
         receipt = notice_receipt(notice, received, terms)
         payments = [m for m in movements if m.kind == "payment"]

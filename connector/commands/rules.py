@@ -12,6 +12,7 @@ import click
 
 from connector.app import lint
 from connector.clock import Clock
+from connector.commands.words import say
 from connector.delivery.letter import letter_text
 from connector.delivery.messages import template_context
 from connector.delivery.render import LANGUAGES, TEMPLATES, pick_language, render
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 def register(main: click.Group) -> None:
     from connector.commands.context import EXIT_OK, EXIT_USAGE, Obj, handle_errors
-    from connector.commands.words import say
 
     @main.group("rules")
     def rules_group() -> None:
@@ -142,5 +142,5 @@ def _customer(tenant: Tenant, wanted: str) -> tuple[Customer, list[Invoice]]:
     for customer, invoices in tenant.store.open_ledger(tenant.name, tenant.source):
         if wanted in (customer.external_id, customer.name):
             return customer, invoices
-    raise ConfigError(f"no customer {wanted!r} with open invoices in the local state "
-                      "(`relance sync` first?)", key="--customer")
+    raise ConfigError(say("templates.no_customer", tenant.config.language, customer=wanted),
+                      key="--customer")
