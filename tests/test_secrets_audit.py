@@ -247,7 +247,7 @@ def test_sage(tmp_path: Path, caplog: pytest.LogCaptureFixture, fast_retries: No
                               date=dt.date(2026, 8, 1) + dt.timedelta(days=9 * n))
         config = user_config(tmp_path / "good", source)
         out = audit.run(config, "auth", "sage", env=env)
-        assert "granted" in out, out
+        assert "Accès Sage accordé" in out, out
         audit.user_commands(config, env)
         sage.fake.expire_access()  # the next call refreshes with the wrong client secret
         audit.run(config, "sync", env={"SAGE_SECRET": WRONG["sage"]}, codes=(1, 2))
