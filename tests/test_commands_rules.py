@@ -38,7 +38,7 @@ def test_dispute_then_resume(config: str) -> None:
     assert result.exit_code == 0, result.output
     assert all(number not in [i["number"] for i in r["invoices"]] for r in planned(config))
     text = invoke("--config", config, "--today", TODAY, "plan").output
-    assert f"facture {number} : disputed (livraison incomplète), by marie" in text
+    assert f"facture {number} : en litige (livraison incomplète), par marie" in text
     status = invoke("--config", config, "--today", TODAY, "status").output
     assert "livraison incomplète" in status
     explain = invoke("--config", config, "--today", TODAY, "rules", "explain", number).output

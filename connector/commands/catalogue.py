@@ -479,4 +479,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "ajoutez-la à la main",
                            "{file} has no `onboarding = ...` line under [policy] to set; add it "
                            "by hand"),
+    # views.py: a pause in words
+    "hold.dispute": ("en litige", "disputed"),
+    "hold.promise": ("paiement promis", "payment promised"),
+    "hold.pause": ("client en pause", "customer paused"),
+    "hold.bank": ("payée selon le relevé bancaire, en attente de la comptabilité",
+                  "paid per the bank statement, pending the books"),
+    "hold.until": (" jusqu'au {day}", " until {day}"),
+    "hold.by": ("{what}, par {by}", "{what}, by {by}"),
 }

@@ -145,8 +145,8 @@ def register(main: click.Group) -> None:
         if not calendar.is_business_day(tenant.today):
             click.echo(say("plan.closed", obj.language,
                            why=views.closed_day(calendar, tenant.today, obj.language)))
-        if held := tenant.paused():
-            click.echo(views.paused_text(held, obj.language))
+        if held := tenant.holds():
+            click.echo(views.paused_text(views.hold_rows(held, obj.language), obj.language))
 
 
     @main.command()
@@ -198,9 +198,14 @@ def register(main: click.Group) -> None:
         if every or (obj.firm is not None and obj.client is None):
             from connector.commands.firm import status_all
             sys.exit(status_all(obj, as_json))
-        info = obj.tenant().status()
-        click.echo(json.dumps(info, indent=2, default=str) if as_json else views.status_text(
-            info, obj.config.timezone, views.screen_width(), obj.language))
+        tenant = obj.tenant()
+        info = tenant.status()
+        if as_json:
+            click.echo(json.dumps(info, indent=2, default=str))
+            return
+        shown = {**info, "pauses": views.hold_rows(tenant.holds(), obj.language)}
+        click.echo(views.status_text(shown, obj.config.timezone, views.screen_width(),
+                                     obj.language))
 
 
     @main.command()

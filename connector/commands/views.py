@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # loaded by the commands that deliver
 
     from connector.delivery.dispatch import DeliveryReport
     from connector.rules.calendar import BusinessCalendar
+    from connector.rules.pauses import Pause
 
 SHOWN = 50  # delivery problems listed by `run` (the outbox has them all)
 
@@ -128,6 +129,20 @@ def cursor_summary(value: Any, language: str = "fr") -> str:
         return " / ".join(elide(str(v), 28) for v in data) or say("cursor.start", language)
     text = str(data)
     return say("cursor.token", language, end=text[-8:]) if len(text) > 28 else text
+
+
+def hold_rows(holds: Sequence[tuple[Pause, str]], language: str = "fr") -> list[dict[str, Any]]:
+    """Tenant.holds() as paused_text's rows, each pause worded in `language`."""
+    rows = []
+    for pause, target in holds:
+        what = say(f"hold.{pause.kind}", language)
+        if pause.until:
+            what += say("hold.until", language, day=day(pause.until, language))
+        if pause.reason:
+            what += f" ({pause.reason})"
+        rows.append({"scope": pause.scope, "target": target,
+                     "what": say("hold.by", language, what=what, by=pause.created_by)})
+    return rows
 
 
 def paused_text(paused: Sequence[dict[str, Any]], language: str = "fr") -> str:
