@@ -287,11 +287,10 @@ class Tenant:
         halves = rates.provisional_half_years(start, self.today)
         lines = [provisional_text(halves, rates)] if halves else []
         # near prescription at the earliest 18 months after the due date (2 years less 6 months)
-        ledger = list(self.store.open_ledger(self.name, self.source,
-                                             due_by=near_horizon(self.today)))
-        kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
-        return lines + prescription_findings([i for _c, invs in ledger for i in invs],
-                                             self.today, kinds=kinds)
+        old = self.store.open_invoices_due_by(self.name, self.source, near_horizon(self.today))
+        kinds = {invoice.customer_id: kind for kind, invoice in old}
+        return lines + prescription_findings([invoice for _kind, invoice in old], self.today,
+                                             kinds=kinds)
 
     def _source_warnings(self) -> list[str]:
         """Asked of the source without a network call; a source we cannot open is itself news."""

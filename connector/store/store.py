@@ -399,6 +399,22 @@ class Store:
                 .group_by(inv.currency).order_by(inv.currency)).all()
         return {currency: (int(total or 0), int(late or 0)) for currency, total, late in rows}
 
+    def open_invoices_due_by(self, tenant: str, source: str, due_by: dt.date,
+                             ) -> list[tuple[str, Invoice]]:
+        """(customer kind, document) for the open documents due on or before `due_by`, in the
+        ledger's order: one joined query, for the few old enough to be near prescription
+        (`status`), where `open_ledger` would read every customer to find them."""
+        inv, cus = t.invoices, t.customers
+        query = (select(*_as_stored(inv, LEDGER_INVOICE), cus.c.kind.label("customer_kind"))
+                 .join(cus, and_(cus.c.tenant == inv.c.tenant, cus.c.source == inv.c.source,
+                                 cus.c.external_id == inv.c.customer_id))
+                 .where(inv.c.tenant == tenant, inv.c.source == source,
+                        inv.c.status.in_(("open", "partial", "disputed")),
+                        inv.c.residual_minor > 0, inv.c.due_date <= due_by)
+                 .order_by(inv.c.customer_id, inv.c.due_date, inv.c.external_id))
+        with self.engine.connect() as conn:
+            return [(str(row[-1]), _ledger_invoice(row[:-1])) for row in conn.execute(query)]
+
     def scalars(self, query: Select[Any]) -> list[Any]:
         with self.engine.connect() as conn:
             return list(conn.execute(query).scalars())
