@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from connector.adapters.base import AdapterContext, BaseAdapter, SourceInfo, adapter_class
-from connector.app import tasks as tasks_app
-from connector.app.bank import BankReport, folder_files, import_files
 from connector.clock import Clock
 from connector.config import Config
 from connector.errors import ConnectorError
@@ -41,7 +39,8 @@ from connector.store.candidates import candidate_customers
 from connector.store.journal import StoreJournal
 from connector.store.store import Store
 
-if TYPE_CHECKING:  # delivery and sync load when a command needs them: `plan` and `status` do not
+if TYPE_CHECKING:  # delivery, sync and the bank load when a command needs them: plan, status don't
+    from connector.app.bank import BankReport
     from connector.delivery.dispatch import DeliveryReport
     from connector.delivery.email import Transport
     from connector.sync.engine import SyncResult
@@ -138,6 +137,7 @@ class Tenant:
 
     def sync(self) -> SyncResult:
         """Read the source, then close the tasks its books or its users say are over."""
+        from connector.app import tasks as tasks_app
         from connector.sync.engine import sync
 
         self.bind()
@@ -248,6 +248,8 @@ class Tenant:
         match against) and before planning (what they pay is held)."""
         if self.config.bank is None or not self.config.bank.folder:
             return None
+        from connector.app.bank import folder_files, import_files
+
         return import_files(self.store, self.config, folder_files(self.config),
                             now=self.clock.now(), today=self.today)
 

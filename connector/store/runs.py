@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import socket
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +32,8 @@ RUNS = t.tenant_runs
 def _instance() -> str:
     """This machine *and* PID namespace: two containers may share a hostname and reuse pids,
     never a boot id and a PID-namespace inode together (read from /proc where it exists)."""
+    import socket  # only for a lease: `plan` and `status` take none
+
     parts = [socket.gethostname()]
     for path in ("/proc/sys/kernel/random/boot_id", "/proc/self/ns/pid"):
         try:

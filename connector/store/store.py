@@ -403,17 +403,21 @@ class Store:
                              ) -> list[tuple[str, Invoice]]:
         """(customer kind, document) for the open documents due on or before `due_by`, in the
         ledger's order: one joined query, for the few old enough to be near prescription
-        (`status`), where `open_ledger` would read every customer to find them."""
+        (`status`), where `open_ledger` would read every customer to find them.
+
+        Sorted here, not by SQL: an ORDER BY makes SQLite walk the customer index and fetch the
+        whole ledger row by row (0.2 s at 100k invoices, against 0.02 s in the table's order)."""
         inv, cus = t.invoices, t.customers
         query = (select(*_as_stored(inv, LEDGER_INVOICE), cus.c.kind.label("customer_kind"))
                  .join(cus, and_(cus.c.tenant == inv.c.tenant, cus.c.source == inv.c.source,
                                  cus.c.external_id == inv.c.customer_id))
                  .where(inv.c.tenant == tenant, inv.c.source == source,
                         inv.c.status.in_(("open", "partial", "disputed")),
-                        inv.c.residual_minor > 0, inv.c.due_date <= due_by)
-                 .order_by(inv.c.customer_id, inv.c.due_date, inv.c.external_id))
+                        inv.c.residual_minor > 0, inv.c.due_date <= due_by))
         with self.engine.connect() as conn:
-            return [(str(row[-1]), _ledger_invoice(row[:-1])) for row in conn.execute(query)]
+            found = [(str(row[-1]), _ledger_invoice(row[:-1])) for row in conn.execute(query)]
+        return sorted(found, key=lambda pair: (pair[1].customer_id, pair[1].due_date,
+                                               pair[1].external_id))
 
     def scalars(self, query: Select[Any]) -> list[Any]:
         with self.engine.connect() as conn:
