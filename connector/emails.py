@@ -14,8 +14,6 @@ import functools
 import re
 from dataclasses import dataclass
 
-from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
-
 # What vendors put between several addresses in one field ("a@x.fr; b@x.fr", "a@x.fr, b@x.fr").
 SEPARATORS = re.compile(r"[;,\s]+")
 # Dot-atom local part of common characters, and a domain of letter-digit-hyphen labels (no label
@@ -62,6 +60,8 @@ def _checked(value: str) -> Address | InvalidAddress:
     plain = _plain(value.strip())
     if plain is not None:
         return plain
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         result = validate_email(value.strip(), check_deliverability=False,
                                 allow_smtputf8=True)
@@ -79,10 +79,20 @@ def _plain(value: str) -> Address | None:
     if len(local) > 64 or len(domain) > 253 or any(
             len(label) > 63 for label in domain.split(".")) or any(
             domain == special or domain.endswith("." + special)
-            for special in SPECIAL_USE_DOMAIN_NAMES):
+            for special in _special_use_domains()):
         return None
     address = f"{local}@{domain}"
     return Address(normalized=address, ascii=address)
+
+
+@functools.cache
+def _special_use_domains() -> tuple[str, ...]:
+    """The library's reserved domains (`.local`, `.test`…); imported with the library on the
+    first address asked about (its regular expressions take a while to build), so a command that
+    checks none, such as `status`, never loads it."""
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES
+
+    return tuple(SPECIAL_USE_DOMAIN_NAMES)
 
 
 def split(text: str | None) -> tuple[list[str], list[InvalidAddress]]:

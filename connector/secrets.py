@@ -11,9 +11,7 @@ import logging
 import os
 import re
 import threading
-
-import keyring
-from keyring.errors import KeyringError, NoKeyringError
+from types import ModuleType
 
 from connector.errors import ConfigError
 
@@ -75,6 +73,15 @@ def account(tenant: str, name: str) -> str:
     return f"{tenant}/{name}"
 
 
+def _keyring() -> tuple[ModuleType, tuple[type[Exception], ...]]:
+    """keyring and the errors that mean "no usable keyring", imported when a secret is first
+    read or written: most commands never touch one (and keyring picks its backend on import)."""
+    import keyring
+    from keyring.errors import KeyringError, NoKeyringError
+
+    return keyring, (NoKeyringError, KeyringError, RuntimeError)
+
+
 class SecretStore:
     """Reads and writes the secrets of one tenant."""
 
@@ -91,9 +98,10 @@ class SecretStore:
                     f"the environment variable {env} named by secret_env is not set", key=name
                 )
         if value is None:
+            keyring, unusable = _keyring()
             try:
                 value = keyring.get_password(SERVICE, account(self.tenant, name))
-            except (NoKeyringError, KeyringError, RuntimeError) as exc:
+            except unusable as exc:
                 if required:
                     raise ConfigError(
                         f"no usable system keyring ({type(exc).__name__}); on a headless host set "
@@ -110,17 +118,19 @@ class SecretStore:
 
     def set(self, name: str, value: str) -> None:
         remember(value)
+        keyring, unusable = _keyring()
         try:
             keyring.set_password(SERVICE, account(self.tenant, name), value)
-        except (NoKeyringError, KeyringError, RuntimeError) as exc:
+        except unusable as exc:
             raise ConfigError(
                 f"cannot store the secret in the system keyring ({type(exc).__name__}); "
                 "use secret_env on headless hosts", key=name) from None
 
     def delete(self, name: str) -> None:
+        keyring, unusable = _keyring()
         try:
             keyring.delete_password(SERVICE, account(self.tenant, name))
-        except (NoKeyringError, KeyringError, RuntimeError):
+        except unusable:
             pass
 
 

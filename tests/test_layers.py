@@ -13,7 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "connector"
 LAYERS: dict[str, int] = {
     "errors": 0, "models": 0, "formatting": 0, "clock": 0, "emails": 0,
-    "secrets": 1, "logs": 1, "rules": 1, "http": 1,
+    "secrets": 1, "logs": 1, "rules": 1, "http": 1, "budget": 1,
     "adapters": 2,
     "config": 3,
     "sync": 4, "store": 4,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connector.http import WINDOW_MARGIN, RateBudget
+from connector.budget import WINDOW_MARGIN, RateBudget
 
 
 class Clock:

@@ -11,12 +11,13 @@ import pytest
 import responses
 
 from connector.app.tenant import open_tenant
+from connector.budget import RateBudget
 from connector.clock import Clock
 from connector.commands.loop import needs_attention
 from connector.config import load_config
 from connector.delivery.budget import FailureBudget
 from connector.errors import RateLimited
-from connector.http import HttpClient, RateBudget
+from connector.http import HttpClient
 from connector.store import outbox, runs
 from connector.store.store import Store
 from tests.e2e import relance, write_user_config

@@ -22,9 +22,9 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from connector.budget import BudgetFactory, shared_budget
 from connector.clock import MACHINE, Now
 from connector.errors import BadRecordError, ConfigError
-from connector.http import BudgetFactory, shared_budget
 from connector.models import Customer, Invoice, Payment, rejected_fields
 from connector.secrets import SecretStore
 

@@ -23,12 +23,12 @@ import json
 import urllib.parse
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, ClassVar, TypeVar
-
-import requests
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from connector.errors import PermanentError, TransientError
-from connector.http import json_detail
+
+if TYPE_CHECKING:  # the file sources and the demo use the paging helpers without any HTTP
+    import requests
 
 T = TypeVar("T")
 Fetch = Callable[[dict[str, Any]], Any]
@@ -225,6 +225,8 @@ def error_describer(pick: Callable[[Any], str | None]) -> Callable[[requests.Res
     Python repr); text bodies are shown cut short."""
 
     def describe(response: requests.Response) -> str:
+        from connector.http import json_detail  # loaded by then: a response came through it
+
         try:
             body = json.loads(response.content or b"null")
         except ValueError:

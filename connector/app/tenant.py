@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 
 from connector.adapters.base import AdapterContext, BaseAdapter, SourceInfo, adapter_class
-from connector.app import tasks as tasks_app
-from connector.app.bank import BankReport, folder_files, import_files
 from connector.clock import Clock
 from connector.config import Config
 from connector.errors import ConnectorError
@@ -42,7 +40,8 @@ from connector.store.candidates import candidate_customers
 from connector.store.journal import StoreJournal
 from connector.store.store import Store
 
-if TYPE_CHECKING:  # delivery and sync load when a command needs them: `plan` and `status` do not
+if TYPE_CHECKING:  # delivery, sync and the bank load when a command needs them: plan, status don't
+    from connector.app.bank import BankReport
     from connector.delivery.dispatch import DeliveryReport
     from connector.delivery.email import Transport
     from connector.sync.engine import SyncResult
@@ -139,6 +138,7 @@ class Tenant:
 
     def sync(self) -> SyncResult:
         """Read the source, then close the tasks its books or its users say are over."""
+        from connector.app import tasks as tasks_app
         from connector.sync.engine import sync
 
         self.bind()
@@ -249,6 +249,8 @@ class Tenant:
         match against) and before planning (what they pay is held)."""
         if self.config.bank is None or not self.config.bank.folder:
             return None
+        from connector.app.bank import folder_files, import_files
+
         return import_files(self.store, self.config, folder_files(self.config),
                             now=self.clock.now(), today=self.today)
 
@@ -288,11 +290,10 @@ class Tenant:
         halves = rates.provisional_half_years(start, self.today)
         lines = [provisional_text(halves, rates)] if halves else []
         # near prescription at the earliest 18 months after the due date (2 years less 6 months)
-        ledger = list(self.store.open_ledger(self.name, self.source,
-                                             due_by=near_horizon(self.today)))
-        kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
-        return lines + prescription_findings([i for _c, invs in ledger for i in invs],
-                                             self.today, kinds=kinds)
+        old = self.store.open_invoices_due_by(self.name, self.source, near_horizon(self.today))
+        kinds = {invoice.customer_id: kind for kind, invoice in old}
+        return lines + prescription_findings([invoice for _kind, invoice in old], self.today,
+                                             kinds=kinds)
 
     def _source_warnings(self) -> list[str]:
         """Asked of the source without a network call; a source we cannot open is itself news."""

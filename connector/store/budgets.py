@@ -20,12 +20,11 @@ import time
 from collections.abc import Callable, Mapping
 
 from sqlalchemy import Connection, Engine, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
-from connector.http import RateBudget, exhausted_for
+from connector.budget import RateBudget, exhausted_for
 from connector.store import tables as t
-from connector.store.store import is_busy
+from connector.store.store import is_busy, upsert_insert
 
 log = logging.getLogger(__name__)
 SHARED_MARGIN = 0.25  # seconds of travel-time jitter between our reservation and the arrival
@@ -97,8 +96,7 @@ class StoreBudget(RateBudget):
                 conn.info["immediate"] = True
             with conn.begin():
                 table = t.rate_budgets
-                insert = (postgresql.insert if conn.dialect.name == "postgresql"
-                          else sqlite.insert)(table)
+                insert = upsert_insert(conn.dialect.name, table)
                 conn.execute(insert.values(key=self.key, sent="[]", blocked_until=0.0)
                              .on_conflict_do_nothing(index_elements=["key"]))
                 row = conn.execute(select(table.c.sent, table.c.blocked_until)

@@ -15,17 +15,15 @@ import datetime as dt
 import hashlib
 import json
 import os
-import socket
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from connector.store import tables as t
-from connector.store.store import Store
+from connector.store.store import Store, upsert_insert
 
 LOCKS = t.tenant_locks
 RUNS = t.tenant_runs
@@ -34,6 +32,8 @@ RUNS = t.tenant_runs
 def _instance() -> str:
     """This machine *and* PID namespace: two containers may share a hostname and reuse pids,
     never a boot id and a PID-namespace inode together (read from /proc where it exists)."""
+    import socket  # only for a lease: `plan` and `status` take none
+
     parts = [socket.gethostname()]
     for path in ("/proc/sys/kernel/random/boot_id", "/proc/self/ns/pid"):
         try:
@@ -70,7 +70,7 @@ def new_holder() -> str:
 def acquire(store: Store, tenant: str, holder: str, now: dt.datetime,
             lease: dt.timedelta) -> bool:
     """Take the tenant's lock if it is free, expired, or already ours; True when we hold it."""
-    insert = (postgresql.insert if store.dialect == "postgresql" else sqlite.insert)(LOCKS)
+    insert = upsert_insert(store.dialect, LOCKS)
     statement = insert.values(tenant=tenant, holder=holder, acquired_at=now,
                               expires_at=now + lease).on_conflict_do_update(
         index_elements=[LOCKS.c.tenant],

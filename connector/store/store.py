@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Connection,
@@ -35,7 +35,6 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.sql import bindparam
@@ -56,6 +55,10 @@ from connector.rules.penalties import Movement
 from connector.secrets import state_password
 from connector.store import balances
 from connector.store import tables as t
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -226,7 +229,7 @@ class Store:
         """INSERT … ON CONFLICT (primary key) DO UPDATE, on SQLite and PostgreSQL alike."""
         if not rows:
             return
-        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+        insert = upsert_insert(self.dialect, table)
         keys = [c.name for c in table.primary_key.columns]
         changing = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys}
         conn.execute(insert.on_conflict_do_update(index_elements=keys, set_=changing), list(rows))
@@ -396,6 +399,26 @@ class Store:
                 .group_by(inv.currency).order_by(inv.currency)).all()
         return {currency: (int(total or 0), int(late or 0)) for currency, total, late in rows}
 
+    def open_invoices_due_by(self, tenant: str, source: str, due_by: dt.date,
+                             ) -> list[tuple[str, Invoice]]:
+        """(customer kind, document) for the open documents due on or before `due_by`, in the
+        ledger's order: one joined query, for the few old enough to be near prescription
+        (`status`), where `open_ledger` would read every customer to find them.
+
+        Sorted here, not by SQL: an ORDER BY makes SQLite walk the customer index and fetch the
+        whole ledger row by row (0.2 s at 100k invoices, against 0.02 s in the table's order)."""
+        inv, cus = t.invoices, t.customers
+        query = (select(*_as_stored(inv, LEDGER_INVOICE), cus.c.kind.label("customer_kind"))
+                 .join(cus, and_(cus.c.tenant == inv.c.tenant, cus.c.source == inv.c.source,
+                                 cus.c.external_id == inv.c.customer_id))
+                 .where(inv.c.tenant == tenant, inv.c.source == source,
+                        inv.c.status.in_(("open", "partial", "disputed")),
+                        inv.c.residual_minor > 0, inv.c.due_date <= due_by))
+        with self.engine.connect() as conn:
+            found = [(str(row[-1]), _ledger_invoice(row[:-1])) for row in conn.execute(query)]
+        return sorted(found, key=lambda pair: (pair[1].customer_id, pair[1].due_date,
+                                               pair[1].external_id))
+
     def scalars(self, query: Select[Any]) -> list[Any]:
         with self.engine.connect() as conn:
             return list(conn.execute(query).scalars())
@@ -405,6 +428,18 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(table)
                                     .where(table.c.tenant == tenant)).scalar() or 0)
+
+
+def upsert_insert(dialect: str, table: Table) -> PgInsert | SqliteInsert:
+    """The dialect's INSERT, which has ON CONFLICT (`on_conflict_do_update`, `excluded`). Each
+    dialect module is imported when first asked for: a SQLite store never loads PostgreSQL's."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 # -- row <-> model ------------------------------------------------------------------------------

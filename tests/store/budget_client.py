@@ -15,7 +15,8 @@ from typing import Any
 
 import requests
 
-from connector.http import HttpClient, RateBudget, shared_budget
+from connector.budget import RateBudget, shared_budget
+from connector.http import HttpClient
 from connector.store.budgets import StoreBudgets
 from connector.store.store import open_engine
 

@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 import requests
 
 from connector.adapters.rest import CursorPaginator, error_describer, json_body
+from connector.budget import BudgetFactory, shared_budget
 from connector.errors import AuthError
-from connector.http import BudgetFactory, HttpClient, shared_budget
+from connector.http import HttpClient
 
 DEFAULT_BASE_URL = "https://app.pennylane.com/api/external/v2"
 PAGE_LIMIT = 100  # the list maximum; Pennylane's default is only 20

@@ -14,7 +14,8 @@ from typing import Any
 
 from connector.adapters.oauth import TokenManager
 from connector.adapters.rest import NextLinkPaginator, error_describer, json_body
-from connector.http import BudgetFactory, HttpClient, json_detail, shared_budget
+from connector.budget import BudgetFactory, shared_budget
+from connector.http import HttpClient, json_detail
 
 PAGE_SIZE = 200  # the spec's maximum for items_per_page
 

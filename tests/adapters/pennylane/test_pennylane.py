@@ -14,8 +14,8 @@ import pytest
 
 from connector.adapters.base import AdapterContext, BaseAdapter, PushRequest, adapter_class
 from connector.adapters.pennylane import PennylaneAdapter, PennylaneConfig
+from connector.budget import RateBudget
 from connector.errors import AuthError, ConnectorError, PermanentError, TransientError
-from connector.http import RateBudget
 from connector.secrets import SecretStore
 from tests.adapters.contract import AdapterContract, drain
 from tests.adapters.journal import store_journal

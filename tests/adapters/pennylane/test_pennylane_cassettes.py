@@ -18,7 +18,7 @@ import vcr
 
 from connector.adapters.base import AdapterContext, PushRequest
 from connector.adapters.pennylane import PennylaneAdapter, PennylaneConfig
-from connector.http import RateBudget
+from connector.budget import RateBudget
 from connector.secrets import SecretStore
 from tests.adapters.contract import drain
 
