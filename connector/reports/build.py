@@ -31,7 +31,7 @@ from connector.reports.ledger import (
     settled_days,
     settlements,
 )
-from connector.rules.prescription import prescription_findings
+from connector.rules.prescription import near_horizon, prescription_findings
 from connector.store.store import Store
 
 ZERO = Decimal(0)
@@ -226,8 +226,8 @@ def build_report(store: Store, tenants: Sequence[tuple[str, str]], today: dt.dat
         for doc in data.documents(store, tenant, source):
             acc.add(doc, cancelled, reminders.get(doc.invoice.external_id, []), names)
     report = _finish(acc, list(tenants), weeks)
-    for tenant, source in tenants:
-        ledger = list(store.open_ledger(tenant, source))
+    for tenant, source in tenants:  # only what is old enough to be near prescription
+        ledger = list(store.open_ledger(tenant, source, due_by=near_horizon(today)))
         kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
         report.prescription += prescription_findings(
             [i for _c, invs in ledger for i in invs], today, kinds=kinds)
