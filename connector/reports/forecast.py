@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 Z = 1.2816
 MIN_SPREAD = 2.0
@@ -27,8 +28,7 @@ DOUBTFUL_AFTER = 90
 CENT = Decimal("0.01")
 
 
-@dataclass(frozen=True)
-class OpenItem:
+class OpenItem(NamedTuple):
     customer: tuple[str, str, str]  # tenant, source, customer id
     due_date: dt.date
     amount: Decimal
