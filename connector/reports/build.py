@@ -129,6 +129,7 @@ class _Pass:
     def __init__(self, today: dt.date, period: int, window: int, currency: str) -> None:
         self.today, self.period, self.window, self.currency = today, period, window, currency
         self.begin = today - dt.timedelta(days=period)
+        self.window_days = dt.timedelta(days=window)
         self.snapshots = sorted({today, self.begin, *kpis.month_ends(today, TREND_MONTHS)})
         self.owed = dict.fromkeys(self.snapshots, ZERO)  # filled by close()
         self.changes: dict[dt.date, Decimal] = {}  # the documents' balances, as dated changes
@@ -167,9 +168,11 @@ class _Pass:
         if not events and not reminded:  # nothing settled: no lateness observed, none judged
             return
         items = schedule(doc)
-        settled = settled_days(items, events)
-        for days_late in paid_lateness(items, settled, self.today):
-            line.lateness.add(days_late)
+        settled: dict[str, tuple[dt.date, bool] | None] = {}  # nothing settled: every item owed
+        if events:
+            settled = settled_days(items, events)
+            for days_late in paid_lateness(items, settled, self.today):
+                line.lateness.add(days_late)
         due = {item.item_id: item.due_date for item in items}
         for reminder in reminded:
             self._judge(reminder, settled.get(reminder.item_id), due.get(reminder.item_id))
@@ -205,10 +208,12 @@ class _Pass:
 
     def _judge(self, reminder: data.Reminded, done: tuple[dt.date, bool] | None,
                due: dt.date | None, credited: bool = False) -> None:
-        level = self.levels.setdefault(reminder.level, LevelSuccess(reminder.level))
+        level = self.levels.get(reminder.level)
+        if level is None:
+            level = self.levels[reminder.level] = LevelSuccess(reminder.level)
         level.reminded += 1
         level.offsets += (reminder.day - due).days if due else 0
-        deadline = reminder.day + dt.timedelta(days=self.window)
+        deadline = reminder.day + self.window_days
         if credited:
             level.credited += 1
         elif done is not None and done[0] <= deadline:
