@@ -29,7 +29,7 @@ def lateness_by_customer(documents: Iterable[data.Document], cancelled: set[str]
     """Days late of every settled invoice item, per customer id. Pure over rows."""
     stats: dict[str, Lateness] = {}
     for doc in documents:
-        inv = doc.invoice
+        inv = doc
         if inv.kind != "invoice" or not counted(inv, cancelled):
             continue
         items = schedule(inv)

@@ -17,21 +17,21 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
-from connector.models import Invoice
 from connector.reports import data, kpis
 from connector.reports.forecast import Forecast, Habit, OpenItem, forecast
 from connector.reports.ledger import (
+    balance_changes,
     counted,
     open_items,
-    owed_on,
     paid_lateness,
     residual_now,
     schedule,
     settled_days,
     settlements,
 )
-from connector.rules.prescription import prescription_findings
+from connector.rules.prescription import near_horizon, prescription_findings
 from connector.store.store import Store
 
 ZERO = Decimal(0)
@@ -42,6 +42,9 @@ CustomerKey = tuple[str, str, str]  # tenant, source, customer id
 
 @dataclass
 class CustomerLine:
+    """One customer's accumulators. The figures below are computed once, when first read (every
+    table and sort reads them, 20k lines at a time): only after the pass, never during it."""
+
     key: CustomerKey
     name: str
     buckets: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(kpis.BUCKETS, ZERO))
@@ -50,19 +53,19 @@ class CustomerLine:
     open_invoices: int = 0
     lateness: kpis.Lateness = field(default_factory=kpis.Lateness)
 
-    @property
+    @cached_property
     def gross(self) -> Decimal:
         return sum(self.buckets.values(), ZERO)
 
-    @property
+    @cached_property
     def net(self) -> Decimal:
         return self.gross - self.credits
 
-    @property
+    @cached_property
     def overdue(self) -> Decimal:
         return self.gross - self.buckets["not_due"]
 
-    @property
+    @cached_property
     def score(self) -> kpis.Score:
         return kpis.behaviour_score(self.lateness)
 
@@ -126,8 +129,10 @@ class _Pass:
     def __init__(self, today: dt.date, period: int, window: int, currency: str) -> None:
         self.today, self.period, self.window, self.currency = today, period, window, currency
         self.begin = today - dt.timedelta(days=period)
+        self.window_days = dt.timedelta(days=window)
         self.snapshots = sorted({today, self.begin, *kpis.month_ends(today, TREND_MONTHS)})
-        self.owed = dict.fromkeys(self.snapshots, ZERO)
+        self.owed = dict.fromkeys(self.snapshots, ZERO)  # filled by close()
+        self.changes: dict[dt.date, Decimal] = {}  # the documents' balances, as dated changes
         self.sales: dict[dt.date, Decimal] = {}
         self.customers: dict[CustomerKey, CustomerLine] = {}
         self.levels: dict[str, LevelSuccess] = {}
@@ -142,54 +147,73 @@ class _Pass:
 
     def add(self, doc: data.Document, cancelled: set[str], reminded: list[data.Reminded],
             names: dict[str, str]) -> None:
-        inv = doc.invoice
-        if inv.currency != self.currency:
-            self.skipped[inv.currency] = self.skipped.get(inv.currency, 0) + 1
+        if doc.currency != self.currency:
+            self.skipped[doc.currency] = self.skipped.get(doc.currency, 0) + 1
             return
-        if not counted(inv, cancelled):
+        if not counted(doc, cancelled):
             for reminder in reminded:  # credited after a reminder: neither success nor failure
                 self._judge(reminder, None, None, credited=True)
             return
-        sign = 1 if inv.kind == "invoice" else -1
-        if inv.issue_date <= self.today:
-            self.sales[inv.issue_date] = self.sales.get(inv.issue_date, ZERO) + sign * inv.total
-        events = settlements(inv, doc.payments, self.today)
-        for day in self.snapshots:
-            self.owed[day] += sign * owed_on(inv, events, day)
-        line = self.line((doc.tenant, doc.source, inv.customer_id), names)
+        sign = 1 if doc.kind == "invoice" else -1
+        if doc.issue_date <= self.today:
+            self.sales[doc.issue_date] = self.sales.get(doc.issue_date, ZERO) + sign * doc.total
+        events = settlements(doc, doc.payments, self.today)
+        for day, change in balance_changes(doc, events):
+            self.changes[day] = self.changes.get(day, ZERO) + sign * change
+        line = self.line((doc.tenant, doc.source, doc.customer_id), names)
         if sign < 0:
-            line.credits += residual_now(inv)
+            line.credits += residual_now(doc)
             return
-        self._open_items(inv, line)
-        items = schedule(inv)
-        settled = settled_days(items, events)
-        for days_late in paid_lateness(items, settled, self.today):
-            line.lateness.add(days_late)
+        self._open_items(doc, line)
+        if not events and not reminded:  # nothing settled: no lateness observed, none judged
+            return
+        items = schedule(doc)
+        settled: dict[str, tuple[dt.date, bool] | None] = {}  # nothing settled: every item owed
+        if events:
+            settled = settled_days(items, events)
+            for days_late in paid_lateness(items, settled, self.today):
+                line.lateness.add(days_late)
         due = {item.item_id: item.due_date for item in items}
         for reminder in reminded:
             self._judge(reminder, settled.get(reminder.item_id), due.get(reminder.item_id))
 
-    def _open_items(self, inv: Invoice, line: CustomerLine) -> None:
-        items = open_items(inv)
+    def _open_items(self, doc: data.Document, line: CustomerLine) -> None:
+        items = open_items(doc)
         if not items:
             return
         self.open_count += 1
         line.open_invoices += 1
-        self.overdue_count += any((self.today - due).days > 0 for _, due, _ in items)
+        overdue = False
         for _item_id, due, amount in items:
-            line.buckets[kpis.bucket((self.today - due).days)] += amount
-            line.lateness.add_open((self.today - due).days)
-            if inv.status == "disputed":
+            late = (self.today - due).days
+            overdue = overdue or late > 0
+            line.buckets[kpis.bucket(late)] += amount
+            line.lateness.add_open(late)
+            if doc.status == "disputed":
                 line.disputed += amount
             else:
                 self.open_items.append(OpenItem(line.key, due, amount))
+        self.overdue_count += overdue
+
+    def close(self) -> None:
+        """The balances owed at the end of each snapshot day, from the dated changes."""
+        running = ZERO
+        changes = iter(sorted(self.changes.items()))
+        change = next(changes, None)
+        for day in self.snapshots:
+            while change is not None and change[0] <= day:
+                running += change[1]
+                change = next(changes, None)
+            self.owed[day] = running
 
     def _judge(self, reminder: data.Reminded, done: tuple[dt.date, bool] | None,
                due: dt.date | None, credited: bool = False) -> None:
-        level = self.levels.setdefault(reminder.level, LevelSuccess(reminder.level))
+        level = self.levels.get(reminder.level)
+        if level is None:
+            level = self.levels[reminder.level] = LevelSuccess(reminder.level)
         level.reminded += 1
         level.offsets += (reminder.day - due).days if due else 0
-        deadline = reminder.day + dt.timedelta(days=self.window)
+        deadline = reminder.day + self.window_days
         if credited:
             level.credited += 1
         elif done is not None and done[0] <= deadline:
@@ -224,10 +248,11 @@ def build_report(store: Store, tenants: Sequence[tuple[str, str]], today: dt.dat
         cancelled = data.cancelled_invoice_ids(store, tenant, source)
         reminders = data.sent_reminders(store, tenant, source)
         for doc in data.documents(store, tenant, source):
-            acc.add(doc, cancelled, reminders.get(doc.invoice.external_id, []), names)
+            acc.add(doc, cancelled, reminders.get(doc.external_id, []), names)
+    acc.close()
     report = _finish(acc, list(tenants), weeks)
-    for tenant, source in tenants:
-        ledger = list(store.open_ledger(tenant, source))
+    for tenant, source in tenants:  # only what is old enough to be near prescription
+        ledger = list(store.open_ledger(tenant, source, due_by=near_horizon(today)))
         kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
         report.prescription += prescription_findings(
             [i for _c, invs in ledger for i in invs], today, kinds=kinds)

@@ -8,30 +8,42 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import and_, select
 
-from connector.models import Invoice, from_minor
+from connector.models import Instalment, currency_digits
 from connector.store import tables as t
-from connector.store.store import Store, invoice_from_row
+from connector.store.store import Store, _day, _instalments, _moment, ledger_columns
 
 BATCH = 2000
 
 
-@dataclass(frozen=True)
-class Document:
-    """One invoice or credit note as the source knows it now, with its dated payments."""
+class Document(NamedTuple):
+    """One invoice or credit note as the source knows it now, with its dated payments: the columns
+    the report reads, by position (a tuple, not a model: a report reads every document)."""
 
     tenant: str
     source: str
-    invoice: Invoice
+    external_id: str
+    number: str
+    customer_id: str
+    kind: str
+    status: str
+    issue_date: dt.date
+    due_date: dt.date
+    currency: str
+    total: Decimal
+    residual: Decimal
+    instalments: tuple[Instalment, ...]
+    credited_invoice_id: str | None
+    paid_date: dt.date | None
+    updated_at: dt.datetime | None
     payments: tuple[tuple[dt.date, Decimal], ...] = ()
 
 
-@dataclass(frozen=True)
-class Reminded:
+class Reminded(NamedTuple):
     """One chased item at one level, and the day the reminder went out (its plan's `today`)."""
 
     item_id: str
@@ -39,29 +51,48 @@ class Reminded:
     day: dt.date
 
 
+COLUMNS = ("external_id", "number", "customer_id", "kind", "status", "issue_date", "due_date",
+           "currency", "total_minor", "residual_minor", "instalments", "credited_invoice_id",
+           "paid_date", "updated_at")
+
+
 def documents(store: Store, tenant: str, source: str) -> Iterator[Document]:
     """Every invoice and credit note with its payments, customer by customer (one streamed join)."""
     inv, pay = t.invoices, t.payments
+    stored = {c.name: c for c in ledger_columns(inv)}
+    paid = {c.name: c for c in ledger_columns(pay)}
     joined = inv.outerjoin(pay, and_(pay.c.tenant == inv.c.tenant, pay.c.source == inv.c.source,
                                      pay.c.invoice_id == inv.c.external_id))
-    query = (select(inv, pay.c.date.label("pay_date"), pay.c.amount_minor.label("pay_minor"),
-                    pay.c.currency.label("pay_currency"))
+    query = (select(*(stored[name] for name in COLUMNS), paid["date"].label("pay_date"),
+                    pay.c.amount_minor.label("pay_minor"), pay.c.currency.label("pay_currency"))
              .select_from(joined)
              .where(inv.c.tenant == tenant, inv.c.source == source)
              .order_by(inv.c.customer_id, inv.c.external_id, pay.c.date, pay.c.external_id))
+    digits: dict[str, int] = {}
     with store.engine.connect() as conn:
-        current: Invoice | None = None
-        paid: list[tuple[dt.date, Decimal]] = []
-        for row in conn.execution_options(yield_per=BATCH).execute(query).mappings():
-            if current is None or row["external_id"] != current.external_id:
+        current: Document | None = None
+        payments: list[tuple[dt.date, Decimal]] = []
+        for row in conn.execution_options(yield_per=BATCH).execute(query):
+            (external_id, number, customer_id, kind, status, issued, due, currency, total,
+             residual, instalments, credited, paid_day, updated, pay_day, pay_minor,
+             pay_currency) = row
+            if current is None or external_id != current.external_id:
                 if current is not None:
-                    yield Document(tenant, source, current, tuple(paid))
-                current, paid = invoice_from_row(row), []
+                    yield current._replace(payments=tuple(payments)) if payments else current
+                if currency not in digits:
+                    digits[currency] = currency_digits(currency)
+                scale = -digits[currency]
+                current = Document(tenant, source, external_id, number, customer_id, kind, status,
+                                   _day(issued), _day(due), currency,
+                                   Decimal(total).scaleb(scale), Decimal(residual).scaleb(scale),
+                                   _instalments(instalments), credited, _day(paid_day),
+                                   _moment(updated))
+                payments = []
             # A payment in another currency than its invoice cannot be matched by amount: skipped.
-            if row["pay_date"] is not None and row["pay_currency"] == current.currency:
-                paid.append((row["pay_date"], from_minor(row["pay_minor"], row["pay_currency"])))
+            if pay_day is not None and pay_currency == currency:
+                payments.append((_day(pay_day), Decimal(pay_minor).scaleb(-digits[currency])))
         if current is not None:
-            yield Document(tenant, source, current, tuple(paid))
+            yield current._replace(payments=tuple(payments)) if payments else current
 
 
 def customer_names(store: Store, tenant: str, source: str) -> dict[str, str]:
@@ -83,15 +114,25 @@ def cancelled_invoice_ids(store: Store, tenant: str, source: str) -> set[str]:
 def sent_reminders(store: Store, tenant: str, source: str) -> dict[str, list[Reminded]]:
     """Items reminded by a message that went out (`sent`), per invoice; one per item and level.
 
-    An item reminded at one level by email and task counts once, on the earliest day.
+    An item reminded at one level by email and task counts once, on the earliest day. The sent
+    messages' days are read first, then their items: a join would read each message's row (and
+    step over its payload) once per item.
     """
     items, box = t.outbox_items, t.outbox
-    query = (select(items.c.invoice_id, items.c.item_id, items.c.level, box.c.planned_for)
-             .select_from(items.join(box, box.c.key == items.c.outbox_key))
-             .where(items.c.tenant == tenant, items.c.source == source, box.c.status == "sent"))
+    planned_for = {c.name: c for c in ledger_columns(box)}["planned_for"]
+    sent = select(box.c.key, planned_for).where(box.c.tenant == tenant, box.c.source == source,
+                                                box.c.status == "sent")
+    query = select(items.c.outbox_key, items.c.invoice_id, items.c.item_id, items.c.level).where(
+        items.c.tenant == tenant, items.c.source == source)
     first: dict[tuple[str, str, str], dt.date] = {}
     with store.engine.connect() as conn:
-        for invoice_id, item_id, level, day in conn.execute(query):
+        days = {key: _day(day) for key, day in conn.execute(sent)}
+        if not days:
+            return {}
+        for outbox_key, invoice_id, item_id, level in conn.execute(query):
+            day = days.get(outbox_key)
+            if day is None:
+                continue
             key = (invoice_id, item_id, level)
             if key not in first or day < first[key]:
                 first[key] = day

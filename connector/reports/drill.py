@@ -34,7 +34,7 @@ def aging_items(store: Store, tenant: str, source: str, today: dt.date, bucket: 
     cancelled = data.cancelled_invoice_ids(store, tenant, source)
     found = []
     for doc in data.documents(store, tenant, source):
-        inv = doc.invoice
+        inv = doc
         if inv.currency != currency or inv.kind != "invoice" or not counted(inv, cancelled):
             continue
         for item_id, due, amount in open_items(inv):

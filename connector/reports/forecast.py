@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 Z = 1.2816
 MIN_SPREAD = 2.0
@@ -27,8 +28,7 @@ DOUBTFUL_AFTER = 90
 CENT = Decimal("0.01")
 
 
-@dataclass(frozen=True)
-class OpenItem:
+class OpenItem(NamedTuple):
     customer: tuple[str, str, str]  # tenant, source, customer id
     due_date: dt.date
     amount: Decimal
@@ -71,6 +71,11 @@ def week_starts(today: dt.date, weeks: int) -> list[dt.date]:
     return [monday + dt.timedelta(weeks=n) for n in range(weeks)]
 
 
+Share = tuple[int, Decimal, float, float]
+"""(week index, share of the amount paid by the end of that week, p, 1 − p) of the weeks with a
+chance of payment, p being the chance of payment within that week."""
+
+
 def forecast(items: Iterable[OpenItem], habits: Mapping[tuple[str, str, str], Habit],
              fallback: Habit, today: dt.date, weeks: int = 13) -> Forecast:
     starts = week_starts(today, weeks)
@@ -81,6 +86,8 @@ def forecast(items: Iterable[OpenItem], habits: Mapping[tuple[str, str, str], Ha
     expected = [Decimal(0)] * weeks
     variance = [0.0] * weeks
     result = Forecast()
+    # Items of one mean and spread share their distribution: computed once for each.
+    shares: dict[tuple[float, float], list[Share]] = {}
     for item in items:
         late = (today - item.due_date).days
         if late > DOUBTFUL_AFTER:
@@ -89,23 +96,33 @@ def forecast(items: Iterable[OpenItem], habits: Mapping[tuple[str, str, str], Ha
         habit = habits.get(item.customer, fallback)
         spread = max(habit.spread, MIN_SPREAD)
         mean = max(item.due_date.toordinal() - origin + habit.mean, 0.0)
-        alive = 1.0 - _cdf((-0.5 - mean) / spread)  # P(not paid before today)
+        if (mean, spread) not in shares:
+            shares[mean, spread] = _shares(mean, spread, bounds)
         # Cents are rounded on the running total, so the weeks and `later` add up to the item.
-        placed, cumulative = Decimal(0), 0.0
+        placed = Decimal(0)
         amount = float(item.amount)
-        for k, (lower, upper) in enumerate(bounds):
-            p = (_cdf((upper - mean) / spread) - _cdf((lower - mean) / spread)) / alive
-            if p <= 1e-9:
-                continue
-            cumulative = min(cumulative + p, 1.0)
-            reached = (item.amount * Decimal(repr(round(cumulative, 9)))).quantize(
-                CENT, ROUND_HALF_UP)
+        for k, cumulative, p, q in shares[mean, spread]:
+            reached = (item.amount * cumulative).quantize(CENT, ROUND_HALF_UP)
             expected[k] += reached - placed
             placed = reached
-            variance[k] += amount * amount * p * (1.0 - p)
+            variance[k] += amount * amount * p * q
         result.later += item.amount - placed
     for k, start in enumerate(starts):
         sd = Decimal(repr(round(Z * math.sqrt(variance[k]), 2)))
         result.weeks.append(Week(start, expected[k], max(expected[k] - sd, Decimal(0)),
                                  expected[k] + sd))
     return result
+
+
+def _shares(mean: float, spread: float, bounds: list[tuple[float, float]]) -> list[Share]:
+    """Where an item of that mean and spread is paid: the normal distribution cut at today."""
+    alive = 1.0 - _cdf((-0.5 - mean) / spread)  # P(not paid before today)
+    cumulative = 0.0
+    found: list[Share] = []
+    for k, (lower, upper) in enumerate(bounds):
+        p = (_cdf((upper - mean) / spread) - _cdf((lower - mean) / spread)) / alive
+        if p <= 1e-9:
+            continue
+        cumulative = min(cumulative + p, 1.0)
+        found.append((k, Decimal(repr(round(cumulative, 9))), p, 1.0 - p))
+    return found

@@ -13,11 +13,39 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
-from connector.models import Invoice
+from connector.models import Instalment
 
 OWED_STATUSES = frozenset({"open", "partial", "disputed"})
 ZERO = Decimal(0)
+
+
+class Doc(Protocol):
+    """What these functions read of a document: an `Invoice`, or the report's `data.Document`."""
+
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def issue_date(self) -> dt.date: ...
+    @property
+    def due_date(self) -> dt.date: ...
+    @property
+    def total(self) -> Decimal: ...
+    @property
+    def residual(self) -> Decimal: ...
+    @property
+    def instalments(self) -> tuple[Instalment, ...]: ...
+    @property
+    def credited_invoice_id(self) -> str | None: ...
+    @property
+    def paid_date(self) -> dt.date | None: ...
+    @property
+    def updated_at(self) -> dt.datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -36,21 +64,24 @@ class ScheduleItem:
     amount: Decimal
 
 
-def residual_now(invoice: Invoice) -> Decimal:
+def residual_now(invoice: Doc) -> Decimal:
     """What is owed today: the residual of open, partial and disputed documents, else nothing."""
     return invoice.residual if invoice.status in OWED_STATUSES else ZERO
 
 
-def open_items(invoice: Invoice) -> list[tuple[str, dt.date, Decimal]]:
+def open_items(invoice: Doc) -> list[tuple[str, dt.date, Decimal]]:
     """What is still owed today, item by item (id, due date, amount): the aged balance's rows,
     and the invoices behind each bar of the aging chart (reports/drill.py)."""
     residual = residual_now(invoice)
     if residual <= 0:
         return []
-    return invoice.due_items() or [(invoice.external_id, invoice.due_date, residual)]
+    # Numbered like `Invoice.due_items()`: the unpaid instalments, else the whole invoice.
+    items = [(f"{invoice.external_id}#{n}", inst.due_date, inst.residual)
+             for n, inst in enumerate(invoice.instalments, start=1) if inst.residual > 0]
+    return items or [(invoice.external_id, invoice.due_date, residual)]
 
 
-def settlements(invoice: Invoice, payments: Sequence[tuple[dt.date, Decimal]],
+def settlements(invoice: Doc, payments: Sequence[tuple[dt.date, Decimal]],
                 today: dt.date) -> list[Settlement]:
     """Dated settlements adding up to exactly `total − residual_now`."""
     left = invoice.total - residual_now(invoice)
@@ -66,14 +97,22 @@ def settlements(invoice: Invoice, payments: Sequence[tuple[dt.date, Decimal]],
     return events
 
 
-def owed_on(invoice: Invoice, events: Sequence[Settlement], day: dt.date) -> Decimal:
+def owed_on(invoice: Doc, events: Sequence[Settlement], day: dt.date) -> Decimal:
     """The document's balance at the end of `day` (0 before it was issued)."""
     if invoice.issue_date > day:
         return ZERO
     return invoice.total - sum((e.amount for e in events if e.day <= day), ZERO)
 
 
-def schedule(invoice: Invoice) -> list[ScheduleItem]:
+def balance_changes(invoice: Doc, events: Sequence[Settlement]) -> list[tuple[dt.date, Decimal]]:
+    """The balance as dated changes: `owed_on(invoice, events, day)` is the sum of those dated on
+    or before `day` (the total on the issue date; each settlement on its day, or on the issue
+    date when it came before), so a whole ledger's balances on many days are one sum per day."""
+    issued = invoice.issue_date
+    return [(issued, invoice.total), *((max(e.day, issued), -e.amount) for e in events)]
+
+
+def schedule(invoice: Doc) -> list[ScheduleItem]:
     """Due dates and amounts, numbered like `Invoice.due_items()` so outbox item ids match."""
     if not invoice.instalments:
         return [ScheduleItem(invoice.external_id, invoice.due_date, invoice.total)]
@@ -107,7 +146,7 @@ def settled_days(items: Sequence[ScheduleItem],
     return result
 
 
-def counted(invoice: Invoice, cancelled: set[str]) -> bool:
+def counted(invoice: Doc, cancelled: set[str]) -> bool:
     """False for a cancelled invoice and for a credit note reversing one: together they are zero."""
     if invoice.kind == "invoice":
         return invoice.status != "cancelled"

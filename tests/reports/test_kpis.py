@@ -9,7 +9,14 @@ import pytest
 
 from connector.reports import kpis
 from connector.reports.forecast import Habit, OpenItem, forecast
-from connector.reports.ledger import ScheduleItem, Settlement, owed_on, settled_days, settlements
+from connector.reports.ledger import (
+    ScheduleItem,
+    Settlement,
+    balance_changes,
+    owed_on,
+    settled_days,
+    settlements,
+)
 from tests.helpers import invoice
 
 DAY = dt.date(2026, 6, 30)
@@ -73,6 +80,20 @@ def test_settlements_fill_the_gap_the_payments_leave() -> None:
     assert owed_on(doc, events, dt.date(2026, 6, 2)) == D(500)
     assert owed_on(doc, events, DAY) == D(300)
     assert owed_on(doc, events, dt.date(2026, 3, 1)) == 0  # before its issue date (04-01)
+
+
+def test_the_balance_on_any_day_is_the_sum_of_its_dated_changes() -> None:
+    # issued 04-01; a deposit before the issue date (03-20), then 06-01: both taken on their day,
+    # the deposit from the issue date on (the balance is 0 before the invoice exists).
+    doc = invoice("I", dt.date(2026, 5, 1), "1000.00", residual="300.00", status="partial")
+    events = settlements(doc, [(dt.date(2026, 3, 20), D(100)), (dt.date(2026, 6, 1), D(600))],
+                         DAY)
+    changes = balance_changes(doc, events)
+    assert changes == [(doc.issue_date, D(1000)), (doc.issue_date, D(-100)),
+                       (dt.date(2026, 6, 1), D(-600))]
+    for day in (dt.date(2026, 3, 19), dt.date(2026, 3, 25), doc.issue_date, dt.date(2026, 5, 31),
+                dt.date(2026, 6, 1), DAY):
+        assert sum((c for d, c in changes if d <= day), D(0)) == owed_on(doc, events, day), day
 
 
 def test_unexplained_settlement_without_a_date_counts_as_owed_until_today() -> None:
