@@ -61,7 +61,8 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 # -- the store on SQLite and on PostgreSQL ---------------------------------------------------------
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
-    """One PostgreSQL server for the whole session (skipped where PostgreSQL is not installed)."""
+    """One PostgreSQL server for the whole session (skipped where PostgreSQL is not installed);
+    under `pytest -n 2` each worker is a session of its own: its own server, data folder and port."""
     reason = unavailable()
     if reason and os.environ.get("CI"):
         pytest.fail(f"CI must run the PostgreSQL tests: {reason}")

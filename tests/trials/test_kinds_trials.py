@@ -12,6 +12,8 @@ import pytest
 
 from tests.trials.kinds import KINDS, World
 
+# `pytest -n 2 --dist loadgroup`: the shared world (fakes, relay) is set up by one worker only
+pytestmark = pytest.mark.xdist_group("kinds-world")
 DID_SOMETHING = {"refused-login": "refused", "renamed-tenant": "refused",
                  "first-start": "emails", "pennylane-push": "pushed", "sage-push": "pushed"}
 

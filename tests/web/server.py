@@ -23,6 +23,10 @@ from tests.test_cli import TODAY, invoke
 from tests.test_cli_review import _demo_dir
 
 PASSWORD = "un-mot-de-passe-solide"
+PATIENCE = httpx.Timeout(60.0)
+"""How long a test waits for a page: httpx's 5 s default timed out once on a loaded 2-core
+machine (the suite's two workers beside other jobs). The tests judge what a page says, never how
+fast it came."""
 
 
 @contextmanager

@@ -31,8 +31,10 @@ from tests.web.server import PASSWORD, company, firm, serving, with_tasks
 
 CHROMIUM = Path("/usr/bin/chromium")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="no /usr/bin/chromium (apt-get install -y chromium)")
+pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(),
+                                 reason="no /usr/bin/chromium (apt-get install -y chromium)"),
+              # `pytest -n 2 --dist loadgroup`: one worker launches Chromium, for every test here
+              pytest.mark.xdist_group("chromium")]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 DAY = dt.date.fromisoformat(TODAY)

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.helpers import write_config
+from tests.web.server import PATIENCE
 
 
 def _free_port() -> int:
@@ -39,7 +40,7 @@ def test_first_start_prints_a_one_time_link_that_creates_the_admin(tmp_path: Pat
         text = "".join(lines)
         found = re.search(r"http://127\.0\.0\.1:\d+(/setup\?token=[\w-]+)", text)
         assert found, text
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=PATIENCE) as client:
             for _ in range(200):  # the socket opens just after the banner: bounded retries
                 try:
                     page = client.get(found.group(1))
@@ -68,7 +69,7 @@ def test_serve_web_serves_the_cockpit_beside_the_scheduler_and_stops_on_sigterm(
         for line in process.stderr:
             if "/setup?token=" in line:  # the firm has no user yet: the first-start link
                 break
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=PATIENCE) as client:
             for _ in range(200):
                 try:
                     page = client.get("/login")

@@ -13,12 +13,12 @@ from connector.app import users as users_app
 from connector.store import users as user_store
 from connector.store.store import Store
 from tests.helpers import NOW
-from tests.web.server import PASSWORD, company, csrf_of, firm, log_in, serving
+from tests.web.server import PASSWORD, PATIENCE, company, csrf_of, firm, log_in, serving
 
 
 def test_pages_need_a_session_and_a_wrong_password_opens_none(tmp_path: Path) -> None:
     site, _ = company(tmp_path)
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         assert client.get("/c/demo/queue").status_code == 303  # to the login page
         assert client.get("/c/demo/queue").headers["location"].startswith("/login")
         refused = log_in(client, "marie", "pas-le-bon-mot")
@@ -37,7 +37,7 @@ def test_pages_need_a_session_and_a_wrong_password_opens_none(tmp_path: Path) ->
 def test_a_form_without_the_sessions_csrf_token_is_refused_and_does_nothing(
         tmp_path: Path) -> None:
     site, _ = company(tmp_path)
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         log_in(client, "marie")
         before = client.get("/c/demo/queue").text
         keys = re.findall(r'data-key="([0-9a-f]{32})"', before)
@@ -54,7 +54,7 @@ def test_a_form_without_the_sessions_csrf_token_is_refused_and_does_nothing(
 
 def test_login_form_needs_its_csrf_cookie(tmp_path: Path) -> None:
     site, _ = company(tmp_path)
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         refused = client.post("/login", data={"login": "marie", "password": PASSWORD,
                                               "csrf": "x"})
         assert refused.status_code == 403 and "relance_session" not in refused.headers.get(
@@ -64,7 +64,7 @@ def test_login_form_needs_its_csrf_cookie(tmp_path: Path) -> None:
 def test_each_firm_user_sees_only_the_clients_granted(tmp_path: Path) -> None:
     site = firm(tmp_path)
     with serving(site) as url:
-        with httpx.Client(base_url=url) as paul:
+        with httpx.Client(base_url=url, timeout=PATIENCE) as paul:
             log_in(paul, "paul")
             portfolio = paul.get("/portfolio")
             assert portfolio.status_code == 200
@@ -85,7 +85,7 @@ def test_each_firm_user_sees_only_the_clients_granted(tmp_path: Path) -> None:
                                data={"kind": "dispute", "invoice": "x", "reason": "x",
                                      "csrf": csrf_of(own.text)})
             assert forged.status_code == 404
-        with httpx.Client(base_url=url) as ines:
+        with httpx.Client(base_url=url, timeout=PATIENCE) as ines:
             log_in(ines, "ines")
             page = ines.get("/c/imprimerie-roux/customers")
             assert page.status_code == 200
@@ -97,7 +97,7 @@ def test_each_firm_user_sees_only_the_clients_granted(tmp_path: Path) -> None:
                                data={"kind": "pause", "customer": first, "until": "2027-01-01",
                                      "csrf": csrf_of(detail.text)})
             assert posted.status_code == 403
-        with httpx.Client(base_url=url) as anne:
+        with httpx.Client(base_url=url, timeout=PATIENCE) as anne:
             log_in(anne, "anne")
             every = anne.get("/portfolio").text
             assert all(f'data-client="{c}"' in every
@@ -107,7 +107,7 @@ def test_each_firm_user_sees_only_the_clients_granted(tmp_path: Path) -> None:
 def test_login_is_throttled_after_repeated_failures(tmp_path: Path) -> None:
     moment = [NOW]
     site, _ = company(tmp_path, clock=lambda: moment[0])
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         for _ in range(5):
             assert log_in(client, "marie", "mauvais-mot-de-passe").status_code == 401
         blocked = log_in(client, "marie")  # even the right password waits
@@ -125,7 +125,7 @@ def test_names_with_html_or_template_syntax_are_shown_as_text(tmp_path: Path) ->
         conn.exec_driver_sql("UPDATE customers SET name = ? WHERE external_id = ?",
                              (hostile, cid))
     store.close()
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         log_in(client, "marie")
         for path in ("/c/demo/customers", f"/c/demo/customers/{cid}", "/c/demo/dashboard"):
             page = client.get(path).text
@@ -140,7 +140,7 @@ def test_no_password_hash_or_secret_is_rendered(tmp_path: Path) -> None:
     stored = user_store.by_login(site.users, "marie")
     assert stored is not None and stored.password_hash.startswith("$argon2")
     assert PASSWORD not in stored.password_hash
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         log_in(client, "marie")
         for path in ("/c/demo/queue", "/c/demo/customers", "/c/demo/dashboard", "/c/demo/tasks"):
             text = client.get(path).text
@@ -156,7 +156,7 @@ def test_first_start_token_creates_one_admin_once(tmp_path: Path) -> None:
         conn.exec_driver_sql("DELETE FROM users")
     token = site.first_start()
     assert token
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         assert client.get("/setup?token=wrong").status_code == 404
         form = client.get(f"/setup?token={token}")
         assert form.status_code == 200
@@ -172,7 +172,7 @@ def test_first_start_token_creates_one_admin_once(tmp_path: Path) -> None:
 def test_a_disabled_user_is_logged_out_at_once(tmp_path: Path) -> None:
     site, _ = company(tmp_path)
     users_app.add(site.users, "lea", PASSWORD, role="collector", clients=["demo"], now=NOW)
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         log_in(client, "lea")
         assert client.get("/c/demo/queue").status_code == 200
         user_store.set_disabled(site.users, "lea")
@@ -183,6 +183,6 @@ def test_a_disabled_user_is_logged_out_at_once(tmp_path: Path) -> None:
 def test_cookies_are_secure_behind_a_tls_proxy_that_is_trusted(tmp_path: Path) -> None:
     site, _ = company(tmp_path)
     site.secure = True
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         page = client.get("/login")
         assert "Secure" in page.headers["set-cookie"]

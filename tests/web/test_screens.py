@@ -19,7 +19,7 @@ from connector.web.site import open_site
 from tests.delivery.test_letter import POLICY
 from tests.helpers import NOW, write_config
 from tests.test_cli import TODAY
-from tests.web.server import PASSWORD, company, csrf_of, firm, log_in, serving, with_tasks
+from tests.web.server import PASSWORD, PATIENCE, company, csrf_of, firm, log_in, serving, with_tasks
 
 DAY = dt.date.fromisoformat(TODAY)
 
@@ -27,7 +27,7 @@ DAY = dt.date.fromisoformat(TODAY)
 def test_reject_needs_a_reason_and_bulk_approve_takes_one_level(tmp_path: Path) -> None:
     site, _ = company(tmp_path)
     tenant = site.tenant("demo")
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         log_in(client, "marie")
         page = client.get("/c/demo/queue").text
         token = csrf_of(page)
@@ -50,7 +50,7 @@ def test_reject_needs_a_reason_and_bulk_approve_takes_one_level(tmp_path: Path) 
 
 def test_customers_search_filters_and_sort(tmp_path: Path) -> None:
     site, _ = company(tmp_path)
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         log_in(client, "marie")
 
         def names(query: str) -> list[str]:
@@ -76,7 +76,7 @@ def test_letters_are_marked_posted_and_the_timeline_says_who(tmp_path: Path) -> 
     users_app.add(site.users, "marie", PASSWORD, role="collector", clients=["acme"], now=NOW)
     todo = letter_store.listing(site.users, "acme", status="to_post")
     assert todo
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         log_in(client, "marie")
         page = client.get("/c/acme/letters").text
         assert f"/c/acme/letters/batch?day={DAY.isoformat()}" in page
@@ -102,7 +102,7 @@ def test_portfolio_flags_a_failing_sync_and_speaks_english_on_request(tmp_path: 
     garage = site.store_for(site.configs["garage-durand"])
     run = garage.start_sync_run("garage-durand", "demo", NOW)
     garage.finish_sync_run(run, "failed", {}, "the source refused the API key", now=NOW)
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         log_in(client, "anne")
         page = client.get("/portfolio").text
         row = re.search(r'<tr data-client="garage-durand">.*?</tr>', page, re.S)
@@ -121,7 +121,7 @@ def test_rules_page_explains_an_invoice_and_previews_a_template_with_a_real_cust
     tenant = site.tenant("demo")
     waiting = outbox.rows(tenant.store, "demo", "pending_approval", limit=10)
     number = json.loads(waiting[0]["payload"])["items"][0]["number"]
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         log_in(client, "marie")
         page = client.get("/c/demo/rules").text
         assert 'data-table="ladder"' in page and "formal_notice" in page
@@ -139,7 +139,7 @@ def test_a_task_goes_only_to_someone_who_may_act_on_the_client(tmp_path: Path) -
     site = with_tasks(tmp_path)
     users_app.add(site.users, "paul", PASSWORD, role="collector", clients=["demo"], now=NOW)
     users_app.add(site.users, "ines", PASSWORD, role="reader", clients=["demo"], now=NOW)
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         log_in(client, "marie")
         page = client.get("/c/demo/tasks?mine=1").text
         task = re.findall(r'data-task="(\d+)"', page)[0]
@@ -158,7 +158,7 @@ def test_a_task_goes_only_to_someone_who_may_act_on_the_client(tmp_path: Path) -
 def test_the_queue_names_an_invoice_with_instalments_once(tmp_path: Path) -> None:
     """A message covering two instalments of one invoice lists that invoice once, not twice."""
     site, _ = company(tmp_path)
-    with serving(site) as url, httpx.Client(base_url=url) as client:
+    with serving(site) as url, httpx.Client(base_url=url, timeout=PATIENCE) as client:
         log_in(client, "marie")
         page = client.get("/c/demo/queue").text
         cells = re.findall(r'data-label="[^"]*">(F[0-9]{4}-[0-9]{5}(?:, F[0-9]{4}-[0-9]{5})*)</td>',
