@@ -249,10 +249,15 @@ def _entry(path: str, config: Any) -> Entry:
 
 def _beat_job(context: JobContext, timestamp: int, *, target: str,
               today: str | None = None) -> dict[str, int]:
-    """Defer every tenant's due job (the schedule's decision, read from the run journal)."""
     day = dt.date.fromisoformat(today) if today else None
-    entries = Target(Path(target), day).entries()
-    scheduler = Scheduler(lambda: [entry for _path, entry in entries], today=day)
+    return beat(context.app, Target(Path(target), day))
+
+
+def beat(app: App, target: Target, now: dt.datetime | None = None) -> dict[str, int]:
+    """Defer every tenant's due job (the schedule's decision, read from the run journal); a job
+    already waiting is not deferred again. What was deferred, and what was already waiting."""
+    entries = target.entries()
+    scheduler = Scheduler(lambda: [entry for _path, entry in entries], today=target.today)
     deferred = waiting = 0
     try:
         for path, entry in entries:
@@ -260,13 +265,13 @@ def _beat_job(context: JobContext, timestamp: int, *, target: str,
                 log.error("client %s cannot be loaded: %s", entry.name, entry.error)
                 continue
             try:
-                job, _upcoming = scheduler.due(entry, MACHINE())
+                job, _upcoming = scheduler.due(entry, now or MACHINE())
             except Exception:  # the database or a bug: the other tenants still get scheduled
                 log.exception("scheduling tenant %s failed", entry.name)
                 continue
             if job is None:
                 continue
-            if defer(context.app, path, job, entry.name, today=day, scheduled=True) is None:
+            if defer(app, path, job, entry.name, today=target.today, scheduled=True) is None:
                 waiting += 1
             else:
                 deferred += 1
