@@ -46,12 +46,21 @@ def worker(obj: Obj, concurrency: int | None, burst: bool, no_beat: bool, poll: 
     delivery in hand)."""
     from connector.app import worker as queue
     from connector.app.firm import Firm
+    from connector.app.lease import ServeRefused, serve_running
+    from connector.store.store import Store
 
     root = logging.getLogger()
     logs.configure(as_json=log_json, level=min(root.level, logging.INFO))
     target = queue.Target(_target(obj), obj.today)
     url = target.state_url()
     queue.ensure_schema(url)
+    store = Store(url)
+    try:
+        if serve_running(store):
+            raise ServeRefused("relance serve is running on this database and schedules its "
+                               "clients; stop it before starting workers", key="state")
+    finally:
+        store.close()
     if concurrency is None:
         concurrency = Firm(target.path).workers if target.is_firm else 4
     app = queue.build_app(url, None if no_beat else target, pool_size=concurrency + 4)

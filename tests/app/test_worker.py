@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import os
 import signal
@@ -21,10 +22,12 @@ from pathlib import Path
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
+from click.testing import CliRunner
 
 from connector.adapters.demo import DemoAdapter
 from connector.app import worker as queue
 from connector.app.jobs import summary
+from connector.cli import main
 from connector.errors import TransientError
 from connector.store import outbox, runs
 from connector.store.store import Store
@@ -34,7 +37,7 @@ from tests.helpers import write_firm
 from tests.pg import PgServer
 
 DAY = dt.date(2026, 11, 27)
-BIG = "seed = 7\ncustomers = 30\ninvoices = 240\n"
+BIG = "seed = 7\ncustomers = 12\ninvoices = 96\n"
 SMALL = "seed = 3\ncustomers = 6\ninvoices = 48\n"
 
 
@@ -157,8 +160,10 @@ def test_a_failed_run_fails_its_job_and_jobs_shows_the_error(
 
 
 @pytest.mark.parametrize("slow_smtp", [0.05], indirect=True)
-def test_two_workers_never_run_one_tenant_at_once(tmp_path: Path, state: str, store: Store,
-                                                  slow_smtp: tuple[SlowSink, int]) -> None:
+def test_two_workers_never_run_one_tenant_at_once(
+        tmp_path: Path, state: str, store: Store, slow_smtp: tuple[SlowSink, int],
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="procrastinate")
     sink, port = slow_smtp
     clients = {f"client{n}": f"seed = {n}\ncustomers = 5\ninvoices = 40\n" for n in range(1, 4)}
     firm = smtp_firm(tmp_path, state, port, ALWAYS, clients)
@@ -171,12 +176,21 @@ def test_two_workers_never_run_one_tenant_at_once(tmp_path: Path, state: str, st
                                queue=queue.QUEUE).defer(
                 path=client_file(firm, tenant), job="sync", tenant=tenant,
                 today=DAY.isoformat(), scheduled=False)
-    first, second = worker_process(firm, "--concurrency", "2"), \
-        worker_process(firm, "--concurrency", "2")
+    stopping = [threading.Event(), threading.Event()]  # two workers, each its own pool
+    workers = [threading.Thread(target=queue.run_worker, args=(queue.build_app(state),),
+                                kwargs={"concurrency": 2, "stopping": event, "signals": False,
+                                        "polling": 0.1, "name": f"w{n}"})
+               for n, event in enumerate(stopping)]
+    for thread in workers:
+        thread.start()
     try:
         wait_for(lambda: all(r["status"] == "succeeded" for r in job_rows(state)), timeout=90)
     finally:
-        outputs = [stop(first), stop(second)]
+        for event in stopping:
+            event.set()
+        for thread in workers:
+            thread.join(timeout=60)
+    outputs = [r for t in clients for r in runs.history(store, t)]
     for tenant in clients:
         history = runs.history(store, tenant)
         assert len(history) == 3, outputs
@@ -186,6 +200,9 @@ def test_two_workers_never_run_one_tenant_at_once(tmp_path: Path, state: str, st
             assert end is not None and end <= start, f"{tenant}: two runs overlap"
     holders = {r["holder"] for t in clients for r in runs.history(store, t)}
     assert len(holders) == 9  # one per job
+    starts = {r.worker["name"] for r in caplog.records  # type: ignore[attr-defined]
+              if getattr(r, "action", None) == "start_job"}
+    assert starts == {"w0", "w1"}  # both workers took jobs
     assert len(sink.keys) == len(set(sink.keys)) > 0
 
 
@@ -208,7 +225,12 @@ def test_sigterm_lets_the_delivery_in_hand_finish(tmp_path: Path, state: str, st
         wait_for(lambda: len(sink.keys) >= 2)
     finally:
         output = stop(process)
-    assert '"stop requested; finishing the delivery in hand"' in output
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert any(line["msg"] == "stop requested; finishing the delivery in hand" for line in lines)
+    [job] = job_rows(state)
+    ours = [line for line in lines if line.get("tenant") == "acme"]
+    assert ours and all(line["job_id"] == job["id"] for line in ours)  # --log-json: which job
+    assert any(len(line.get("run_id", "")) == 32 for line in ours)
     counts = outbox.counts(store, "acme")
     sent = {r["key"] for r in outbox.rows(store, "acme", "sent", limit=10_000)}
     assert counts.get("sending", 0) == 0 and counts.get("uncertain", 0) == 0
@@ -216,7 +238,7 @@ def test_sigterm_lets_the_delivery_in_hand_finish(tmp_path: Path, state: str, st
     assert counts.get("planned", 0) > 0  # the rest waits for the next run
     run = runs.last(store, "acme", "reminders")
     assert run is not None and run["status"] == "stopped"
-    assert [r["status"] for r in job_rows(state)] == ["succeeded"]
+    assert [r["status"] for r in job_rows(state)] == ["succeeded"]  # ended, not to be retried
     assert runs.lock_of(store, "acme") is None
 
 
@@ -279,5 +301,30 @@ def test_workers_starting_together_on_a_new_database_migrate_once(
         created = [r for r in caplog.records if r.getMessage().startswith("created the job")]
         assert len(created) == 1
         assert summary(url) == []  # the queue's tables exist, empty
+    finally:
+        pg_server.drop_database(url)
+
+
+def test_db_upgrade_creates_the_queue_and_jobs_reads_it(tmp_path: Path,
+                                                        pg_server: PgServer) -> None:
+    url = pg_server.create_database(pg_server.template)  # our schema, no queue yet
+    try:
+        firm = str(write_firm(tmp_path, state=url, clients={"acme": SMALL}))
+        upgraded = CliRunner().invoke(main, ["--firm", firm, "db", "upgrade"])
+        assert upgraded.exit_code == 0, upgraded.output
+        assert f"job queue (procrastinate {queue.PROCRASTINATE})" in upgraded.output
+        empty = CliRunner().invoke(main, ["--firm", firm, "jobs"])
+        assert empty.exit_code == 0 and "aucune tâche dans la file" in empty.output
+        app = queue.build_app(url)
+        with app.open():
+            queue.defer(app, client_file(Path(firm), "acme"), "sync", "acme", today=DAY)
+        listed = CliRunner().invoke(main, ["--firm", firm, "jobs"])
+        assert listed.output.splitlines()[0].split() == ["client", "en", "attente", "en",
+                                                         "cours", "en", "échec", "terminées"]
+        assert listed.output.splitlines()[1].split() == ["acme", "1", "0", "0", "0"]
+        as_json = CliRunner().invoke(main, ["--firm", firm, "jobs", "--json"])
+        assert json.loads(as_json.output) == [{"tenant": "acme", "todo": 1, "doing": 0,
+                                               "failed": 0, "succeeded": 0,
+                                               "last_error": None}]
     finally:
         pg_server.drop_database(url)
