@@ -3,15 +3,16 @@
 `run_tenant` runs one job of one tenant under the tenant's lease lock and records it in the run
 journal; it never raises for the tenant's own failures, so a scheduler loop (or a queue worker) can
 call it for tenant after tenant. The `Scheduler` decides what is due from the schedule and the
-journal (so a restart, or a second `serve` process on the same database, does not run a day twice),
-runs it, and sleeps until the next thing is due. Clock and sleep are injected: tests drive a
+journal (so a restart does not run a day twice; `relance worker`'s beat asks it the same), runs it,
+and sleeps until the next thing is due. Clock and sleep are injected: tests drive a
 simulated month in seconds. A stop request (SIGTERM) lets the delivery in hand finish and starts
 nothing new.
 
 Tenants run side by side (`workers` threads, firm.toml's `workers`): one client waiting on its
 source (a Retry-After, a slow relay, a rate budget) never holds up another client's run. Each run
 takes its own database connection and its tenant's lease; whether a job is still due is asked
-again once the lease is held, so two servers never run the same day's reminders twice.
+again once the lease is held, so a run by hand meanwhile is not repeated (nor, for a worker, a job
+deferred while the same job ran).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ all on the PostgreSQL store it already has: the queue lives there too (no broker
 - `relance.recover`, every minute and at each worker's start, puts the jobs of workers that
   stopped beating (SIGKILL, a lost machine) back in the queue; the retried run takes over the
   dead attempt's tenant lease and reconciles its outbox rows as any run after a crash does.
+- `relance.cleanup`, hourly, deletes finished jobs after a day (failed ones after a week).
 
 Procrastinate is imported by this module only, which only `relance worker` and `relance jobs`
 import.
@@ -51,6 +52,8 @@ QUEUE = "relance"
 TASK_RUN = "relance.run_tenant"
 TASK_BEAT = "relance.beat"
 TASK_RECOVER = "relance.recover"
+TASK_CLEANUP = "relance.cleanup"
+KEEP_DONE_HOURS, KEEP_FAILED_HOURS = 24, 24 * 7  # finished jobs kept for `relance jobs`
 EVERY_MINUTE = "* * * * *"
 STALLED_AFTER = 30.0  # seconds without a worker heartbeat before its jobs are retried
 HEARTBEAT = 10.0  # seconds between a worker's heartbeats
@@ -164,6 +167,9 @@ def build_app(state_url: str, target: Target | None = None, *, pool_size: int = 
     recover = app.task(name=TASK_RECOVER, queue=QUEUE, queueing_lock=TASK_RECOVER,
                        pass_context=True)(_recover_job)
     app.periodic(cron=EVERY_MINUTE, periodic_id="recover")(recover)
+    cleanup = app.task(name=TASK_CLEANUP, queue=QUEUE, queueing_lock=TASK_CLEANUP,
+                       pass_context=True)(_cleanup_job)
+    app.periodic(cron="7 * * * *", periodic_id="cleanup")(cleanup)
     if target is not None:
         beat = app.task(name=TASK_BEAT, queue=QUEUE, pass_context=True,
                         queueing_lock=f"{TASK_BEAT}:{target.periodic_id}")(_beat_job)
@@ -284,13 +290,21 @@ async def _recover_job(context: JobContext, timestamp: int) -> int:
     return await retry_stalled(context.app)
 
 
+async def _cleanup_job(context: JobContext, timestamp: int) -> None:
+    """Finished jobs leave the queue's table after a day (failed ones after a week): the run
+    journal keeps the history."""
+    manager = context.app.job_manager
+    await manager.delete_old_jobs(nb_hours=KEEP_DONE_HOURS, queue=QUEUE)
+    await manager.delete_old_jobs(nb_hours=KEEP_FAILED_HOURS, queue=QUEUE, include_failed=True,
+                                  include_cancelled=True, include_aborted=True)
+
+
 async def retry_stalled(app: App, seconds: float = STALLED_AFTER) -> int:
     """Put the jobs of workers silent for `seconds` back in the queue; how many."""
     stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds,
                                                           queue=QUEUE))
+    stalled = [job for job in stalled if job.task_name != TASK_RECOVER]
     for job in stalled:
-        if job.task_name == TASK_RECOVER:
-            continue
         log.warning("job %s (%s) was left by a worker that stopped beating; retrying it",
                     job.id, job.task_kwargs.get("tenant", job.task_name))
         await app.job_manager.retry_job(job)

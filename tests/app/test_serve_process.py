@@ -22,8 +22,10 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from click.testing import CliRunner
 
 from connector.app.firm import Firm
+from connector.cli import main
 from connector.store import outbox, runs
 from connector.store.store import Store
 from tests.helpers import write_firm
@@ -138,14 +140,11 @@ def test_a_second_server_on_one_postgresql_is_refused_and_names_the_worker(
     store = Store(state)
     try:
         wait_for(lambda: runs.last(store, "client1", "reminders", status="ok") is not None)
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        for command in (["serve", "--once"], ["worker", "--burst"]):
-            second = subprocess.run([sys.executable, "-m", "connector", "--firm", str(firm),
-                                     *command], cwd=ROOT, env=env, capture_output=True,
-                                    text=True, timeout=120)
-            assert second.returncode == 2, second.stderr
-            assert "relance serve" in second.stderr and "running on this database" in \
-                second.stderr
+        for command in (["serve", "--once"], ["worker", "--burst"]):  # in this process
+            second = CliRunner().invoke(main, ["--firm", str(firm), *command])
+            assert second.exit_code == 2, second.output
+            assert "relance serve" in second.output and "running on this database" in \
+                second.output
         assert len(runs.history(store, "client1")) == 1  # the refused ones ran nothing
     finally:
         stop(first)

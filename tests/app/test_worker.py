@@ -328,3 +328,23 @@ def test_db_upgrade_creates_the_queue_and_jobs_reads_it(tmp_path: Path,
                                                "last_error": None}]
     finally:
         pg_server.drop_database(url)
+
+
+def test_serve_is_refused_beside_running_workers(store: Store) -> None:
+    from connector.app.lease import ServeRefused, sole_server, workers_running
+
+    stopping = threading.Event()
+    thread = threading.Thread(target=queue.run_worker, args=(queue.build_app(store.url),),
+                              kwargs={"stopping": stopping, "signals": False})
+    thread.start()
+    try:
+        wait_for(lambda: workers_running(store) == 1)
+        with pytest.raises(ServeRefused, match="relance worker processes are running"):
+            with sole_server(store):
+                pass
+    finally:
+        stopping.set()
+        thread.join(timeout=60)
+    assert workers_running(store) == 0  # a worker stopping unregisters
+    with sole_server(store):
+        pass
