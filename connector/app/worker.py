@@ -35,12 +35,13 @@ from typing import Any
 from procrastinate import App, JobContext, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.schema import SchemaManager
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from connector.app.firm import FIRM_FILE, Client, Firm
 from connector.app.schedule import Schedule
 from connector.app.scheduler import Entry, Scheduler, load_any_config, run_tenant
-from connector.clock import MACHINE
+from connector.clock import MACHINE, Now
 from connector.config import load_config
 from connector.errors import ConfigError, ConnectorError
 from connector.logs import bound
@@ -217,6 +218,11 @@ def _stopping(context: JobContext) -> bool:
         context.should_abort()
 
 
+def _clock(context: JobContext) -> Now:
+    clock = context.additional_context.get("clock")
+    return clock if callable(clock) else MACHINE
+
+
 def _run_job(context: JobContext, *, path: str, job: str, tenant: str,
              today: str | None = None, scheduled: bool = False) -> dict[str, Any]:
     """One tenant's job under its Procrastinate lock. The tenant's lease (which keeps `relance
@@ -228,16 +234,17 @@ def _run_job(context: JobContext, *, path: str, job: str, tenant: str,
         config = load_any_config(path)
         store = Store(config.state_url)
         try:
-            runs.take_over_job(store, config.tenant, holder, now=MACHINE())
+            clock = _clock(context)
+            runs.take_over_job(store, config.tenant, holder, now=clock())
             still_due = None
             if scheduled:
                 entry = _entry(path, config)
-                checker = Scheduler(lambda: [entry], today=day)
+                checker = Scheduler(lambda: [entry], today=day, clock=clock)
                 checker._stores[config.state_url] = store
-                still_due = lambda: checker.due(entry, MACHINE())[0] == job  # noqa: E731
+                still_due = lambda: checker.due(entry, clock())[0] == job  # noqa: E731
             result = run_tenant(config, day, job=job, store=store,
                                 stop=lambda: _stopping(context), holder=holder,
-                                still_due=still_due)
+                                clock=clock, still_due=still_due)
         finally:
             store.close()
     if result.status == "failed":
@@ -256,7 +263,7 @@ def _entry(path: str, config: Any) -> Entry:
 def _beat_job(context: JobContext, timestamp: int, *, target: str,
               today: str | None = None) -> dict[str, int]:
     day = dt.date.fromisoformat(today) if today else None
-    return beat(context.app, Target(Path(target), day))
+    return beat(context.app, Target(Path(target), day), now=_clock(context)())
 
 
 def beat(app: App, target: Target, now: dt.datetime | None = None) -> dict[str, int]:
@@ -264,26 +271,43 @@ def beat(app: App, target: Target, now: dt.datetime | None = None) -> dict[str, 
     already waiting is not deferred again. What was deferred, and what was already waiting."""
     entries = target.entries()
     scheduler = Scheduler(lambda: [entry for _path, entry in entries], today=target.today)
+    now = now or MACHINE()
     deferred = waiting = 0
     try:
+        scheduler.prefetch([entry for _path, entry in entries], now)
+        queued = _waiting(scheduler, [entry for _path, entry in entries])
         for path, entry in entries:
             if entry.config is None:
                 log.error("client %s cannot be loaded: %s", entry.name, entry.error)
                 continue
             try:
-                job, _upcoming = scheduler.due(entry, now or MACHINE())
+                job, _upcoming = scheduler.due(entry, now)
             except Exception:  # the database or a bug: the other tenants still get scheduled
                 log.exception("scheduling tenant %s failed", entry.name)
                 continue
             if job is None:
                 continue
-            if defer(app, path, job, entry.name, today=target.today, scheduled=True) is None:
+            if queueing_lock(entry.name, job) in queued or defer(
+                    app, path, job, entry.name, today=target.today, scheduled=True) is None:
                 waiting += 1
             else:
                 deferred += 1
     finally:
         scheduler.close()
     return {"deferred": deferred, "already_waiting": waiting}
+
+
+_WAITING = text("SELECT queueing_lock FROM procrastinate_jobs "
+                "WHERE status = 'todo' AND queueing_lock LIKE 'relance:%'")
+
+
+def _waiting(scheduler: Scheduler, entries: list[Entry]) -> set[str]:
+    """The queueing locks of jobs already waiting (one query instead of a refused defer each)."""
+    waiting: set[str] = set()
+    for config in {e.config.state_url: e.config for e in entries if e.config}.values():
+        with scheduler.store(config).engine.connect() as conn:
+            waiting.update(conn.execute(_WAITING).scalars())
+    return waiting
 
 
 async def _recover_job(context: JobContext, timestamp: int) -> int:
@@ -315,10 +339,12 @@ async def retry_stalled(app: App, seconds: float = STALLED_AFTER) -> int:
 def run_worker(app: App, *, concurrency: int = 4, stopping: threading.Event | None = None,
                wait: bool = True, name: str | None = None, stalled_after: float = STALLED_AFTER,
                heartbeat: float = HEARTBEAT, polling: float = 5.0,
-               signals: bool = True) -> None:
+               signals: bool = True, clock: Now = MACHINE) -> None:
     """Run jobs until SIGTERM/SIGINT (or `stopping` is set; `wait=False`: until the queue is
     empty). A stop lets the delivery in hand finish: running tenants see their stop flag, deliver
-    the message in hand, journal the run `stopped`, and the worker waits for them."""
+    the message in hand, journal the run `stopped`, and the worker waits for them. `clock`: the
+    time the tenants' runs and the beat read (a simulation's; the queue's own times stay the
+    database's)."""
     stopping = stopping or threading.Event()
 
     async def main() -> None:
@@ -327,7 +353,7 @@ def run_worker(app: App, *, concurrency: int = 4, stopping: threading.Event | No
             await retry_stalled(app, stalled_after)
             work = asyncio.create_task(app.run_worker_async(
                 queues=[QUEUE], concurrency=concurrency, wait=wait, name=name or "relance",
-                install_signal_handlers=False, additional_context={"stopping": stopping},
+                install_signal_handlers=False, additional_context={"stopping": stopping, "clock": clock},
                 update_heartbeat_interval=heartbeat, stalled_worker_timeout=stalled_after,
                 fetch_job_polling_interval=polling, abort_job_polling_interval=polling))
 
