@@ -77,14 +77,17 @@ def queueing_lock(tenant: str, job: str) -> str:
     return f"relance:{tenant}:{job}"
 
 
-def conninfo(state_url: str) -> str:
-    """The libpq connection string of a SQLAlchemy PostgreSQL URL (password from the
-    environment, as the store does: never in a config file)."""
-    url = make_url(state_url)
-    if url.get_backend_name() != "postgresql":
+def _require_postgresql(state_url: str) -> None:
+    if make_url(state_url).get_backend_name() != "postgresql":
         raise ConfigError("relance worker needs a PostgreSQL state database (state = "
                           "\"postgresql+psycopg://…\"); on SQLite use relance serve",
                           key="state")
+
+
+def conninfo(state_url: str) -> str:
+    """The libpq connection string of a SQLAlchemy PostgreSQL URL (password from the
+    environment, as the store does: never in a config file)."""
+    _require_postgresql(state_url)
     store_url = Store(state_url, migrate=False)
     try:
         return store_url.engine.url.set(drivername="postgresql") \
@@ -97,6 +100,7 @@ def ensure_schema(state_url: str) -> str:
     """Create Procrastinate's tables beside ours if they are missing (`relance db upgrade`, a
     worker's start); the version that made them. Under the migrations' advisory lock, so workers
     starting together on a brand-new database create them once."""
+    _require_postgresql(state_url)
     store = Store(state_url)  # our own migrations first (same lock)
     try:
         with store.engine.connect() as conn, conn.begin():

@@ -348,3 +348,12 @@ def test_serve_is_refused_beside_running_workers(store: Store) -> None:
     assert workers_running(store) == 0  # a worker stopping unregisters
     with sole_server(store):
         pass
+
+
+def test_a_worker_on_sqlite_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    firm = write_firm(tmp_path, clients={"acme": SMALL})  # sqlite:///relance.db
+    result = CliRunner().invoke(main, ["--firm", str(firm), "worker", "--burst"])
+    assert result.exit_code == 2
+    assert "needs a PostgreSQL state database" in result.output
+    assert "relance serve" in result.output
+    assert not (firm / "relance.db").exists()  # refused before touching anything
