@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
 from procrastinate.schema import SchemaManager
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -333,9 +334,17 @@ async def retry_stalled(app: App, seconds: float = STALLED_AFTER) -> int:
                                                           queue=QUEUE))
     stalled = [job for job in stalled if job.task_name != TASK_RECOVER]
     for job in stalled:
-        log.warning("job %s (%s) was left by a worker that stopped beating; retrying it",
-                    job.id, job.task_kwargs.get("tenant", job.task_name))
-        await app.job_manager.retry_job(job)
+        tenant = job.task_kwargs.get("tenant", job.task_name)
+        try:
+            await app.job_manager.retry_job(job)
+            log.warning("job %s (%s) was left by a worker that stopped beating; retrying it",
+                        job.id, tenant)
+        except UniqueViolation:  # the beat queued the same job meanwhile: that one will do it
+            assert job.id is not None
+            await app.job_manager.finish_job_by_id_async(job.id, Status.FAILED,
+                                                         delete_job=False)
+            log.warning("job %s (%s) was left by a worker that stopped beating; the same job "
+                        "is already waiting, so this one is closed as failed", job.id, tenant)
     return len(stalled)
 
 

@@ -33,7 +33,7 @@ from connector.store import outbox, runs
 from connector.store.store import Store
 from tests.app.test_serve_process import ALWAYS, ROOT, SlowSink, smtp_firm, wait_for
 from tests.delivery.test_email import free_port
-from tests.helpers import write_firm
+from tests.helpers import NOW, write_firm
 from tests.pg import PgServer
 
 DAY = dt.date(2026, 11, 27)
@@ -278,6 +278,46 @@ def test_sigkill_the_job_is_retried_and_no_email_goes_twice(
     sent = {r["key"] for r in outbox.rows(store, "acme", "sent", limit=10_000)}
     uncertain = {r["key"] for r in outbox.rows(store, "acme", "uncertain", limit=10_000)}
     assert set(sink.keys) <= sent | uncertain and len(uncertain) <= 1  # the one in flight
+
+
+def test_a_dead_workers_job_queued_again_meanwhile_runs_once(tmp_path: Path, state: str,
+                                                             store: Store) -> None:
+    """The beat may queue a job again while a killed worker's attempt still looks `doing`: the
+    dead attempt cannot go back to the queue beside it (one waiting job per queueing lock), so it
+    is closed, and the waiting one does the work, once, taking the dead attempt's lease over."""
+    firm = write_firm(tmp_path, state=state, schedule=ALWAYS, clients={"acme": SMALL})
+    path = client_file(firm, "acme")
+    app = queue.build_app(state)
+
+    async def die_holding_a_job() -> int:
+        async with app.open_async():
+            await queue.defer_async(app, path, "reminders", "acme", today=DAY, scheduled=True)
+            worker_id = await app.job_manager.register_worker()  # then never beats again
+            job = await app.job_manager.fetch_job(queues=[queue.QUEUE], worker_id=worker_id)
+            assert job is not None and job.id is not None
+            return job.id
+    dead = asyncio.run(die_holding_a_job())
+    holder = f"job:{dead}:0"  # what the dead attempt had done: the client's lease, a run
+    assert runs.acquire(store, "acme", holder, NOW, dt.timedelta(days=3650))
+    runs.start(store, "acme", "reminders", DAY, holder, NOW)
+    with app.open():
+        again = queue.defer(app, path, "reminders", "acme", today=DAY, scheduled=True)
+    assert again is not None  # the first one is `doing`, not waiting: the beat may queue it
+
+    async def stalled() -> int:
+        async with app.open_async():
+            return len(list(await app.job_manager.get_stalled_jobs(
+                seconds_since_heartbeat=0.5, queue=queue.QUEUE)))
+    wait_for(lambda: asyncio.run(stalled()) == 1)
+    queue.run_worker(queue.build_app(state), wait=False, signals=False, stalled_after=0.5)
+
+    assert {r["id"]: r["status"] for r in job_rows(state)} == {dead: "failed",
+                                                                again: "succeeded"}
+    assert [(r["holder"], r["status"]) for r in runs.history(store, "acme")] == [
+        (holder, "stopped"), (f"job:{again}:0", "ok")]
+    keys = [r["key"] for r in outbox.rows(store, "acme", "sent", limit=1000)]
+    assert keys and len(keys) == len(set(keys))
+    assert runs.lock_of(store, "acme") is None
 
 
 def test_workers_starting_together_on_a_new_database_migrate_once(
