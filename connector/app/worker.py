@@ -236,32 +236,33 @@ def _run_job(context: JobContext, *, path: str, job: str, tenant: str,
     holder = f"job:{context.job.id}:{context.job.attempts}"
     day = dt.date.fromisoformat(today) if today else None
     with bound(tenant=tenant, job_id=context.job.id):
-        config = load_any_config(path)
+        entry = _entry(path)
+        config = entry.config
+        assert config is not None
+        clock = _clock(context)
         store = Store(config.state_url)
+        checker = Scheduler(lambda: [entry], today=day, clock=clock)
         try:
-            clock = _clock(context)
             runs.take_over_job(store, config.tenant, holder, now=clock())
-            still_due = None
-            if scheduled:
-                entry = _entry(path, config)
-                checker = Scheduler(lambda: [entry], today=day, clock=clock)
-                checker._stores[config.state_url] = store
-                still_due = lambda: checker.due(entry, clock())[0] == job  # noqa: E731
-            result = run_tenant(config, day, job=job, store=store,
-                                stop=lambda: _stopping(context), holder=holder,
-                                clock=clock, still_due=still_due)
+            result = run_tenant(
+                config, day, job=job, store=store, stop=lambda: _stopping(context),
+                holder=holder, clock=clock,
+                still_due=(lambda: checker.due(entry, clock())[0] == job) if scheduled else None)
         finally:
+            checker.close()
             store.close()
     if result.status == "failed":
         raise TenantRunFailed(f"{tenant}: {job} failed: {result.error}")
     return dataclasses.asdict(result)
 
 
-def _entry(path: str, config: Any) -> Entry:
+def _entry(path: str) -> Entry:
+    """A client file of a firm (its schedule too), or a relance.toml (the default schedule)."""
     file = Path(path)
     if file.parent.name == "clients" and (file.parent.parent / FIRM_FILE).is_file():
         client = Firm(file.parent.parent).client(file.stem)
         return Entry(client.slug, client.config, client.schedule)
+    config = load_config(file)
     return Entry(config.tenant, config, Schedule())
 
 
