@@ -19,10 +19,12 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
+from keyring.backends.fail import Keyring as FailKeyring
 
 from connector.adapters.demo import DemoAdapter
 from connector.app import worker as queue
@@ -43,9 +45,15 @@ SMALL = "seed = 3\ncustomers = 6\ninvoices = 48\n"
 
 @pytest.fixture(scope="module")
 def queue_template(pg_server: PgServer) -> Iterator[str]:
-    """A migrated database with Procrastinate's tables: each test's database copies it."""
+    """A migrated database with Procrastinate's tables: each test's database copies it. (Module
+    scope runs outside the per-test memory keyring: no keyring at all while it is made.)"""
     url = pg_server.create_database(pg_server.template)
-    queue.ensure_schema(url)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FailKeyring())
+    try:
+        queue.ensure_schema(url)
+    finally:
+        keyring.set_keyring(previous)
     yield url.rsplit("/", 1)[1]
     pg_server.drop_database(url)
 
