@@ -13,6 +13,7 @@ import click
 
 from connector import logs
 from connector.commands.context import Obj, handle_errors
+from connector.commands.words import say
 from connector.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -69,22 +70,14 @@ def worker(obj: Obj, concurrency: int | None, burst: bool, no_beat: bool, poll: 
     queue.run_worker(app, concurrency=concurrency, wait=not burst, polling=poll)
 
 
-LABELS = {
-    "fr": {"client": "client", "todo": "en attente", "doing": "en cours", "failed": "en échec",
-           "succeeded": "terminées", "last_error": "dernière erreur", "none": "aucune tâche dans "
-           "la file (aucun `relance worker` n'a tourné sur cette base ?)"},
-    "en": {"client": "client", "todo": "queued", "doing": "running", "failed": "failed",
-           "succeeded": "done", "last_error": "last error", "none": "no job in the queue (has "
-           "`relance worker` run on this database?)"},
-}
+COLUMNS = ("todo", "doing", "failed", "succeeded")
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True)
 @click.pass_obj
 @handle_errors
-def jobs(obj: Obj, as_json: bool, lang: str) -> None:
+def jobs(obj: Obj, as_json: bool) -> None:
     """The job queue per client: queued, running, failed, and the last error."""
     from connector.app.jobs import summary
 
@@ -93,21 +86,20 @@ def jobs(obj: Obj, as_json: bool, lang: str) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
         return
-    words = LABELS[lang]
+    language = obj.language
     if not rows:
-        click.echo(words["none"])
+        click.echo(say("jobs.none", language))
         return
-    columns = ("client", "todo", "doing", "failed", "succeeded")
-    width = max(len(words["client"]), *(len(r["tenant"]) for r in rows))
-    click.echo("  ".join([words["client"].ljust(width),
-                          *(words[c].rjust(10) for c in columns[1:])]))
+    heads = [say(f"jobs.{c}", language) for c in COLUMNS]
+    width = max(len(say("jobs.client", language)), *(len(r["tenant"]) for r in rows))
+    click.echo("  ".join([say("jobs.client", language).ljust(width),
+                          *(h.rjust(10) for h in heads)]))
     for row in rows:
         click.echo("  ".join([row["tenant"].ljust(width),
-                              *(str(row[c]).rjust(10) for c in columns[1:])]))
+                              *(str(row[c]).rjust(10) for c in COLUMNS)]))
         if row["last_error"]:
-            error = row["last_error"]
-            click.echo(f"{'':{width}}  {words['last_error']} ({error['at']}): "
-                       f"{error['message']}")
+            click.echo(" " * (width + 2) + say("jobs.last_error", language,
+                                               **row["last_error"]))
 
 
 def _state_url(obj: Obj, target: Path) -> str:
