@@ -199,6 +199,20 @@ LOOP: dict[str, tuple[str, str]] = {
                               "nothing to serve: no client could be loaded"),
     "db.revision": ("{url} : schéma à la révision {revision}",
                     "{url}: schema at revision {revision}"),
+    "db.revision_queue": ("{url} : schéma à la révision {revision}, file de tâches "
+                          "(procrastinate {version})",
+                          "{url}: schema at revision {revision}, job queue "
+                          "(procrastinate {version})"),
+    # worker.py: relance jobs
+    "jobs.client": ("client", "client"),
+    "jobs.todo": ("en attente", "queued"),
+    "jobs.doing": ("en cours", "running"),
+    "jobs.failed": ("en échec", "failed"),
+    "jobs.succeeded": ("terminées", "done"),
+    "jobs.last_error": ("dernière erreur ({job}, {at}) : {message}",
+                        "last error ({job}, {at}): {message}"),
+    "jobs.none": ("aucune tâche dans la file (aucun `relance worker` n'a tourné sur cette "
+                  "base ?)", "no job in the queue (has `relance worker` run on this database?)"),
     # views.py: a pause in words
     "hold.dispute": ("en litige", "disputed"),
     "hold.promise": ("paiement promis", "payment promised"),

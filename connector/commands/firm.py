@@ -7,6 +7,7 @@ loop over every client (one failing client never stops the others; exit 1 if any
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -23,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from connector import logs
 from connector.app.firm import Client, Firm
+from connector.app.lease import sole_server
 from connector.app.schedule import Schedule
 from connector.app.scheduler import JOBS, Entry, Scheduler
 from connector.app.tenant import _jsonable
@@ -214,6 +216,16 @@ def serve(obj: Obj, log_json: bool, once: bool, with_web: bool, host: str, port:
     if not load():
         raise ConfigError(say("firm.nothing_to_serve", obj.language), key="--firm")
     workers = Firm(obj.firm).workers if obj.firm is not None else 1
+    with contextlib.ExitStack() as held:  # PostgreSQL: one serve per database
+        for url in sorted({e.config.state_url for e in load() if e.config is not None}):
+            store = Store(url)
+            held.callback(store.close)
+            held.enter_context(sole_server(store))
+        _serve(obj, load, workers, once, with_web, host, port, secure, proxies)
+
+
+def _serve(obj: Obj, load: Callable[[], list[Entry]], workers: int, once: bool, with_web: bool,
+           host: str, port: int, secure: bool, proxies: tuple[str, ...]) -> None:
     scheduler = Scheduler(load, today=obj.today, workers=workers)
     signal.signal(signal.SIGTERM, scheduler.request_stop)
     signal.signal(signal.SIGINT, scheduler.request_stop)
@@ -243,7 +255,8 @@ def db() -> None:
 @click.pass_obj
 @handle_errors
 def db_upgrade(obj: Obj) -> None:
-    """Apply pending schema migrations (also done on every start); print the revision."""
+    """Apply pending schema migrations (also done on every start); print the revision. On
+    PostgreSQL, also create the job queue's tables (`relance worker`) if they are missing."""
     urls = sorted({loaded.config.state_url for _slug, loaded in _loaded(obj)
                    if isinstance(loaded, Client)})
     for url in urls:
@@ -253,6 +266,10 @@ def db_upgrade(obj: Obj) -> None:
                 revision = MigrationContext.configure(conn).get_current_revision()
         finally:
             store.close()
-        click.echo(say("db.revision", obj.language,
-                       url=make_url(url).render_as_string(hide_password=True),
-                       revision=revision))
+        shown = make_url(url).render_as_string(hide_password=True)
+        if make_url(url).get_backend_name() == "postgresql":  # the job queue's tables too
+            from connector.app.worker import ensure_schema
+            click.echo(say("db.revision_queue", obj.language, url=shown, revision=revision,
+                           version=ensure_schema(url)))
+        else:
+            click.echo(say("db.revision", obj.language, url=shown, revision=revision))
