@@ -31,7 +31,8 @@ from tests.helpers import write_firm
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 FRIDAY = dt.date(2026, 11, 27)  # the demo ledgers' anchor
-SAFETY_NET = 20.0  # seconds the relay holds a message at most: only reached when the test fails
+SAFETY_NET = 120.0  # seconds the relay holds a message at most: only reached when the test fails
+# (20 s was reached on a loaded machine where zeta alone took longer: the order then flipped)
 
 
 class HeldRelay:
