@@ -1,0 +1,35 @@
+"""`plan`'s output as a person or a script reads it: the JSON text and the table, streamed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+from connector.commands import views
+from connector.rules.payload import DueItem, ReminderPayload
+
+DAY = dt.date(2026, 11, 27)
+
+
+def intent(n: int, name: str, *, level: str = "first", amount: str = "120.50") -> ReminderPayload:
+    item = DueItem(f"INV{n}", f"INV{n}", f"F-{n:04d}", DAY - dt.timedelta(days=40),
+                   DAY - dt.timedelta(days=10), "EUR", Decimal(amount), Decimal(amount), 10,
+                   level)
+    return ReminderPayload(key=f"k{n}", tenant="t", source="demo", customer_id=f"C{n}",
+                           customer_name=name, customer_kind="company", language="fr",
+                           level=level, channel="email", template=level,
+                           recipients=(f"compta{n}@exemple.fr",), currency="EUR",
+                           items=(item,), credit_notes=(), planned_for=DAY)
+
+
+NAMES = ["Café « Ŝoleil » \"SARL\" \\ 😀", "tab\tnew\nline\x01", "lone \ud800 surrogate",
+         "Plain"]
+
+
+def test_plan_json_is_the_standard_librarys_indented_text() -> None:
+    intents = [intent(n, name) for n, name in enumerate(NAMES)]
+    expected = json.dumps(views.plan_rows(intents), indent=2, ensure_ascii=False)
+    assert views.plan_json(intents) == expected
+    assert views.plan_json(iter(intents)) == expected  # streamed, one reminder at a time
+    assert views.plan_json([]) == json.dumps([], indent=2)
