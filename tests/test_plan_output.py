@@ -33,3 +33,15 @@ def test_plan_json_is_the_standard_librarys_indented_text() -> None:
     assert views.plan_json(intents) == expected
     assert views.plan_json(iter(intents)) == expected  # streamed, one reminder at a time
     assert views.plan_json([]) == json.dumps([], indent=2)
+
+
+def test_plan_table_read_once_aligns_on_the_widest_line() -> None:
+    small, large = intent(1, "SARL Petit"), intent(2, "SAS Grand", level="formal",
+                                                   amount="1234567.89")
+    text = views.plan_table(iter([small, large]), "fr", 80)  # a stream, read once
+    head, first, _numbers, second, *_rest = text.splitlines()
+    assert first.endswith(" 120,50\xa0€") and second.endswith("567,89\xa0€")
+    assert len(head) == len(first) == len(second)  # the small amount padded to the large one
+    assert first.split()[2:4] == ["first", "email"] and "formal" in second
+    assert text.splitlines()[-1] == "2 reminder(s) for 2 customer(s)."
+    assert views.plan_table(iter([]), "fr") == "Nothing to send today."

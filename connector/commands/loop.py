@@ -136,8 +136,9 @@ def register(main: click.Group) -> None:
                 out.write(chunk)
             out.write("\n")
             return
-        intents = tenant.plan()
-        click.echo(views.plan_table(intents, obj.config.language, views.screen_width()))
+        # streamed too: the table keeps each reminder's text, not the reminder
+        click.echo(views.plan_table(tenant.plan_stream(), obj.config.language,
+                                    views.screen_width()))
         if not as_json and (closed := BusinessCalendar(obj.config.policy.calendar).why_not(
                 tenant.today)):
             click.echo(f"Reminders go out on business days only: {closed}.")

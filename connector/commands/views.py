@@ -6,7 +6,7 @@ import json
 import shutil
 import textwrap
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
@@ -70,34 +70,50 @@ def plan_json_chunks(intents: Iterable[ReminderIntent]) -> Iterator[str]:
     yield "\n]" if opened else "[]"
 
 
-def plan_table(intents: Sequence[ReminderIntent], language: str = "fr", width: int = 80) -> str:
+def plan_table(intents: Iterable[ReminderIntent], language: str = "fr", width: int = 80) -> str:
     """One line per reminder that fits `width` (the name gives way, never the amount), its
-    invoices wrapped on the lines below."""
-    if not intents:
+    invoices wrapped on the lines below. Reads `intents` once, keeping only each one's text
+    (the columns' widths need every line first; a first plan at 100k is 20k reminders)."""
+    rows = [_table_row(i, language) for i in intents]
+    if not rows:
         return "Nothing to send today."
-    level_w = max([5] + [len(i.level) for i in intents])
-    channel_w = max([7] + [len(i.channel) for i in intents])
-    amounts = [money(i.amount_to_pay, i.currency, language) for i in intents]
-    amount_w = max([6] + [len(a) for a in amounts])
+    level_w = max([5] + [len(r.level) for r in rows])
+    channel_w = max([7] + [len(r.channel) for r in rows])
+    amount_w = max([6] + [len(r.amount) for r in rows])
     name_w = max(12, width - 1 - level_w - channel_w - amount_w - 3)  # the last column stays free
     lines = [(f"{'customer':<{name_w}} {'level':<{level_w}} {'channel':<{channel_w}} "
               f"{'to pay':>{amount_w}}")]
-    for i, amount in zip(intents, amounts, strict=True):
-        lines.append(f"{elide(i.customer_name, name_w):<{name_w}} {i.level:<{level_w}} "
-                     f"{i.channel:<{channel_w}} {amount:>{amount_w}}")
-        numbers = ", ".join(f"{x.number} (J{x.days_late:+d})" for x in i.items)
-        if i.credits:
-            numbers += f"; − avoir {money(i.credits, i.currency, language)}"
-        if i.review:
-            numbers += "  [à valider]"
-        lines += textwrap.wrap(numbers, width=width, initial_indent="    ",
+    for r in rows:
+        lines.append(f"{elide(r.name, name_w):<{name_w}} {r.level:<{level_w}} "
+                     f"{r.channel:<{channel_w}} {r.amount:>{amount_w}}")
+        lines += textwrap.wrap(r.numbers, width=width, initial_indent="    ",
                                subsequent_indent="    ", break_on_hyphens=False)
-    lines.append(f"{len(intents)} reminder(s) for {len({i.customer_id for i in intents})} "
+    lines.append(f"{len(rows)} reminder(s) for {len({r.customer_id for r in rows})} "
                  f"customer(s).")
-    waiting = sum(1 for i in intents if i.review)
+    waiting = sum(1 for r in rows if r.review)
     if waiting:
         lines.append(f"{waiting} wait for approval once queued: relance review")
     return "\n".join(lines)
+
+
+class _TableRow(NamedTuple):
+    customer_id: str
+    name: str
+    level: str
+    channel: str
+    amount: str
+    numbers: str
+    review: bool
+
+
+def _table_row(i: ReminderIntent, language: str) -> _TableRow:
+    numbers = ", ".join(f"{x.number} (J{x.days_late:+d})" for x in i.items)
+    if i.credits:
+        numbers += f"; − avoir {money(i.credits, i.currency, language)}"
+    if i.review:
+        numbers += "  [à valider]"
+    return _TableRow(i.customer_id, i.customer_name, i.level, i.channel,
+                     money(i.amount_to_pay, i.currency, language), numbers, i.review)
 
 
 def elide(text: str, width: int) -> str:
