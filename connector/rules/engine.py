@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -154,11 +154,15 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
     statement_by_currency: dict[str, list[DueItem]] = {}
     groups: dict[tuple[str, ...], list[DueItem]] = {}
     unpaid: set[str] = set()
+    still_open: set[str] = set()
+    tolerance = policy.tolerance
     for invoice in invoices:
-        if invoice.is_open and invoice.kind == "invoice" or invoice.status == "disputed":
-            unpaid.update(i for i, _due, residual in invoice.due_items()
-                          if residual > policy.tolerance)
-        if not invoice.is_open:
+        is_open, chased = invoice.is_open, invoice.due_items()
+        if is_open and invoice.kind == "invoice":
+            still_open.add(invoice.external_id)
+        if is_open and invoice.kind == "invoice" or invoice.status == "disputed":
+            unpaid.update(i for i, _due, residual in chased if residual > tolerance)
+        if not is_open:
             _note(trace, cid, invoice.external_id, "level", f"nothing to ask: {invoice.status}")
             continue  # paid, cancelled, disputed: nothing to ask
         if invoice.kind == "credit_note":
@@ -170,10 +174,10 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
         if hold is not None:
             _note(trace, cid, invoice.external_id, "pause", hold.describe())
             continue  # neither reminded nor listed as "other open invoices"
-        for item_id, due_date, residual in invoice.due_items():
-            if residual <= policy.tolerance:
+        for item_id, due_date, residual in chased:
+            if residual <= tolerance:
                 _note(trace, cid, item_id, "amount",
-                      f"residual {residual} is within the tolerance {policy.tolerance}")
+                      f"residual {residual} is within the tolerance {tolerance}")
                 continue
             if policy.start_date is not None and due_date < policy.start_date:
                 _note(trace, cid, item_id, "level", f"due before start_date "
@@ -184,7 +188,6 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
             group: tuple[str, ...] = (invoice.currency,) if policy.grouping == "customer" \
                 else (invoice.currency, item_id)
             groups.setdefault(group, []).append(item)
-    still_open = {i.external_id for i in invoices if i.is_open and i.kind == "invoice"}
     for group, due_items in sorted(groups.items()):
         currency = group[0]
         stage = history.stages.get((cid, currency))
@@ -276,8 +279,8 @@ def _item_state(policy: Policy, item: DueItem, history: History, paused: PauseIn
                 cid: str, gentle: bool, memo: dict[tuple[int, dt.date], int]) -> ItemState:
     """Where the item stands on the ladder (with the reason in the trace)."""
     dates = history.dates.get(item.item_id, {})
-    done = history.levels.get(item.item_id) or set()
-    top_done = max((policy.rank(name) for name in done), default=-1)
+    done: Set[str] = history.levels.get(item.item_id) or frozenset()
+    top_done = max(map(policy.rank, done)) if done else -1
     if dates:
         due = paced_due_date(policy, item.due_date, dates, calendar) \
             if policy.onboarding != "resume" else item.due_date
