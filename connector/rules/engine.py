@@ -221,9 +221,10 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
             _note(trace, cid, None, "amount", f"{asked - credit_used} to ask is at or under the "
                   f"minimum {policy.min_amount} (credit notes deducted once per customer)")
             continue  # open credit notes cover it, or too small to chase
-        earlier = {lv.name for lv in policy.levels if lv.overdue} & {
-            name for _i, s in pairs if s.item_id in chosen for name in s.dates}
-        previous = bool(earlier) or (active and stage is not None
+        dated = [s.dates for _i, s in pairs if s.dates and s.item_id in chosen]
+        earlier = bool(dated) and not {lv.name for lv in policy.levels if lv.overdue}.isdisjoint(
+            name for dates in dated for name in dates)
+        previous = earlier or (active and stage is not None
                                      and policy.levels[max(stage_index, 0)].overdue)
         review = level.needs_review or (policy.onboarding == "hold"
                                         and cid not in history.last_contact)
@@ -241,6 +242,8 @@ def applicable_credits(items: list[DueItem], credits: list[CreditLine], still_op
     it covers entirely is not asked for); one linked to another open invoice belongs to that
     invoice's message, not this one; one linked to nothing still open is a credit on the account,
     deducted from the total."""
+    if not credits:  # most customers
+        return items, ()
     asked = {i.invoice_id for i in items}
     kept: list[CreditLine] = []
     for credit in credits:
