@@ -153,15 +153,12 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
     credits_by_currency: dict[str, list[CreditLine]] = {}
     statement_by_currency: dict[str, list[DueItem]] = {}
     groups: dict[tuple[str, ...], list[DueItem]] = {}
-    unpaid: set[str] = set()
     still_open: set[str] = set()
     tolerance = policy.tolerance
     for invoice in invoices:
         is_open, chased = invoice.is_open, invoice.due_items()
         if is_open and invoice.kind == "invoice":
             still_open.add(invoice.external_id)
-        if is_open and invoice.kind == "invoice" or invoice.status == "disputed":
-            unpaid.update(i for i, _due, residual in chased if residual > tolerance)
         if not is_open:
             _note(trace, cid, invoice.external_id, "level", f"nothing to ask: {invoice.status}")
             continue  # paid, cancelled, disputed: nothing to ask
@@ -191,7 +188,8 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
     for group, due_items in sorted(groups.items()):
         currency = group[0]
         stage = history.stages.get((cid, currency))
-        active = stage is not None and bool(stage.items & unpaid)
+        active = stage is not None and not stage.items.isdisjoint(
+            unpaid_items(invoices, tolerance))
         stage_index = policy.rank(stage.level) if stage is not None and active else -1
         # Own pace in an active escalation: a new invoice climbs by its lateness to meet the stage.
         gentle = policy.onboarding != "resume" and not (
@@ -232,6 +230,14 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                                     tuple(statement_by_currency.get(currency, ())), currency,
                                     today, tenant, source, previous=previous,
                                     credit_used=credit_used, review=review)
+
+
+def unpaid_items(invoices: Iterable[Invoice], tolerance: Decimal) -> Iterator[str]:
+    """The items still owed (a disputed invoice is still owed): asked only of a customer with a
+    stage on the ladder."""
+    for invoice in invoices:
+        if invoice.is_open and invoice.kind == "invoice" or invoice.status == "disputed":
+            yield from (i for i, _due, residual in invoice.due_items() if residual > tolerance)
 
 
 def applicable_credits(items: list[DueItem], credits: list[CreditLine], still_open: set[str]
