@@ -45,3 +45,13 @@ def test_plan_table_read_once_aligns_on_the_widest_line() -> None:
     assert first.split()[2:4] == ["first", "email"] and "formal" in second
     assert text.splitlines()[-1] == "2 reminder(s) for 2 customer(s)."
     assert views.plan_table(iter([]), "fr") == "Nothing to send today."
+
+
+def test_invoice_numbers_wrap_as_textwrap_does() -> None:
+    import textwrap
+
+    for text in ["F-1 (J+3)", "F-1 (J+3), " * 12 + "F-9 (J+1)", " F-2 (J+1)", "F-3\t(J+2)",
+                 "x" * 76, "x" * 77, "F-4 (J+5)  [à valider]", "A-B-C " * 20]:
+        assert views._wrapped(text, 80) == textwrap.wrap(
+            text, width=80, initial_indent="    ", subsequent_indent="    ",
+            break_on_hyphens=False), text

@@ -86,14 +86,22 @@ def plan_table(intents: Iterable[ReminderIntent], language: str = "fr", width: i
     for r in rows:
         lines.append(f"{elide(r.name, name_w):<{name_w}} {r.level:<{level_w}} "
                      f"{r.channel:<{channel_w}} {r.amount:>{amount_w}}")
-        lines += textwrap.wrap(r.numbers, width=width, initial_indent="    ",
-                               subsequent_indent="    ", break_on_hyphens=False)
+        lines += _wrapped(r.numbers, width)
     lines.append(f"{len(rows)} reminder(s) for {len({r.customer_id for r in rows})} "
                  f"customer(s).")
     waiting = sum(1 for r in rows if r.review)
     if waiting:
         lines.append(f"{waiting} wait for approval once queued: relance review")
     return "\n".join(lines)
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """`textwrap.wrap` under a reminder's line; a text that fits as it is (most of them, 20k
+    in a first plan) is what it would give, without its regular expressions."""
+    if len(text) + 4 <= width and text == text.strip() and text.isprintable():
+        return ["    " + text]
+    return textwrap.wrap(text, width=width, initial_indent="    ", subsequent_indent="    ",
+                         break_on_hyphens=False)
 
 
 class _TableRow(NamedTuple):
