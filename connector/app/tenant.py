@@ -210,8 +210,12 @@ class Tenant:
         rulebook = self.config.rulebook
         if rulebook.named or rulebook.overrides:
             return None
+        # one past the limit is enough to know the narrowing is off (a first plan: every
+        # customer is a candidate, and reading them all would be thrown away)
         ids = set(self.store.scalars(candidate_customers(
-            rulebook.default, self.name, self.source, self.today)))
+            rulebook.default, self.name, self.source, self.today).limit(NARROW_LIMIT + 1)))
+        if len(ids) > NARROW_LIMIT:
+            return None
         invoice_ids = [p.target_id for p in held if p.scope == "invoice"]
         ids.update(p.target_id for p in held if p.scope == "customer")
         ids.update(i.customer_id for i in self.store.invoices_by_id(

@@ -139,8 +139,9 @@ def register(main: click.Group) -> None:
                 out.write(chunk)
             out.write("\n")
             return
-        intents = tenant.plan()
-        click.echo(views.plan_table(intents, obj.config.language, views.screen_width()))
+        # streamed too: the table keeps each reminder's text, not the reminder
+        click.echo(views.plan_table(tenant.plan_stream(), obj.config.language,
+                                    views.screen_width()))
         calendar = BusinessCalendar(obj.config.policy.calendar)
         if not calendar.is_business_day(tenant.today):
             click.echo(say("plan.closed", obj.language,

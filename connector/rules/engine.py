@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -153,12 +153,13 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
     credits_by_currency: dict[str, list[CreditLine]] = {}
     statement_by_currency: dict[str, list[DueItem]] = {}
     groups: dict[tuple[str, ...], list[DueItem]] = {}
-    unpaid: set[str] = set()
+    still_open: set[str] = set()
+    tolerance = policy.tolerance
     for invoice in invoices:
-        if invoice.is_open and invoice.kind == "invoice" or invoice.status == "disputed":
-            unpaid.update(i for i, _due, residual in invoice.due_items()
-                          if residual > policy.tolerance)
-        if not invoice.is_open:
+        is_open, chased = invoice.is_open, invoice.due_items()
+        if is_open and invoice.kind == "invoice":
+            still_open.add(invoice.external_id)
+        if not is_open:
             _note(trace, cid, invoice.external_id, "level", f"nothing to ask: {invoice.status}")
             continue  # paid, cancelled, disputed: nothing to ask
         if invoice.kind == "credit_note":
@@ -170,10 +171,10 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
         if hold is not None:
             _note(trace, cid, invoice.external_id, "pause", hold.describe())
             continue  # neither reminded nor listed as "other open invoices"
-        for item_id, due_date, residual in invoice.due_items():
-            if residual <= policy.tolerance:
+        for item_id, due_date, residual in chased:
+            if residual <= tolerance:
                 _note(trace, cid, item_id, "amount",
-                      f"residual {residual} is within the tolerance {policy.tolerance}")
+                      f"residual {residual} is within the tolerance {tolerance}")
                 continue
             if policy.start_date is not None and due_date < policy.start_date:
                 _note(trace, cid, item_id, "level", f"due before start_date "
@@ -184,11 +185,11 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
             group: tuple[str, ...] = (invoice.currency,) if policy.grouping == "customer" \
                 else (invoice.currency, item_id)
             groups.setdefault(group, []).append(item)
-    still_open = {i.external_id for i in invoices if i.is_open and i.kind == "invoice"}
     for group, due_items in sorted(groups.items()):
         currency = group[0]
         stage = history.stages.get((cid, currency))
-        active = stage is not None and bool(stage.items & unpaid)
+        active = stage is not None and not stage.items.isdisjoint(
+            unpaid_items(invoices, tolerance))
         stage_index = policy.rank(stage.level) if stage is not None and active else -1
         # Own pace in an active escalation: a new invoice climbs by its lateness to meet the stage.
         gentle = policy.onboarding != "resume" and not (
@@ -218,9 +219,10 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
             _note(trace, cid, None, "amount", f"{asked - credit_used} to ask is at or under the "
                   f"minimum {policy.min_amount} (credit notes deducted once per customer)")
             continue  # open credit notes cover it, or too small to chase
-        earlier = {lv.name for lv in policy.levels if lv.overdue} & {
-            name for _i, s in pairs if s.item_id in chosen for name in s.dates}
-        previous = bool(earlier) or (active and stage is not None
+        dated = [s.dates for _i, s in pairs if s.dates and s.item_id in chosen]
+        earlier = bool(dated) and not {lv.name for lv in policy.levels if lv.overdue}.isdisjoint(
+            name for dates in dated for name in dates)
+        previous = earlier or (active and stage is not None
                                      and policy.levels[max(stage_index, 0)].overdue)
         review = level.needs_review or (policy.onboarding == "hold"
                                         and cid not in history.last_contact)
@@ -228,6 +230,14 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
                                     tuple(statement_by_currency.get(currency, ())), currency,
                                     today, tenant, source, previous=previous,
                                     credit_used=credit_used, review=review)
+
+
+def unpaid_items(invoices: Iterable[Invoice], tolerance: Decimal) -> Iterator[str]:
+    """The items still owed (a disputed invoice is still owed): asked only of a customer with a
+    stage on the ladder."""
+    for invoice in invoices:
+        if invoice.is_open and invoice.kind == "invoice" or invoice.status == "disputed":
+            yield from (i for i, _due, residual in invoice.due_items() if residual > tolerance)
 
 
 def applicable_credits(items: list[DueItem], credits: list[CreditLine], still_open: set[str]
@@ -238,6 +248,8 @@ def applicable_credits(items: list[DueItem], credits: list[CreditLine], still_op
     it covers entirely is not asked for); one linked to another open invoice belongs to that
     invoice's message, not this one; one linked to nothing still open is a credit on the account,
     deducted from the total."""
+    if not credits:  # most customers
+        return items, ()
     asked = {i.invoice_id for i in items}
     kept: list[CreditLine] = []
     for credit in credits:
@@ -276,8 +288,8 @@ def _item_state(policy: Policy, item: DueItem, history: History, paused: PauseIn
                 cid: str, gentle: bool, memo: dict[tuple[int, dt.date], int]) -> ItemState:
     """Where the item stands on the ladder (with the reason in the trace)."""
     dates = history.dates.get(item.item_id, {})
-    done = history.levels.get(item.item_id) or set()
-    top_done = max((policy.rank(name) for name in done), default=-1)
+    done: Set[str] = history.levels.get(item.item_id) or frozenset()
+    top_done = max(map(policy.rank, done)) if done else -1
     if dates:
         due = paced_due_date(policy, item.due_date, dates, calendar) \
             if policy.onboarding != "resume" else item.due_date

@@ -59,6 +59,10 @@ class DueItem:
     def of(cls, invoice: Invoice, item_id: str, due_date: dt.date, residual: Decimal,
            today: dt.date) -> DueItem:
         """One of `invoice.due_items()` as the rules list it on `today`."""
+        if not invoice.instalments:  # a whole invoice: most items (100k in a first plan)
+            return cls(item_id, invoice.external_id, invoice.number, invoice.issue_date,
+                       due_date, invoice.currency, invoice.total, residual,
+                       (today - due_date).days)
         number, amount = item_share(invoice, item_id)
         return cls(item_id, invoice.external_id, invoice.number, invoice.issue_date, due_date,
                    invoice.currency, amount, residual, (today - due_date).days,

@@ -26,6 +26,8 @@ def merge_currencies(intents: list[ReminderPayload], rank: Callable[[str], int],
     """The customer's messages by an addressed channel, one per channel: the currency at the
     highest level first (then the one with the most items, then by code), the others as its
     sections. Other channels (tasks, letters) are left as they are."""
+    if len(intents) < 2:  # most customers: one message, nothing to merge
+        return intents
     by_channel: dict[str, list[ReminderPayload]] = {}
     for intent in intents:
         # a formal notice (a level that also sends a letter) stays a message of its own
