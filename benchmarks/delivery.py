@@ -4,7 +4,9 @@
 
 Set-up (not measured): a demo ledger is synced, planned and enqueued under a frozen tenant clock.
 Measured: `Dispatcher.run` over every queued row (reconcile, freshness gate, claim, render, MIME,
-.eml file, mark), CPU seconds by `time.process_time`. The floor does, for the same rows, what no
+.eml file, mark), CPU seconds by `time.process_time`; the demo source's generated ledger (the
+fake vendor's data, built on first use) is made before. That per-reminder figure is the one
+targets.py reads (issue 18.3), not the child's whole-command CPU, which includes the set-up. The floor does, for the same rows, what no
 delivery can avoid: claim and mark each row in its own committed sqlite3 transaction, fill the
 text from the payload with `str.format`, encode it quoted-printable and write the .eml atomically.
 No freshness gate, no Jinja, no email package: the ratio says how far above that we are.
@@ -67,6 +69,9 @@ def deliver(work: Path, profile: Path | None = None) -> dict[str, Any]:
         dispatcher = Dispatcher(tenant.store, tenant.adapter, config,
                                 build_transport(config, tenant.secrets), now=tenant.clock,
                                 exclusive=True)
+        # The demo source generates its whole ledger in memory on first use (~1 s for 40k
+        # invoices: the vendor's side of the gate's re-reads, not ours): before the clock starts
+        getattr(tenant.adapter, "ledger", None)
         profiler = cProfile.Profile() if profile else None
         started = time.process_time()
         if profiler:

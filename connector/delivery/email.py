@@ -7,6 +7,7 @@ to its outbox row, and a receiving system can spot a duplicate if a human ever r
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import smtplib
@@ -71,7 +72,7 @@ def build_message(rendered: Rendered, *, sender: SenderConfig, recipients: list[
     utf8 = any(a.needs_smtputf8 for a in good)
     message = EmailMessage(policy=POLICY_UTF8 if utf8 else POLICY)
     message["Subject"] = rendered.subject
-    message["From"] = Address(display_name=sender.name, addr_spec=sender.email)
+    message["From"] = _address(sender.name, sender.email)
     message["To"] = ", ".join(a.wire for a in good)
     if sender.reply_to:
         message["Reply-To"] = sender.reply_to
@@ -89,6 +90,12 @@ def build_message(rendered: Rendered, *, sender: SenderConfig, recipients: list[
         maintype, _, subtype = mime.partition("/")
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
+
+
+@functools.lru_cache(maxsize=64)
+def _address(name: str, email: str) -> Address:
+    """The sender as a header value, made once per run (an `Address` parses its addr_spec)."""
+    return Address(display_name=name, addr_spec=email)
 
 
 class Transport(Protocol):

@@ -4,7 +4,7 @@
 (`HeaderRegistry.__getitem__` calls `type()`), parses the value and, when the message is written,
 folds it again. Most headers of a reminder are the same in every message of a run (From,
 Reply-To, Auto-Submitted, MIME-Version, X-Relance-Level, each part's Content-Type and
-Content-Transfer-Encoding, the Date of a frozen clock): `POLICY` and `POLICY_UTF8` are the
+Content-Transfer-Encoding, the Date of a frozen clock; From, given as an `Address`, by its name and address): `POLICY` and `POLICY_UTF8` are the
 default and SMTPUTF8 policies with the header classes made once and those headers parsed and
 folded once per value. Values that differ per message (Subject, To, the multipart boundary) are
 parsed as before. The output is that of the email package itself;
@@ -13,7 +13,7 @@ tests/delivery/test_golden_eml.py holds it to the bytes.
 
 from __future__ import annotations
 
-from email.headerregistry import BaseHeader, HeaderRegistry
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.policy import EmailPolicy
 from typing import Any
 
@@ -22,7 +22,7 @@ REPEATED = frozenset({"from", "reply-to", "date", "auto-submitted", "mime-versio
 """Headers whose values repeat from one message to the next (a boundary never does; a subject
 often does: "Atelier Dupuis – 2 factures en attente de règlement")."""
 LIMIT = 4096
-_parsed: dict[tuple[str, str], tuple[str, Any]] = {}
+_parsed: dict[tuple[str, ...], tuple[str, Any]] = {}
 _folded: dict[tuple[Any, ...], bytes] = {}
 
 
@@ -49,9 +49,12 @@ class _Policy(EmailPolicy):
     """EmailPolicy whose repeated headers are parsed and folded once per distinct value."""
 
     def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
-        if not _repeated(name, value) or hasattr(value, "name"):
+        if isinstance(value, Address) and name.lower() in REPEATED:  # the sender, every message
+            key: tuple[str, ...] = (name, "address", value.display_name, value.addr_spec)
+        elif not _repeated(name, value) or hasattr(value, "name"):
             return super().header_store_parse(name, value)
-        key = (name, str(value))
+        else:
+            key = (name, str(value))
         found = _parsed.get(key)
         if found is None:
             if len(_parsed) > LIMIT:

@@ -199,6 +199,8 @@ class ReminderPayload:
     @property
     def all_items(self) -> tuple[DueItem, ...]:
         """The reminded items of every section (each item carries its currency)."""
+        if not self.others:  # one currency: most messages
+            return self.items
         return tuple(item for section in self.sections for item in section.items)
 
     def invoice_amounts(self) -> dict[str, Decimal]:

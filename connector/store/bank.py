@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Select, bindparam, select, update
 
 from connector.models import BankCredit, from_minor, to_minor
 from connector.rules.bank import Match
@@ -66,20 +66,30 @@ def record_match(conn: Connection, tenant: str, source: str, credit_id: int, fou
         created_at=now)).inserted_primary_key[0])  # type: ignore[index]
 
 
-def holds(conn: Connection, tenant: str, source: str,
-          today: dt.date | None = None) -> list[dict[str, Any]]:
-    """Matches that hold their invoices (on `today` when given), with their credit."""
+def _holds_query(on_day: bool) -> Select[Any]:
     m, c = t.bank_matches.c, t.bank_credits.c
     query = (select(m.id, m.invoice_ids, m.hold_until, m.status, c.booked_on, c.amount_minor,
                     c.currency, c.payer)
              .select_from(t.bank_matches.join(t.bank_credits, c.id == m.credit_id))
-             .where(m.tenant == tenant, m.source == source, m.status.in_(HOLDING))
+             .where(m.tenant == bindparam("b_tenant"), m.source == bindparam("b_source"),
+                    m.status.in_(HOLDING))
              .order_by(m.id))
+    return query.where(m.hold_until >= bindparam("b_today")) if on_day else query
+
+
+# Built once: the freshness gate asks for the holds before every claim of a delivery run
+_HOLDS, _HOLDS_ON = _holds_query(False), _holds_query(True)
+
+
+def holds(conn: Connection, tenant: str, source: str,
+          today: dt.date | None = None) -> list[dict[str, Any]]:
+    """Matches that hold their invoices (on `today` when given), with their credit."""
+    values: dict[str, Any] = {"b_tenant": tenant, "b_source": source}
     if today is not None:
-        query = query.where(m.hold_until >= today)
+        values["b_today"] = today
     return [{**row, "invoice_ids": json.loads(row["invoice_ids"]),
              "amount": from_minor(row["amount_minor"], row["currency"])}
-            for row in conn.execute(query).mappings()]
+            for row in conn.execute(_HOLDS if today is None else _HOLDS_ON, values).mappings()]
 
 
 def held_invoices(store: Store, tenant: str, source: str, invoice_ids: Sequence[str],

@@ -16,10 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Update, bindparam, func, select, update
+from sqlalchemy import Column, Connection, Table, Update, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from connector.clock import DEFAULT_TIMEZONE, local_day
@@ -144,19 +144,52 @@ def _insert_one(conn: Connection, intent: ReminderIntent, now: dt.datetime) -> b
     return True
 
 
+_OUTBOX_COLUMNS = ("key", "tenant", "source", "customer_id", "channel", "level", "status",
+                   "payload", "attempts", "planned_for", "next_attempt_at", "created_at",
+                   "updated_at")
+_ITEM_COLUMNS = ("outbox_key", "tenant", "source", "item_id", "invoice_id", "level", "channel",
+                 "amount_minor", "currency")
+
+
 def _insert_many(conn: Connection, intents: Sequence[ReminderIntent], now: dt.datetime) -> None:
-    conn.execute(t.outbox.insert(), [
-        {"key": i.key, "tenant": i.tenant, "source": i.source, "customer_id": i.customer_id,
-         "channel": i.channel, "level": i.level,
-         "status": "pending_approval" if i.review else "planned",
-         "payload": i.to_json(), "attempts": 0, "planned_for": i.planned_for,
-         "next_attempt_at": now, "created_at": now, "updated_at": now} for i in intents])
-    items = [{"outbox_key": i.key, "tenant": i.tenant, "source": i.source,
-              "item_id": item.item_id, "invoice_id": item.invoice_id, "level": item.level,
-              "channel": i.channel, "amount_minor": to_minor(item.residual, item.currency),
-              "currency": item.currency} for i in intents for item in i.all_items]
+    stamp = _bound(conn, t.outbox.c.created_at)(now)  # one moment for every row of the batch
+    day = _bound(conn, t.outbox.c.planned_for)
+    _insert_rows(conn, t.outbox, _OUTBOX_COLUMNS, [
+        (i.key, i.tenant, i.source, i.customer_id, i.channel, i.level,
+         "pending_approval" if i.review else "planned", i.to_json(), 0, day(i.planned_for),
+         stamp, stamp, stamp) for i in intents])
+    items = [(i.key, i.tenant, i.source, item.item_id, item.invoice_id, item.level, i.channel,
+              to_minor(item.residual, item.currency), item.currency)
+             for i in intents for item in i.all_items]
     if items:  # an empty list would be one INSERT of defaults, not none
-        conn.execute(t.outbox_items.insert(), items)
+        _insert_rows(conn, t.outbox_items, _ITEM_COLUMNS, items)
+
+
+def _bound(conn: Connection, column: Column[Any]) -> Callable[[Any], Any]:
+    """A column's value as this database's driver takes it (SQLAlchemy's own processor for the
+    column's type: a date or datetime is text on SQLite, itself on PostgreSQL)."""
+    processor = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return processor if processor is not None else _same
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _insert_rows(conn: Connection, table: Table, columns: Sequence[str],
+                 rows: Sequence[tuple[Any, ...]]) -> None:
+    """INSERT `rows` (values in `columns` order, as the driver takes them: see `_bound`) with
+    one executemany through the database driver. SQLAlchemy's own executemany builds and
+    processes every parameter of every row again: for a first run's 20k reminders and 100k
+    items that was a third of the enqueue. IntegrityError is raised as by `conn.execute`."""
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(columns))
+    if compiled.positiontup is None:  # named parameters (psycopg): one mapping per row
+        conn.exec_driver_sql(compiled.string, [dict(zip(columns, row)) for row in rows])
+        return
+    order = [columns.index(name) for name in compiled.positiontup]  # sqlite3: ? in table order
+    if order != list(range(len(columns))):
+        rows = [tuple(row[i] for i in order) for row in rows]
+    conn.exec_driver_sql(compiled.string, list(rows))
 
 
 def enqueue_follow_up(conn: Connection, parent: Mapping[str, Any], channel: str,
