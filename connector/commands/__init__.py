@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                            "invoice number)."),
     "import": ("imports", "Read invoices from a file: look at a spreadsheet before using it as "
                           "the source."),
+    "jobs": ("worker", "The job queue per client: queued, running, failed, and the last error."),
     "init": ("loop", "Write a commented configuration file to start from."),
     "letters": ("letters", "Formal notices to post (the default), or batch / posted / received."),
     "outbox": ("loop", "Look at and settle reminders that need a person."),
@@ -52,6 +53,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "templates": ("rules", "Look at the reminder texts."),
     "tenants": ("tenants", "Tenants of the state database (rename one, its history follows)."),
     "users": ("users", "The people who may use the web cockpit (`relance web`)."),
+    "worker": ("worker", "Run the clients' jobs from the PostgreSQL queue until stopped (SIGTERM "
+                         "finishes the delivery in hand)."),
     "web": ("web", "The collector's web cockpit: review, customers, tasks, letters, dashboard."),
 }
 AREAS = tuple(sorted({area for area, _ in COMMANDS.values()}))

@@ -123,6 +123,26 @@ def release(store: Store, tenant: str, holder: str) -> None:
         conn.execute(delete(LOCKS).where(LOCKS.c.tenant == tenant, LOCKS.c.holder == holder))
 
 
+def take_over_job(store: Store, tenant: str, holder: str, now: dt.datetime) -> bool:
+    """A queue job's run (`holder` "job:<id>:<attempt>") takes the tenant's lease over from an
+    earlier job attempt: the queue lets one job per tenant run at a time, so another "job:"
+    holder is an attempt whose worker stopped beating (killed, lost). Its runs still journalled
+    `running` are closed as `stopped` (what they left goes out now). True when taken over."""
+    with store.transaction() as conn:
+        previous = conn.execute(select(LOCKS.c.holder).where(
+            LOCKS.c.tenant == tenant, LOCKS.c.holder.like("job:%"),
+            LOCKS.c.holder != holder)).scalar()
+        if previous is None:
+            return False
+        conn.execute(update(LOCKS).where(LOCKS.c.tenant == tenant,
+                                         LOCKS.c.holder == previous).values(
+            holder=holder, acquired_at=now, expires_at=now))
+        conn.execute(update(RUNS).where(RUNS.c.tenant == tenant, RUNS.c.holder == previous,
+                                        RUNS.c.status == "running").values(
+            status="stopped", finished_at=now, error="its worker stopped; the job was retried"))
+    return True
+
+
 def lock_of(store: Store, tenant: str) -> dict[str, Any] | None:
     with store.engine.connect() as conn:
         row = conn.execute(select(LOCKS).where(LOCKS.c.tenant == tenant)).mappings().first()
