@@ -95,9 +95,16 @@ class Figures:
     latency_p50_s: float = 0.0
     latency_p99_s: float = 0.0
     latency_max_s: float = 0.0
+    run_p50_s: float = 0.0
+    """How long one run takes (start to end of the locked run), median."""
+    run_p99_s: float = 0.0
     overlapping_runs: int = 0
     emails: int = 0
     duplicate_emails: int = 0
+    sent_not_received: int = 0
+    """Reminders the outbox says were sent that never reached the sink (must be 0)."""
+    uncertain: int = 0
+    """Emails cut by a kill in mid-SMTP: left for a person (`relance outbox review`)."""
     workers_killed: int = 0
     wall_s: float = 0.0
     per_tick_s: list[float] = field(default_factory=list)
@@ -109,13 +116,13 @@ class Sources:
 
     def __init__(self) -> None:
         from benchmarks.sources import OdooBench, PennylaneBench
-        self.odoo = [OdooBench(8, 40), OdooBench(40, 300)]
-        self.pennylane = [PennylaneBench(8, 40), PennylaneBench(30, 200)]
+        self.odoo = [OdooBench(6, 30), OdooBench(15, 100)]
+        self.pennylane = [PennylaneBench(6, 30), PennylaneBench(15, 100)]
         self.env: dict[str, str] = {"ODOO_KEY": self.odoo[0].source.env["ODOO_KEY"]}
 
-    def client(self, n: int, rng: random.Random) -> str:
-        """The [source] of client n: mixed kinds and sizes, 1 % unreachable."""
-        if n % 100 == 99:
+    def client(self, n: int, rng: random.Random, failing: bool) -> str:
+        """The [source] of client n: mixed kinds and sizes, or one that refuses connections."""
+        if failing:
             return ('[source]\nkind = "odoo"\nurl = "http://127.0.0.1:9"\ndatabase = "d"\n'
                     'username = "u"\nsecret_env = "ODOO_KEY"\n')
         kind = n % 4
@@ -139,12 +146,14 @@ class Sources:
 
 
 def write_firm(directory: Path, clients: int, state: str, port: int, sources: Sources) -> None:
+    """`clients` client files; every hundredth fails (the last one, in a firm under 100)."""
     (directory / "clients").mkdir(parents=True)
     (directory / "firm.toml").write_text(FIRM.format(state=state, port=port), encoding="utf-8")
     rng = random.Random(21)
     for n in range(clients):
-        (directory / "clients" / f"client-{n:05d}.toml").write_text(sources.client(n, rng),
-                                                                     encoding="utf-8")
+        failing = n % 100 == 99 or (clients < 100 and n == clients - 1)
+        (directory / "clients" / f"client-{n:05d}.toml").write_text(
+            sources.client(n, rng, failing), encoding="utf-8")
 
 
 # -- workers --------------------------------------------------------------------------------------
@@ -230,26 +239,33 @@ def percentile(values: list[float], share: float) -> float:
 
 # -- one simulated day ----------------------------------------------------------------------------
 def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers: int,
-             ticks: int, kills: int, concurrency: int = 2, seed: int = 1) -> Figures:
+             ticks: int, kills: int, concurrency: int = 2, seed: int = 1,
+             kill_ticks: list[int] | None = None) -> Figures:
+    """One day on a fresh database; `kill_ticks`: the ticks a worker is killed in (default:
+    `kills` ticks drawn at random)."""
     from connector.app import worker
     figures = Figures(workers, len(list((firm / "clients").glob("*.toml"))), ticks)
     worker.ensure_schema(state)
     app = worker.build_app(state)
     conninfo = worker.conninfo(state)
     rng = random.Random(seed)
-    kill_plan = Counter(rng.randrange(ticks) for _ in range(kills))
+    kill_plan = Counter(kill_ticks if kill_ticks is not None
+                        else [rng.randrange(ticks) for _ in range(kills)])
     paths = sorted((firm / "clients").glob("*.toml"))
-    logs = firm.parent / f"logs-{workers}"
+    logs = Path(os.environ.get("FIRM_SCALE_LOGS") or firm.parent) / f"logs-{workers}"
     logs.mkdir()
     pool = Workers(state, logs, env, concurrency)
     sent_before = len(sink.keys)
     began = time.monotonic()
     deferred: list[tuple[int, str, str, float]] = []  # (tick, tenant, job, moment)
     tick_spans: list[tuple[float, float]] = []
-    to_kill = 0
+    to_kill, next_recovery = 0, 0.0
     with app.open():
         for _ in range(workers):
             pool.start()
+        while _live_workers(conninfo) < workers:  # the day starts once every worker is up
+            time.sleep(0.2)
+        began = time.monotonic()
         for tick in range(ticks):
             job = TICKS[tick % len(TICKS)]
             start = time.monotonic()
@@ -261,13 +277,14 @@ def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers
             while True:
                 counts = queue_counts(conninfo)
                 finished = counts["succeeded"] + counts["failed"]
-                if to_kill and counts["doing"] and finished >= total - len(paths) // 2:
+                if to_kill and counts["doing"]:
                     pool.kill_one(rng)  # mid-run: jobs are in hand
                     to_kill -= 1
                 if finished >= total:
                     break
-                if pool.killed:
-                    asyncio.run(worker.retry_stalled(app, 3.0))
+                if pool.killed and time.monotonic() >= next_recovery:
+                    asyncio.run(_recover(state))  # the dead worker's jobs, back in the queue
+                    next_recovery = time.monotonic() + 1.0
                 time.sleep(0.1)
             tick_spans.append((start, time.monotonic()))
         pool.stop()
@@ -284,10 +301,39 @@ def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers
     figures.latency_p50_s = round(percentile(latencies, 0.5), 2)
     figures.latency_p99_s = round(percentile(latencies, 0.99), 2)
     figures.latency_max_s = round(max(latencies, default=0.0), 2)
+    durations = _durations(lines)
+    figures.run_p50_s = round(percentile(durations, 0.5), 2)
+    figures.run_p99_s = round(percentile(durations, 0.99), 2)
     keys = sink.keys[sent_before:]
     figures.emails = len(keys)
     figures.duplicate_emails = len(keys) - len(set(keys))
+    states = _email_states(conninfo)
+    figures.sent_not_received = len(states.get("sent", set()) - set(keys))
+    figures.uncertain = len(states.get("uncertain", set()))
     return figures
+
+
+async def _recover(state: str) -> int:
+    from connector.app import worker
+    app = worker.build_app(state, pool_size=1)
+    async with app.open_async():
+        return await worker.retry_stalled(app, 3.0)
+
+
+def _email_states(conninfo: str) -> dict[str, set[str]]:
+    import psycopg
+    found: dict[str, set[str]] = defaultdict(set)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for key, status in conn.execute("SELECT key, status FROM outbox WHERE channel = 'email' "
+                                        "AND status IN ('sent', 'uncertain')"):
+            found[status].add(key)
+    return found
+
+
+def _live_workers(conninfo: str) -> int:
+    import psycopg
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        return int(conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()[0])
 
 
 def _retried(conninfo: str) -> int:
@@ -295,6 +341,17 @@ def _retried(conninfo: str) -> int:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         return int(conn.execute("SELECT count(*) FROM procrastinate_jobs WHERE attempts > 1 "
                                 "AND task_name = 'relance.run_tenant'").fetchone()[0])
+
+
+def _durations(lines: list[list[Any]]) -> list[float]:
+    began: dict[tuple[str, int], float] = {}
+    durations = []
+    for kind, tenant, _job, pid, moment in sorted(lines, key=lambda line: line[4]):
+        if kind == "start":
+            began[(tenant, pid)] = moment
+        else:
+            durations.append(moment - began.pop((tenant, pid)))
+    return durations
 
 
 def _latencies(deferred: list[tuple[int, str, str, float]], lines: list[list[Any]],
