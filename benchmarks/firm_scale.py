@@ -104,6 +104,8 @@ class Figures:
     sent_not_received: int = 0
     """Reminders the outbox says were sent that never reached the sink (must be 0)."""
     uncertain: int = 0
+    health_query_s: float = 0.0
+    """One scrape of every client's health (connector.store.monitor) at the end of the day."""
     """Emails cut by a kill in mid-SMTP: left for a person (`relance outbox review`)."""
     workers_killed: int = 0
     wall_s: float = 0.0
@@ -307,6 +309,7 @@ def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers
     keys = sink.keys[sent_before:]
     figures.emails = len(keys)
     figures.duplicate_emails = len(keys) - len(set(keys))
+    figures.health_query_s = _scrape(state, [path.stem for path in paths])
     states = _email_states(conninfo)
     figures.sent_not_received = len(states.get("sent", set()) - set(keys))
     figures.uncertain = len(states.get("uncertain", set()))
@@ -318,6 +321,19 @@ async def _recover(state: str) -> int:
     app = worker.build_app(state, pool_size=1)
     async with app.open_async():
         return await worker.retry_stalled(app, 3.0)
+
+
+def _scrape(state: str, tenants: list[str]) -> float:
+    from connector.clock import MACHINE
+    from connector.store import monitor
+    from connector.store.store import Store
+    store = Store(state)
+    try:
+        began = time.perf_counter()
+        monitor.health(store, tenants, MACHINE())
+        return round(time.perf_counter() - began, 3)
+    finally:
+        store.close()
 
 
 def _email_states(conninfo: str) -> dict[str, set[str]]:

@@ -18,6 +18,7 @@ from connector.store import monitor, outbox
 from connector.store.store import Store
 from connector.web.site import open_site
 from tests.helpers import NOW, write_firm
+from tests.pg import PgServer
 from tests.test_cli import TODAY, invoke
 from tests.web.server import serving
 
@@ -117,3 +118,21 @@ def test_health_costs_the_same_queries_for_3_or_300_tenants(store_url: str) -> N
     finally:
         store.close()
     assert counts[0] == counts[1] and counts[0] <= 10
+
+
+def test_queue_jobs_waiting_are_counted_per_client(tmp_path: Path, pg_server: PgServer) -> None:
+    from connector.app import worker
+    state = pg_server.create_database()
+    worker.ensure_schema(state)
+    firm = write_firm(tmp_path / "firm", state=state, clients={"fine": "seed = 5\n",
+                                                               "other": "seed = 6\n"})
+    app = worker.build_app(state)
+    with app.open():
+        worker.defer(app, str(firm / "clients" / "fine.toml"), "sync", "fine")
+        worker.defer(app, str(firm / "clients" / "fine.toml"), "reminders", "fine")
+    store = Store(state)
+    try:
+        found = monitor.health(store, ["fine", "other"], NOW)
+    finally:
+        store.close()
+    assert found["fine"].jobs == {"todo": 2} and found["other"].jobs == {}
