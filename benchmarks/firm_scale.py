@@ -187,6 +187,12 @@ class Workers:
         self.processes.remove(victim)
         self.start()
 
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         for process in self.processes:
             process.send_signal(signal.SIGTERM)
@@ -262,7 +268,7 @@ def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers
     deferred: list[tuple[int, str, str, float]] = []  # (tick, tenant, job, moment)
     tick_spans: list[tuple[float, float]] = []
     to_kill, next_recovery = 0, 0.0
-    with app.open():
+    with app.open(), pool:
         for _ in range(workers):
             pool.start()
         while _live_workers(conninfo) < workers:  # the day starts once every worker is up
@@ -289,7 +295,6 @@ def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers
                     next_recovery = time.monotonic() + 1.0
                 time.sleep(0.1)
             tick_spans.append((start, time.monotonic()))
-        pool.stop()
     figures.wall_s = round(time.monotonic() - began, 1)
     figures.per_tick_s = [round(end - start, 1) for start, end in tick_spans]
     counts = queue_counts(conninfo)
@@ -426,6 +431,7 @@ def main() -> None:
                         help="workers SIGKILLed over the day (default: 10 %% of worker-ticks)")
     parser.add_argument("--concurrency", type=int, default=2, help="jobs at once per worker")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_a: sys.exit(1))  # stop the workers and the server
     run(args.clients, [int(n) for n in args.workers.split(",")], args.ticks, args.kills,
         args.concurrency)
 
