@@ -295,6 +295,9 @@ def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers
                     next_recovery = time.monotonic() + 1.0
                 time.sleep(0.1)
             tick_spans.append((start, time.monotonic()))
+            print(f"workers {workers}: tick {tick} ({job}) {len(paths)} jobs in "
+                  f"{tick_spans[-1][1] - start:.1f} s; killed so far {len(pool.killed)}",
+                  flush=True)
     figures.wall_s = round(time.monotonic() - began, 1)
     figures.per_tick_s = [round(end - start, 1) for start, end in tick_spans]
     counts = queue_counts(conninfo)
