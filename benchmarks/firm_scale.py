@@ -109,6 +109,10 @@ class Figures:
     """Emails cut by a kill in mid-SMTP: left for a person (`relance outbox review`)."""
     workers_killed: int = 0
     wall_s: float = 0.0
+    worker_cpu_s: float = 0.0
+    """CPU (user + system) of every worker process, the killed ones included: what a job costs
+    whatever else the machine runs."""
+    cpu_per_job_ms: float = 0.0
     per_tick_s: list[float] = field(default_factory=list)
 
 
@@ -264,6 +268,7 @@ def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers
     logs.mkdir()
     pool = Workers(state, logs, env, concurrency)
     sent_before = len(sink.keys)
+    cpu_before = _children_cpu()
     began = time.monotonic()
     deferred: list[tuple[int, str, str, float]] = []  # (tick, tenant, job, moment)
     tick_spans: list[tuple[float, float]] = []
@@ -299,9 +304,11 @@ def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers
                   f"{tick_spans[-1][1] - start:.1f} s; killed so far {len(pool.killed)}",
                   flush=True)
     figures.wall_s = round(time.monotonic() - began, 1)
+    figures.worker_cpu_s = round(_children_cpu() - cpu_before, 1)
     figures.per_tick_s = [round(end - start, 1) for start, end in tick_spans]
     counts = queue_counts(conninfo)
     figures.jobs_deferred = len(deferred)
+    figures.cpu_per_job_ms = round(1000 * figures.worker_cpu_s / max(len(deferred), 1), 1)
     figures.jobs_succeeded, figures.jobs_failed = counts["succeeded"], counts["failed"]
     lines = pool.runs()
     figures.jobs_retried_after_kill = _retried(conninfo)
@@ -329,6 +336,12 @@ async def _recover(state: str) -> int:
     app = worker.build_app(state, pool_size=1)
     async with app.open_async():
         return await worker.retry_stalled(app, 3.0)
+
+
+def _children_cpu() -> float:
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers, once waited for
+    return usage.ru_utime + usage.ru_stime
 
 
 def _scrape(state: str, tenants: list[str]) -> float:
