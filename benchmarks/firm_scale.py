@@ -30,7 +30,6 @@ import datetime as dt
 import email
 import email.policy
 import json
-import math
 import os
 import random
 import signal
@@ -39,10 +38,24 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from benchmarks.scale_figures import (
+    beat_pass,
+    children_cpu,
+    email_states,
+    live_workers,
+    overlaps,
+    percentile,
+    queue_counts,
+    queue_waits,
+    retried_jobs,
+    run_times,
+    scrape,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DAY = dt.date(2026, 11, 27)  # a Friday, not a holiday
@@ -105,9 +118,15 @@ class Figures:
     """Reminders the outbox says were sent that never reached the sink (must be 0)."""
     uncertain: int = 0
     health_query_s: float = 0.0
+    beat_load_s: float = 0.0
+    """CPU of one beat pass (relance.beat, every minute): reading and validating every client
+    file..."""
+    beat_due_s: float = 0.0
+    """... and asking the schedule what is due for each client (journal queries)."""
     """One scrape of every client's health (connector.store.monitor) at the end of the day."""
     """Emails cut by a kill in mid-SMTP: left for a person (`relance outbox review`)."""
     workers_killed: int = 0
+    pg_connections_peak: int = 0
     wall_s: float = 0.0
     worker_cpu_s: float = 0.0
     """CPU (user + system) of every worker process, the killed ones included: what a job costs
@@ -213,42 +232,6 @@ class Workers:
         return lines
 
 
-def overlaps(lines: list[list[Any]], killed: list[tuple[int, float]]) -> int:
-    """Pairs of runs of one tenant whose [start, end] intersect; a run cut by a SIGKILL ends at
-    the kill."""
-    open_runs: dict[tuple[str, int], float] = {}
-    spans: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    death = dict(killed)
-    for kind, tenant, _job, pid, moment in sorted(lines, key=lambda line: line[4]):
-        if kind == "start":
-            open_runs[(tenant, pid)] = moment
-        else:
-            spans[tenant].append((open_runs.pop((tenant, pid)), moment))
-    for (tenant, pid), began in open_runs.items():
-        spans[tenant].append((began, death.get(pid, math.inf)))
-    count = 0
-    for runs in spans.values():
-        runs.sort()
-        for (_s1, e1), (s2, _e2) in zip(runs, runs[1:], strict=False):
-            count += s2 < e1
-    return count
-
-
-def queue_counts(conninfo: str) -> Counter[str]:
-    import psycopg
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        rows = conn.execute("SELECT status::text, count(*) FROM procrastinate_jobs "
-                            "WHERE task_name = 'relance.run_tenant' GROUP BY 1").fetchall()
-    return Counter({status: int(count) for status, count in rows})
-
-
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
-
-
 # -- one simulated day ----------------------------------------------------------------------------
 def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers: int,
              ticks: int, kills: int, concurrency: int = 2, seed: int = 1,
@@ -268,7 +251,7 @@ def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers
     logs.mkdir()
     pool = Workers(state, logs, env, concurrency)
     sent_before = len(sink.keys)
-    cpu_before = _children_cpu()
+    cpu_before = children_cpu()
     began = time.monotonic()
     deferred: list[tuple[int, str, str, float]] = []  # (tick, tenant, job, moment)
     tick_spans: list[tuple[float, float]] = []
@@ -276,7 +259,7 @@ def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers
     with app.open(), pool:
         for _ in range(workers):
             pool.start()
-        while _live_workers(conninfo) < workers:  # the day starts once every worker is up
+        while live_workers(conninfo) < workers:  # the day starts once every worker is up
             time.sleep(0.2)
         began = time.monotonic()
         for tick in range(ticks):
@@ -289,6 +272,8 @@ def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers
             to_kill += kill_plan.get(tick, 0)  # a kill that found no run in flight moves on
             while True:
                 counts = queue_counts(conninfo)
+                figures.pg_connections_peak = max(figures.pg_connections_peak,
+                                                  counts["connections"])
                 finished = counts["succeeded"] + counts["failed"]
                 if to_kill and counts["doing"]:
                     pool.kill_one(rng)  # mid-run: jobs are in hand
@@ -304,28 +289,29 @@ def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers
                   f"{tick_spans[-1][1] - start:.1f} s; killed so far {len(pool.killed)}",
                   flush=True)
     figures.wall_s = round(time.monotonic() - began, 1)
-    figures.worker_cpu_s = round(_children_cpu() - cpu_before, 1)
+    figures.worker_cpu_s = round(children_cpu() - cpu_before, 1)
     figures.per_tick_s = [round(end - start, 1) for start, end in tick_spans]
     counts = queue_counts(conninfo)
     figures.jobs_deferred = len(deferred)
     figures.cpu_per_job_ms = round(1000 * figures.worker_cpu_s / max(len(deferred), 1), 1)
     figures.jobs_succeeded, figures.jobs_failed = counts["succeeded"], counts["failed"]
     lines = pool.runs()
-    figures.jobs_retried_after_kill = _retried(conninfo)
+    figures.jobs_retried_after_kill = retried_jobs(conninfo)
     figures.overlapping_runs = overlaps(lines, pool.killed)
     figures.workers_killed = len(pool.killed)
-    latencies = _latencies(deferred, lines, tick_spans)
+    latencies = queue_waits(deferred, lines, tick_spans)
     figures.latency_p50_s = round(percentile(latencies, 0.5), 2)
     figures.latency_p99_s = round(percentile(latencies, 0.99), 2)
     figures.latency_max_s = round(max(latencies, default=0.0), 2)
-    durations = _durations(lines)
+    durations = run_times(lines)
     figures.run_p50_s = round(percentile(durations, 0.5), 2)
     figures.run_p99_s = round(percentile(durations, 0.99), 2)
     keys = sink.keys[sent_before:]
     figures.emails = len(keys)
     figures.duplicate_emails = len(keys) - len(set(keys))
-    figures.health_query_s = _scrape(state, [path.stem for path in paths])
-    states = _email_states(conninfo)
+    figures.health_query_s = scrape(state, [path.stem for path in paths])
+    figures.beat_load_s, figures.beat_due_s = beat_pass(firm, DAY)
+    states = email_states(conninfo)
     figures.sent_not_received = len(states.get("sent", set()) - set(keys))
     figures.uncertain = len(states.get("uncertain", set()))
     return figures
@@ -336,75 +322,6 @@ async def _recover(state: str) -> int:
     app = worker.build_app(state, pool_size=1)
     async with app.open_async():
         return await worker.retry_stalled(app, 3.0)
-
-
-def _children_cpu() -> float:
-    import resource
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers, once waited for
-    return usage.ru_utime + usage.ru_stime
-
-
-def _scrape(state: str, tenants: list[str]) -> float:
-    from connector.clock import MACHINE
-    from connector.store import monitor
-    from connector.store.store import Store
-    store = Store(state)
-    try:
-        began = time.perf_counter()
-        monitor.health(store, tenants, MACHINE())
-        return round(time.perf_counter() - began, 3)
-    finally:
-        store.close()
-
-
-def _email_states(conninfo: str) -> dict[str, set[str]]:
-    import psycopg
-    found: dict[str, set[str]] = defaultdict(set)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        for key, status in conn.execute("SELECT key, status FROM outbox WHERE channel = 'email' "
-                                        "AND status IN ('sent', 'uncertain')"):
-            found[status].add(key)
-    return found
-
-
-def _live_workers(conninfo: str) -> int:
-    import psycopg
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        return int(conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()[0])
-
-
-def _retried(conninfo: str) -> int:
-    import psycopg
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        return int(conn.execute("SELECT count(*) FROM procrastinate_jobs WHERE attempts > 1 "
-                                "AND task_name = 'relance.run_tenant'").fetchone()[0])
-
-
-def _durations(lines: list[list[Any]]) -> list[float]:
-    began: dict[tuple[str, int], float] = {}
-    durations = []
-    for kind, tenant, _job, pid, moment in sorted(lines, key=lambda line: line[4]):
-        if kind == "start":
-            began[(tenant, pid)] = moment
-        else:
-            durations.append(moment - began.pop((tenant, pid)))
-    return durations
-
-
-def _latencies(deferred: list[tuple[int, str, str, float]], lines: list[list[Any]],
-               spans: list[tuple[float, float]]) -> list[float]:
-    """Defer → first start of that tenant's run within the same tick."""
-    starts: dict[tuple[int, str], float] = {}
-    for kind, tenant, _job, _pid, moment in lines:
-        if kind != "start":
-            continue
-        tick = next((i for i, (s, e) in enumerate(spans) if s <= moment <= e), None)
-        if tick is not None and (tick, tenant) not in starts:
-            starts[(tick, tenant)] = moment
-        elif tick is not None:
-            starts[(tick, tenant)] = min(starts[(tick, tenant)], moment)
-    return [starts[(tick, tenant)] - moment for tick, tenant, _job, moment in deferred
-            if (tick, tenant) in starts]
 
 
 def run(clients: int, worker_counts: list[int], ticks: int, kills: int | None,
@@ -437,6 +354,23 @@ def run(clients: int, worker_counts: list[int], ticks: int, kills: int | None,
     return results
 
 
+def beat_only(clients: int) -> None:
+    from tests.pg import start_server
+    server, sources = start_server(), Sources()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            firm = Path(tmp) / "firm"
+            state = server.create_database()
+            write_firm(firm, clients, state, 25, sources)
+            from connector.store.store import Store
+            Store(state).close()  # the schema, as the first worker would
+            load, due = beat_pass(firm, DAY)
+            print(json.dumps({"clients": clients, "beat_load_s": load, "beat_due_s": due}))
+    finally:
+        sources.stop()
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=2000)
@@ -446,7 +380,12 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=None,
                         help="workers SIGKILLed over the day (default: 10 %% of worker-ticks)")
     parser.add_argument("--concurrency", type=int, default=2, help="jobs at once per worker")
+    parser.add_argument("--beat-only", action="store_true",
+                        help="only time one beat pass over a fresh firm of --clients clients")
     args = parser.parse_args()
+    if args.beat_only:
+        beat_only(args.clients)
+        return
     signal.signal(signal.SIGTERM, lambda *_a: sys.exit(1))  # stop the workers and the server
     run(args.clients, [int(n) for n in args.workers.split(",")], args.ticks, args.kills,
         args.concurrency)

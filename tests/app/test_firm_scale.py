@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from benchmarks import firm_scale
+from benchmarks import firm_scale, scale_figures
 from tests.delivery.test_email import free_port
 from tests.pg import PgServer
 
@@ -54,7 +54,7 @@ def test_the_overlap_count_sees_a_run_cut_by_a_kill_and_a_real_double_run() -> N
              ["start", "a", "sync", 2, 1.5], ["end", "a", "sync", 2, 2.0],  # after: fine
              ["start", "b", "sync", 3, 0.0],  # killed at 5.0, never ended
              ["start", "b", "sync", 4, 6.0], ["end", "b", "sync", 4, 7.0]]
-    assert firm_scale.overlaps(lines, killed=[(3, 5.0)]) == 0
-    assert firm_scale.overlaps(lines, killed=[(3, 6.5)]) == 1  # b ran twice at once
-    assert firm_scale.overlaps(lines + [["start", "a", "sync", 5, 0.5],
+    assert scale_figures.overlaps(lines, killed=[(3, 5.0)]) == 0
+    assert scale_figures.overlaps(lines, killed=[(3, 6.5)]) == 1  # b ran twice at once
+    assert scale_figures.overlaps(lines + [["start", "a", "sync", 5, 0.5],
                                         ["end", "a", "sync", 5, 0.7]], killed=[(3, 5.0)]) == 1
