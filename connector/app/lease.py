@@ -1,4 +1,5 @@
-"""The tenant's lease lock held for a block of work, renewed in the background while it runs.
+"""The tenant's lease lock held for a block of work, renewed in the background while it runs;
+and the lock that keeps one `relance serve` per PostgreSQL database.
 
 Whoever delivers for a tenant holds it (`relance run`, a scheduler's run, a queue worker): the
 dispatcher then treats every row left `sending` as a crash survivor. The lock itself (one atomic
@@ -13,7 +14,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import text
+
 from connector.clock import MACHINE, Now
+from connector.errors import ConfigError
 from connector.store import runs
 from connector.store.store import Store
 
@@ -67,3 +71,59 @@ def hold(store: Store, tenant: str, *, holder: str | None = None, clock: Now = M
             yield heartbeat
     finally:
         runs.release(store, tenant, holder)
+
+
+# -- one `serve` per PostgreSQL database --------------------------------------------------------------
+SERVE_LOCK = 0x72656C73657276  # "relserv": the advisory lock a `serve` holds while it runs
+QUEUE_WORKERS = text("SELECT count(*) FROM procrastinate_workers "
+                     "WHERE last_heartbeat > now() - interval '1 minute'")
+
+
+class ServeRefused(ConfigError):
+    """Another process already schedules this database's tenants."""
+
+
+@contextmanager
+def sole_server(store: Store) -> Iterator[None]:
+    """`serve` on PostgreSQL holds a session advisory lock for as long as it runs: one `serve` per
+    database. Several processes sharing a PostgreSQL store is what `relance worker` (its queue, its
+    locks) is for, so a second `serve`, or a `serve` beside live workers, is refused rather than
+    scheduling the same tenants by a second mechanism. SQLite: nothing to do (one machine)."""
+    if store.dialect != "postgresql":
+        yield
+        return
+    if workers_running(store):
+        raise ServeRefused("relance worker processes are running on this database: they schedule "
+                           "its clients; stop them before relance serve, or add workers instead",
+                           key="state")
+    with store.engine.connect() as conn:
+        if not conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({SERVE_LOCK})").scalar():
+            raise ServeRefused("another relance serve is running on this database; to share the "
+                               "clients between several processes, run relance worker "
+                               "(docs/scale-out.md)", key="state")
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({SERVE_LOCK})")
+            conn.commit()
+
+
+def serve_running(store: Store) -> bool:
+    """A `serve` holds this PostgreSQL database (a worker asks before starting)."""
+    if store.dialect != "postgresql":
+        return False
+    with store.engine.connect() as conn:
+        taken = bool(conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({SERVE_LOCK})").scalar())
+        if taken:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({SERVE_LOCK})")
+        conn.commit()
+    return not taken
+
+
+def workers_running(store: Store) -> int:
+    """Queue workers that beat within the last minute (0 where the queue has no tables)."""
+    with store.engine.connect() as conn:
+        if conn.exec_driver_sql("SELECT to_regclass('procrastinate_workers')").scalar() is None:
+            return 0
+        return int(conn.execute(QUEUE_WORKERS).scalar() or 0)

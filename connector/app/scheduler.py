@@ -3,15 +3,16 @@
 `run_tenant` runs one job of one tenant under the tenant's lease lock and records it in the run
 journal; it never raises for the tenant's own failures, so a scheduler loop (or a queue worker) can
 call it for tenant after tenant. The `Scheduler` decides what is due from the schedule and the
-journal (so a restart, or a second `serve` process on the same database, does not run a day twice),
-runs it, and sleeps until the next thing is due. Clock and sleep are injected: tests drive a
+journal (so a restart does not run a day twice; `relance worker`'s beat asks it the same), runs it,
+and sleeps until the next thing is due. Clock and sleep are injected: tests drive a
 simulated month in seconds. A stop request (SIGTERM) lets the delivery in hand finish and starts
 nothing new.
 
 Tenants run side by side (`workers` threads, firm.toml's `workers`): one client waiting on its
 source (a Retry-After, a slow relay, a rate budget) never holds up another client's run. Each run
 takes its own database connection and its tenant's lease; whether a job is still due is asked
-again once the lease is held, so two servers never run the same day's reminders twice.
+again once the lease is held, so a run by hand meanwhile is not repeated (nor, for a worker, a job
+deferred while the same job ran).
 """
 
 from __future__ import annotations
@@ -177,6 +178,7 @@ class Scheduler:
         self._pool: ThreadPoolExecutor | None = None
         self._running: dict[str, tuple[Entry, Future[TenantRunResult]]] = {}
         self._not_before: dict[str, dt.datetime] = {}
+        self._facts: dict[tuple[str, str, dt.date], runs.Facts] = {}
         self.results: list[TenantRunResult] = []
 
     # -- stopping -------------------------------------------------------------------------------
@@ -201,14 +203,15 @@ class Scheduler:
         """The job due now for this tenant (reminders first), and when the next one falls due."""
         config = entry.config
         assert config is not None
-        store = self.store(config)
         day = self.today or local_day(now, config.timezone)
-        done = runs.last(store, config.tenant, "reminders", status="ok", day=day) is not None
+        known = self._facts.get((config.state_url, config.tenant, day))
+        facts = known or runs.facts(self.store(config), [config.tenant], day)[config.tenant]
+        done = facts.done
         retry_after: dt.datetime | None = None
-        latest = runs.last(store, config.tenant, "reminders", day=day)
+        latest = facts.latest
         if latest is not None and latest["status"] == "failed":  # back off: 15, 30, 60… ≤ 4 h
-            failures = runs.count(store, config.tenant, "reminders", day, "failed")
-            delay = min(entry.schedule.retry_minutes * 2 ** min(failures - 1, 8), MAX_RETRY)
+            delay = min(entry.schedule.retry_minutes * 2 ** min(facts.failures - 1, 8),
+                        MAX_RETRY)
             failed_at = runs.aware(latest["finished_at"] or latest["started_at"])
             assert failed_at is not None  # a run always has a start
             retry_after = failed_at + dt.timedelta(minutes=delay)
@@ -219,7 +222,7 @@ class Scheduler:
                                    today=self.today)
         if reminders is not None:
             reminders -= shift
-        synced = next_sync(entry.schedule, config.tenant, self._last_sync(store, config.tenant))
+        synced = next_sync(entry.schedule, config.tenant, facts.last_started)
         if reminders is not None and reminders <= now:
             return "reminders", None
         if synced is not None and synced <= now:
@@ -234,14 +237,22 @@ class Scheduler:
         return local.replace(year=self.today.year, month=self.today.month,
                              day=self.today.day) - local
 
-    @staticmethod
-    def _last_sync(store: Store, tenant: str) -> dt.datetime | None:
-        """The latest scheduled sync: a sync job or a reminders run (which syncs first). From the
-        journal, stamped by the scheduler's clock (the sync engine's own records use the wall
-        clock, which a simulation does not follow)."""
-        attempts = [runs.aware(row["started_at"]) for row in
-                    (runs.last(store, tenant, job) for job in JOBS) if row]
-        return max(attempts) if attempts else None  # type: ignore[type-var]
+    def prefetch(self, entries: Iterable[Entry], now: dt.datetime) -> None:
+        """Read the journal facts of many tenants at once for the `due` calls that follow (the
+        worker's beat over a whole firm); a later `prefetch` replaces them. The last start of
+        any run stands for the last scheduled sync (a reminders run syncs first); it is stamped
+        by the scheduler's clock, which a simulation drives, unlike the sync engine's records."""
+        groups: dict[tuple[str, dt.date], list[str]] = {}
+        stores: dict[str, Store] = {}
+        for entry in entries:
+            if entry.config is not None:
+                config = entry.config
+                day = self.today or local_day(now, config.timezone)
+                groups.setdefault((config.state_url, day), []).append(config.tenant)
+                stores[config.state_url] = self.store(config)
+        self._facts = {(url, tenant, day): found
+                       for (url, day), tenants in groups.items()
+                       for tenant, found in runs.facts(stores[url], tenants, day).items()}
 
     # -- the loop -------------------------------------------------------------------------------
     def tick(self) -> dt.datetime | None:

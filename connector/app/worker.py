@@ -13,6 +13,7 @@ all on the PostgreSQL store it already has: the queue lives there too (no broker
 - `relance.recover`, every minute and at each worker's start, puts the jobs of workers that
   stopped beating (SIGKILL, a lost machine) back in the queue; the retried run takes over the
   dead attempt's tenant lease and reconciles its outbox rows as any run after a crash does.
+- `relance.cleanup`, hourly, deletes finished jobs after a day (failed ones after a week).
 
 Procrastinate is imported by this module only, which only `relance worker` and `relance jobs`
 import.
@@ -32,14 +33,16 @@ from pathlib import Path
 from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
 from procrastinate.schema import SchemaManager
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from connector.app.firm import FIRM_FILE, Client, Firm
 from connector.app.schedule import Schedule
 from connector.app.scheduler import Entry, Scheduler, load_any_config, run_tenant
-from connector.clock import MACHINE
+from connector.clock import MACHINE, Now
 from connector.config import load_config
 from connector.errors import ConfigError, ConnectorError
 from connector.logs import bound
@@ -51,6 +54,8 @@ QUEUE = "relance"
 TASK_RUN = "relance.run_tenant"
 TASK_BEAT = "relance.beat"
 TASK_RECOVER = "relance.recover"
+TASK_CLEANUP = "relance.cleanup"
+KEEP_DONE_HOURS, KEEP_FAILED_HOURS = 24, 24 * 7  # finished jobs kept for `relance jobs`
 EVERY_MINUTE = "* * * * *"
 STALLED_AFTER = 30.0  # seconds without a worker heartbeat before its jobs are retried
 HEARTBEAT = 10.0  # seconds between a worker's heartbeats
@@ -73,14 +78,17 @@ def queueing_lock(tenant: str, job: str) -> str:
     return f"relance:{tenant}:{job}"
 
 
-def conninfo(state_url: str) -> str:
-    """The libpq connection string of a SQLAlchemy PostgreSQL URL (password from the
-    environment, as the store does: never in a config file)."""
-    url = make_url(state_url)
-    if url.get_backend_name() != "postgresql":
+def _require_postgresql(state_url: str) -> None:
+    if make_url(state_url).get_backend_name() != "postgresql":
         raise ConfigError("relance worker needs a PostgreSQL state database (state = "
                           "\"postgresql+psycopg://…\"); on SQLite use relance serve",
                           key="state")
+
+
+def conninfo(state_url: str) -> str:
+    """The libpq connection string of a SQLAlchemy PostgreSQL URL (password from the
+    environment, as the store does: never in a config file)."""
+    _require_postgresql(state_url)
     store_url = Store(state_url, migrate=False)
     try:
         return store_url.engine.url.set(drivername="postgresql") \
@@ -93,6 +101,7 @@ def ensure_schema(state_url: str) -> str:
     """Create Procrastinate's tables beside ours if they are missing (`relance db upgrade`, a
     worker's start); the version that made them. Under the migrations' advisory lock, so workers
     starting together on a brand-new database create them once."""
+    _require_postgresql(state_url)
     store = Store(state_url)  # our own migrations first (same lock)
     try:
         with store.engine.connect() as conn, conn.begin():
@@ -164,6 +173,9 @@ def build_app(state_url: str, target: Target | None = None, *, pool_size: int = 
     recover = app.task(name=TASK_RECOVER, queue=QUEUE, queueing_lock=TASK_RECOVER,
                        pass_context=True)(_recover_job)
     app.periodic(cron=EVERY_MINUTE, periodic_id="recover")(recover)
+    cleanup = app.task(name=TASK_CLEANUP, queue=QUEUE, queueing_lock=TASK_CLEANUP,
+                       pass_context=True)(_cleanup_job)
+    app.periodic(cron="7 * * * *", periodic_id="cleanup")(cleanup)
     if target is not None:
         beat = app.task(name=TASK_BEAT, queue=QUEUE, pass_context=True,
                         queueing_lock=f"{TASK_BEAT}:{target.periodic_id}")(_beat_job)
@@ -211,6 +223,11 @@ def _stopping(context: JobContext) -> bool:
         context.should_abort()
 
 
+def _clock(context: JobContext) -> Now:
+    clock = context.additional_context.get("clock")
+    return clock if callable(clock) else MACHINE
+
+
 def _run_job(context: JobContext, *, path: str, job: str, tenant: str,
              today: str | None = None, scheduled: bool = False) -> dict[str, Any]:
     """One tenant's job under its Procrastinate lock. The tenant's lease (which keeps `relance
@@ -219,54 +236,65 @@ def _run_job(context: JobContext, *, path: str, job: str, tenant: str,
     holder = f"job:{context.job.id}:{context.job.attempts}:{runs.new_holder()}"
     day = dt.date.fromisoformat(today) if today else None
     with bound(tenant=tenant, job_id=context.job.id):
-        config = load_any_config(path)
+        entry = _entry(path)
+        config = entry.config
+        assert config is not None
+        clock = _clock(context)
         store = Store(config.state_url)
+        checker = Scheduler(lambda: [entry], today=day, clock=clock)
         try:
-            runs.take_over_job(store, config.tenant, holder, now=MACHINE())
-            still_due = None
-            if scheduled:
-                entry = _entry(path, config)
-                checker = Scheduler(lambda: [entry], today=day)
-                checker._stores[config.state_url] = store
-                still_due = lambda: checker.due(entry, MACHINE())[0] == job  # noqa: E731
-            result = run_tenant(config, day, job=job, store=store,
-                                stop=lambda: _stopping(context), holder=holder,
-                                still_due=still_due)
+            runs.take_over_job(store, config.tenant, holder, now=clock())
+            result = run_tenant(
+                config, day, job=job, store=store, stop=lambda: _stopping(context),
+                holder=holder, clock=clock,
+                still_due=(lambda: checker.due(entry, clock())[0] == job) if scheduled else None)
         finally:
+            checker.close()
             store.close()
     if result.status == "failed":
         raise TenantRunFailed(f"{tenant}: {job} failed: {result.error}")
     return dataclasses.asdict(result)
 
 
-def _entry(path: str, config: Any) -> Entry:
+def _entry(path: str) -> Entry:
+    """A client file of a firm (its schedule too), or a relance.toml (the default schedule)."""
     file = Path(path)
     if file.parent.name == "clients" and (file.parent.parent / FIRM_FILE).is_file():
         client = Firm(file.parent.parent).client(file.stem)
         return Entry(client.slug, client.config, client.schedule)
+    config = load_config(file)
     return Entry(config.tenant, config, Schedule())
 
 
 def _beat_job(context: JobContext, timestamp: int, *, target: str,
               today: str | None = None) -> dict[str, int]:
-    """Defer every tenant's due job (the schedule's decision, read from the run journal)."""
     day = dt.date.fromisoformat(today) if today else None
-    entries = Target(Path(target), day).entries()
-    scheduler = Scheduler(lambda: [entry for _path, entry in entries], today=day)
+    return beat(context.app, Target(Path(target), day), now=_clock(context)())
+
+
+def beat(app: App, target: Target, now: dt.datetime | None = None) -> dict[str, int]:
+    """Defer every tenant's due job (the schedule's decision, read from the run journal); a job
+    already waiting is not deferred again. What was deferred, and what was already waiting."""
+    entries = target.entries()
+    scheduler = Scheduler(lambda: [entry for _path, entry in entries], today=target.today)
+    now = now or MACHINE()
     deferred = waiting = 0
     try:
+        scheduler.prefetch([entry for _path, entry in entries], now)
+        queued = _waiting(scheduler, [entry for _path, entry in entries])
         for path, entry in entries:
             if entry.config is None:
                 log.error("client %s cannot be loaded: %s", entry.name, entry.error)
                 continue
             try:
-                job, _upcoming = scheduler.due(entry, MACHINE())
+                job, _upcoming = scheduler.due(entry, now)
             except Exception:  # the database or a bug: the other tenants still get scheduled
                 log.exception("scheduling tenant %s failed", entry.name)
                 continue
             if job is None:
                 continue
-            if defer(context.app, path, job, entry.name, today=day, scheduled=True) is None:
+            if queueing_lock(entry.name, job) in queued or defer(
+                    app, path, job, entry.name, today=target.today, scheduled=True) is None:
                 waiting += 1
             else:
                 deferred += 1
@@ -275,20 +303,49 @@ def _beat_job(context: JobContext, timestamp: int, *, target: str,
     return {"deferred": deferred, "already_waiting": waiting}
 
 
+_WAITING = text("SELECT queueing_lock FROM procrastinate_jobs "
+                "WHERE status = 'todo' AND queueing_lock LIKE 'relance:%'")
+
+
+def _waiting(scheduler: Scheduler, entries: list[Entry]) -> set[str]:
+    """The queueing locks of jobs already waiting (one query instead of a refused defer each)."""
+    waiting: set[str] = set()
+    for config in {e.config.state_url: e.config for e in entries if e.config}.values():
+        with scheduler.store(config).engine.connect() as conn:
+            waiting.update(conn.execute(_WAITING).scalars())
+    return waiting
+
+
 async def _recover_job(context: JobContext, timestamp: int) -> int:
     return await retry_stalled(context.app)
+
+
+async def _cleanup_job(context: JobContext, timestamp: int) -> None:
+    """Finished jobs leave the queue's table after a day (failed ones after a week): the run
+    journal keeps the history."""
+    manager = context.app.job_manager
+    await manager.delete_old_jobs(nb_hours=KEEP_DONE_HOURS, queue=QUEUE)
+    await manager.delete_old_jobs(nb_hours=KEEP_FAILED_HOURS, queue=QUEUE, include_failed=True,
+                                  include_cancelled=True, include_aborted=True)
 
 
 async def retry_stalled(app: App, seconds: float = STALLED_AFTER) -> int:
     """Put the jobs of workers silent for `seconds` back in the queue; how many."""
     stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds,
                                                           queue=QUEUE))
+    stalled = [job for job in stalled if job.task_name != TASK_RECOVER]
     for job in stalled:
-        if job.task_name == TASK_RECOVER:
-            continue
-        log.warning("job %s (%s) was left by a worker that stopped beating; retrying it",
-                    job.id, job.task_kwargs.get("tenant", job.task_name))
-        await app.job_manager.retry_job(job)
+        tenant = job.task_kwargs.get("tenant", job.task_name)
+        try:
+            await app.job_manager.retry_job(job)
+            log.warning("job %s (%s) was left by a worker that stopped beating; retrying it",
+                        job.id, tenant)
+        except UniqueViolation:  # the beat queued the same job meanwhile: that one will do it
+            assert job.id is not None
+            await app.job_manager.finish_job_by_id_async(job.id, Status.FAILED,
+                                                         delete_job=False)
+            log.warning("job %s (%s) was left by a worker that stopped beating; the same job "
+                        "is already waiting, so this one is closed as failed", job.id, tenant)
     return len(stalled)
 
 
@@ -296,10 +353,12 @@ async def retry_stalled(app: App, seconds: float = STALLED_AFTER) -> int:
 def run_worker(app: App, *, concurrency: int = 4, stopping: threading.Event | None = None,
                wait: bool = True, name: str | None = None, stalled_after: float = STALLED_AFTER,
                heartbeat: float = HEARTBEAT, polling: float = 5.0,
-               signals: bool = True) -> None:
+               signals: bool = True, clock: Now = MACHINE) -> None:
     """Run jobs until SIGTERM/SIGINT (or `stopping` is set; `wait=False`: until the queue is
     empty). A stop lets the delivery in hand finish: running tenants see their stop flag, deliver
-    the message in hand, journal the run `stopped`, and the worker waits for them."""
+    the message in hand, journal the run `stopped`, and the worker waits for them. `clock`: the
+    time the tenants' runs and the beat read (a simulation's; the queue's own times stay the
+    database's)."""
     stopping = stopping or threading.Event()
 
     async def main() -> None:
@@ -308,7 +367,7 @@ def run_worker(app: App, *, concurrency: int = 4, stopping: threading.Event | No
             await retry_stalled(app, stalled_after)
             work = asyncio.create_task(app.run_worker_async(
                 queues=[QUEUE], concurrency=concurrency, wait=wait, name=name or "relance",
-                install_signal_handlers=False, additional_context={"stopping": stopping},
+                install_signal_handlers=False, additional_context={"stopping": stopping, "clock": clock},
                 update_heartbeat_interval=heartbeat, stalled_worker_timeout=stalled_after,
                 fetch_job_polling_interval=polling, abort_job_polling_interval=polling))
 

@@ -7,6 +7,7 @@ loop over every client (one failing client never stops the others; exit 1 if any
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -24,6 +25,7 @@ from sqlalchemy.engine import make_url
 from connector import logs
 from connector.app import metrics
 from connector.app.firm import Client, Firm
+from connector.app.lease import sole_server
 from connector.app.metrics import FirmHealth
 from connector.app.schedule import Schedule
 from connector.app.scheduler import JOBS, Entry, Scheduler
@@ -224,6 +226,16 @@ def serve(obj: Obj, log_json: bool, once: bool, with_web: bool, host: str, port:
     if not load():
         raise ConfigError("nothing to serve: no client could be loaded", key="--firm")
     workers = Firm(obj.firm).workers if obj.firm is not None else 1
+    with contextlib.ExitStack() as held:  # PostgreSQL: one serve per database
+        for url in sorted({e.config.state_url for e in load() if e.config is not None}):
+            store = Store(url)
+            held.callback(store.close)
+            held.enter_context(sole_server(store))
+        _serve(obj, load, workers, once, with_web, host, port, secure, proxies)
+
+
+def _serve(obj: Obj, load: Callable[[], list[Entry]], workers: int, once: bool, with_web: bool,
+           host: str, port: int, secure: bool, proxies: tuple[str, ...]) -> None:
     scheduler = Scheduler(load, today=obj.today, workers=workers)
     signal.signal(signal.SIGTERM, scheduler.request_stop)
     signal.signal(signal.SIGINT, scheduler.request_stop)
@@ -253,7 +265,8 @@ def db() -> None:
 @click.pass_obj
 @handle_errors
 def db_upgrade(obj: Obj) -> None:
-    """Apply pending schema migrations (also done on every start); print the revision."""
+    """Apply pending schema migrations (also done on every start); print the revision. On
+    PostgreSQL, also create the job queue's tables (`relance worker`) if they are missing."""
     urls = sorted({loaded.config.state_url for _slug, loaded in _loaded(obj)
                    if isinstance(loaded, Client)})
     for url in urls:
@@ -263,5 +276,9 @@ def db_upgrade(obj: Obj) -> None:
                 revision = MigrationContext.configure(conn).get_current_revision()
         finally:
             store.close()
+        queue = ""
+        if make_url(url).get_backend_name() == "postgresql":  # the job queue's tables too
+            from connector.app.worker import ensure_schema
+            queue = f", job queue (procrastinate {ensure_schema(url)})"
         click.echo(f"{make_url(url).render_as_string(hide_password=True)}: "
-                   f"schema at revision {revision}")
+                   f"schema at revision {revision}{queue}")

@@ -33,28 +33,40 @@ def _target(obj: Obj) -> Path:
 @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
 @click.option("--no-beat", is_flag=True,
               help="Do not schedule the clients' jobs (another worker's beat does).")
+@click.option("--poll", type=click.FloatRange(0.05, 600), default=5.0, show_default=True,
+              help="Seconds between looks at the queue besides its notifications (a job "
+                   "waiting for its client's lock is seen at the next look).")
 @click.option("--log-json", is_flag=True,
               help="One JSON object per log line (tenant, run_id, job_id).")
 @click.pass_obj
 @handle_errors
-def worker(obj: Obj, concurrency: int | None, burst: bool, no_beat: bool,
+def worker(obj: Obj, concurrency: int | None, burst: bool, no_beat: bool, poll: float,
            log_json: bool) -> None:
     """Run the clients' jobs from the PostgreSQL queue until stopped (SIGTERM finishes the
     delivery in hand)."""
     from connector.app import worker as queue
     from connector.app.firm import Firm
+    from connector.app.lease import ServeRefused, serve_running
+    from connector.store.store import Store
 
     root = logging.getLogger()
     logs.configure(as_json=log_json, level=min(root.level, logging.INFO))
     target = queue.Target(_target(obj), obj.today)
     url = target.state_url()
     queue.ensure_schema(url)
+    store = Store(url)
+    try:
+        if serve_running(store):
+            raise ServeRefused("relance serve is running on this database and schedules its "
+                               "clients; stop it before starting workers", key="state")
+    finally:
+        store.close()
     if concurrency is None:
         concurrency = Firm(target.path).workers if target.is_firm else 4
     app = queue.build_app(url, None if no_beat else target, pool_size=concurrency + 4)
     log.info("worker on %s: %d client(s) at a time%s", target.path, concurrency,
              "" if no_beat else ", scheduling them")
-    queue.run_worker(app, concurrency=concurrency, wait=not burst)
+    queue.run_worker(app, concurrency=concurrency, wait=not burst, polling=poll)
 
 
 LABELS = {

@@ -17,7 +17,8 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +203,51 @@ def count(store: Store, tenant: str, job: str, day: dt.date, status: str) -> int
         return int(conn.execute(select(func.count()).select_from(RUNS).where(
             RUNS.c.tenant == tenant, RUNS.c.job == job, RUNS.c.day == day,
             RUNS.c.status == status)).scalar() or 0)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the schedule needs from one tenant's journal for one local day."""
+
+    done: bool
+    """An `ok` reminders run exists for the day."""
+    latest: dict[str, Any] | None
+    """The day's latest reminders run (status, started_at, finished_at)."""
+    failures: int
+    """Failed reminders runs of the day."""
+    last_started: dt.datetime | None
+    """The start of the tenant's latest run of any job (a reminders run syncs first)."""
+
+
+NO_RUNS = Facts(False, None, 0, None)
+_CHUNK = 500  # tenants per query (SQLite's limit of bound parameters is far above)
+
+
+def facts(store: Store, tenants: Sequence[str], day: dt.date) -> dict[str, Facts]:
+    """The schedule's facts for many tenants in two queries per chunk (a beat over a firm's
+    two thousand clients every minute, not ten thousand queries)."""
+    found: dict[str, Facts] = {}
+    for start in range(0, len(tenants), _CHUNK):
+        chunk = list(tenants[start:start + _CHUNK])
+        with store.engine.connect() as conn:
+            today = conn.execute(select(RUNS.c.tenant, RUNS.c.status, RUNS.c.started_at,
+                                        RUNS.c.finished_at, RUNS.c.id).where(
+                RUNS.c.job == "reminders", RUNS.c.day == day,
+                RUNS.c.tenant.in_(chunk))).mappings().all()
+            latest_start = dict(conn.execute(select(RUNS.c.tenant, func.max(RUNS.c.started_at))
+                                             .where(RUNS.c.tenant.in_(chunk))
+                                             .group_by(RUNS.c.tenant)).all())
+        by_tenant: dict[str, list[dict[str, Any]]] = {}
+        for row in today:
+            by_tenant.setdefault(row["tenant"], []).append(dict(row))
+        for tenant in chunk:
+            rows = by_tenant.get(tenant, [])
+            latest = max(rows, key=lambda r: (aware(r["started_at"]), r["id"])) if rows else None
+            found[tenant] = Facts(
+                done=any(r["status"] == "ok" for r in rows), latest=latest,
+                failures=sum(r["status"] == "failed" for r in rows),
+                last_started=aware(latest_start.get(tenant)))
+    return found
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:

@@ -1,5 +1,5 @@
-"""`relance serve` as real processes: SIGTERM during delivery loses and duplicates nothing, and two
-servers sharing one PostgreSQL never run the same tenant at once nor send a reminder twice.
+"""`relance serve` as real processes: SIGTERM during delivery loses and duplicates nothing, and a
+second server on one PostgreSQL is refused (several processes: `relance worker`).
 
 The SMTP server is real (aiosmtpd, in this process) and slow, so that deliveries are in flight when
 the signal arrives or when the other server looks for work.
@@ -22,8 +22,10 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from click.testing import CliRunner
 
 from connector.app.firm import Firm
+from connector.cli import main
 from connector.store import outbox, runs
 from connector.store.store import Store
 from tests.helpers import write_firm
@@ -125,33 +127,25 @@ def test_sigterm_during_delivery_finishes_the_message_in_hand_and_nothing_else(
 
 
 @pytest.mark.parametrize("slow_smtp", [0.05], indirect=True)
-def test_two_servers_on_one_postgresql_never_run_a_tenant_twice_at_once(
+def test_a_second_server_on_one_postgresql_is_refused_and_names_the_worker(
         tmp_path: Path, pg_server: PgServer, slow_smtp: tuple[SlowSink, int]) -> None:
-    sink, port = slow_smtp
-    clients = {f"client{n}": f"seed = {n}\ncustomers = 15\ninvoices = 120\n" for n in range(1, 4)}
+    """Several processes sharing one PostgreSQL is what `relance worker` is for: a second
+    `serve`, or a worker beside a `serve`, refuses to start instead of scheduling the same
+    clients by a second mechanism."""
+    _sink, port = slow_smtp
     state = pg_server.create_database(pg_server.template)
-    firm = smtp_firm(tmp_path, state, port,
-                     ALWAYS + "sync_every_minutes = 0.03\njitter_minutes = 0\n", clients)
-    first, second = serve(firm), serve(firm)
+    firm = smtp_firm(tmp_path, state, port, ALWAYS, {"client1": "seed = 1\ncustomers = 5\n"
+                                                                "invoices = 40\n"})
+    first = serve(firm)
     store = Store(state)
     try:
-        def busy_enough() -> bool:  # every tenant reminded, and both servers have done work
-            journal = [r for c in clients for r in runs.history(store, c)]
-            return all(runs.last(store, c, "reminders", status="ok") for c in clients) \
-                and len(journal) >= 9 and len({r["holder"] for r in journal}) == 2
-        wait_for(busy_enough)
+        wait_for(lambda: runs.last(store, "client1", "reminders", status="ok") is not None)
+        for command in (["serve", "--once"], ["worker", "--burst"]):  # in this process
+            second = CliRunner().invoke(main, ["--firm", str(firm), *command])
+            assert second.exit_code == 2, second.output
+            assert "relance serve" in second.output and "running on this database" in \
+                second.output
+        assert len(runs.history(store, "client1")) == 1  # the refused ones ran nothing
     finally:
-        outputs = [stop(first), stop(second)]
-    try:
-        for tenant in clients:
-            history = runs.history(store, tenant)
-            spans = sorted((runs.aware(r["started_at"]), runs.aware(r["finished_at"]))
-                           for r in history)
-            assert all(end is not None for _start, end in spans), outputs
-            for (_s1, end), (start, _e2) in zip(spans, spans[1:], strict=False):
-                assert end <= start, f"{tenant}: two runs overlap"
-            reminders = [r for r in history if r["job"] == "reminders" and r["status"] == "ok"]
-            assert len(reminders) == 1  # once for the day, though two servers were up
-        assert len(sink.keys) == len(set(sink.keys)) > 0  # no reminder emailed twice
-    finally:
+        stop(first)
         store.close()
