@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.scale_figures import (
-    beat_pass,
     children_cpu,
     email_states,
     live_workers,
@@ -118,11 +117,6 @@ class Figures:
     """Reminders the outbox says were sent that never reached the sink (must be 0)."""
     uncertain: int = 0
     health_query_s: float = 0.0
-    beat_load_s: float = 0.0
-    """CPU of one beat pass (relance.beat, every minute): reading and validating every client
-    file..."""
-    beat_due_s: float = 0.0
-    """... and asking the schedule what is due for each client (journal queries)."""
     """One scrape of every client's health (connector.store.monitor) at the end of the day."""
     """Emails cut by a kill in mid-SMTP: left for a person (`relance outbox review`)."""
     workers_killed: int = 0
@@ -310,7 +304,6 @@ def simulate(state: str, firm: Path, sink: Sink, env: dict[str, str], *, workers
     figures.emails = len(keys)
     figures.duplicate_emails = len(keys) - len(set(keys))
     figures.health_query_s = scrape(state, [path.stem for path in paths])
-    figures.beat_load_s, figures.beat_due_s = beat_pass(firm, DAY)
     states = email_states(conninfo)
     figures.sent_not_received = len(states.get("sent", set()) - set(keys))
     figures.uncertain = len(states.get("uncertain", set()))
@@ -354,23 +347,6 @@ def run(clients: int, worker_counts: list[int], ticks: int, kills: int | None,
     return results
 
 
-def beat_only(clients: int) -> None:
-    from tests.pg import start_server
-    server, sources = start_server(), Sources()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            firm = Path(tmp) / "firm"
-            state = server.create_database()
-            write_firm(firm, clients, state, 25, sources)
-            from connector.store.store import Store
-            Store(state).close()  # the schema, as the first worker would
-            load, due = beat_pass(firm, DAY)
-            print(json.dumps({"clients": clients, "beat_load_s": load, "beat_due_s": due}))
-    finally:
-        sources.stop()
-        server.stop()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=2000)
@@ -380,12 +356,7 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=None,
                         help="workers SIGKILLed over the day (default: 10 %% of worker-ticks)")
     parser.add_argument("--concurrency", type=int, default=2, help="jobs at once per worker")
-    parser.add_argument("--beat-only", action="store_true",
-                        help="only time one beat pass over a fresh firm of --clients clients")
     args = parser.parse_args()
-    if args.beat_only:
-        beat_only(args.clients)
-        return
     signal.signal(signal.SIGTERM, lambda *_a: sys.exit(1))  # stop the workers and the server
     run(args.clients, [int(n) for n in args.workers.split(",")], args.ticks, args.kills,
         args.concurrency)

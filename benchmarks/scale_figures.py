@@ -7,7 +7,6 @@ import math
 import resource
 import time
 from collections import Counter, defaultdict
-from pathlib import Path
 from typing import Any
 
 
@@ -51,25 +50,6 @@ def percentile(values: list[float], share: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
-
-
-def beat_pass(firm: Path, day: Any) -> tuple[float, float]:
-    """What one minute's beat costs in CPU seconds of this thread (the machine's load does not
-    count): load every client, then `Scheduler.due` for each. Imported beforehand."""
-    from connector.app.scheduler import Scheduler
-    from connector.app.worker import Target
-    from connector.clock import MACHINE
-    began = time.thread_time()
-    entries = [entry for _path, entry in Target(firm, day).entries()]
-    loaded = time.thread_time()
-    scheduler = Scheduler(lambda: entries, today=day)
-    try:
-        for entry in entries:
-            if entry.config is not None:
-                scheduler.due(entry, MACHINE())
-    finally:
-        scheduler.close()
-    return round(loaded - began, 2), round(time.thread_time() - loaded, 2)
 
 
 def children_cpu() -> float:
