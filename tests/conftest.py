@@ -13,6 +13,10 @@ from keyring.backend import KeyringBackend
 from connector.store.store import Store
 from tests.pg import PgServer, start_server, unavailable
 
+# The CLI speaks the tenant's language once a config is loaded, RELANCE_LANG or the locale before:
+# the suite asserts the French, whatever the machine's locale (tests that want English set it).
+os.environ["RELANCE_LANG"] = "fr"
+
 # `RELANCE_TEST_YEARS_AHEAD=3 pytest …` runs the suite as if the machine's clock read three years
 # later (tests/test_clock.py does it for the tests that step through dates): the product reads time
 # only through connector.clock, so moving `system_now` moves every clock at once.

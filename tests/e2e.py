@@ -60,6 +60,6 @@ def user_loop(config: Path, env: dict[str, str] | None = None) -> Loop:
         outputs.append(out)
     written = len(list((config.parent / "outbox").glob("*.eml")))
     code, second = relance(config, "run", env=env)
-    assert code == 0 and "Nothing to send today." in second, second
+    assert code == 0 and "Rien à envoyer aujourd'hui." in second, second
     assert len(list((config.parent / "outbox").glob("*.eml"))) == written
     return Loop(json.loads(outputs[2]), outputs[3], second, written)

@@ -22,10 +22,10 @@ def test_demo_writes_emails_then_nothing_the_second_time(tmp_path: Path) -> None
     first = invoke("--today", TODAY, "demo", "--dir", str(workdir))
     assert first.exit_code == 0, first.output
     written = sorted((workdir / "outbox").glob("*.eml"))
-    assert written and "reminder(s)" in first.output
+    assert written and "relance(s) pour" in first.output
     second = invoke("--today", TODAY, "demo", "--dir", str(workdir))
     assert second.exit_code == 0
-    assert "Nothing to send today." in second.output
+    assert "Rien à envoyer aujourd'hui." in second.output
     assert sorted((workdir / "outbox").glob("*.eml")) == written
 
 
@@ -45,7 +45,7 @@ def test_plan_json_sync_status(tmp_path: Path) -> None:
 def test_run_dry_run_sends_nothing(tmp_path: Path) -> None:
     config = str(write_config(tmp_path))
     result = invoke("--config", config, "--today", TODAY, "run", "--dry-run")
-    assert result.exit_code == 0 and "Dry run" in result.output
+    assert result.exit_code == 0 and "Essai à blanc : rien n'a été envoyé." in result.output
     assert not (tmp_path / "outbox").exists()
 
 
@@ -53,7 +53,7 @@ def test_run_then_status_shows_tasks(tmp_path: Path) -> None:
     config = str(write_config(tmp_path))
     assert invoke("--config", config, "--today", TODAY, "run").exit_code == 0
     status = invoke("--config", config, "--today", TODAY, "status")
-    assert "open tasks" in status.output and "sent" in status.output
+    assert "tâches ouvertes (" in status.output and "envoyée " in status.output
 
 
 def test_config_errors_exit_2_and_name_the_key(tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_demo_on_a_weekend_shows_the_last_business_day(tmp_path: Path, monkeypat
     monkeypatch.setattr(clock, "system_now", lambda: sunday)
     result = invoke("demo", "--dir", str(tmp_path / "demo"))
     assert result.exit_code == 0, result.output
-    assert "showing 2026-11-27" in result.output
+    assert "affichage du 27/11/2026" in result.output
     assert list((tmp_path / "demo" / "outbox").glob("*.eml"))
 
 

@@ -21,7 +21,7 @@ def test_check_fails_when_the_smtp_server_cannot_be_reached(tmp_path: Path) -> N
     config = str(smtp_config(tmp_path, free_port()))  # nothing listens there
     result = invoke("--config", config, "--today", TODAY, "check")
     assert result.exit_code == 1
-    assert "cannot be reached" in result.output and "all good" not in result.output
+    assert "cannot be reached" in result.output and "tout est en ordre" not in result.output
 
 
 def test_check_fails_on_a_refused_login(tmp_path: Path, smtp) -> None:  # noqa: F811
@@ -41,7 +41,7 @@ def test_check_says_all_good_when_the_login_is_accepted(tmp_path: Path, smtp) ->
     result = invoke("--config", config, "--today", TODAY, "check", env={"TEST_SMTP_PW": PASSWORD})
     assert result.exit_code == 0, result.output
     assert "connected" in result.output and "accepted" in result.output
-    assert "all good" in result.output and not sink.messages
+    assert "tout est en ordre" in result.output and not sink.messages
 
 
 def test_check_without_the_password_says_how_to_store_it(tmp_path: Path, smtp) -> None:  # noqa: F811
@@ -56,20 +56,20 @@ def test_run_with_smtp_down_lists_each_rescheduled_reminder_and_exits_1(tmp_path
     config = str(smtp_config(tmp_path, port))
     result = invoke("--config", config, "--today", TODAY, "run")
     assert result.exit_code == 1, result.output
-    lines = [line for line in result.output.splitlines() if line.startswith("  rescheduled: ")]
+    lines = [line for line in result.output.splitlines() if line.startswith("  replanifiée : ")]
     assert lines and all("cannot" in line or "Connection refused" in line or "SMTP" in line
                          for line in lines)
     assert "relance outbox retry" in result.output
     # the next run has nothing new to plan, but still says what waits and still exits 1
     again = invoke("--config", config, "--today", TODAY, "run")
-    assert "Nothing to send today." in again.output
-    assert again.exit_code == 1 and f"{len(lines)} reminder(s) wait for a retry" in again.output
+    assert "Rien à envoyer aujourd'hui." in again.output
+    assert again.exit_code == 1 and f"{len(lines)} relance(s) attendent une nouvelle tentative" in again.output
     # after three failures in a row a run stops delivering by SMTP (issue 15): the second run
     # tried the rest, so every reminder now waits
-    tried = [line for line in again.output.splitlines() if line.startswith("  rescheduled: ")]
+    tried = [line for line in again.output.splitlines() if line.startswith("  replanifiée : ")]
     retried = invoke("--config", config, "--today", TODAY, "outbox", "retry", "--all")
     assert retried.exit_code == 0, retried.output
-    assert f"{len(lines) + len(tried)} reminder(s) due now" in retried.output
+    assert f"{len(lines) + len(tried)} relance(s) dues maintenant" in retried.output
 
 
 def test_run_with_a_refused_login_lists_the_failures_and_exits_1(tmp_path: Path, smtp) -> None:  # noqa: F811
@@ -78,7 +78,7 @@ def test_run_with_a_refused_login_lists_the_failures_and_exits_1(tmp_path: Path,
     result = invoke("--config", config, "--today", TODAY, "run",
                     env={"TEST_SMTP_PW": "not-the-password"})
     assert result.exit_code == 1
-    failed = [line for line in result.output.splitlines() if line.startswith("  failed: ")]
+    failed = [line for line in result.output.splitlines() if line.startswith("  en échec : ")]
     assert failed and all("refused the login" in line for line in failed)
     assert not sink.messages
     # fixed: retry now, and they leave

@@ -38,13 +38,13 @@ def test_hold_sends_nothing_until_approved_then_exactly_what_was_approved(tmp_pa
     demo = invoke("--today", TODAY, "demo", "--dir", str(workdir))
     assert demo.exit_code == 0, demo.output
     assert _emails(workdir) == []  # hold: nothing goes out
-    assert "wait for approval" in demo.output
+    assert "en attente de validation : relance --config" in demo.output
     listed = invoke("--config", config, "--today", TODAY, "review")
     assert listed.exit_code == 0 and "en attente de validation" in listed.output
     keys = [line.split()[0] for line in listed.output.splitlines() if len(line.split()[0]) == 32]
     assert len(keys) > 3
     status = invoke("--config", config, "--today", TODAY, "status")
-    assert f"{len(keys)} message(s) wait for approval" in status.output
+    assert f"{len(keys)} message(s) en attente de validation" in status.output
 
     shown = invoke("--config", config, "--today", TODAY, "review", keys[0][:10])
     assert shown.exit_code == 0 and "--- texte ---" in shown.output and "--- HTML ---" in shown.output
@@ -81,7 +81,7 @@ def test_first_day_is_gentle_and_dry_run_writes_previews(tmp_path: Path) -> None
     dry = invoke("--config", config, "--today", TODAY, "run", "--dry-run")
     assert dry.exit_code == 0, dry.output
     previews = sorted((workdir / "preview").glob("*.eml"))
-    assert previews and f"in {workdir.resolve() / 'preview'}" in dry.output
+    assert previews and f"dans {workdir.resolve() / 'preview'}" in dry.output
     assert _emails(workdir) == []
     levels = {email.message_from_bytes(p.read_bytes())["X-Relance-Level"] for p in previews}
     assert levels <= {"courtesy", "first"}
@@ -94,9 +94,9 @@ def test_cap_leaves_the_rest_waiting_and_status_says_so(tmp_path: Path) -> None:
                                              'max_messages_per_run = 2'))
     run = invoke("--config", str(path), "--today", TODAY, "run")
     assert run.exit_code == 0, run.output
-    assert len(_emails(workdir)) == 2 and "wait for the next run" in run.output
+    assert len(_emails(workdir)) == 2 and "attendent la prochaine exécution" in run.output
     status = invoke("--config", str(path), "--today", TODAY, "status")
-    assert "due today wait for a later run" in status.output
+    assert "dus aujourd'hui attendent une exécution suivante" in status.output
 
 
 def test_tasks_list_assign_done_and_history(tmp_path: Path) -> None:
@@ -142,7 +142,7 @@ def test_demo_onboarding_hold_shows_the_review_without_editing_the_config(tmp_pa
     workdir = tmp_path / "fresh"
     demo = invoke("--today", TODAY, "demo", "--dir", str(workdir), "--onboarding", "hold")
     assert demo.exit_code == 0, demo.output
-    assert _emails(workdir) == [] and "wait for approval" in demo.output
+    assert _emails(workdir) == [] and "en attente de validation : relance --config" in demo.output
     assert 'onboarding = "hold"' in (workdir / "relance.toml").read_text(encoding="utf-8")
     listed = invoke("--config", str(workdir / "relance.toml"), "--today", TODAY, "review")
     assert listed.exit_code == 0 and "en attente de validation" in listed.output

@@ -57,8 +57,8 @@ def test_plan_lines_fit_80_columns_with_whole_amounts(tmp_path: Path) -> None:
 def test_plan_before_any_sync_says_to_sync_first(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     result = invoke("--config", str(config), "--today", TODAY, "plan")
-    assert result.exit_code == 0 and "run `relance sync` first" in result.output
-    assert "Nothing to send today" not in result.output
+    assert result.exit_code == 0 and "lancez `relance sync` d'abord" in result.output
+    assert "Rien à envoyer aujourd'hui" not in result.output
 
 
 def test_status_shows_times_in_the_tenants_zone_and_readable_cursors(tmp_path: Path) -> None:
@@ -71,6 +71,6 @@ def test_status_shows_times_in_the_tenants_zone_and_readable_cursors(tmp_path: P
     raw = json.loads(invoke("--config", str(config), "--today", TODAY, "status", "--json").output)
     assert raw["cursors"] and "{" in raw["cursors"][0]["value"]  # JSON in the store...
     assert "{" not in status  # ...summarized on screen
-    sync_line = next(line for line in status.splitlines() if line.startswith("last sync:"))
+    sync_line = next(line for line in status.splitlines() if line.startswith("dernière synchro :"))
     assert sync_line.split(" (")[0].endswith(("EST", "EDT"))
     assert max(len(line) for line in status.splitlines()) <= 80

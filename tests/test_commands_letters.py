@@ -134,7 +134,7 @@ def test_letters_are_to_post_until_posted_and_the_email_says_so(config_path: Pat
     assert invoke(config_path, "letters", "posted", "nope", "--date",
                   TODAY.isoformat()).exit_code == 2
     status = invoke(config_path, "status")
-    assert f"letters: posted 1, to post {len(todo) - 1}" in status.output
+    assert f"lettres : postées 1, à poster {len(todo) - 1}" in status.output
     # the posted one leaves the list of letters to post and the next batch
     assert Path(first.file).name not in invoke(config_path, "letters").output
 
@@ -206,7 +206,7 @@ def test_a_letter_posted_after_its_date_says_its_deadline_is_shorter(config_path
                                      "2026-12-02"])
     assert late.exit_code == 0, late.output
     assert ("lettre postée 5 jour(s) après sa date ; le délai qu'elle fixe (jusqu'au "
-            "2026-12-15) laisse 5 jour(s) de moins") in late.output
+            "15/12/2026) laisse 5 jour(s) de moins") in late.output
     on_time = invoke(config_path, "letters", "posted", second.key[:12], "--date",
                      TODAY.isoformat())
     assert on_time.exit_code == 0 and "attention" not in on_time.output

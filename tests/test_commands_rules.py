@@ -38,11 +38,11 @@ def test_dispute_then_resume(config: str) -> None:
     assert result.exit_code == 0, result.output
     assert all(number not in [i["number"] for i in r["invoices"]] for r in planned(config))
     text = invoke("--config", config, "--today", TODAY, "plan").output
-    assert f"invoice {number}: disputed (livraison incomplète), by marie" in text
+    assert f"facture {number} : en litige (livraison incomplète), par marie" in text
     status = invoke("--config", config, "--today", TODAY, "status").output
     assert "livraison incomplète" in status
     explain = invoke("--config", config, "--today", TODAY, "rules", "explain", number).output
-    assert "disputed" in explain and "no reminder today" in explain
+    assert "disputed" in explain and "pas de relance aujourd'hui" in explain
     assert invoke("--config", config, "--today", TODAY, "resume", number).exit_code == 0
     assert any(number in [i["number"] for i in r["invoices"]] for r in planned(config))
 
@@ -51,7 +51,7 @@ def test_promise_and_customer_pause(config: str) -> None:
     row = next(r for r in planned(config) if r["channel"] == "email")
     number, customer = row["invoices"][0]["number"], row["customer_id"]
     past = invoke("--config", config, "--today", TODAY, "promise", number, "--until", "2026-11-01")
-    assert past.exit_code == 2 and "already past" in past.output
+    assert past.exit_code == 2 and "est déjà passé" in past.output
     assert invoke("--config", config, "--today", TODAY, "promise", number,
                   "--until", "2026-12-04").exit_code == 0
     assert invoke("--config", config, "--today", TODAY, "pause", customer,
@@ -65,7 +65,7 @@ def test_explain_a_planned_invoice(config: str) -> None:
     row = next(r for r in planned(config) if r["channel"] == "email")
     number = row["invoices"][0]["number"]
     text = invoke("--config", config, "--today", TODAY, "rules", "explain", number).output
-    assert "default policy 'standard'" in text and f"→ {row['level']} by email" in text
+    assert "default policy 'standard'" in text and f"→ {row['level']} par email" in text
     weekend = invoke("--config", config, "--today", "2026-11-28", "rules", "explain", number)
     assert "is a Saturday" in weekend.output
 

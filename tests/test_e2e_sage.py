@@ -41,7 +41,7 @@ def test_auth_then_the_whole_loop(tmp_path: Path, sage: RunningSage, memory_keyr
     config = write_user_config(tmp_path, source_toml(sage))
     env = {"SAGE_CLIENT_SECRET": sage.fake.client_secret}
     code, out = relance(config, "auth", "sage", env=env)
-    assert code == 0 and "granted" in out, out
+    assert code == 0 and "Accès Sage accordé" in out, out
     loop = user_loop(config, env=env)
     assert loop.emails and loop.emails_written == len(loop.emails)
     tokens = [v for (service, user), v in memory_keyring.passwords.items()

@@ -67,7 +67,7 @@ def test_a_source_dying_mid_run_stops_the_run_which_exits_1(tmp_path: Path) -> N
         assert relance(config, "--today", "2026-11-27", "sync", env=env)[0] == 0
         odoo.script(*["malformed"] * 200)  # a broken proxy answers every call from now on
         code, out = relance(config, "--today", "2026-11-27", "run", "--no-sync", env=env)
-        assert code == 1 and "stopped delivering by source" in out, out
+        assert code == 1 and "envois par source arrêtés" in out, out
         store = Store(f"sqlite:///{tmp_path / 'state.db'}")
         assert runs.lock_of(store, "boulangerie") is None  # released
         rows = outbox.rows(store, "boulangerie")

@@ -139,7 +139,7 @@ def test_demo_with_smtp(tmp_path: Path, smtp: int, caplog: pytest.LogCaptureFixt
     good = smtp_config(tmp_path / "good", smtp)
     audit.user_commands(good, {"SMTP_PW": SMTP_PASSWORD})
     sent = audit.outputs[2]
-    assert "sent" in sent.lower(), sent
+    assert re.search(r"^envoyés [1-9]\d*, ", sent, re.M), sent
     # climb the ladder (gently from the first run) up to the formal notices, which wait for review
     for later in ("2026-12-09", "2026-12-23", "2027-01-05"):
         audit.run(good, "run", env={"SMTP_PW": SMTP_PASSWORD}, today=later)
@@ -155,7 +155,7 @@ def test_demo_with_smtp(tmp_path: Path, smtp: int, caplog: pytest.LogCaptureFixt
     audit.run(wrong, "status", "--json", env={"SMTP_PW": WRONG["smtp"]})
     down = smtp_config(tmp_path / "down", closed_port())
     out = audit.run(down, "run", env={"SMTP_PW": SMTP_PASSWORD}, codes=(0, 1))
-    assert "rescheduled" in out and "rescheduled 0" not in out, out
+    assert "replanifiés" in out and "replanifiés 0" not in out, out
     audit.run(down, "outbox", "review", env={"SMTP_PW": SMTP_PASSWORD})
     audit.check()
 
@@ -247,7 +247,7 @@ def test_sage(tmp_path: Path, caplog: pytest.LogCaptureFixture, fast_retries: No
                               date=dt.date(2026, 8, 1) + dt.timedelta(days=9 * n))
         config = user_config(tmp_path / "good", source)
         out = audit.run(config, "auth", "sage", env=env)
-        assert "granted" in out, out
+        assert "Accès Sage accordé" in out, out
         audit.user_commands(config, env)
         sage.fake.expire_access()  # the next call refreshes with the wrong client secret
         audit.run(config, "sync", env={"SAGE_SECRET": WRONG["sage"]}, codes=(1, 2))

@@ -36,7 +36,7 @@ def test_copy_writes_every_default_and_keeps_edited_files(tmp_path: Path) -> Non
     assert sorted(p.relative_to(target) for p in target.rglob("*.j2")) == packaged
     (target / "fr" / "first.j2").write_text("edited", encoding="utf-8")
     again = invoke("--config", config, "templates", "copy")
-    assert "kept" in again.output
+    assert "déjà présent(s) gardé(s)" in again.output
     assert (target / "fr" / "first.j2").read_text(encoding="utf-8") == "edited"
 
 
@@ -81,4 +81,4 @@ def test_preview_with_a_real_customer(tmp_path: Path) -> None:
     assert by_name.exit_code == 0 and row["customer"] in by_name.output
     unknown = invoke("--config", config, "--today", TODAY, "templates", "preview", "first",
                      "--customer", "nobody")
-    assert unknown.exit_code == 2 and "no customer 'nobody'" in unknown.output
+    assert unknown.exit_code == 2 and "aucun client 'nobody'" in unknown.output

@@ -24,6 +24,7 @@ from connector.errors import ConnectorError
 from connector.rules.channels import CHANNELS
 from connector.rules.engine import Decision, ReminderIntent, evaluate, limit_messages
 from connector.rules.late_paid import late_paid_intents
+from connector.rules.pauses import Pause
 from connector.rules.penalties import tables_for
 from connector.rules.prescription import (
     defused,
@@ -302,12 +303,17 @@ class Tenant:
 
     def paused(self) -> list[dict[str, Any]]:
         """Active disputes, promises and customer pauses, invoices shown by their number."""
+        return [{"scope": p.scope, "what": p.describe(), "target": target}
+                for p, target in self.holds()]
+
+    def holds(self) -> list[tuple[Pause, str]]:
+        """The active pauses themselves, each with its target as a person names it (the
+        invoice's number): for a screen that words them in its own language."""
         held = pause_store.active(self.store, self.name, self.source, self.today)
         invoices = self.store.invoices_by_id(
             self.name, self.source, [p.target_id for p in held if p.scope == "invoice"])
-        return [{"scope": p.scope, "what": p.describe(),
-                 "target": invoices[p.target_id].number if p.target_id in invoices
-                 else p.target_id} for p in held]
+        return [(p, invoices[p.target_id].number if p.target_id in invoices else p.target_id)
+                for p in held]
 
     def close(self) -> None:
         if self._adapter is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import webbrowser
 from typing import Any
 
@@ -12,7 +11,8 @@ from connector.secrets import SecretStore
 
 
 def register(main: click.Group) -> None:
-    from connector.commands.context import EXIT_USAGE, Obj, handle_errors
+    from connector.commands.context import Obj, fail, handle_errors
+    from connector.commands.words import say
 
     @main.group()
     def auth() -> None:
@@ -29,11 +29,10 @@ def register(main: click.Group) -> None:
 
         config = obj.config
         if config.source.kind != "sage":
-            click.echo(f"error: [source] kind is {config.source.kind!r}, not \"sage\"", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(obj.language, say("auth.not_sage", obj.language, kind=config.source.kind))
 
         def open_browser(url: str) -> None:
-            click.echo(f"Open this address to let relance read your Sage books:\n  {url}")
+            click.echo(say("auth.open", obj.language, url=url))
             if not no_browser:
                 webbrowser.open(url)
 
@@ -42,11 +41,12 @@ def register(main: click.Group) -> None:
                 return str(businesses[0]["id"])
             for number, business in enumerate(businesses, start=1):
                 click.echo(f"  {number}. {business.get('name')} ({business.get('id')})")
-            choice = click.prompt("Which business?", type=click.IntRange(1, len(businesses)))
+            choice = click.prompt(say("auth.which", obj.language),
+                                  type=click.IntRange(1, len(businesses)))
             return str(businesses[choice - 1]["id"])
 
         chosen = authorize(config.source, SecretStore(config.tenant), open_browser=open_browser,
                            pick_business=pick, timeout=timeout)
-        click.echo("Sage access granted; tokens stored in the system keyring.")
+        click.echo(say("auth.granted", obj.language))
         if chosen != getattr(config.source, "business_id", None):
-            click.echo(f'Set business_id = "{chosen}" in [source] of {config.file}.')
+            click.echo(say("auth.business", obj.language, id=chosen, file=config.file))

@@ -9,32 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from connector.commands.words import label, say
+
 if TYPE_CHECKING:
     from connector.app.bank import BankReport
 
-STATUS_WORDS = {"fr": {"held": "relances suspendues", "review": "à vérifier",
-                       "unmatched": "sans facture", "confirmed": "confirmé",
-                       "rejected": "rejeté"},
-                "en": {"held": "reminders held", "review": "to review",
-                       "unmatched": "no invoice", "confirmed": "confirmed",
-                       "rejected": "rejected"}}
-VERDICT_WORDS = {"fr": {"confident": "sûr", "ambiguous": "ambigu", "partial": "partiel",
-                        "review": "incertain", "none": "aucun"},
-                 "en": {"confident": "confident", "ambiguous": "ambiguous", "partial": "partial",
-                        "review": "uncertain", "none": "none"}}
-
-
 def report_line(report: BankReport, language: str) -> str:
-    if language == "en":
-        text = (f"bank: {report.files} statement(s) read, {report.new_credits} new credit(s); "
-                f"{report.held} hold reminders, {report.review} to review "
-                f"(relance bank matches)")
-    else:
-        text = (f"banque : {report.files} relevé(s) lu(s), {report.new_credits} nouveau(x) "
-                f"crédit(s) ; {report.held} suspendent des relances, {report.review} à vérifier "
-                f"(relance bank matches)")
+    text = say("bank.report", language, files=report.files, credits=report.new_credits,
+               held=report.held, review=report.review)
     if report.rejects:
-        text += f"\n  {len(report.rejects)} ignoré(s) : " + "\n  ".join(report.rejects[:10])
+        text += say("bank.rejects", language, n=len(report.rejects),
+                    lines="\n  ".join(report.rejects[:10]))
     return text
 
 
@@ -49,18 +34,18 @@ def _who(by: str | None) -> str:
 
 def _line(row: dict[str, Any], language: str) -> str:
     from connector.formatting import money
-    words = STATUS_WORDS[language]
     numbers = ", ".join(row["numbers"]) or "-"
     until = f" → {row['hold_until'].isoformat()}" if row["hold_until"] else ""
     return (f"{row['id']:>5}  {row['booked_on'].isoformat()}  "
             f"{money(row['amount'], row['currency'], language):>14}  {numbers:<28} "
-            f"{row['score']:>3}  {VERDICT_WORDS[language][row['verdict']]:<9} "
-            f"{words[row['status']]}{until}\n       {row['payer'] or ''} {row['text'][:70]}"
+            f"{row['score']:>3}  {label('verdict', row['verdict'], language):<9} "
+            f"{label('match', row['status'], language)}{until}\n       {row['payer'] or ''} {row['text'][:70]}"
             f"\n       {row['explanation']}")
 
 
 def register(main: click.Group) -> None:
     from connector.commands.context import Obj, handle_errors
+    from connector.commands.views import day
 
     @main.group()
     def bank() -> None:
@@ -90,7 +75,7 @@ def register(main: click.Group) -> None:
         rows = bank_store.listing(tenant.store, tenant.name, tenant.source, every=every)
         language = tenant.config.language
         if not rows:
-            click.echo("nothing to review" if language == "en" else "rien à vérifier")
+            click.echo(say("bank.nothing", language))
             return
         for row in rows:
             click.echo(_line(row, language))
@@ -107,12 +92,8 @@ def register(main: click.Group) -> None:
         row = do_confirm(tenant.store, tenant.config, match_id, by=_who(by),
                          now=tenant.clock.now(), today=tenant.today)
         numbers = ", ".join(row["numbers"])
-        if tenant.config.language == "en":
-            click.echo(f"match {match_id} confirmed: no reminder for {numbers} until "
-                       f"{row['hold_until'].isoformat()}")
-        else:
-            click.echo(f"rapprochement {match_id} confirmé : pas de relance pour {numbers} "
-                       f"jusqu'au {row['hold_until'].strftime('%d/%m/%Y')}")
+        click.echo(say("bank.confirmed", obj.language, id=match_id, numbers=numbers,
+                       day=day(row["hold_until"], obj.language)))
 
     @bank.command()
     @click.argument("match_id", type=int)
@@ -126,7 +107,4 @@ def register(main: click.Group) -> None:
         row = do_reject(tenant.store, tenant.config, match_id, by=_who(by),
                         now=tenant.clock.now())
         numbers = ", ".join(row["numbers"]) or "-"
-        if tenant.config.language == "en":
-            click.echo(f"match {match_id} rejected: reminders of {numbers} resume")
-        else:
-            click.echo(f"rapprochement {match_id} rejeté : les relances de {numbers} reprennent")
+        click.echo(say("bank.rejected", obj.language, id=match_id, numbers=numbers))

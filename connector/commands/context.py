@@ -11,10 +11,11 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from connector.commands.words import env_language, say
 from connector.errors import AuthError, ConfigError, ConnectorError
 
 if TYPE_CHECKING:  # imported when a command runs, so that `--help` starts fast
@@ -44,6 +45,12 @@ class Obj:
                 self._config = load_config(self.config_path)
         return self._config
 
+    @property
+    def language(self) -> str:
+        """The language of what is printed: the tenant's once its config is loaded, before that
+        (or when it cannot load) RELANCE_LANG or the locale's (words.env_language)."""
+        return self._config.language if self._config is not None else env_language()
+
     def tenant(self) -> Tenant:
         from connector.app.tenant import open_tenant
         return open_tenant(self.config, today=self.today)
@@ -60,7 +67,20 @@ def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter("expected a date as YYYY-MM-DD") from None
+        raise click.BadParameter(say("bad_day", env_language())) from None
+
+
+def fail(language: str, text: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print `text` as an error line ("erreur : …") on stderr and exit with `code`."""
+    click.echo(say("error", language, text=text), err=True)
+    sys.exit(code)
+
+
+def _language_of(args: tuple[Any, ...]) -> str:
+    """The language of a command's error: its Obj's (first argument, or the click context's)."""
+    first = args[0] if args else None
+    obj = first.obj if isinstance(first, click.Context) else first
+    return obj.language if isinstance(obj, Obj) else env_language()
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,11 +90,9 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except (ConfigError, AuthError) as exc:
-            click.echo(f"error: {_redact(str(exc))}", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(_language_of(args), _redact(str(exc)), EXIT_USAGE)
         except ConnectorError as exc:
-            click.echo(f"error: {_redact(str(exc))}", err=True)
-            sys.exit(EXIT_FAILED)
+            fail(_language_of(args), _redact(str(exc)), EXIT_FAILED)
     return wrapper
 
 
@@ -108,8 +126,9 @@ def client_config(obj: Obj) -> Config:
     from connector.app.firm import Firm
     firm = Firm(obj.firm or ".")
     if obj.client is None:
-        raise ConfigError("this command acts on one client: add --client SLUG (clients: "
-                          f"{', '.join(firm.slugs()) or 'none yet'})", file=str(firm.file))
+        language = env_language()
+        raise ConfigError(say("one_client", language, clients=", ".join(firm.slugs())
+                              or say("none_yet", language)), file=str(firm.file))
     return firm.config(obj.client)
 
 
@@ -123,8 +142,7 @@ def fan_out(obj: Obj, command: Callable[..., Any], *args: Any, **kwargs: Any) ->
         firm = Firm(obj.firm or ".")
         slugs = firm.slugs()
     except ConfigError as exc:
-        click.echo(f"error: {_redact(str(exc))}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(obj.language, _redact(str(exc)))
 
     def one(slug: str) -> bool:
         """Run the command for one client; True when it failed."""
@@ -134,7 +152,9 @@ def fan_out(obj: Obj, command: Callable[..., Any], *args: Any, **kwargs: Any) ->
             return exc.code not in (None, 0)
         except Exception as exc:  # a bug in one client's run must not stop the others
             log.exception("client %s failed", slug)
-            click.echo(f"error: {slug}: {_redact(f'{type(exc).__name__}: {exc}')}", err=True)
+            click.echo(say("error", obj.language, text=say(
+                "client_error", obj.language, slug=slug,
+                text=_redact(f"{type(exc).__name__}: {exc}"))), err=True)
             return True
         return False
 
@@ -158,6 +178,6 @@ def fan_out(obj: Obj, command: Callable[..., Any], *args: Any, **kwargs: Any) ->
                     failed.append(slug)
     if failed:
         failed.sort()
-        click.echo(f"failed for {len(failed)} of {len(slugs)} client(s): {', '.join(failed)}",
-                   err=True)
+        click.echo(say("clients_failed", obj.language, n=len(failed), total=len(slugs),
+                       names=", ".join(failed)), err=True)
         sys.exit(EXIT_FAILED)

@@ -34,6 +34,7 @@ from connector.clock import MACHINE, Clock
 from connector.commands import views
 from connector.commands import web as web_commands
 from connector.commands.context import EXIT_FAILED, EXIT_OK, Obj, handle_errors
+from connector.commands.words import label, say
 from connector.config import Config
 from connector.errors import ConfigError
 from connector.models import from_minor
@@ -129,14 +130,17 @@ def _summaries(obj: Obj, detail: bool) -> list[dict[str, Any]]:
         stores.close()
 
 
-def _table(rows: list[dict[str, Any]]) -> str:
+def _table(rows: list[dict[str, Any]], language: str) -> str:
     if not rows:
-        return "no client yet: add clients/<slug>.toml to the firm directory"
-    lines = [f"{'client':<20} {'source':<10} {'last sync':<20} {'open':>16} {'overdue':>16} "
-             f"{'pending':>7}  errors"]
+        return say("firm.no_client", language)
+    head = [say(f"firm.col_{c}", language)
+            for c in ("client", "source", "last_sync", "open", "overdue", "pending", "errors")]
+    lines = [f"{head[0]:<20} {head[1]:<10} {head[2]:<20} {head[3]:>16} {head[4]:>16} "
+             f"{head[5]:>7}  {head[6]}"]
     for row in rows:
         last = row["last_sync"] or {}
-        when = str(last.get("finished_at") or last.get("started_at") or "never")[:19]
+        when = str(last.get("finished_at") or last.get("started_at")
+                   or say("never", language))[:19]
         lines.append(f"{row['client'][:20]:<20} {(row['source'] or '-'):<10} {when:<20} "
                      f"{' + '.join(row['open'].values()) or '0':>16} "
                      f"{' + '.join(row['overdue'].values()) or '0':>16} "
@@ -162,12 +166,13 @@ def status_all(obj: Obj, as_json: bool) -> int:
         click.echo(json.dumps({"clients": rows, "health": firm_health(obj).as_dict()}, indent=2,
                               default=str, ensure_ascii=False))
     else:
-        click.echo(_table(rows))
+        click.echo(_table(rows, obj.language))
         for row in rows:
             for job, run in (row.get("runs") or {}).items():
                 if run:
-                    click.echo(f"{row['client']}: last {job} run {run['status']} "
-                               f"(started {run['started_at']}, by {run['holder']})")
+                    click.echo(say("firm.last_run", obj.language, client=row["client"], job=job,
+                                   status=label("run", run["status"], obj.language),
+                                   started=run["started_at"], holder=run["holder"]))
     return EXIT_FAILED if any(row["errors"] for row in rows) else EXIT_OK
 
 
@@ -183,11 +188,10 @@ def clients() -> None:
 def clients_list(obj: Obj, as_json: bool) -> None:
     """Each client: source, last sync, open and overdue amounts, reminders pending, errors."""
     if obj.firm is None:
-        raise ConfigError("name the firm directory with --firm DIR (or RELANCE_FIRM)",
-                          key="--firm")
+        raise ConfigError(say("firm.name_it", obj.language), key="--firm")
     rows = _summaries(obj, detail=False)
     click.echo(json.dumps(rows, indent=2, default=str, ensure_ascii=False) if as_json
-               else _table(rows))
+               else _table(rows, obj.language))
 
 
 # -- serve ----------------------------------------------------------------------------------------
@@ -224,7 +228,7 @@ def serve(obj: Obj, log_json: bool, once: bool, with_web: bool, host: str, port:
     logs.configure(as_json=log_json, level=min(root.level, logging.INFO))
     load = entries(obj)
     if not load():
-        raise ConfigError("nothing to serve: no client could be loaded", key="--firm")
+        raise ConfigError(say("firm.nothing_to_serve", obj.language), key="--firm")
     workers = Firm(obj.firm).workers if obj.firm is not None else 1
     with contextlib.ExitStack() as held:  # PostgreSQL: one serve per database
         for url in sorted({e.config.state_url for e in load() if e.config is not None}):
@@ -280,5 +284,6 @@ def db_upgrade(obj: Obj) -> None:
         if make_url(url).get_backend_name() == "postgresql":  # the job queue's tables too
             from connector.app.worker import ensure_schema
             queue = f", job queue (procrastinate {ensure_schema(url)})"
-        click.echo(f"{make_url(url).render_as_string(hide_password=True)}: "
-                   f"schema at revision {revision}{queue}")
+        click.echo(say("db.revision", obj.language,
+                       url=make_url(url).render_as_string(hide_password=True),
+                       revision=f"{revision}{queue}"))

@@ -6,16 +6,12 @@ The logic lives in app/history.py; this command only parses and prints.
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
 from connector.app import history as history_app
-from connector.commands.context import EXIT_USAGE, Obj, handle_errors
-
-KINDS = {"message": "message", "note": "note", "task": "tâche", "task_done": "tâche faite",
-         "dispute": "litige", "promise": "promesse", "pause": "pause", "payment": "paiement",
-         "bank": "virement reçu"}
+from connector.commands.context import Obj, fail, handle_errors
+from connector.commands.words import label, say
 
 
 def register(main: click.Group) -> None:
@@ -31,21 +27,22 @@ def register(main: click.Group) -> None:
         if customer is not None:
             found = history_app.find_customer(tenant.store, tenant.name, tenant.source, customer)
             if found.customer_id is None:
-                hint = f" ; vouliez-vous dire : {', '.join(found.suggestions)} ?" \
-                    if found.suggestions else ""
-                click.echo(f"error: aucun client « {customer} »{hint}", err=True)
-                sys.exit(EXIT_USAGE)
+                language = obj.language
+                hint = say("history.did_you_mean", language,
+                           names=", ".join(found.suggestions)) if found.suggestions else ""
+                fail(language, say("history.no_customer", language, customer=customer, hint=hint))
             customer_id = found.customer_id
         events = history_app.events(tenant.store, tenant.name, tenant.source, customer_id)
         if as_json:
             click.echo(json.dumps(events, indent=2, default=str, ensure_ascii=False))
             return
         if not events:
-            click.echo("Aucun événement.")
+            click.echo(say("history.none", obj.language))
         for e in events:
             what = " · ".join(str(x) for x in (e["level"], e["channel"], e["status"]) if x)
             invoices = ", ".join(e["invoices"])
             who = "" if customer_id else f"{e['customer']}  "
             extra = f"  {e['text']}" if e.get("text") else ""
-            click.echo(f"{e['date']}  {who}{KINDS.get(e['kind'], e['kind']):<12} {what}"
+            kind = label("event", e["kind"], obj.language)
+            click.echo(f"{e['date']}  {who}{kind:<12} {what}"
                        f"{'  ' + invoices if invoices else ''}{extra}")

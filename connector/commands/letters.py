@@ -17,14 +17,11 @@ import click
 from connector.app import letters as batches
 from connector.store import letters as letter_store
 
-STATUS = {"fr": {"to_post": "à poster", "posted": "postée"},
-          "en": {"to_post": "to post", "posted": "posted"}}
-WAITING = {"fr": "en attente de l'adresse postale (tâche créée)",
-           "en": "waiting for the postal address (task created)"}
-
 
 def register(main: click.Group) -> None:
-    from connector.commands.context import EXIT_USAGE, Obj, handle_errors, parse_day
+    from connector.commands.context import EXIT_USAGE, Obj, fail, handle_errors, parse_day
+    from connector.commands.views import day as in_words
+    from connector.commands.words import label, say
 
     @main.group(invoke_without_command=True)
     @click.option("--all", "show_all", is_flag=True, help="Posted letters too.")
@@ -40,22 +37,23 @@ def register(main: click.Group) -> None:
         tenant = obj.tenant()
         rows = letter_store.listing(tenant.store, tenant.name,
                                     status=None if show_all else "to_post")
-        language = "en" if tenant.config.language == "en" else "fr"
+        language = obj.language
         waiting = letter_store.waiting_for_address(tenant.store, tenant.name)
         if not rows and not waiting:
-            click.echo("Aucune lettre à poster." if language == "fr" else "No letter to post.")
+            click.echo(say("letters.none", language))
             return
         for w in waiting:  # not written yet: a task asks for the address; no attempt is used
-            click.echo(f"{w.key[:12]}  {w.planned_for.isoformat()}  {WAITING[language]}  "
+            click.echo(f"{w.key[:12]}  {w.planned_for.isoformat()}  "
+                       f"{say('letters.waiting', language)}  "
                        f"{w.customer_name} ({w.customer_id}, {w.level})")
         for x in rows:
             posted = f" {x.posted_on.isoformat()}" if x.posted_on else ""
             if x.received_on:
-                posted += (f", reçue le {x.received_on.isoformat()}" if language == "fr"
-                           else f", received {x.received_on.isoformat()}")
-            tracking = f" n° {x.tracking}" if x.tracking else ""
+                posted += say("letters.received_on", language, day=x.received_on.isoformat())
+            tracking = say("letters.tracking", language, number=x.tracking) if x.tracking else ""
             click.echo(f"{x.key[:12]}  {x.planned_for.isoformat()}  "
-                       f"{STATUS[language][x.status]}{posted}{tracking}  {Path(x.file).name}")
+                       f"{label('letter', x.status, language)}{posted}{tracking}  "
+                       f"{Path(x.file).name}")
 
     @letters.command("batch")
     @click.argument("day", metavar="DATE", callback=parse_day)
@@ -68,7 +66,7 @@ def register(main: click.Group) -> None:
         tenant = obj.tenant()
         todo = letter_store.listing(tenant.store, tenant.name, status="to_post", day=day)
         if not todo:
-            click.echo(f"Aucune lettre à poster pour le {day.isoformat()}.")
+            click.echo(say("letters.none_on", obj.language, day=in_words(day, obj.language)))
             return
         names = {}
         for letter in todo:
@@ -79,9 +77,11 @@ def register(main: click.Group) -> None:
             tenant.config.letters_dir / f"{day.isoformat()}_a-poster.pdf"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(made.pdf)
-        click.echo(f"{target}: {len(made.letters)} lettre(s) à poster")
+        click.echo(say("letters.batch", obj.language, file=target, n=len(made.letters)))
         for letter in made.missing:
-            click.echo(f"error: {letter.file} is missing (listed on the cover)", err=True)
+            click.echo(say("error", obj.language,
+                           text=say("letters.missing", obj.language, file=letter.file)),
+                       err=True)
         if made.missing:
             sys.exit(EXIT_USAGE)
 
@@ -97,29 +97,27 @@ def register(main: click.Group) -> None:
         tenant = obj.tenant()
         letter = letter_store.find(tenant.store, tenant.name, key)
         if letter is None:
-            click.echo(f"error: no single letter whose key starts with {key!r} "
-                       f"(see `relance letters --all`)", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(obj.language, say("letters.no_letter", obj.language, key=key))
         if day > tenant.today:
-            click.echo(f"error: {day.isoformat()} is in the future", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(obj.language, say("letters.future", obj.language, day=day.isoformat()))
         if tracking is not None and not (tracking.strip() and len(tracking) <= 64):
-            click.echo("error: --tracking must be 1 to 64 characters", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(obj.language, say("letters.bad_tracking", obj.language))
         letter_store.mark_posted(tenant.store, tenant.name, letter.key, on=day,
                                  tracking=tracking.strip() if tracking else None,
                                  now=tenant.clock.now())
-        click.echo(f"{Path(letter.file).name}: postée le {day.isoformat()}"
-                   + (f", n° {tracking}" if tracking else ""))
+        click.echo(say("letters.posted_on", obj.language, file=Path(letter.file).name,
+                       day=in_words(day, obj.language))
+                   + (say("letters.tracking_sent", obj.language, number=tracking)
+                      if tracking else ""))
         late = (day - letter.planned_for).days
         if late > 0:  # its deadline was counted from a receipt expected `late` days earlier
             config = tenant.config
             deadline = letter.planned_for + dt.timedelta(
                 days=config.penalties.notice_delivery_days + config.letter.deadline_days)
-            click.echo(f"attention : lettre postée {late} jour(s) après sa date ; le délai "
-                       f"qu'elle fixe (jusqu'au {deadline.isoformat()}) laisse {late} jour(s) "
-                       f"de moins que les {config.letter.deadline_days} jours prévus après "
-                       f"réception", err=True)
+            click.echo(say("warning", obj.language, text=say(
+                "letters.late", obj.language, late=late,
+                deadline=in_words(deadline, obj.language),
+                days=config.letter.deadline_days)), err=True)
 
     @letters.command("received")
     @click.argument("key")
@@ -133,13 +131,11 @@ def register(main: click.Group) -> None:
         tenant = obj.tenant()
         letter = letter_store.find(tenant.store, tenant.name, key)
         if letter is None or letter.posted_on is None:
-            click.echo(f"error: no single posted letter whose key starts with {key!r} "
-                       f"(record the posting first: `relance letters posted`)", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(obj.language, say("letters.no_posted", obj.language, key=key))
         if day > tenant.today or day < letter.posted_on:
-            click.echo(f"error: {day.isoformat()} must be between the posting day "
-                       f"{letter.posted_on.isoformat()} and today", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(obj.language, say("letters.bad_received", obj.language, day=day.isoformat(),
+                                   posted=letter.posted_on.isoformat()))
         letter_store.mark_received(tenant.store, tenant.name, letter.key, on=day,
                                    now=tenant.clock.now())
-        click.echo(f"{Path(letter.file).name}: reçue le {day.isoformat()}")
+        click.echo(say("letters.received_done", obj.language, file=Path(letter.file).name,
+                       day=in_words(day, obj.language)))

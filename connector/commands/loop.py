@@ -21,10 +21,12 @@ from connector.commands.context import (
     EXIT_FAILED,
     EXIT_USAGE,
     Obj,
+    fail,
     for_each_client,
     handle_errors,
     one_pass,
 )
+from connector.commands.words import counts, label, say
 from connector.errors import AuthError, ConfigError, ConnectorError, TransientError
 from connector.rules.calendar import BusinessCalendar
 from connector.secrets import SecretStore, redact, set_state_password
@@ -44,8 +46,7 @@ def register(main: click.Group) -> None:
         """Write a commented configuration file to start from."""
         path = Path(obj.config_path)
         if path.exists() and not force:
-            click.echo(f"error: {path} exists; use --force to overwrite it", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(obj.language, say("init.exists", obj.language, path=path))
         today = obj.today or Clock(DEFAULT_TIMEZONE).today()
         text = EXAMPLE.read_text(encoding="utf-8").replace('anchor = "2026-11-27"',
                                                            f'anchor = "{today.isoformat()}"')
@@ -53,9 +54,8 @@ def register(main: click.Group) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
-            click.echo(f"error: cannot write {path}: {exc.strerror}", err=True)
-            sys.exit(EXIT_USAGE)
-        click.echo(f"wrote {path}; edit [source] and [sender], then run `relance check`")
+            fail(obj.language, say("cannot_write", obj.language, path=path, why=exc.strerror))
+        click.echo(say("init.wrote", obj.language, path=path))
 
 
     @main.command()
@@ -64,7 +64,9 @@ def register(main: click.Group) -> None:
     def check(obj: Obj) -> None:
         """Check the configuration, the source's reachability and credentials."""
         tenant = obj.tenant()
-        click.echo(f"config {obj.config_path}: ok (tenant {tenant.name}, source {tenant.source})")
+        language = obj.language
+        click.echo(say("check.config", language, path=obj.config_path, tenant=tenant.name,
+                       source=tenant.source))
         from connector.app import lint  # loaded by `check` only: other commands start faster
         for finding in lint.check_sender(tenant.config):
             click.echo(str(finding), err=True)
@@ -74,31 +76,33 @@ def register(main: click.Group) -> None:
         try:
             checked = tenant.check_source()
         except ConnectorError as exc:
-            problems.append(f"source: {exc}")
+            problems.append(say("check.source_problem", language, text=exc))
             usage = isinstance(exc, ConfigError | AuthError)
         else:
             info = checked.info
-            click.echo(f"source: {info.kind} {info.url or ''} version {info.version or '?'}"
-                       f"{' as ' + info.user if info.user else ''}")
+            click.echo(say("check.source_as" if info.user else "check.source", language,
+                           kind=info.kind, url=info.url or "", version=info.version or "?",
+                           user=info.user))
             for warning in info.warnings:
-                click.echo(f"warning: {warning}")
+                click.echo(say("warning", language, text=warning))
             for right in checked.unused:
-                click.echo(f"warning: missing right, not needed by the configured channels: "
-                           f"{right}")
+                click.echo(say("warning", language,
+                               text=say("check.unused_right", language, right=right)))
             for needed_by, right in checked.missing:
-                problems.append(f"source: missing right (needed by {needed_by}): {right}")
+                problems.append(say("check.missing_right", language, needed_by=needed_by,
+                                    right=right))
                 usage = True
         try:  # the way out too: a reminder that cannot leave is worse than none planned
             for step in build_transport(obj.config, tenant.secrets).check():
                 click.echo(step)
         except ConnectorError as exc:
-            problems.append(f"email: {exc}")
+            problems.append(say("check.email_problem", language, text=exc))
             usage = usage or isinstance(exc, ConfigError | AuthError)
         for problem in problems:
-            click.echo(f"error: {redact(problem)}", err=True)
+            click.echo(say("error", language, text=redact(problem)), err=True)
         if problems:
             sys.exit(EXIT_USAGE if usage else EXIT_FAILED)
-        click.echo("all good")
+        click.echo(say("check.ok", language))
 
 
     @main.command("sync")
@@ -109,11 +113,11 @@ def register(main: click.Group) -> None:
         """Pull customers, invoices and payments from the source into the local state."""
         tenant = obj.tenant()
         result = tenant.sync()
-        click.echo("synced: " + ", ".join(f"{k} {v}" for k, v in result.counts.items())
-                   + f"; skipped {result.rejected} malformed record(s)")
+        language = obj.language
+        click.echo(say("sync.done", language, counts=counts(result.counts, "stream", language),
+                       n=result.rejected))
         if result.tasks_closed:
-            click.echo(f"tasks closed: {result.tasks_closed} (invoices settled, or done in the "
-                       "source; see `relance tasks --all`)")
+            click.echo(say("sync.tasks_closed", language, n=result.tasks_closed))
 
 
     @main.command()
@@ -127,8 +131,7 @@ def register(main: click.Group) -> None:
         tenant = obj.tenant()
         if tenant.store.last_sync(tenant.name) is None:
             # plan reads the local state only: before a sync it would say "nothing to send"
-            click.echo("No sync yet: run `relance sync` first (plan reads the local state, "
-                       "it does not ask the source).")
+            click.echo(say("plan.no_sync", obj.language))
             return
         if as_json:  # streamed: memory stays flat however many reminders are due
             out = sys.stdout
@@ -138,11 +141,12 @@ def register(main: click.Group) -> None:
             return
         intents = tenant.plan()
         click.echo(views.plan_table(intents, obj.config.language, views.screen_width()))
-        if not as_json and (closed := BusinessCalendar(obj.config.policy.calendar).why_not(
-                tenant.today)):
-            click.echo(f"Reminders go out on business days only: {closed}.")
-        if not as_json and (held := tenant.paused()):
-            click.echo(views.paused_text(held))
+        calendar = BusinessCalendar(obj.config.policy.calendar)
+        if not calendar.is_business_day(tenant.today):
+            click.echo(say("plan.closed", obj.language,
+                           why=views.closed_day(calendar, tenant.today, obj.language)))
+        if held := tenant.holds():
+            click.echo(views.paused_text(views.hold_rows(held, obj.language), obj.language))
 
 
     @main.command()
@@ -157,29 +161,28 @@ def register(main: click.Group) -> None:
         tenant = obj.tenant()
         with hold(tenant.store, tenant.name) as lease:  # never beside `serve` on the same tenant
             if lease is None:
-                raise TransientError(f"another relance process is running {tenant.name} right now; "
-                                     "try again in a few minutes")
+                raise TransientError(say("run.busy", obj.language, tenant=tenant.name))
             result = tenant.run(dry_run=dry_run, do_sync=not no_sync, stop=lambda: lease.lost)
         if result.bank is not None:
             from connector.commands.bank import report_line
             click.echo(report_line(result.bank, obj.config.language))
         click.echo(views.plan_table(result.planned, obj.config.language, views.screen_width()))
+        language = obj.language
         if dry_run:
             folder = result.previews[0].parent if result.previews else "-"
-            click.echo(f"{len(result.previews)} message(s) written, not sent, in {folder}")
+            click.echo(say("run.previews", language, n=len(result.previews), folder=folder))
         else:
-            click.echo(f"queued {result.enqueued} new reminder(s)")
+            click.echo(say("run.queued", language, n=result.enqueued))
         if result.waiting:
-            click.echo(f"{result.waiting} more message(s) wait for the next run "
-                       "(policy.max_messages_per_run)")
-        click.echo(views.delivery_summary(result.delivery))
+            click.echo(say("run.capped", language, n=result.waiting))
+        click.echo(views.delivery_summary(result.delivery, language))
         report = result.delivery
         if report is None:
             return
         waiting = [r for r in outbox.waiting_retry(tenant.store, tenant.name, tenant.clock.now())
                    if r["key"] not in {key for key, _s, _r in report.details}]
         if waiting:
-            click.echo(views.waiting_text(waiting, obj.config.timezone))
+            click.echo(views.waiting_text(waiting, obj.config.timezone, language))
         if needs_attention(report) or waiting:
             sys.exit(EXIT_FAILED)  # something did not leave: a cron job or CI must notice
 
@@ -195,9 +198,14 @@ def register(main: click.Group) -> None:
         if every or (obj.firm is not None and obj.client is None):
             from connector.commands.firm import status_all
             sys.exit(status_all(obj, as_json))
-        info = obj.tenant().status()
-        click.echo(json.dumps(info, indent=2, default=str) if as_json else views.status_text(
-            info, obj.config.timezone, views.screen_width()))
+        tenant = obj.tenant()
+        info = tenant.status()
+        if as_json:
+            click.echo(json.dumps(info, indent=2, default=str))
+            return
+        shown = {**info, "pauses": views.hold_rows(tenant.holds(), obj.language)}
+        click.echo(views.status_text(shown, obj.config.timezone, views.screen_width(),
+                                     obj.language))
 
 
     @main.command()
@@ -225,8 +233,8 @@ def register(main: click.Group) -> None:
             text = config_path.read_text(encoding="utf-8")
             changed = ONBOARDING_LINE.sub(f'onboarding = "{onboarding}"', text, count=1)
             if changed == text and f'onboarding = "{onboarding}"' not in text:
-                raise ConfigError(f"{config_path} has no `onboarding = ...` line under [policy] "
-                                  "to set; add it by hand", key="policy.onboarding")
+                raise ConfigError(say("demo.no_onboarding", obj.language, file=config_path),
+                                  key="policy.onboarding")
             config_path.write_text(changed, encoding="utf-8")
         obj.config_path = str(config_path)
         if obj.today is None:
@@ -234,20 +242,22 @@ def register(main: click.Group) -> None:
             # business day instead of an empty plan.
             shown = BusinessCalendar(obj.config.policy.calendar).last_business_day(today)
             if shown != today:
-                click.echo(f"{today.isoformat()} is not a business day; showing {shown.isoformat()}.")
+                click.echo(say("demo.not_business", obj.language,
+                               day=views.day(today, obj.language),
+                               shown=views.day(shown, obj.language)))
             obj.today = shown
         tenant = obj.tenant()
         result = tenant.run()
-        click.echo(views.plan_table(result.planned, obj.config.language, views.screen_width()))
-        click.echo(views.delivery_summary(result.delivery))
+        language = obj.language
+        click.echo(views.plan_table(result.planned, language, views.screen_width()))
+        click.echo(views.delivery_summary(result.delivery, language))
         emails = sorted(obj.config.outbox_dir.glob("*.eml")) if obj.config.outbox_dir.exists() else []
-        click.echo(f"{len(emails)} email(s) in {obj.config.outbox_dir}; "
-                   f"state in {obj.config.state_url.removeprefix('sqlite:///')}")
+        click.echo(say("demo.files", language, n=len(emails), outbox=obj.config.outbox_dir,
+                       state=obj.config.state_url.removeprefix("sqlite:///")))
         waiting = outbox.counts(tenant.store, tenant.name).get("pending_approval", 0)
         if waiting:
-            click.echo(f"{waiting} message(s) wait for approval: "
-                       f"relance --config {config_path} review")
-        click.echo(f"next: relance --config {config_path} status")
+            click.echo(say("demo.pending", language, n=waiting, config=config_path))
+        click.echo(say("demo.next", language, config=config_path))
 
 
     @main.group()
@@ -270,14 +280,13 @@ def register(main: click.Group) -> None:
         else:
             value = stream.readline().rstrip("\r\n")
         if not value:
-            click.echo("error: no secret given (empty input)", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(obj.language, say("secret.empty", obj.language))
         if name == "state":  # the PostgreSQL password of the state database, for every tenant
             set_state_password(value)
-            click.echo("stored the state database's password in the system keyring")
+            click.echo(say("secret.state", obj.language))
             return
         SecretStore(obj.config.tenant).set(name, value)
-        click.echo(f"stored {name} for tenant {obj.config.tenant} in the system keyring")
+        click.echo(say("secret.stored", obj.language, name=name, tenant=obj.config.tenant))
 
 
     @main.group("outbox")
@@ -295,7 +304,8 @@ def register(main: click.Group) -> None:
         tenant = obj.tenant()
         rows = outbox.rows(tenant.store, tenant.name, state)
         if not rows:
-            click.echo(f"no reminder is {state}")
+            click.echo(say("outbox.none", obj.language, state=label("state", state,
+                                                                      obj.language)))
         width = views.screen_width()
         for row in rows:
             payload = outbox.payload(row)
@@ -318,9 +328,8 @@ def register(main: click.Group) -> None:
         follow_up = "note" if tenant.adapter.capabilities.notes else None
         if not outbox.resolve_uncertain(tenant.store, tenant.name, key, sent,
                                         now=tenant.clock.now(), follow_up=follow_up):
-            click.echo(f"error: no uncertain reminder with key {key}", err=True)
-            sys.exit(EXIT_USAGE)
-        click.echo("recorded as sent" if sent else "planned again; the next run sends it")
+            fail(obj.language, say("outbox.no_uncertain", obj.language, key=key))
+        click.echo(say("outbox.sent" if sent else "outbox.again", obj.language))
 
 
     @outbox_group.command("retry")
@@ -335,16 +344,14 @@ def register(main: click.Group) -> None:
         """Send failed (and rescheduled) reminders again, under their own key, once the cause is
         fixed: KEY, or --all (failed and rescheduled), or --status failed."""
         if (key is None) == (not every and state is None):
-            click.echo("error: give a KEY, or --all, or --status failed", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(obj.language, say("outbox.retry_usage", obj.language))
         tenant = obj.tenant()
         now = tenant.clock.now()
         count = outbox.retry_now(tenant.store, tenant.name, key, now=now,
                                  rescheduled=state != "failed")
         if key is not None and not count:
-            click.echo(f"error: no failed or rescheduled reminder with key {key}", err=True)
-            sys.exit(EXIT_USAGE)
-        click.echo(f"{count} reminder(s) due now; the next `relance run` sends them")
+            fail(obj.language, say("outbox.no_failed", obj.language, key=key))
+        click.echo(say("outbox.due_now", obj.language, n=count))
 
 
 def needs_attention(report: DeliveryReport) -> bool:

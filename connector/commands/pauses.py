@@ -28,6 +28,8 @@ def _who(by: str | None) -> str:
 
 def register(main: click.Group) -> None:
     from connector.commands.context import EXIT_USAGE, Obj, handle_errors, parse_day
+    from connector.commands.views import day
+    from connector.commands.words import say
 
     by_option = click.option("--by", help="Who asks (default: the OS user).")
 
@@ -45,8 +47,7 @@ def register(main: click.Group) -> None:
                         target_id=found["external_id"], kind="dispute", until=None,
                         reason=reason, by=_who(by),
                         now=tenant.clock.now())
-        click.echo(f"invoice {found['number']} disputed: no reminder until "
-                   f"`relance resume {found['number']}`")
+        click.echo(say("pause.disputed", obj.language, number=found["number"]))
 
     @main.command()
     @click.argument("invoice")
@@ -62,13 +63,13 @@ def register(main: click.Group) -> None:
         tenant = obj.tenant()
         found = pause_store.find_invoice(tenant.store, tenant.name, tenant.source, invoice)
         if until < tenant.today:
-            raise ConfigError(f"--until {until.isoformat()} is already past")
+            raise ConfigError(say("pause.past", obj.language, day=until.isoformat()))
         pause_store.add(tenant.store, tenant.name, tenant.source, scope="invoice",
                         target_id=found["external_id"], kind="promise", until=until,
                         reason=reason, by=_who(by),
                         now=tenant.clock.now())
-        click.echo(f"invoice {found['number']}: payment promised by {until.isoformat()}; "
-                   f"if still unpaid after it, the next level goes out")
+        click.echo(say("pause.promised", obj.language, number=found["number"],
+                       day=day(until, obj.language)))
 
     @main.command()
     @click.argument("customer")
@@ -83,12 +84,12 @@ def register(main: click.Group) -> None:
         tenant = obj.tenant()
         found = pause_store.find_customer(tenant.store, tenant.name, tenant.source, customer)
         if found is None:
-            raise ConfigError(f"no single customer {customer!r} in the local state (id or exact "
-                              f"name)")
+            raise ConfigError(say("pause.no_customer", obj.language, customer=customer))
         pause_store.add(tenant.store, tenant.name, tenant.source, scope="customer",
                         target_id=found, kind="pause", until=until, reason=reason, by=_who(by),
                         now=tenant.clock.now())
-        click.echo(f"customer {found}: no reminder until {until.isoformat()} included")
+        click.echo(say("pause.paused", obj.language, customer=found,
+                       day=day(until, obj.language)))
 
     @main.command()
     @click.argument("target")
@@ -113,9 +114,7 @@ def register(main: click.Group) -> None:
             banked = [p for p in pause_store.active(tenant.store, tenant.name, tenant.source,
                                                     tenant.today)
                       if p.kind == "bank" and p.target_id in ids]
-            hint = (f" (held by a bank credit: {banked[0].reason}; end it with "
-                    f"`relance bank reject ID`, see `relance bank matches`)") if banked else ""
-            click.echo(f"nothing was paused for {target}{hint}", err=True)
+            hint = say("pause.banked", obj.language, reason=banked[0].reason) if banked else ""
+            click.echo(say("pause.nothing", obj.language, target=target, hint=hint), err=True)
             sys.exit(EXIT_USAGE)
-        click.echo(f"resumed {target}: {closed} pause(s) closed; reminders start again from the "
-                   f"level reached")
+        click.echo(say("pause.resumed", obj.language, target=target, n=closed))

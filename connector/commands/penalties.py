@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from connector.clock import Clock
+from connector.commands.words import env_language, say
 from connector.config import Config, load_config
 from connector.formatting import money, rate
 from connector.rules.payload import DueItem
@@ -29,19 +30,15 @@ from connector.rules.penalties import (
     tables_for,
 )
 
-KIND_WORDS = {"company": "entreprise (art. L. 441-10 C. com.)",
-              "public": "acheteur public (art. L. 2192-13 et R. 2192-31 C. commande publique)",
-              "individual": ("consommateur (art. 1231-6 et 1344-1 C. civ., à compter de la "
-                             "réception de la mise en demeure)")}
-
 
 def _amount(text: str, what: str) -> Decimal:
     try:
         value = Decimal(text.replace(",", ".").replace(" ", ""))
     except InvalidOperation:
-        raise click.BadParameter(f"{what}: not an amount: {text!r}") from None
+        raise click.BadParameter(say("pen.not_amount", env_language(), what=what,
+                                     text=text)) from None
     if not value.is_finite() or value <= 0:
-        raise click.BadParameter(f"{what}: the amount must be positive: {text!r}")
+        raise click.BadParameter(say("pen.not_positive", env_language(), what=what, text=text))
     return value
 
 
@@ -51,7 +48,7 @@ def _movements(values: tuple[str, ...], kind: str, due: dt.date) -> list[Movemen
     for value in values:
         day_text, sep, amount_text = value.partition(":")
         if not sep:
-            raise click.BadParameter(f"expected DATE:AMOUNT, got {value!r}")
+            raise click.BadParameter(say("pen.not_pair", env_language(), text=value))
         amount = _amount(amount_text, f"--{'paid' if kind == 'payment' else 'credit'}")
         if kind == "credit" and day_text == "linked":
             found.append(Movement(due, amount, "credit", from_start=True))
@@ -59,7 +56,7 @@ def _movements(values: tuple[str, ...], kind: str, due: dt.date) -> list[Movemen
         try:
             day = dt.date.fromisoformat(day_text)
         except ValueError:
-            raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {day_text!r}") from None
+            raise click.BadParameter(say("pen.not_day", env_language(), text=day_text)) from None
         found.append(Movement(day, amount, "payment" if kind == "payment" else "credit"))
     return found
 
@@ -82,35 +79,36 @@ def as_json(penalty: Penalty) -> dict[str, Any]:
 
 
 def as_text(penalty: Penalty, amount: Decimal, due: dt.date, until: dt.date, kind: str,
-            received: dt.date | None) -> list[str]:
-    """French, for a person: one line per period, then the totals and what is provisional."""
-    cur = penalty.currency
-    lines = [(f"Créance de {money(amount, cur)}, échéance le {due.isoformat()}, débiteur "
-              f"{KIND_WORDS[kind]}, calcul au {until.isoformat()}")]
+            received: dt.date | None, language: str = "fr") -> list[str]:
+    """For a person: one line per period, then the totals and what is provisional."""
+    cur, lang = penalty.currency, language
+
+    def cash(value: Decimal, currency: str = cur) -> str:
+        return money(value, currency, lang)
+
+    lines = [say("pen.head", lang, amount=cash(amount), due=due.isoformat(),
+                 kind=say(f"pen.kind_{kind}", lang), until=until.isoformat())]
     if kind == "individual":
-        lines.append("Mise en demeure reçue le " + received.isoformat() if received else
-                     "Intérêts au taux légal à compter de la réception de la mise en demeure : "
-                     "aucune mise en demeure postée, aucun intérêt à ce jour")
+        lines.append(say("pen.received", lang, day=received.isoformat()) if received else
+                     say("pen.no_notice", lang))
     for p in penalty.periods:
-        mark = " (taux provisoire)" if p.provisional else ""
-        mark += " (plancher légal : 3 × taux d'intérêt légal)" if p.floor_applied else ""
-        lines.append(f"  du {p.start.isoformat()} au {p.end.isoformat()} : {p.days} j × "
-                     f"{money(p.base, cur)} × {rate(p.rate)} % / 365 = "
-                     f"{money(p.interest.quantize(Decimal('0.01')), cur)}{mark}")
-    lines.append(f"Intérêts de retard : {money(penalty.interest, cur)} "
-                 f"(jours exacts / 365, arrondi au centime)")
+        mark = say("pen.provisional", lang) if p.provisional else ""
+        mark += say("pen.floor", lang) if p.floor_applied else ""
+        lines.append(say("pen.period", lang, start=p.start.isoformat(), end=p.end.isoformat(),
+                         days=p.days, base=cash(p.base), rate=rate(p.rate, lang),
+                         interest=cash(p.interest.quantize(Decimal("0.01"))), mark=mark))
+    lines.append(say("pen.interest", lang, amount=cash(penalty.interest)))
     if penalty.indemnity:
-        lines.append(f"Indemnité forfaitaire pour frais de recouvrement (art. D. 441-5 C. com.) : "
-                     f"{money(penalty.indemnity, INDEMNITY_CURRENCY)}")
+        lines.append(say("pen.indemnity", lang,
+                         amount=cash(penalty.indemnity, INDEMNITY_CURRENCY)))
     if penalty.indemnity_apart:
-        lines.append(f"Total des pénalités : {money(penalty.total, cur)} "
-                     f"+ {money(penalty.indemnity, INDEMNITY_CURRENCY)} d'indemnité forfaitaire")
+        lines.append(say("pen.total_apart", lang, total=cash(penalty.total),
+                         indemnity=cash(penalty.indemnity, INDEMNITY_CURRENCY)))
     else:
-        lines.append(f"Total des pénalités : {money(penalty.total, cur)}")
+        lines.append(say("pen.total", lang, total=cash(penalty.total)))
     provisional = sorted({p.half_year.label for p in penalty.periods if p.provisional})
     if provisional:
-        lines.append("Taux provisoires (valeur officielle pas encore dans la table) : "
-                     + ", ".join(provisional))
+        lines.append(say("pen.provisional_rates", lang, labels=", ".join(provisional)))
     return lines
 
 
@@ -155,7 +153,7 @@ def register(main: click.Group) -> None:
         principal = _amount(amount, "--amount")
         movements = _movements(paid, "payment", due) + _movements(credit, "credit", due)
         if sum((m.amount for m in movements), Decimal(0)) > principal:
-            raise click.BadParameter("payments and credit notes exceed the amount due")
+            raise click.BadParameter(say("pen.exceed", obj.language))
         rates = tables_for(terms, config.base_dir if config is not None else None)
         receipt = notice_receipt(notice, received, terms)
         payments = [m for m in movements if m.kind == "payment"]
@@ -170,5 +168,6 @@ def register(main: click.Group) -> None:
         if as_json_flag:
             click.echo(json.dumps(as_json(penalty), indent=2, ensure_ascii=False))
             return
-        for line in as_text(penalty, principal, due, until, kind, receipt):
+        language = config.language if config is not None else env_language()
+        for line in as_text(penalty, principal, due, until, kind, receipt, language):
             click.echo(line)

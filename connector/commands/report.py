@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from connector.commands.context import EXIT_USAGE, Obj, handle_errors, one_pass
+from connector.commands.context import Obj, fail, handle_errors, one_pass
+from connector.commands.words import say
 from connector.reports import build_report
 from connector.reports.export import (
     CSV_DIALECTS,
@@ -73,10 +74,10 @@ def report(obj: Obj, period: int, weeks: int, window: int, currency: str, lang: 
         if html_file:
             written.append(write_html(result, Path(html_file), language))
     except OSError as exc:
-        click.echo(f"error: cannot write {exc.filename or 'the output'}: {exc.strerror}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(language, say("cannot_write", language,
+                           path=exc.filename or say("report.output", language), why=exc.strerror))
     for path in written:
-        click.echo(f"wrote {path}", err=as_json)
+        click.echo(say("report.wrote", language, path=path), err=as_json)
 
 
 def print_portfolio(obj: Obj, currency: str, lang: str | None, as_json: bool) -> None:
@@ -115,14 +116,14 @@ def print_portfolio(obj: Obj, currency: str, lang: str | None, as_json: bool) ->
                               indent=2, default=str, ensure_ascii=False))
         return
     fr = language != "en"
-    heads = ("client", "encours", "échu", "DSO", "à valider", "problèmes") if fr else \
-        ("client", "outstanding", "overdue", "DSO", "to approve", "problems")
+    heads = [say(f"portfolio.{c}", language)
+             for c in ("client", "outstanding", "overdue", "dso", "pending", "problems")]
     click.echo(f"{heads[0]:<22} {heads[1]:>16} {heads[2]:>16} {heads[3]:>8} {heads[4]:>9}  "
                f"{heads[5]}")
     for x in lines:
         amount = [money(v, currency, language) if v is not None else "-"
                   for v in (x.outstanding, x.overdue)]
-        days = f"{x.dso} {'j' if fr else 'd'}".replace(".", "," if fr else ".") \
+        days = say("portfolio.days", language, n=str(x.dso).replace(".", "," if fr else ".")) \
             if x.dso is not None else "-"
         click.echo(f"{x.client[:22]:<22} {amount[0]:>16} {amount[1]:>16} {days:>8} "
                    f"{x.pending_approval:>9}  {'; '.join(x.problems) or '-'}")

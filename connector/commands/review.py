@@ -5,15 +5,14 @@ The logic lives in app/review.py; these commands only parse and print.
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from connector.app import review as review_app
 from connector.app.tenant import Tenant
-from connector.commands.context import EXIT_USAGE, Obj, handle_errors
+from connector.commands.context import Obj, fail, handle_errors
 from connector.commands.pauses import _who
 from connector.commands.views import money
+from connector.commands.words import say
 
 
 def register(main: click.Group) -> None:
@@ -29,29 +28,27 @@ def register(main: click.Group) -> None:
         if key is None:
             waiting = review_app.pending(tenant.store, tenant.name, level=level)
             if not waiting:
-                click.echo("Aucun message en attente de validation.")
+                click.echo(say("review.none", language))
                 return
-            click.echo(f"{len(waiting)} message(s) en attente de validation :")
+            click.echo(say("review.head", language, n=len(waiting)))
             for p in waiting:
                 click.echo(f"{p.key}  {p.planned_for}  {p.level:<14} {p.channel:<6} "
                            f"{p.customer_name}  {money(p.amount, p.currency, language)}  "
                            f"{', '.join(p.invoices)}")
-            click.echo("relance review KEY (voir), relance approve KEY… | --all, "
-                       "relance reject KEY --reason …")
+            click.echo(say("review.how", language))
             return
         shown = review_app.show(tenant.store, obj.config, _full_key(tenant, key),
                                 now=tenant.clock.now())
         if shown is None:
-            click.echo(f"error: no message with key {key}", err=True)
-            sys.exit(EXIT_USAGE)
-        click.echo(f"Objet : {shown.subject}  ({shown.channel})")
-        click.echo("--- texte ---")
+            fail(language, say("review.no_key", language, key=key))
+        click.echo(say("review.subject", language, subject=shown.subject, channel=shown.channel))
+        click.echo(say("review.text", language))
         click.echo(shown.text)
         if shown.html:
             click.echo("--- HTML ---")
             click.echo(shown.html)
         for name, size in shown.attachments:
-            click.echo(f"pièce jointe : {name} ({size} octets)")
+            click.echo(say("review.attachment", language, name=name, size=size))
 
     @main.command("approve")
     @click.argument("keys", nargs=-1)
@@ -64,17 +61,15 @@ def register(main: click.Group) -> None:
                 by: str | None) -> None:
         """Approve messages (KEY…, or --all): the next run sends them."""
         if not keys and not every:
-            click.echo("error: give KEY… or --all", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(obj.language, say("review.approve_usage", obj.language))
         tenant = obj.tenant()
         asked = [_full_key(tenant, k) for k in keys]
         done = review_app.approve(tenant.store, tenant.name, asked, every=every, level=level,
                                   by=_who(by), now=tenant.clock.now())
-        click.echo(f"{len(done)} message(s) validé(s) ; le prochain `relance run` les envoie.")
+        click.echo(say("review.approved", obj.language, n=len(done)))
         missing = len([k for k in asked if k not in done])
         if missing:
-            click.echo(f"error: {missing} key(s) are not waiting for approval", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(obj.language, say("review.not_waiting", obj.language, n=missing))
 
     @main.command("reject")
     @click.argument("key")
@@ -89,12 +84,10 @@ def register(main: click.Group) -> None:
             done = review_app.reject(tenant.store, tenant.name, _full_key(tenant, key),
                                      reason=reason, by=_who(by), now=tenant.clock.now())
         except ValueError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(obj.language, str(exc))
         if not done:
-            click.echo(f"error: no message waiting for approval with key {key}", err=True)
-            sys.exit(EXIT_USAGE)
-        click.echo("Message rejeté ; il ne partira pas.")
+            fail(obj.language, say("review.no_pending", obj.language, key=key))
+        click.echo(say("review.rejected", obj.language))
 
 
 def _full_key(tenant: Tenant, key: str) -> str:

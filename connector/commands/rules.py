@@ -12,6 +12,7 @@ import click
 
 from connector.app import lint
 from connector.clock import Clock
+from connector.commands.words import say
 from connector.delivery.letter import letter_text
 from connector.delivery.messages import template_context
 from connector.delivery.render import LANGUAGES, TEMPLATES, pick_language, render
@@ -42,7 +43,8 @@ def register(main: click.Group) -> None:
         for finding in findings:
             click.echo(str(finding))
         errors = sum(f.severity == "error" for f in findings)
-        click.echo(f"{errors} error(s), {len(findings) - errors} warning(s)")
+        click.echo(say("rules.count", obj.language, errors=errors,
+                       warnings=len(findings) - errors))
         sys.exit(EXIT_USAGE if errors else EXIT_OK)
 
     @rules_group.command("explain")
@@ -54,17 +56,19 @@ def register(main: click.Group) -> None:
         from connector.app.explain import explain
         tenant = obj.tenant()
         found = explain(tenant, invoice)
-        click.echo(f"invoice {found.number} (id {found.external_id}), customer "
-                   f"{found.customer_id}, today {tenant.today.isoformat()}")
+        language = obj.language
+        click.echo(say("explain.head", language, number=found.number, id=found.external_id,
+                       customer=found.customer_id, today=tenant.today.isoformat()))
         if not found.is_open:
-            click.echo("not open in the local state (paid, cancelled or credited): nothing to ask")
+            click.echo(say("explain.not_open", language))
             return
         for item_id, done in found.history:
-            click.echo(f"  history {item_id}: {done}")
+            click.echo(say("explain.history", language, item=item_id, done=done))
         for topic, text in found.decisions:
             click.echo(f"  {topic:<8} {text}")
-        click.echo("→ " + ("; ".join(f"{level} by {channel}" for level, channel in found.outcome)
-                           if found.outcome else "no reminder today for this invoice"))
+        click.echo("→ " + ("; ".join(say("explain.by", language, level=level, channel=channel)
+                                     for level, channel in found.outcome)
+                           if found.outcome else say("explain.nothing", language)))
 
     @main.group("templates")
     def templates_group() -> None:
@@ -100,7 +104,8 @@ def register(main: click.Group) -> None:
             click.echo(letter_text(context, language, config.template_dirs))
             return
         rendered = render(template, context, language, config.template_dirs)
-        click.echo(f"Subject: {rendered.subject}\n\n{rendered.text}")
+        click.echo(say("preview.subject", obj.language, subject=rendered.subject,
+                       text=rendered.text))
 
     @templates_group.command("copy")
     @click.option("--dir", "directory", type=click.Path(file_okay=False),
@@ -115,8 +120,7 @@ def register(main: click.Group) -> None:
         target = Path(directory).resolve() if directory else (
             config.template_dirs[0] if config.template_dirs else None)
         if target is None:
-            raise ConfigError("no templates_dir in the config: add `templates_dir = "
-                              "\"templates\"` at its top, or pass --dir", key="templates_dir",
+            raise ConfigError(say("templates.no_dir", obj.language), key="templates_dir",
                               file=config.file)
         written, kept = [], []
         for source in sorted(TEMPLATES.rglob("*.j2")):
@@ -127,10 +131,10 @@ def register(main: click.Group) -> None:
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, destination)
             written.append(destination)
-        click.echo(f"wrote {len(written)} template(s) to {target}"
-                   + (f"; kept {len(kept)} already there (--force to overwrite)" if kept else ""))
+        click.echo(say("templates.wrote", obj.language, n=len(written), target=target)
+                   + (say("templates.kept", obj.language, n=len(kept)) if kept else ""))
         if directory and Path(directory).resolve() not in config.template_dirs:
-            click.echo(f"to use them, add to {config.file}: templates_dir = \"{directory}\"")
+            click.echo(say("templates.use", obj.language, file=config.file, dir=directory))
 
 
 def _customer(tenant: Tenant, wanted: str) -> tuple[Customer, list[Invoice]]:
@@ -138,5 +142,5 @@ def _customer(tenant: Tenant, wanted: str) -> tuple[Customer, list[Invoice]]:
     for customer, invoices in tenant.store.open_ledger(tenant.name, tenant.source):
         if wanted in (customer.external_id, customer.name):
             return customer, invoices
-    raise ConfigError(f"no customer {wanted!r} with open invoices in the local state "
-                      "(`relance sync` first?)", key="--customer")
+    raise ConfigError(say("templates.no_customer", tenant.config.language, customer=wanted),
+                      key="--customer")

@@ -6,13 +6,13 @@ The logic lives in app/tasks.py; these commands only parse and print.
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
 from connector.app import tasks as tasks_app
-from connector.commands.context import EXIT_USAGE, Obj, handle_errors
+from connector.commands.context import Obj, fail, handle_errors
 from connector.commands.pauses import _who
+from connector.commands.words import say
 
 
 def register(main: click.Group) -> None:
@@ -32,12 +32,13 @@ def register(main: click.Group) -> None:
             click.echo(json.dumps(rows, indent=2, default=str, ensure_ascii=False))
             return
         if not rows:
-            click.echo("Aucune tâche ouverte." if not every else "Aucune tâche.")
+            click.echo(say("tasks.none_open" if not every else "tasks.none", obj.language))
             return
         for row in rows:
-            owner = row["owner"] or "non attribuée"
-            state = "" if row["status"] == "open" else f"  [faite le {row['done_at']:%Y-%m-%d}" \
-                f" par {row['done_by']}" + (f" : {row['note']}" if row["note"] else "") + "]" \
+            owner = row["owner"] or say("tasks.unassigned", obj.language)
+            state = "" if row["status"] == "open" else say(
+                "tasks.done_by", obj.language, day=f"{row['done_at']:%Y-%m-%d}", by=row["done_by"],
+                note=say("tasks.note", obj.language, note=row["note"]) if row["note"] else "") \
                 if row["done_at"] else f"  [{row['status']}]"
             click.echo(f"#{row['id']:<5} {row['due_date']}  {owner:<14} {row['title']}{state}")
 
@@ -53,12 +54,11 @@ def register(main: click.Group) -> None:
         closed = tasks_app.done(tenant.store, tenant.name, task_id, by=_who(by),
                                 now=tenant.clock.now(), note=note, adapter=tenant.adapter)
         if not closed.found:
-            click.echo(f"error: no task #{task_id}", err=True)
-            sys.exit(EXIT_USAGE)
-        click.echo(f"Tâche #{task_id} close.")
+            fail(obj.language, say("tasks.no_task", obj.language, id=task_id))
+        click.echo(say("tasks.closed", obj.language, id=task_id))
         if closed.in_source is False:
-            click.echo("La source ne permet pas de la clore : faites-le aussi dans la source"
-                       + (f" ({closed.problem})" if closed.problem else "") + ".")
+            click.echo(say("tasks.not_in_source", obj.language,
+                           problem=f" ({closed.problem})" if closed.problem else ""))
 
     @tasks.command("assign")
     @click.argument("task_id", type=int)
@@ -69,6 +69,5 @@ def register(main: click.Group) -> None:
         """Give task ID to USER."""
         tenant = obj.tenant()
         if not tasks_app.assign(tenant.store, tenant.name, task_id, user):
-            click.echo(f"error: no task #{task_id}", err=True)
-            sys.exit(EXIT_USAGE)
-        click.echo(f"Tâche #{task_id} attribuée à {user}.")
+            fail(obj.language, say("tasks.no_task", obj.language, id=task_id))
+        click.echo(say("tasks.assigned", obj.language, id=task_id, user=user))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from connector.commands.context import Obj, handle_errors
+from connector.commands.words import say
 from connector.store import identity
 from connector.store.store import Store
 
@@ -29,7 +30,7 @@ def register(main: click.Group) -> None:
             store.close()
         total = sum(moved.values())
         if not total:
-            click.echo(f"nothing to rename: the state database has no tenant {old!r}")
+            click.echo(say("tenants.nothing", obj.language, old=old))
             return
-        click.echo(f"tenant {old} is now {new}: {moved.get('outbox', 0)} reminder(s), "
-                   f"{moved.get('invoices', 0)} invoice(s) moved")
+        click.echo(say("tenants.renamed", obj.language, old=old, new=new,
+                       reminders=moved.get("outbox", 0), invoices=moved.get("invoices", 0)))

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from connector.commands.context import EXIT_USAGE, Obj, handle_errors
+from connector.commands.context import Obj, fail, handle_errors
+from connector.commands.words import say
 
 if TYPE_CHECKING:
     from connector.store.store import Store
@@ -42,11 +43,10 @@ def register(main: click.Group) -> None:
         from connector.app import users as users_app
         from connector.clock import MACHINE
         if admin and reader:
-            click.echo("error: --admin and --reader exclude each other", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(obj.language, say("users.exclusive", obj.language))
         if sys.stdin.isatty():
-            password = click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True,
-                                    err=True)
+            password = click.prompt(say("users.password", obj.language), hide_input=True,
+                                    confirmation_prompt=True, err=True)
         else:  # a script or a test pipes it in
             password = sys.stdin.readline().rstrip("\n")
         role = "admin" if admin else "reader" if reader else "collector"
@@ -55,12 +55,12 @@ def register(main: click.Group) -> None:
             users_app.add(store, login, password, role=role, clients=list(grants),
                           now=MACHINE.now())
         except ValueError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
+            fail(obj.language, str(exc))
         finally:
             store.close()
-        click.echo(f"Utilisateur {login} créé ({role}"
-                   + (f" : {', '.join(grants)}" if grants and not admin else "") + ").")
+        click.echo(say("users.created", obj.language, login=login, role=role,
+                       clients=say("users.clients", obj.language, names=", ".join(grants))
+                       if grants and not admin else ""))
 
     @users.command("list")
     @click.pass_obj
@@ -74,11 +74,12 @@ def register(main: click.Group) -> None:
         finally:
             store.close()
         if not found:
-            click.echo("Aucun utilisateur : relance users add LOGIN --admin")
+            click.echo(say("users.none", obj.language))
             return
         for user in found:
-            clients = "tous les clients" if user.role == "admin" else ", ".join(user.clients)
-            state = "  [désactivé]" if user.disabled else ""
+            clients = say("users.all_clients", obj.language) if user.role == "admin" \
+                else ", ".join(user.clients)
+            state = say("users.disabled_mark", obj.language) if user.disabled else ""
             click.echo(f"{user.login:<24} {user.role:<10} {clients}{state}")
 
     @users.command("disable")
@@ -94,6 +95,5 @@ def register(main: click.Group) -> None:
         finally:
             store.close()
         if not done:
-            click.echo(f"error: no user {login!r}", err=True)
-            sys.exit(EXIT_USAGE)
-        click.echo(f"Utilisateur {login} désactivé ; ses sessions sont closes.")
+            fail(obj.language, say("users.no_user", obj.language, login=login))
+        click.echo(say("users.disabled", obj.language, login=login))

@@ -10,10 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 from connector import formatting
 from connector.clock import local_time
+from connector.commands.words import counts, label, say
 from connector.rules.engine import ReminderIntent
 
 if TYPE_CHECKING:  # loaded by the commands that deliver
+    import datetime as dt
+
     from connector.delivery.dispatch import DeliveryReport
+    from connector.rules.calendar import BusinessCalendar
+    from connector.rules.pauses import Pause
 
 SHOWN = 50  # delivery problems listed by `run` (the outbox has them all)
 
@@ -25,6 +30,20 @@ def screen_width() -> int:
 
 def money(amount: Any, currency: str, language: str = "fr") -> str:
     return formatting.money(amount, currency, language)
+
+
+def day(value: dt.date, language: str) -> str:
+    """A date inside a sentence: 27/11/2026 in French, 2026-11-27 in English."""
+    return value.strftime("%d/%m/%Y") if language != "en" else value.isoformat()
+
+
+def closed_day(calendar: BusinessCalendar, value: dt.date, language: str) -> str:
+    """Why `value` is not a business day, in words: a weekend day or which holiday."""
+    from babel.dates import format_date
+    if value.weekday() >= 5:
+        weekday = format_date(value, "EEEE", locale=formatting.locale(language))
+        return say("day.weekend", language, day=day(value, language), weekday=weekday)
+    return say("day.holiday", language, day=day(value, language), name=calendar.holiday(value))
 
 
 def plan_rows(intents: Iterable[ReminderIntent]) -> list[dict[str, Any]]:
@@ -64,29 +83,30 @@ def plan_table(intents: Sequence[ReminderIntent], language: str = "fr", width: i
     """One line per reminder that fits `width` (the name gives way, never the amount), its
     invoices wrapped on the lines below."""
     if not intents:
-        return "Nothing to send today."
-    level_w = max([5] + [len(i.level) for i in intents])
-    channel_w = max([7] + [len(i.channel) for i in intents])
+        return say("plan.nothing", language)
+    head = [say(f"col.{c}", language) for c in ("customer", "level", "channel", "to_pay")]
+    level_w = max([len(head[1])] + [len(i.level) for i in intents])
+    channel_w = max([len(head[2])] + [len(i.channel) for i in intents])
     amounts = [money(i.amount_to_pay, i.currency, language) for i in intents]
-    amount_w = max([6] + [len(a) for a in amounts])
+    amount_w = max([len(head[3])] + [len(a) for a in amounts])
     name_w = max(12, width - 1 - level_w - channel_w - amount_w - 3)  # the last column stays free
-    lines = [(f"{'customer':<{name_w}} {'level':<{level_w}} {'channel':<{channel_w}} "
-              f"{'to pay':>{amount_w}}")]
+    lines = [(f"{head[0]:<{name_w}} {head[1]:<{level_w}} {head[2]:<{channel_w}} "
+              f"{head[3]:>{amount_w}}")]
     for i, amount in zip(intents, amounts, strict=True):
         lines.append(f"{elide(i.customer_name, name_w):<{name_w}} {i.level:<{level_w}} "
                      f"{i.channel:<{channel_w}} {amount:>{amount_w}}")
         numbers = ", ".join(f"{x.number} (J{x.days_late:+d})" for x in i.items)
         if i.credits:
-            numbers += f"; − avoir {money(i.credits, i.currency, language)}"
+            numbers += say("plan.credit", language, amount=money(i.credits, i.currency, language))
         if i.review:
-            numbers += "  [à valider]"
+            numbers += say("plan.to_approve", language)
         lines += textwrap.wrap(numbers, width=width, initial_indent="    ",
                                subsequent_indent="    ", break_on_hyphens=False)
-    lines.append(f"{len(intents)} reminder(s) for {len({i.customer_id for i in intents})} "
-                 f"customer(s).")
+    lines.append(say("plan.total", language, n=len(intents),
+                     customers=len({i.customer_id for i in intents})))
     waiting = sum(1 for i in intents if i.review)
     if waiting:
-        lines.append(f"{waiting} wait for approval once queued: relance review")
+        lines.append(say("plan.approval", language, n=waiting))
     return "\n".join(lines)
 
 
@@ -95,7 +115,7 @@ def elide(text: str, width: int) -> str:
     return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
 
 
-def cursor_summary(value: Any) -> str:
+def cursor_summary(value: Any, language: str = "fr") -> str:
     """A source's cursor as a person can read it: its fields, not raw JSON; an opaque token
     shown by its end only."""
     try:
@@ -103,91 +123,110 @@ def cursor_summary(value: Any) -> str:
     except ValueError:
         data = value
     if isinstance(data, dict):
-        return ", ".join(f"{k} {elide(str(v), 28)}" for k, v in data.items()) or "start"
+        return (", ".join(f"{k} {elide(str(v), 28)}" for k, v in data.items())
+                or say("cursor.start", language))
     if isinstance(data, list):
-        return " / ".join(elide(str(v), 28) for v in data) or "start"
+        return " / ".join(elide(str(v), 28) for v in data) or say("cursor.start", language)
     text = str(data)
-    return f"token …{text[-8:]}" if len(text) > 28 else text
+    return say("cursor.token", language, end=text[-8:]) if len(text) > 28 else text
 
 
-def paused_text(paused: Sequence[dict[str, Any]]) -> str:
+def hold_rows(holds: Sequence[tuple[Pause, str]], language: str = "fr") -> list[dict[str, Any]]:
+    """Tenant.holds() as paused_text's rows, each pause worded in `language`."""
+    rows = []
+    for pause, target in holds:
+        what = say(f"hold.{pause.kind}", language)
+        if pause.until:
+            what += say("hold.until", language, day=day(pause.until, language))
+        if pause.reason:
+            what += f" ({pause.reason})"
+        rows.append({"scope": pause.scope, "target": target,
+                     "what": say("hold.by", language, what=what, by=pause.created_by)})
+    return rows
+
+
+def paused_text(paused: Sequence[dict[str, Any]], language: str = "fr") -> str:
     """Invoices and customers on hold: listed so nobody wonders why they get nothing."""
-    lines = [f"paused ({len(paused)}), nothing planned for:"]
-    lines += [f"  {p['scope']} {p['target']}: {p['what']}" for p in paused]
+    lines = [say("paused.head", language, n=len(paused))]
+    lines += [say("paused.row", language, scope=label("scope", p["scope"], language),
+                  target=p["target"], what=p["what"]) for p in paused]
     return "\n".join(lines)
 
 
-def delivery_summary(report: DeliveryReport | None) -> str:
+def delivery_summary(report: DeliveryReport | None, language: str = "fr") -> str:
     if report is None:
-        return "Dry run: nothing was sent."
-    text = (f"sent {report.sent}, skipped {report.skipped}, failed {report.failed}, "
-            f"rescheduled {report.retried}, uncertain {report.uncertain}")
+        return say("delivery.dry", language)
+    text = say("delivery.counts", language, sent=report.sent, skipped=report.skipped,
+               failed=report.failed, retried=report.retried, uncertain=report.uncertain)
     if report.waiting:
-        text += "\noutside the send window: reminders are queued and leave on the next run inside it"
+        text += "\n" + say("delivery.window", language)
     for destination, why in report.stopped.items():
-        text += f"\nstopped delivering by {destination}: {why}"
-    words = {"retried": "rescheduled"}
-    reasons = [f"  {words.get(status, status)}: {key[:12]}… {reason}"
+        text += "\n" + say("delivery.stopped", language, destination=destination, why=why)
+    reasons = [say("delivery.reason", language, state=label("state", status, language),
+                   key=key[:12], reason=reason)
                for key, status, reason in report.details
                if status in ("skipped", "failed", "retried", "uncertain") and reason]
     if len(reasons) > SHOWN:
-        reasons = reasons[:SHOWN] + [f"  … and {len(reasons) - SHOWN} more"]
+        reasons = reasons[:SHOWN] + [say("more", language, n=len(reasons) - SHOWN)]
     hints = []
     if report.failed or report.retried:
-        hints.append("see them with `relance outbox review --status failed` (or `--status "
-                     "planned`); once the cause is fixed, `relance outbox retry` sends them now")
+        hints.append(say("delivery.hint_failed", language))
     if report.uncertain:
-        hints.append("uncertain: check the sent mailbox, then `relance outbox resolve KEY "
-                     "--sent/--not-sent`")
+        hints.append(say("delivery.hint_uncertain", language))
     return "\n".join([text, *reasons, *hints])
 
 
-def waiting_text(rows: Sequence[dict[str, Any]], timezone: str) -> str:
+def waiting_text(rows: Sequence[dict[str, Any]], timezone: str, language: str = "fr") -> str:
     """Reminders rescheduled by an earlier run: not due yet, so not tried now, but not sent."""
-    lines = [(f"{len(rows)} reminder(s) wait for a retry after a failure "
-              "(`relance outbox retry` to try now):")]
-    lines += [f"  {r['key'][:12]}… {r['channel']} next {local_time(r['next_attempt_at'], timezone)}"
-              f" (attempt {r['attempts']}): {r['reason'] or '-'}" for r in rows[:SHOWN]]
+    lines = [say("waiting.head", language, n=len(rows))]
+    lines += [say("waiting.row", language, key=r["key"][:12], channel=r["channel"],
+                  next=local_time(r["next_attempt_at"], timezone), attempts=r["attempts"],
+                  reason=r["reason"] or "-") for r in rows[:SHOWN]]
     return "\n".join(lines)
 
 
-def status_text(status: dict[str, Any], timezone: str = "Europe/Paris", width: int = 80) -> str:
+def status_text(status: dict[str, Any], timezone: str = "Europe/Paris", width: int = 80,
+                language: str = "fr") -> str:
     """What the tenant's state looks like, times in its zone, each line within `width`."""
     last = status.get("last_sync") or {}
     when = last.get("finished_at") or last.get("started_at")
-    lines = [f"tenant {status['tenant']} · source {status['source']} · today {status['today']}",
-             (f"last sync: {local_time(when, timezone) if when else 'never'}"
-              f" ({last.get('status', '-')}){' – ' + last['error'] if last.get('error') else ''}"),
-             "records: " + ", ".join(f"{k} {v}" for k, v in status["records"].items()),
-             "outbox: " + (", ".join(f"{k} {v}" for k, v in sorted(status["outbox"].items()))
-                           or "empty")]
+    lines = [say("status.head", language, tenant=status["tenant"], source=status["source"],
+                 today=status["today"]),
+             say("status.last_sync", language,
+                 when=local_time(when, timezone) if when else say("never", language),
+                 status=label("run", last.get("status", "-"), language),
+                 error=" – " + last["error"] if last.get("error") else ""),
+             say("status.records", language, counts=counts(status["records"], "stream", language)),
+             say("status.outbox", language,
+                 counts=counts(dict(sorted(status["outbox"].items())), "state", language)
+                 or say("empty", language))]
     if status["outbox"].get("pending_approval"):
-        lines.append(f"{status['outbox']['pending_approval']} message(s) wait for approval: "
-                     "relance review")
+        lines.append(say("status.pending", language, n=status["outbox"]["pending_approval"]))
     if status.get("waiting_for_cap"):
-        lines.append(f"{status['waiting_for_cap']} message(s) due today wait for a later run "
-                     "(policy.max_messages_per_run)")
+        lines.append(say("status.capped", language, n=status["waiting_for_cap"]))
     if status.get("letters"):  # registered letters: written, then posted by a person
-        lines.append("letters: " + ", ".join(f"{k.replace('_', ' ')} {v}"
-                                             for k, v in sorted(status["letters"].items())))
+        lines.append(say("status.letters", language,
+                         counts=counts(dict(sorted(status["letters"].items())), "letters",
+                                       language)))
     if status["cursors"]:
-        lines.append("cursors (where the next sync starts):")
-        lines += [f"  {c['stream']}: {cursor_summary(c['value'])} "
-                  f"(saved {local_time(c['updated_at'], timezone)})" for c in status["cursors"]]
+        lines.append(say("status.cursors", language))
+        lines += [say("status.cursor", language, stream=c["stream"],
+                      value=cursor_summary(c["value"], language),
+                      when=local_time(c["updated_at"], timezone)) for c in status["cursors"]]
     if not when:
-        lines.append("no sync yet: run `relance sync` first")
+        lines.append(say("status.no_sync", language))
     for warning in status.get("warnings", []) + status.get("law_warnings", []):
-        lines.append(f"warning: {warning}")
+        lines.append(say("warning", language, text=warning))
     if status["open_tasks"]:
         total = status.get("open_tasks_total", len(status["open_tasks"]))
-        lines.append(f"open tasks ({total}):")
+        lines.append(say("status.tasks", language, n=total))
         lines += [f"  {task['due_date']}  {task['title']}" for task in status["open_tasks"]]
         if total > len(status["open_tasks"]):
-            lines.append(f"  … and {total - len(status['open_tasks'])} more: relance tasks")
+            lines.append(say("status.more_tasks", language, n=total - len(status["open_tasks"])))
     if status.get("pauses"):
-        lines.append(paused_text(status["pauses"]))
+        lines.append(paused_text(status["pauses"], language))
     if status["recent_rejects"]:
-        lines.append("records skipped by recent syncs:")
+        lines.append(say("status.rejects", language))
         lines += [f"  {r['stream']} {r['source_id']}: {r['reason']}" for r in
                   status["recent_rejects"]]
     return "\n".join(elide(line, width) for text in lines for line in text.splitlines())

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from connector.commands.context import Obj, handle_errors
+from connector.commands.words import say
 
 if TYPE_CHECKING:
     import uvicorn
@@ -35,9 +36,8 @@ def build_server(obj: Obj, host: str, port: int, secure: bool,
     site = open_site(obj.config_path, obj.firm, today=obj.today, secure=secure)
     token = site.first_start()
     if token is not None:
-        click.echo("Aucun utilisateur : créez l'administrateur (lien à usage unique) sur "
-                   f"http://{host}:{port}/setup?token={token}  "
-                   "(ou : relance users add LOGIN --admin)", err=True)
+        click.echo(say("web.first_start", obj.language,
+                       url=f"http://{host}:{port}/setup?token={token}"), err=True)
     config = uvicorn.Config(create_app(site), host=host, port=port, log_level="warning",
                             proxy_headers=bool(proxies),
                             forwarded_allow_ips=list(proxies) if proxies else None,
@@ -56,7 +56,7 @@ def register(main: click.Group) -> None:
     def web(obj: Obj, host: str, port: int, secure: bool, proxies: tuple[str, ...]) -> None:
         """The collector's web cockpit: review, customers, tasks, letters, dashboard."""
         server, site = build_server(obj, host, port, secure, proxies)
-        click.echo(f"relance web : http://{host}:{port}/", err=True)
+        click.echo(say("web.listening", obj.language, url=f"http://{host}:{port}/"), err=True)
         try:
             server.run()
         finally:

@@ -13,8 +13,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from connector import formatting
 from connector.clock import local_time
+from connector.delivery.messages import STAGE_WORDS
 from connector.reports.labels import labels
-from connector.web.words import word
+from connector.web.words import known, word
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -36,12 +37,24 @@ def _day(value: Any, language: str = "fr") -> str:
     return day.strftime("%d/%m/%Y") if language == "fr" else day.isoformat()
 
 
+def _label(value: Any, kind: str, language: str = "fr") -> str:
+    """An identifier (a level, a channel, a status, a role) as a person reads it; one the
+    cockpit has no words for (a custom level) is shown as it is."""
+    if value is None or value == "":
+        return ""
+    text = str(value)
+    if kind == "level":
+        return STAGE_WORDS["en" if language == "en" else "fr"].get(text, text)
+    return known(f"{kind}_{text}", language, text)
+
+
 @functools.cache
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["money"] = _money
     env.filters["day"] = _day
+    env.filters["label"] = _label
     env.filters["moment"] = lambda v, tz="Europe/Paris": local_time(v, tz)
     return env
 

@@ -156,6 +156,33 @@ WORDS: dict[str, tuple[str, str]] = {
                  "Not open (paid, cancelled or credited): nothing to chase."),
     "nothing_today": ("pas de relance aujourd'hui pour cette facture",
                       "no reminder today for this invoice"),
+    # identifiers shown to a person (`|label(kind, lang)` in the templates); levels come from the
+    # task and note words of delivery/messages.py, a custom level shows its own name
+    "channel_email": ("e-mail", "email"),
+    "channel_letter": ("lettre recommandée", "registered letter"),
+    "channel_task": ("tâche", "task"),
+    "channel_note": ("note dans la source", "note in the source"),
+    "channel_source_email": ("e-mail par la source", "email through the source"),
+    "status_pending_approval": ("à valider", "pending approval"),
+    "status_planned": ("planifié", "planned"),
+    "status_sending": ("en cours d'envoi", "sending"),
+    "status_sent": ("envoyé", "sent"),
+    "status_failed": ("en échec", "failed"),
+    "status_skipped": ("écarté", "skipped"),
+    "status_uncertain": ("incertain", "uncertain"),
+    "status_rejected": ("rejeté", "rejected"),
+    "status_open": ("ouverte", "open"),
+    "status_done": ("faite", "done"),
+    "status_cancelled": ("annulée", "cancelled"),
+    "status_partial": ("partiellement payée", "partly paid"),
+    "status_paid": ("payée", "paid"),
+    "status_disputed": ("en litige", "disputed"),
+    "role_admin": ("administrateur", "admin"),
+    "role_collector": ("chargé de recouvrement", "collector"),
+    "role_reader": ("lecteur", "reader"),
+    "basis_due_date": ("l'échéance", "the due date"),
+    "basis_end_of_month": ("la fin du mois de l'échéance", "the end of the due month"),
+    "basis_previous_reminder": ("la relance précédente", "the previous reminder"),
 }
 LANGUAGES = ("fr", "en")
 
@@ -164,3 +191,9 @@ def word(key: str, language: str, **fields: Any) -> str:
     pair = WORDS.get(key)
     text = key if pair is None else pair[1 if language == "en" else 0]
     return text.format(**fields) if fields else text
+
+
+def known(key: str, language: str, default: str) -> str:
+    """The words for `key`, or `default` when the cockpit has none."""
+    pair = WORDS.get(key)
+    return default if pair is None else pair[1 if language == "en" else 0]

@@ -143,7 +143,7 @@ def test_db_upgrade_reports_the_revision(tmp_path: Path) -> None:
     scripts = ScriptDirectory.from_config(_alembic_config())
     result = invoke("--firm", str(write_firm(tmp_path)), "db", "upgrade")
     assert result.exit_code == 0
-    assert f"schema at revision {scripts.get_current_head()}" in result.output
+    assert f"schéma à la révision {scripts.get_current_head()}" in result.output
 
 
 def _alembic_config() -> AlembicConfig:

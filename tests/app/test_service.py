@@ -198,7 +198,7 @@ def test_relance_run_waits_its_turn_while_serve_holds_the_tenant(firm: Path) -> 
                         dt.timedelta(minutes=10))
     args = ["--firm", str(firm), "--client", "alpha", "--today", "2026-11-23", "run"]
     refused = CliRunner().invoke(main, args)
-    assert refused.exit_code == 1 and "another relance process" in refused.output
+    assert refused.exit_code == 1 and "un autre processus relance" in refused.output
     assert not (firm / "outbox" / "alpha").exists()
     runs.release(store, "alpha", "serve-on-another-host")
     assert CliRunner().invoke(main, args).exit_code == 0

@@ -56,7 +56,7 @@ def test_a_task_closes_when_its_invoices_are_paid_here_and_in_odoo(tmp_path: Pat
     assert len(on_invoice(odoo, 1)) == len(on_invoice(odoo, 2)) == 1
 
     odoo.register_payment(1)
-    assert "tasks closed" not in cli(path, "sync")
+    assert "tâches closes" not in cli(path, "sync")
     assert on_invoice(odoo, 1) == [] and len(on_invoice(odoo, 2)) == 1  # paid: closed in Odoo
     done = [m for m in odoo.data.tables["mail.message"].values() if m["res_id"] == 1
             and "facture réglée" in str(m["body"])]
@@ -64,7 +64,7 @@ def test_a_task_closes_when_its_invoices_are_paid_here_and_in_odoo(tmp_path: Pat
     assert alpha_task(path)["status"] == "open"  # invoice 2 is still due: the call too
 
     odoo.reverse(2)  # the rest is credited
-    assert "tasks closed: 1" in cli(path, "sync")
+    assert "tâches closes : 1" in cli(path, "sync")
     task = alpha_task(path)
     assert task["status"] == "done" and task["done_by"] == "relance"
     assert on_invoice(odoo, 2) == []
@@ -85,7 +85,7 @@ def test_a_task_done_in_odoo_closes_here_with_its_other_activities(tmp_path: Pat
     cli(path, "run")
     [first] = on_invoice(odoo, 1)
     odoo.mark_activity_done(first["id"])  # Marie called Alpha and clicked "Mark Done"
-    assert "tasks closed: 1" in cli(path, "sync")
+    assert "tâches closes : 1" in cli(path, "sync")
     task = alpha_task(path)
     assert task["status"] == "done" and task["done_by"] == "odoo"
     assert on_invoice(odoo, 2) == []  # the same call: its activity on invoice 2 closes too

@@ -116,4 +116,4 @@ def test_a_receipt_before_posting_or_in_the_future_is_refused(
     result = CliRunner().invoke(main, ["--config", str(tmp_path / "relance.toml"), "--today",
                                        "2026-12-10", "letters", "received", row["key"][:12],
                                        "--date", day])
-    assert result.exit_code == 2 and "must be between" in result.output
+    assert result.exit_code == 2 and "doit se situer entre" in result.output

@@ -46,7 +46,7 @@ def test_a_refused_login_loses_nothing_once_the_password_is_fixed(
     assert relance(config, "check", env=right)[0] == 0
     assert relance(config, "outbox", "retry")[0] == 2  # KEY, --all or --status is required
     code, out = relance(config, "outbox", "retry", "--status", "failed")
-    assert code == 0 and f"{len(failed)} reminder(s)" in out
+    assert code == 0 and f"{len(failed)} relance(s) dues maintenant" in out
     code, out = relance(config, "run", env=right)
     assert code == 0, out
     ids = Counter(str(m["Message-ID"]) for _, m in sink.messages)

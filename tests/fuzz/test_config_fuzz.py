@@ -184,7 +184,7 @@ def test_cli_never_shows_a_traceback(text: str, tmp_path_factory: pytest.TempPat
     assert result.exit_code in (0, 2), (result.exit_code, result.output, result.exception)
     assert "Traceback" not in result.output
     if result.exit_code == 2:
-        assert "error:" in result.output or "Usage" in result.output
+        assert "erreur :" in result.output or "Usage" in result.output
 
 
 def _state(url: str) -> str:

@@ -28,7 +28,7 @@ def test_report_on_the_demo_writes_every_output(tmp_path: Path) -> None:
                     "--csv", str(tmp_path / "csv"), "--xlsx", str(tmp_path / "r.xlsx"))
     assert result.exit_code == 0, result.output
     assert "Balance âgée par client" in result.output and "DSO, méthode du ratio" in result.output
-    assert f"wrote {html}" in result.output
+    assert f"{html} écrit" in result.output
     page = parse(html.read_text(encoding="utf-8"))
     assert set(page.charts) == {"aging", "forecast", "dso_trend", "top_late"}
     assert all(page.charts[name] for name in page.charts)  # every chart has data marks
@@ -61,4 +61,4 @@ def test_report_on_an_empty_store_and_an_unwritable_path(tmp_path: Path) -> None
     (tmp_path / "blocker").write_text("a file, not a directory")
     bad = invoke("--config", config, "--today", TODAY, "report", "--csv",
                  str(tmp_path / "blocker" / "csv"))
-    assert bad.exit_code == 2 and "cannot write" in bad.output and "Traceback" not in bad.output
+    assert bad.exit_code == 2 and "impossible d'écrire" in bad.output and "Traceback" not in bad.output

@@ -43,7 +43,7 @@ def test_a_renamed_tenant_finds_its_history_or_is_refused(tmp_path: Path,
     assert code == 2 and "relance tenants rename boulangerie boulangerie-sas" in out, out
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == emails and pushed(odoo) == notes
     code, out = relance(config, "tenants", "rename", "boulangerie", "boulangerie-sas")
-    assert code == 0 and "is now boulangerie-sas" in out, out
+    assert code == 0 and "devient boulangerie-sas" in out, out
     for _ in range(2):
         code, out = relance(config, *DAY, "run", env=ENV)
         assert code == 0, out

@@ -71,8 +71,10 @@ def test_approve_a_formal_notice_and_see_it_sent_in_the_timeline(tmp_path: Path,
     with serving(site) as url:
         log_in(page, url, "marie")
         assert page.url.endswith("/c/acme/queue")
-        row = page.locator("tr[data-key]", has=page.locator("td", has_text="formal_notice"))
-        row = row.filter(has=page.locator("td", has_text="email")).first
+        # the level and the channel are shown in words, not as identifiers
+        row = page.locator("tr[data-key]", has=page.locator(
+            "td", has_text=re.compile(r"^mise en demeure$")))
+        row = row.filter(has=page.locator("td", has_text=re.compile(r"^e-mail$"))).first
         key = row.get_attribute("data-key")
         customer = row.locator("td").first.inner_text()
         row.get_by_role("link", name="Voir").click()
@@ -88,7 +90,7 @@ def test_approve_a_formal_notice_and_see_it_sent_in_the_timeline(tmp_path: Path,
         page.get_by_role("link", name=customer, exact=True).click()
         timeline = page.locator("table[data-table=timeline]")
         sent = timeline.locator('tr[data-kind="message"][data-status="sent"]',
-                                has_text="formal_notice")
+                                has_text=re.compile(r"Message mise en demeure \(e-mail\)"))
         assert sent.count() >= 1
         action = timeline.locator('tr[data-kind="action"]', has_text="a validé")
         assert "marie" in action.first.inner_text() and "vu avec le gérant" in \
@@ -141,7 +143,7 @@ def test_close_a_call_task_with_its_outcome(tmp_path: Path, page: Any) -> None:
         assert page.locator(f'tr[data-task="{task_id}"]').count() == 0
         page.goto(f"{url}/c/demo/tasks?all=1")
         closed = page.locator(f'tr[data-task="{task_id}"]').inner_text()
-        assert "done" in closed and "Promet de payer — paiera vendredi" in closed
+        assert "faite" in closed and "Promet de payer — paiera vendredi" in closed
 
 
 def test_drill_down_from_the_aging_chart_to_its_invoices(tmp_path: Path, page: Any) -> None:

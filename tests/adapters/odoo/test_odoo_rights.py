@@ -98,7 +98,7 @@ def config(tmp_path: Path, odoo: FakeOdooServer, channel: str, task: str = "todo
 
 def test_check_passes_for_a_billing_user(tmp_path: Path, odoo: FakeOdooServer) -> None:
     code, out = relance(config(tmp_path, odoo, '["email", "task"]'), "check", env=ENV)
-    assert code == 0 and "all good" in out, out
+    assert code == 0 and "tout est en ordre" in out, out
 
 
 def test_check_names_the_right_a_configured_channel_lacks(tmp_path: Path,
@@ -106,22 +106,22 @@ def test_check_names_the_right_a_configured_channel_lacks(tmp_path: Path,
     odoo.data.denied.add(("mail.activity", "create"))
     code, out = relance(config(tmp_path, odoo, '["email", "task"]'), "check", env=ENV)
     assert code == 2, out
-    assert "missing right (needed by task): mail.activity: create (create activities)" in out
-    assert "all good" not in out
+    assert "droit manquant (requis par task) : mail.activity: create (create activities)" in out
+    assert "tout est en ordre" not in out
 
 
 def test_a_right_no_channel_needs_is_only_a_warning(tmp_path: Path, odoo: FakeOdooServer) -> None:
     odoo.data.denied.add(("mail.activity", "create"))
     code, out = relance(config(tmp_path, odoo, '"email"'), "check", env=ENV)
     assert code == 0, out
-    assert "warning: missing right, not needed by the configured channels: mail.activity: " \
+    assert "attention : droit manquant, inutile aux canaux configurés : mail.activity: " \
         "create" in out
 
 
 def test_check_names_a_missing_note_right_for_email(tmp_path: Path, odoo: FakeOdooServer) -> None:
     odoo.data.denied.add(("mail.message", "create"))
     code, out = relance(config(tmp_path, odoo, '"email"'), "check", env=ENV)
-    assert code == 2 and "needed by email): mail.message: create" in out, out
+    assert code == 2 and "requis par email) : mail.message: create" in out, out
 
 
 def test_a_level_asks_for_a_call_end_to_end(tmp_path: Path, odoo: FakeOdooServer) -> None:
