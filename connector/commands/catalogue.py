@@ -199,6 +199,8 @@ LOOP: dict[str, tuple[str, str]] = {
                               "nothing to serve: no client could be loaded"),
     "db.revision": ("{url} : schéma à la révision {revision}",
                     "{url}: schema at revision {revision}"),
+    "db.queue": ("{url} : file de tâches (procrastinate {version})",
+                 "{url}: job queue (procrastinate {version})"),
     # views.py: a pause in words
     "hold.dispute": ("en litige", "disputed"),
     "hold.promise": ("paiement promis", "payment promised"),

@@ -280,10 +280,8 @@ def db_upgrade(obj: Obj) -> None:
                 revision = MigrationContext.configure(conn).get_current_revision()
         finally:
             store.close()
-        queue = ""
+        shown = make_url(url).render_as_string(hide_password=True)
+        click.echo(say("db.revision", obj.language, url=shown, revision=revision))
         if make_url(url).get_backend_name() == "postgresql":  # the job queue's tables too
             from connector.app.worker import ensure_schema
-            queue = f", job queue (procrastinate {ensure_schema(url)})"
-        click.echo(say("db.revision", obj.language,
-                       url=make_url(url).render_as_string(hide_password=True),
-                       revision=f"{revision}{queue}"))
+            click.echo(say("db.queue", obj.language, url=shown, version=ensure_schema(url)))

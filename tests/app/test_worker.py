@@ -363,7 +363,7 @@ def test_db_upgrade_creates_the_queue_and_jobs_reads_it(tmp_path: Path,
         firm = str(write_firm(tmp_path, state=url, clients={"acme": SMALL}))
         upgraded = CliRunner().invoke(main, ["--firm", firm, "db", "upgrade"])
         assert upgraded.exit_code == 0, upgraded.output
-        assert f"job queue (procrastinate {queue.PROCRASTINATE})" in upgraded.output
+        assert f"file de tâches (procrastinate {queue.PROCRASTINATE})" in upgraded.output
         empty = CliRunner().invoke(main, ["--firm", firm, "jobs"])
         assert empty.exit_code == 0 and "aucune tâche dans la file" in empty.output
         app = queue.build_app(url)
