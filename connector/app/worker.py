@@ -233,7 +233,7 @@ def _run_job(context: JobContext, *, path: str, job: str, tenant: str,
     """One tenant's job under its Procrastinate lock. The tenant's lease (which keeps `relance
     run` by hand away) is held by the job, so a retried attempt takes over its dead one's."""
     assert context.job.id is not None
-    holder = f"job:{context.job.id}:{context.job.attempts}"
+    holder = f"job:{context.job.id}:{context.job.attempts}:{runs.new_holder()}"
     day = dt.date.fromisoformat(today) if today else None
     with bound(tenant=tenant, job_id=context.job.id):
         entry = _entry(path)

@@ -23,12 +23,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import make_url
 
 from connector import logs
+from connector.app import metrics
 from connector.app.firm import Client, Firm
 from connector.app.lease import sole_server
+from connector.app.metrics import FirmHealth
 from connector.app.schedule import Schedule
 from connector.app.scheduler import JOBS, Entry, Scheduler
 from connector.app.tenant import _jsonable
-from connector.clock import Clock
+from connector.clock import MACHINE, Clock
 from connector.commands import views
 from connector.commands import web as web_commands
 from connector.commands.context import EXIT_FAILED, EXIT_OK, Obj, handle_errors
@@ -146,11 +148,23 @@ def _table(rows: list[dict[str, Any]], language: str) -> str:
     return "\n".join(lines)
 
 
+def firm_health(obj: Obj) -> FirmHealth:
+    """The set-based monitoring figures of every client (`relance_*` on /metrics)."""
+    stores = _Stores()
+    try:
+        return metrics.firm_health(
+            ((slug, loaded.config if isinstance(loaded, Client) else None)
+             for slug, loaded in _loaded(obj)), stores, MACHINE.on(obj.today).now())
+    finally:
+        stores.close()
+
+
 def status_all(obj: Obj, as_json: bool) -> int:
     """Every client in one report; exit status 1 when any client needs attention (monitoring)."""
     rows = _summaries(obj, detail=True)
     if as_json:
-        click.echo(json.dumps({"clients": rows}, indent=2, default=str, ensure_ascii=False))
+        click.echo(json.dumps({"clients": rows, "health": firm_health(obj).as_dict()}, indent=2,
+                              default=str, ensure_ascii=False))
     else:
         click.echo(_table(rows, obj.language))
         for row in rows:

@@ -125,15 +125,23 @@ def release(store: Store, tenant: str, holder: str) -> None:
 
 
 def take_over_job(store: Store, tenant: str, holder: str, now: dt.datetime) -> bool:
-    """A queue job's run (`holder` "job:<id>:<attempt>") takes the tenant's lease over from an
-    earlier job attempt: the queue lets one job per tenant run at a time, so another "job:"
-    holder is an attempt whose worker stopped beating (killed, lost). Its runs still journalled
-    `running` are closed as `stopped` (what they left goes out now). True when taken over."""
+    """A queue job's run (`holder` "job:<id>:<attempt>:<process holder>") takes the tenant's
+    lease over from an earlier job attempt, but only one that is certainly gone: its lease
+    expired, or its process died on this very instance. The queue's own verdict (a worker that
+    stopped beating) is not enough: an overloaded worker misses heartbeats while its run still
+    works, and taking its lease then runs the tenant twice at once (benchmarks/firm_scale.py
+    showed it). Its runs still journalled `running` are closed as `stopped` (what they left goes
+    out now). True when taken over; else the caller's run finds the lease held (`busy`)."""
     with store.transaction() as conn:
-        previous = conn.execute(select(LOCKS.c.holder).where(
+        row = conn.execute(select(LOCKS.c.holder, LOCKS.c.expires_at).where(
             LOCKS.c.tenant == tenant, LOCKS.c.holder.like("job:%"),
-            LOCKS.c.holder != holder)).scalar()
-        if previous is None:
+            LOCKS.c.holder != holder)).first()
+        if row is None:
+            return False
+        previous, expires = row
+        process = previous.split(":", 3)[3] if previous.count(":") >= 3 else ""
+        expired = (aware(expires) or now) <= now
+        if not expired and not _dead_here(process):
             return False
         conn.execute(update(LOCKS).where(LOCKS.c.tenant == tenant,
                                          LOCKS.c.holder == previous).values(

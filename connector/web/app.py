@@ -23,6 +23,7 @@ from connector.web.pages import (
     customers,
     dashboard,
     letters,
+    metrics,
     pauses,
     portfolio,
     queue,
@@ -77,6 +78,7 @@ def create_app(site: Site) -> Starlette:
 
     routes: list[BaseRoute] = [Route("/", home),
                                Mount("/static", StaticFiles(directory=STATIC), name="static")]
-    for module in (auth, queue, customers, pauses, tasks, letters, dashboard, rules, portfolio):
+    for module in (auth, queue, customers, pauses, tasks, letters, dashboard, rules, portfolio,
+                   metrics):
         routes += module.routes(site)
     return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])

@@ -5,6 +5,7 @@ each portfolio view, so a client added to the firm directory shows up without a 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,8 @@ from connector.clock import MACHINE, Now
 from connector.config import Config, load_config
 from connector.errors import ConfigError
 from connector.store.store import Store
+
+METRICS_TOKEN_ENV = "RELANCE_METRICS_TOKEN"
 
 
 @dataclass
@@ -32,6 +35,9 @@ class Site:
     """Cookies are Secure even when the request did not come over TLS (a TLS proxy we do not
     trust for X-Forwarded-Proto)."""
     setup_token: str | None = None
+    metrics_token: str | None = None
+    """The bearer token monitoring sends to read /metrics (RELANCE_METRICS_TOKEN); None: /metrics
+    is off."""
     """While no user exists: the one-time token that lets the first admin be created."""
     _stores: dict[str, Store] = field(default_factory=dict)
 
@@ -82,9 +88,12 @@ def open_site(config_path: str | None, firm_dir: str | None, *, today: dt.date |
               secure: bool = False, clock: Now = MACHINE) -> Site:
     from connector.app.users import users_url
     users = Store(users_url(config_path, firm_dir))
+    token = os.environ.get(METRICS_TOKEN_ENV) or None
     if firm_dir is not None:
-        site = Site(users, {}, firm=Firm(firm_dir), today=today, secure=secure, clock=clock)
+        site = Site(users, {}, firm=Firm(firm_dir), today=today, secure=secure, clock=clock,
+                    metrics_token=token)
         site.reload()
         return site
     config = load_config(Path(config_path or "relance.toml"))
-    return Site(users, {config.tenant: config}, today=today, secure=secure, clock=clock)
+    return Site(users, {config.tenant: config}, today=today, secure=secure, clock=clock,
+                metrics_token=token)

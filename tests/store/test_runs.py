@@ -108,3 +108,24 @@ def test_a_lock_held_in_another_container_with_the_same_hostname_waits_for_its_l
         assert not runs.acquire(store, "acme", runs.new_holder(), NOW + LEASE / 2, LEASE)
         assert runs.acquire(store, "acme", runs.new_holder(), NOW + LEASE, LEASE)  # expired
         runs.release(store, "acme", runs.lock_of(store, "acme")["holder"])
+
+
+def test_a_retried_job_takes_the_lease_only_from_an_attempt_that_is_gone(store: Store) -> None:
+    """The queue retries the job of a worker that missed its heartbeats; if that worker is only
+    slow, its run still works and must keep the tenant (else the tenant runs twice at once)."""
+    live = f"job:7:1:{runs.new_holder()}"  # this process: alive
+    assert runs.acquire(store, "acme", live, NOW, LEASE)
+    run_id = runs.start(store, "acme", "sync", NOW.date(), live, NOW)
+    retry = f"job:7:2:{runs.new_holder()}"
+    assert not runs.take_over_job(store, "acme", retry, NOW + dt.timedelta(seconds=40))
+    assert runs.lock_of(store, "acme")["holder"] == live
+    assert runs.last(store, "acme", "sync")["status"] == "running"
+    # once its lease has run out, the attempt is gone whatever its process says
+    assert runs.take_over_job(store, "acme", retry, NOW + LEASE)
+    assert runs.lock_of(store, "acme")["holder"] == retry
+    assert runs.last(store, "acme", "sync")["status"] == "stopped" and run_id
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    killed = f"job:8:1:{runs.holder_of(int(finished.stdout.strip()))}"
+    assert runs.acquire(store, "beta", killed, NOW, LEASE)
+    assert runs.take_over_job(store, "beta", f"job:8:2:{runs.new_holder()}", NOW)  # at once
