@@ -109,7 +109,9 @@ def test_serve_runs_a_client_while_another_waits_on_its_relay(
     scheduler.tick()
     # acme's messages were held until zeta had delivered everything, and none gave up waiting:
     # zeta ran while acme waited (one after the other, acme first, the relay gives up)
-    assert [tenant for kind, tenant in events if kind == "end"] == ["zeta", "acme"]
+    why = (f"events {events}, gave up {sink.gave_up}, accepted {sink.accepted}, results "
+           f"{[(r.tenant, r.job, r.status, r.summary, r.error) for r in scheduler.results]}")
+    assert [tenant for kind, tenant in events if kind == "end"] == ["zeta", "acme"], why
     assert not sink.gave_up and sink.accepted > 0
     results = {r.tenant: r for r in scheduler.results if r.job == "reminders"}
     assert results["zeta"].status == "ok" and results["zeta"].summary["sent"] > 0
