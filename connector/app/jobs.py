@@ -5,21 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
-
 from connector.store import runs
+from connector.store.monitor import queue_jobs
 from connector.store.store import Store
 
 STATUSES = ("todo", "doing", "failed", "succeeded")
-_COUNTS = text("""
-    SELECT args->>'tenant' AS tenant, status::text AS status, count(*) AS n
-      FROM procrastinate_jobs
-     WHERE task_name = :task
-     GROUP BY 1, 2""")
 
 
-def summary(state_url: str, tenants: list[str] | None = None,
-            task: str = "relance.run_tenant") -> list[dict[str, Any]]:
+def summary(state_url: str, tenants: list[str] | None = None) -> list[dict[str, Any]]:
     """One row per client: jobs queued (todo), running (doing), failed, succeeded (aborted and
     cancelled count as failed), and the last error of its runs."""
     store = Store(state_url)
@@ -27,15 +20,14 @@ def summary(state_url: str, tenants: list[str] | None = None,
         if store.dialect != "postgresql":
             return []
         with store.engine.connect() as conn:
-            if conn.exec_driver_sql("SELECT to_regclass('procrastinate_jobs')").scalar() is None:
-                return []
-            counted = conn.execute(_COUNTS, {"task": task}).all()
+            counted = queue_jobs(conn)
         rows: dict[str, dict[str, Any]] = {}
-        for tenant, status, n in counted:
-            if tenant is None or (tenants is not None and tenant not in tenants):
+        for tenant, statuses in counted.items():
+            if tenants is not None and tenant not in tenants:
                 continue
-            row = rows.setdefault(tenant, {"tenant": tenant, **dict.fromkeys(STATUSES, 0)})
-            row[status if status in STATUSES else "failed"] += int(n)
+            row = rows[tenant] = {"tenant": tenant, **dict.fromkeys(STATUSES, 0)}
+            for status, n in statuses.items():
+                row[status if status in STATUSES else "failed"] += n
         for tenant, row in rows.items():
             row["last_error"] = _last_error(store, tenant)
         return [rows[name] for name in sorted(rows)]

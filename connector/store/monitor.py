@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import Connection, func, inspect, select, text
 
 from connector.store import tables as t
 from connector.store.runs import aware
@@ -112,10 +112,24 @@ def health(store: Store, tenants: Iterable[str], now: dt.datetime) -> dict[str, 
             if tenant in wanted:
                 target = wanted[tenant].running if live else wanted[tenant].stale
                 target[job] = target.get(job, 0) + int(count)
-        if store.dialect == "postgresql" and inspect(conn).has_table(JOB_TABLE):
-            for tenant, status, count in conn.execute(text(
-                    "SELECT args->>'tenant', status::text, count(*) FROM procrastinate_jobs "
-                    "GROUP BY 1, 2")):
+        if store.dialect == "postgresql":
+            for tenant, counted in queue_jobs(conn).items():
                 if tenant in wanted:
-                    wanted[tenant].jobs[status] = int(count)
+                    wanted[tenant].jobs = counted
     return wanted
+
+
+_QUEUE_JOBS = text(f"SELECT args->>'tenant', status::text, count(*) FROM {JOB_TABLE} "
+                   "WHERE task_name = 'relance.run_tenant' GROUP BY 1, 2")
+
+
+def queue_jobs(conn: Connection) -> dict[str, dict[str, int]]:
+    """Each tenant's run jobs in the worker's queue per status, on PostgreSQL; empty where no
+    worker ever made the queue. Read by `relance jobs` and by `health`."""
+    if not inspect(conn).has_table(JOB_TABLE):
+        return {}
+    counted: dict[str, dict[str, int]] = {}
+    for tenant, status, count in conn.execute(_QUEUE_JOBS):
+        if tenant is not None:
+            counted.setdefault(tenant, {})[status] = int(count)
+    return counted
