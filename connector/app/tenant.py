@@ -258,7 +258,9 @@ class Tenant:
         return import_files(self.store, self.config, folder_files(self.config),
                             now=self.clock.now(), today=self.today)
 
-    def status(self) -> dict[str, Any]:
+    def status(self, held: list[tuple[Pause, str]] | None = None) -> dict[str, Any]:
+        """What `relance status` shows; `held` is `holds()` when the caller has read it already
+        (the text screen words the same pauses in its language)."""
         return {
             "tenant": self.name,
             "source": self.source,
@@ -274,7 +276,7 @@ class Tenant:
             "open_tasks": [_jsonable(r) for r in open_tasks(self.store, self.name)],
             "open_tasks_total": self.store.scalars(select(func.count()).select_from(t.tasks).where(
                 t.tasks.c.tenant == self.name, t.tasks.c.status == "open"))[0],
-            "pauses": self.paused(),
+            "pauses": self.paused(held),
             "recent_rejects": [_jsonable(r) for r in self.store.recent_rejects(self.name, 10)],
             "warnings": self._source_warnings(),
             "law_warnings": self.law_warnings(),
@@ -306,10 +308,10 @@ class Tenant:
         except ConnectorError as exc:
             return [f"source not usable: {exc}"]
 
-    def paused(self) -> list[dict[str, Any]]:
+    def paused(self, held: list[tuple[Pause, str]] | None = None) -> list[dict[str, Any]]:
         """Active disputes, promises and customer pauses, invoices shown by their number."""
         return [{"scope": p.scope, "what": p.describe(), "target": target}
-                for p, target in self.holds()]
+                for p, target in (self.holds() if held is None else held)]
 
     def holds(self) -> list[tuple[Pause, str]]:
         """The active pauses themselves, each with its target as a person names it (the

@@ -200,11 +200,12 @@ def register(main: click.Group) -> None:
             from connector.commands.firm import status_all
             sys.exit(status_all(obj, as_json))
         tenant = obj.tenant()
-        info = tenant.status()
+        held = tenant.holds()  # read once: the JSON and the worded screen list the same pauses
+        info = tenant.status(held)
         if as_json:
             click.echo(json.dumps(info, indent=2, default=str))
             return
-        shown = {**info, "pauses": views.hold_rows(tenant.holds(), obj.language)}
+        shown = {**info, "pauses": views.hold_rows(held, obj.language)}
         click.echo(views.status_text(shown, obj.config.timezone, views.screen_width(),
                                      obj.language))
 
