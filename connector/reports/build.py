@@ -252,10 +252,10 @@ def build_report(store: Store, tenants: Sequence[tuple[str, str]], today: dt.dat
     acc.close()
     report = _finish(acc, list(tenants), weeks)
     for tenant, source in tenants:  # only what is old enough to be near prescription
-        ledger = list(store.open_ledger(tenant, source, due_by=near_horizon(today)))
-        kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
+        old = store.open_invoices_due_by(tenant, source, near_horizon(today))
+        kinds = {invoice.customer_id: kind for kind, invoice in old}
         report.prescription += prescription_findings(
-            [i for _c, invs in ledger for i in invs], today, kinds=kinds)
+            [invoice for _kind, invoice in old], today, kinds=kinds)
     return report
 
 

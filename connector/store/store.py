@@ -343,23 +343,20 @@ class Store:
         return found
 
     def open_ledger(self, tenant: str, source: str, only: Sequence[str] | None = None,
-                    *, due_by: dt.date | None = None,
                     ) -> Iterator[tuple[Customer, list[Invoice]]]:
         """Each customer with open items, with its open invoices and open credit notes.
 
         Streams customer by customer (ordered by customer id), so memory stays flat as the
-        ledger grows. `only`: the customer ids to restrict to (see candidates.py); `due_by`:
-        only the documents due on or before that day.
+        ledger grows. `only`: the customer ids to restrict to (see candidates.py).
         """
         if only is None:
-            yield from self._ledger_part(tenant, source, None, due_by)
+            yield from self._ledger_part(tenant, source, None)
             return
         ids = sorted(set(only))
         for start in range(0, len(ids), CHUNK):
-            yield from self._ledger_part(tenant, source, ids[start:start + CHUNK], due_by)
+            yield from self._ledger_part(tenant, source, ids[start:start + CHUNK])
 
     def _ledger_part(self, tenant: str, source: str, ids: list[str] | None,
-                     due_by: dt.date | None = None,
                      ) -> Iterator[tuple[Customer, list[Invoice]]]:
         inv, cus = t.invoices, t.customers
         query = (select(*_as_stored(inv, LEDGER_INVOICE)).where(
@@ -368,8 +365,6 @@ class Store:
             .order_by(inv.c.customer_id, inv.c.due_date, inv.c.external_id))
         customers_query = select(*ledger_columns(cus)).where(
             cus.c.tenant == tenant, cus.c.source == source)
-        if due_by is not None:
-            query = query.where(inv.c.due_date <= due_by)
         if ids is not None:
             query = query.where(inv.c.customer_id.in_(ids))
             customers_query = customers_query.where(cus.c.external_id.in_(ids))
