@@ -73,9 +73,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # (the `begin` listener below), so schema changes and savepoints are truly atomic.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # First: switching to WAL needs the file's lock, and on a new file another start may hold it
+    # for the whole migration; with sqlite3's default 5 s wait, concurrent first starts under
+    # load failed "database is locked" (tests/store/test_concurrent_open.py).
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (status) never block the run
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: the open ledger stays in memory
     cursor.close()
