@@ -77,11 +77,36 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # for the whole migration; with sqlite3's default 5 s wait, concurrent first starts under
     # load failed "database is locked" (tests/store/test_concurrent_open.py).
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers (status) never block the run
+    _use_wal(cursor)  # readers (status) never block the run
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB: the open ledger stays in memory
     cursor.close()
+
+
+WAL_ATTEMPTS = 1500
+WAL_PAUSE = 0.02  # seconds between attempts: 1500 of them wait as long as the busy timeout
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL, waiting for a start that is switching it at the same moment.
+
+    Two connections switching one new file at once both hold its shared lock and both want the
+    exclusive one; SQLite refuses one of them "database is locked" at once, without the busy
+    timeout (it would be a deadlock), so a firm's clients starting side by side lost runs
+    (tests/store/test_concurrent_open.py). The switch is tried again after a pause: by then the
+    other start has switched the file (the pragma is then a no-op) or let it go."""
+    import sqlite3
+    import time
+
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(WAL_PAUSE)  # a lock's wait, as busy_timeout's: not business time
 
 
 def _sqlite_begin(conn: Connection) -> None:

@@ -31,3 +31,37 @@ def test_a_start_waits_for_the_lock_another_start_holds_on_a_new_file(tmp_path: 
         assert current_revision(store.engine) == head_revision()
     finally:
         store.close()
+
+
+STARTS = 8
+ROUNDS = 40
+
+
+def test_starts_switching_a_new_file_to_wal_at_the_same_moment_all_open(tmp_path: Path) -> None:
+    """Eight starts released together on each of 40 new files: before the fix about one file in
+    five lost a start ("database is locked" from the WAL switch, which skips the busy timeout)."""
+    from connector.store.store import open_engine
+
+    failures: list[str] = []
+    for round_ in range(ROUNDS):
+        url = f"sqlite:///{tmp_path / f'state-{round_}.db'}"
+        engines = [open_engine(url) for _ in range(STARTS)]
+        together = threading.Barrier(STARTS)
+
+        def start(engine: object) -> None:
+            together.wait()
+            try:
+                with engine.connect() as conn:  # type: ignore[attr-defined]
+                    mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+                    assert mode == "wal", mode
+            except Exception as exc:  # noqa: BLE001 - collected, asserted below
+                failures.append(f"{type(exc).__name__}: {exc}")
+
+        threads = [threading.Thread(target=start, args=(engine,)) for engine in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for engine in engines:
+            engine.dispose()
+    assert failures == []
