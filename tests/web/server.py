@@ -64,7 +64,8 @@ def firm(tmp_path: Path) -> Site:
     """Three client companies synced; `paul` collects for garage-durand only, `ines` reads
     imprimerie-roux, `anne` is the firm's admin."""
     directory = write_firm(tmp_path / "firm")
-    assert invoke("--firm", str(directory), "--today", TODAY, "sync").exit_code == 0
+    synced = invoke("--firm", str(directory), "--today", TODAY, "sync")
+    assert synced.exit_code == 0, synced.output
     site = open_site(None, str(directory), today=dt.date.fromisoformat(TODAY),
                      clock=lambda: NOW)
     users_app.add(site.users, "anne", PASSWORD, role="admin", clients=[], now=NOW)
