@@ -149,10 +149,26 @@ def test_demo_with_smtp(tmp_path: Path, smtp: int, caplog: pytest.LogCaptureFixt
     audit.run(good, "run", "--no-sync", env={"SMTP_PW": SMTP_PASSWORD}, today="2027-01-05",
               codes=(0, 1))
     assert list((tmp_path / "good").rglob("*.pdf")), "no letter written: PDFs not audited"
+    audit.check()
+
+
+# the wrong password and the relay down: tests of their own (the good path above is long), each
+# auditing everything it printed, logged and wrote, for both secrets, as the good path does
+def test_demo_with_smtp_and_a_wrong_password(tmp_path: Path, smtp: int,
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    audit = Audit(tmp_path, caplog)
+    audit.secrets = [SMTP_PASSWORD, WRONG["smtp"]]
     wrong = smtp_config(tmp_path / "wrong", smtp)
     out = audit.run(wrong, "run", env={"SMTP_PW": WRONG["smtp"]}, codes=(1, 2))
     assert "refused the login" in out or "failed" in out.lower(), out
     audit.run(wrong, "status", "--json", env={"SMTP_PW": WRONG["smtp"]})
+    audit.check()
+
+
+def test_demo_with_smtp_and_the_relay_down(tmp_path: Path,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    audit = Audit(tmp_path, caplog)
+    audit.secrets = [SMTP_PASSWORD, WRONG["smtp"]]
     down = smtp_config(tmp_path / "down", closed_port())
     out = audit.run(down, "run", env={"SMTP_PW": SMTP_PASSWORD}, codes=(0, 1))
     assert "replanifiés" in out and "replanifiés 0" not in out, out

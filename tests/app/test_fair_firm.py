@@ -2,9 +2,13 @@
 (the scheduler) and under `relance --firm DIR run`; two schedulers never run a day twice.
 
 Client `acme` sends through a real SMTP relay (aiosmtpd) that holds every message until client
-`zeta` (file transport) has delivered everything; the test then asserts on the order of events,
-never on durations. Run one client after the other and `acme`'s relay gives up holding (a safety
-net, so that the test fails instead of hanging) and `zeta` ends last.
+`zeta` (file transport) has ended its run; the test then asserts on the order of events, never
+on durations. Run one client after the other and `acme`'s relay gives up holding (a safety net, so
+that the test fails instead of hanging) and `zeta` ends last.
+
+The relay waits for zeta's run to *end*, not merely for its outbox to be empty: zeta still has
+work after its last message (its journal, tasks), and a relay released at its last message let
+acme finish first on a loaded machine (the order then flipped with nothing wrong in the product).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import datetime as dt
 import threading
 import zoneinfo
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -23,6 +28,7 @@ from click.testing import CliRunner
 from connector.app.firm import Firm
 from connector.app.scheduler import Scheduler, run_tenant
 from connector.cli import main
+from connector.commands import parallel
 from connector.store import outbox, runs
 from connector.store.store import Store
 from tests.app.test_service import SimClock, firm_entries
@@ -79,23 +85,23 @@ def fair_firm(directory: Path, port: int) -> Path:
         "zeta": "seed = 22\ncustomers = 8\ninvoices = 60\n"})
 
 
-def zeta_delivered(firm: Path) -> Callable[[], bool]:
-    """True once zeta has queued reminders and none of them is still waiting to leave."""
+def zeta_delivered(firm: Path) -> bool:
+    """Zeta queued reminders and none of them is still waiting to leave."""
     store = Store(Firm(firm).config("zeta").state_url)
-
-    def done() -> bool:
+    try:
         counts = outbox.counts(store, "zeta")
-        return counts.get("sent", 0) > 0 and counts.get("planned", 0) == 0 \
-            and counts.get("sending", 0) == 0
-    return done
+    finally:
+        store.close()
+    return counts.get("sent", 0) > 0 and counts.get("planned", 0) == 0 \
+        and counts.get("sending", 0) == 0
 
 
 def test_serve_runs_a_client_while_another_waits_on_its_relay(
         tmp_path: Path, relay: tuple[HeldRelay, int]) -> None:
     sink, port = relay
     firm = fair_firm(tmp_path, port)
-    sink.released = zeta_delivered(firm)
     events: list[tuple[str, str]] = []
+    sink.released = lambda: ("end", "zeta") in events
 
     def runner(config, today, **kwargs):
         events.append(("start", config.tenant))
@@ -112,7 +118,7 @@ def test_serve_runs_a_client_while_another_waits_on_its_relay(
     why = (f"events {events}, gave up {sink.gave_up}, accepted {sink.accepted}, results "
            f"{[(r.tenant, r.job, r.status, r.summary, r.error) for r in scheduler.results]}")
     assert [tenant for kind, tenant in events if kind == "end"] == ["zeta", "acme"], why
-    assert not sink.gave_up and sink.accepted > 0
+    assert not sink.gave_up and sink.accepted > 0 and zeta_delivered(firm)
     results = {r.tenant: r for r in scheduler.results if r.job == "reminders"}
     assert results["zeta"].status == "ok" and results["zeta"].summary["sent"] > 0
     assert results["acme"].status == "ok" and results["acme"].summary["sent"] == sink.accepted
@@ -120,13 +126,24 @@ def test_serve_runs_a_client_while_another_waits_on_its_relay(
 
 
 def test_firm_run_delivers_every_client_while_one_waits_on_its_relay(
-        tmp_path: Path, relay: tuple[HeldRelay, int]) -> None:
+        tmp_path: Path, relay: tuple[HeldRelay, int], monkeypatch: pytest.MonkeyPatch) -> None:
     sink, port = relay
     firm = fair_firm(tmp_path, port)
-    sink.released = zeta_delivered(firm)
+    clients: dict[str, Future[object]] = {}
+
+    class Recording(ThreadPoolExecutor):
+        """The firm's pool, keeping each client's future: the relay waits for zeta's."""
+
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            future = super().submit(fn, *args, **kwargs)
+            clients[args[0]] = future
+            return future
+
+    monkeypatch.setattr(parallel, "ThreadPoolExecutor", Recording)
+    sink.released = lambda: "zeta" in clients and clients["zeta"].done()
     result = CliRunner().invoke(main, ["--firm", str(firm), "--today", FRIDAY.isoformat(), "run"])
     assert result.exit_code == 0, result.output
-    assert not sink.gave_up and sink.accepted > 0
+    assert not sink.gave_up and sink.accepted > 0 and zeta_delivered(firm)
     # each client's output in one block, printed as the client finished: zeta first
     zeta, acme = result.output.index("== zeta =="), result.output.index("== acme ==")
     assert zeta < acme

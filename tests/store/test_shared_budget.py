@@ -21,7 +21,7 @@ from connector.store.store import Store
 from tests.store.budget_client import LIMIT, PERIOD
 
 ROOT = Path(__file__).resolve().parents[2]
-PER_PROCESS = 12
+PER_PROCESS = 8  # 16 requests: four windows of period + margin
 
 
 class ArrivalServer(ThreadingHTTPServer):
