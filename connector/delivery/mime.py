@@ -8,7 +8,8 @@ Content-Transfer-Encoding, the Date of a frozen clock; From, given as an `Addres
 default and SMTPUTF8 policies with the header classes made once and those headers parsed and
 folded once per value. Values that differ per message and are plain ASCII on one line (To, Cc,
 Message-ID, X-Relance-Key, X-Relance-Invoices) are kept as the text they are: written as they
-came, which is what parsing and folding them gave. `as_bytes` writes a message with a generator
+came, which is what parsing and folding them gave; a multipart Content-Type with its drawn
+boundary is folded as a model of the same shape was. `as_bytes` writes a message with a generator
 that draws the multipart boundary as the email package does but checks it against the parts with
 a substring search, not a regular expression compiled per message. The output is that of the
 email package itself; tests/delivery/test_mime.py and test_golden_eml.py hold it to the bytes.
@@ -33,6 +34,11 @@ PLAIN = frozenset({"to", "cc", "message-id", "x-relance-key", "x-relance-invoice
 _PLAIN_VALUE = re.compile(r"[!-~]+(?:, [!-~]+)*")
 """Printable ASCII words, separated by ", " only: no encoded word to decode (checked apart), no
 line break, no run of spaces for the parser to keep or fold."""
+_DRAWN = re.compile(r'multipart/[a-z]+; boundary="(={15}[0-9]{19}==)"')
+"""A multipart Content-Type as the generator sets it, its boundary as the email package draws
+it: folded as a model of the same shape is, the model's boundary then replaced by the drawn one
+(digits for digits: the same tokens, the same folding)."""
+_MODEL = "=" * 15 + "0" * 19 + "=="
 LIMIT = 4096
 _parsed: dict[tuple[str, ...], tuple[str, Any]] = {}
 _folded: dict[tuple[Any, ...], bytes] = {}
@@ -70,7 +76,7 @@ class _Policy(EmailPolicy):
                 and _PLAIN_VALUE.fullmatch(value) is not None)
 
     def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
-        if self._plain(name, value):
+        if self._plain(name, value) or _drawn(name, value):
             return name, value  # reading it back (`message["To"]`) parses it, as before
         if isinstance(value, Address) and name.lower() in REPEATED:  # the sender, every message
             key: tuple[str, ...] = (name, "address", value.display_name, value.addr_spec)
@@ -86,8 +92,15 @@ class _Policy(EmailPolicy):
         return found
 
     def fold_binary(self, name: str, value: Any) -> bytes:
+        boundary = _drawn(name, value)
+        if boundary:
+            model = self._fold_once(name, value.replace(boundary, _MODEL))
+            return model.replace(_MODEL.encode("ascii"), boundary.encode("ascii"))
         if not _repeated(name, value):
             return super().fold_binary(name, value)
+        return self._fold_once(name, value)
+
+    def _fold_once(self, name: str, value: Any) -> bytes:
         key = (self.utf8, self.max_line_length, self.linesep, self.cte_type,
                self.refold_source, name, type(value).__mro__[1:2], str(value))
         found = _folded.get(key)
@@ -96,6 +109,14 @@ class _Policy(EmailPolicy):
                 _folded.clear()
             found = _folded[key] = super().fold_binary(name, value)
         return found
+
+
+def _drawn(name: str, value: object) -> str:
+    """The drawn boundary of a multipart Content-Type set by the generator, else ''."""
+    if type(value) is not str or name.lower() != "content-type":
+        return ""
+    match = _DRAWN.fullmatch(value)
+    return match[1] if match else ""
 
 
 POLICY = _Policy(header_factory=_Registry())
