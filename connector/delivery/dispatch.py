@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Connection
+
 from connector.adapters.base import BaseAdapter
 from connector.clock import Now, local_day
 from connector.config import Config
@@ -83,6 +85,8 @@ class Dispatcher:
     _channels: dict[str, Channel] = field(default_factory=dict, repr=False)
     gate: FreshnessGate | None = None
     budget: FailureBudget = field(default_factory=FailureBudget)
+    reader: Connection | None = field(default=None, repr=False)
+    """The run's connection for the gate's reads before each claim (`Store.reader`)."""
 
     def channel(self, name: str) -> Channel:
         """The registered channel of that name (connector/delivery/channels/)."""
@@ -91,7 +95,7 @@ class Dispatcher:
                 self.config, self.adapter, self.transport, self.now, store=self.store,
                 pdfs=InvoicePdfs(self.adapter, self.config.base_dir / "cache" / "invoices"),
                 history=lambda ids: self.store.balance_history(
-                    self.tenant, self.config.source.kind, ids)))
+                    self.tenant, self.config.source.kind, ids, reader=self.reader)))
         return channel_of(self._channels, name)
 
     @property
@@ -117,14 +121,24 @@ class Dispatcher:
                                                        self.config.source.kind), today)
         if self.gate is None:
             self.gate = FreshnessGate(self.store, self.adapter, self.config, self.now)
+        with self.store.reader() as self.reader:
+            try:
+                self._deliver_due(self.gate, stop)
+            finally:
+                self.reader = None
+        self.report.stopped = dict(self.budget.stopped)
+        return self.report
+
+    def _deliver_due(self, gate: FreshnessGate, stop: Callable[[], bool]) -> None:
+        """Gate, claim and deliver the due rows, batch after batch, until none is left or
+        `stop()` (unclaimed rows simply stay planned)."""
         while not stop():
             rows = outbox.due(self.store, self.tenant, self.now())
             if not rows or all(self.budget.closed(_destination(r, self.adapter)) for r in rows):
                 break
             for index, row in enumerate(rows):
                 if stop() or self.budget.closed("source"):
-                    self.report.stopped = dict(self.budget.stopped)
-                    return self.report  # unclaimed rows simply stay planned
+                    return
                 if self.budget.closed(_destination(row, self.adapter)):
                     continue
                 if row["channel"] == "email":  # the source's PDFs, before the gate and claim
@@ -132,13 +146,11 @@ class Dispatcher:
                     if pdfs is not None:
                         prefetch(outbox.payload(row), pdfs)
                 asked = self.now()
-                fresh = self.gate.fresh(row, rows[index + 1:])  # seconds before the claim
-                self._count(fresh is not None, "source", self.gate.error, asked)
+                fresh = gate.fresh(row, rows[index + 1:])  # seconds before the claim
+                self._count(fresh is not None, "source", gate.error, asked)
                 claimed = outbox.claim_one(self.store, row, self.now(), LEASE)
                 if claimed is not None:
                     self.deliver(claimed, fresh)
-        self.report.stopped = dict(self.budget.stopped)
-        return self.report
 
     def _count(self, ok: bool, destination: str, error: TransientError | str | None,
                started: dt.datetime) -> None:
@@ -241,7 +253,8 @@ class Dispatcher:
             if fresh is None:
                 self._retry(row, "the source could not be re-read before sending")
                 return
-            checked = revalidate(self.store, self.config, payload, fresh, self.now())
+            checked = revalidate(self.store, self.config, payload, fresh, self.now(),
+                                 self.reader)
             mine = {i: inv for i, inv in fresh.items() if i not in checked.moved}
             payload, reason = self._gate(checked.payload, mine)
             reason = checked.reason or reason

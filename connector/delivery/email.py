@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from connector import emails
 from connector.config import EmailConfig, SenderConfig
-from connector.delivery.mime import POLICY, POLICY_UTF8
+from connector.delivery.mime import POLICY, POLICY_UTF8, as_bytes
 from connector.delivery.render import Rendered
 from connector.emails import InvalidAddress
 from connector.errors import AuthError, DeliveryUncertain, PermanentError, TransientError
@@ -122,7 +122,7 @@ class FileTransport:
         key = str(message["X-Relance-Key"])
         final = self.path(key)
         partial = final.with_suffix(".eml.part")
-        partial.write_bytes(message.as_bytes())
+        partial.write_bytes(as_bytes(message))
         os.replace(partial, final)  # atomic: a crash leaves either nothing or the whole file
         return str(final)
 

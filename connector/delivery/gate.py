@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from sqlalchemy import Connection
+
 from connector.adapters.base import Adapter, BaseAdapter
 from connector.clock import Now, local_day
 from connector.config import Config
@@ -96,7 +98,7 @@ class FreshnessGate:
 
 
 def bank_paid(store: Store, config: Config, fresh: dict[str, Invoice],
-              now: dt.datetime) -> dict[str, str]:
+              now: dt.datetime, reader: Connection | None = None) -> dict[str, str]:
     """The open invoices among `fresh` that a bank credit pays (a confident or confirmed match
     still holding today), each with a word on that credit; asked at each claim, so a statement
     imported while a batch is being sent counts."""
@@ -104,7 +106,7 @@ def bank_paid(store: Store, config: Config, fresh: dict[str, Invoice],
     if not open_ids:
         return {}
     held = bank.held_invoices(store, config.tenant, config.source.kind, open_ids,
-                              local_day(now, config.timezone))
+                              local_day(now, config.timezone), reader=reader)
     return {inv_id: f"{fresh[inv_id].number} (virement du {hold['booked_on'].isoformat()}, "
                     f"rapprochement {hold['id']})" for inv_id, hold in held.items()}
 
@@ -124,20 +126,22 @@ class Verdict:
 
 
 def revalidate(store: Store, config: Config, payload: ReminderPayload,
-               fresh: dict[str, Invoice], now: dt.datetime) -> Verdict:
-    """Check what the payload froze against the current customer, rules and invoices."""
+               fresh: dict[str, Invoice], now: dt.datetime,
+               reader: Connection | None = None) -> Verdict:
+    """Check what the payload froze against the current customer, rules and invoices, read
+    through `reader` (`Store.reader`, a run's reads) or each on a connection of its own."""
     tenant, source = config.tenant, config.source.kind
     customer_id = payload.customer_id
     moved = tuple(sorted(inv_id for inv_id, inv in fresh.items()
                          if inv.customer_id != customer_id))
-    paid = bank_paid(store, config, fresh, now)
+    paid = bank_paid(store, config, fresh, now, reader)
     if paid:  # treated as paid pending the books: freed, so they are planned again if unpaid
         moved = tuple(sorted(set(moved) | set(paid)))
         items = {item.invoice_id for item in payload.items}
         if items and items <= set(moved):
             return Verdict(payload, "paid per the bank statement, pending the books: "
                            + "; ".join(sorted(set(paid.values()))), replan=True, moved=moved)
-    stored = store.customer(tenant, source, customer_id)
+    stored = store.customer(tenant, source, customer_id, reader=reader)
     book = config.rulebook
     if stored is None:
         return Verdict(payload, "the customer no longer exists at the source", moved=moved)

@@ -93,10 +93,12 @@ def holds(conn: Connection, tenant: str, source: str,
 
 
 def held_invoices(store: Store, tenant: str, source: str, invoice_ids: Sequence[str],
-                  today: dt.date) -> dict[str, dict[str, Any]]:
-    """Which of these invoices a bank credit pays (held on `today`), with that hold."""
+                  today: dt.date, *, reader: Connection | None = None,
+                  ) -> dict[str, dict[str, Any]]:
+    """Which of these invoices a bank credit pays (held on `today`), with that hold; `reader`:
+    `Store.reader`'s connection, or None for a connection of its own."""
     wanted = set(invoice_ids)
-    with store.engine.connect() as conn:
+    with store.reading(reader) as conn:
         return {invoice_id: hold for hold in holds(conn, tenant, source, today)
                 for invoice_id in hold["invoice_ids"] if invoice_id in wanted}
 

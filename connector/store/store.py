@@ -114,6 +114,8 @@ def _sqlite_begin(conn: Connection) -> None:
     # write transaction (`immediate`): it takes the write lock at once, waiting `busy_timeout`
     # for another writer, where a deferred one that read first would fail "database is locked"
     # as soon as another thread or process (a firm's clients run side by side) had written.
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # `Store.reader`: each statement sees what is committed, no transaction held
     if conn.info.pop("exclusive", False):
         conn.exec_driver_sql("BEGIN EXCLUSIVE")
     elif conn.info.pop("immediate", False):
@@ -249,6 +251,29 @@ class Store:
             with connection.begin():
                 yield connection
 
+    @contextmanager
+    def reader(self) -> Iterator[Connection | None]:
+        """One connection for a run's many small reads (the freshness gate's, before each
+        claim), each seeing what is committed when it runs: autocommit, so no transaction is
+        held between reads and none is begun and rolled back around each (SQLite in WAL takes a
+        reader's snapshot per statement). None for an in-memory SQLite database, whose one
+        connection per thread the writes share: each read then opens its own, as without."""
+        if self.dialect == "sqlite" and self.engine.url.database in (None, "", ":memory:"):
+            yield None
+            return
+        with self.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+
+    @contextmanager
+    def reading(self, conn: Connection | None) -> Iterator[Connection]:
+        """The caller's reader, or a connection of its own."""
+        if conn is not None:
+            yield conn
+            return
+        with self.engine.connect() as own:
+            yield own
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -295,9 +320,10 @@ class Store:
         self.upsert(conn, t.invoices, [_invoice_row(tenant, source, i, now) for i in invoices])
 
     def balance_history(self, tenant: str, source: str, invoice_ids: Sequence[str],
-                        as_of: dt.datetime | None = None) -> dict[str, list[Movement]]:
+                        as_of: dt.datetime | None = None, *, reader: Connection | None = None,
+                        ) -> dict[str, list[Movement]]:
         """Each invoice's amount-due changes with their dates (store/balances.py)."""
-        with self.engine.connect() as conn:
+        with self.reading(reader) as conn:
             return balances.history(conn, tenant, source, invoice_ids, as_of)
 
     # -- cursors and sync bookkeeping -----------------------------------------------------------
@@ -339,8 +365,9 @@ class Store:
             return [dict(r) for r in rows]
 
     # -- reading the ledger back ----------------------------------------------------------------
-    def customer(self, tenant: str, source: str, external_id: str) -> Customer | None:
-        with self.engine.connect() as conn:
+    def customer(self, tenant: str, source: str, external_id: str, *,
+                 reader: Connection | None = None) -> Customer | None:
+        with self.reading(reader) as conn:
             row = conn.execute(_CUSTOMER, {"b_tenant": tenant, "b_source": source,
                                            "b_id": external_id}).mappings().first()
         return customer_from_row(row) if row else None
