@@ -115,9 +115,10 @@ def sent_reminders(store: Store, tenant: str, source: str) -> dict[str, list[Rem
     """Items reminded by a message that went out (`sent`), per invoice; one per item and level.
 
     An item reminded at one level by email and task counts once, on the earliest day. The sent
-    messages' days are read first, then their items (from the index that covers them, in item
-    order: one item's channels come one after the other): a join would read each message's row
-    (and step over its payload) once per item.
+    messages' days are read first, then their items in item order (one item's channels come one
+    after the other: no dict of every item, no sort here): a join would read each message's row
+    (and step over its payload) once per item. (An index covering these columns halves the
+    read, 0.41 → 0.15 s at 100k, but costs the first run's enqueue ~0.2 s: not taken.)
     """
     items, box = t.outbox_items, t.outbox
     planned_for = {c.name: c for c in ledger_columns(box)}["planned_for"]

@@ -159,8 +159,7 @@ outbox_items = Table(
     Column("currency", String(3), nullable=False),
     UniqueConstraint("tenant", "source", "item_id", "level", "channel", name="uq_item_level"),
     Index("ix_items_outbox", "outbox_key"),
-    # Covers the report's read of every sent item (migration 0013).
-    Index("ix_items_invoice", "tenant", "source", "invoice_id", "item_id", "level", "outbox_key"),
+    Index("ix_items_invoice", "tenant", "source", "invoice_id"),
 )
 
 tasks = Table(
