@@ -51,7 +51,9 @@ def report_dict(report: Report, tables: list[Table] | None = None) -> dict[str, 
         if table.name == "summary":
             result["summary"] = {row[0]: plain(row[1]) for row in table.rows}
         else:
-            result[table.name] = [{k: plain(v) for k, v in rec.items()} for rec in table.records()]
+            keys = table.keys
+            result[table.name] = [dict(zip(keys, map(plain, row), strict=True))
+                                  for row in table.rows]
     return result
 
 
