@@ -130,6 +130,7 @@ class _Pass:
         self.today, self.period, self.window, self.currency = today, period, window, currency
         self.begin = today - dt.timedelta(days=period)
         self.window_days = dt.timedelta(days=window)
+        self.judged_until = today - self.window_days  # reminders sent later: window still open
         self.snapshots = sorted({today, self.begin, *kpis.month_ends(today, TREND_MONTHS)})
         self.owed = dict.fromkeys(self.snapshots, ZERO)  # filled by close()
         self.changes: dict[dt.date, Decimal] = {}  # the documents' balances, as dated changes
@@ -168,11 +169,12 @@ class _Pass:
         if not events and not reminded:  # nothing settled: no lateness observed, none judged
             return
         items = schedule(doc)
-        settled: dict[str, tuple[dt.date, bool] | None] = {}  # nothing settled: every item owed
         if events:
             settled = settled_days(items, events)
             for days_late in paid_lateness(items, settled, self.today):
                 line.lateness.add(days_late)
+        else:
+            settled = {}  # nothing settled: every item owed
         due = {item.item_id: item.due_date for item in items}
         for reminder in reminded:
             self._judge(reminder, settled.get(reminder.item_id), due.get(reminder.item_id))
@@ -184,12 +186,14 @@ class _Pass:
         self.open_count += 1
         line.open_invoices += 1
         overdue = False
+        disputed = doc.status == "disputed"
         for _item_id, due, amount in items:
             late = (self.today - due).days
-            overdue = overdue or late > 0
             line.buckets[kpis.bucket(late)] += amount
-            line.lateness.add_open(late)
-            if doc.status == "disputed":
+            if late > 0:
+                overdue = True
+                line.lateness.add_open(late)
+            if disputed:
                 line.disputed += amount
             else:
                 self.open_items.append(OpenItem(line.key, due, amount))
@@ -213,13 +217,15 @@ class _Pass:
             level = self.levels[reminder.level] = LevelSuccess(reminder.level)
         level.reminded += 1
         level.offsets += (reminder.day - due).days if due else 0
-        deadline = reminder.day + self.window_days
         if credited:
             level.credited += 1
-        elif done is not None and done[0] <= deadline:
+        elif done is None:  # still owed: judged once its window is over
+            if reminder.day > self.judged_until:
+                level.pending += 1
+            else:
+                level.unpaid += 1
+        elif done[0] <= reminder.day + self.window_days:
             level.paid += 1
-        elif done is None and self.today < deadline:
-            level.pending += 1
         else:
             level.unpaid += 1
 

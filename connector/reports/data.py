@@ -115,28 +115,33 @@ def sent_reminders(store: Store, tenant: str, source: str) -> dict[str, list[Rem
     """Items reminded by a message that went out (`sent`), per invoice; one per item and level.
 
     An item reminded at one level by email and task counts once, on the earliest day. The sent
-    messages' days are read first, then their items: a join would read each message's row (and
-    step over its payload) once per item.
+    messages' days are read first, then their items in item order (one item's channels come one
+    after the other: no dict of every item, no sort here): a join would read each message's row
+    (and step over its payload) once per item. (An index covering these columns halves the
+    read, 0.41 → 0.15 s at 100k, but costs the first run's enqueue ~0.2 s: not taken.)
     """
     items, box = t.outbox_items, t.outbox
     planned_for = {c.name: c for c in ledger_columns(box)}["planned_for"]
     sent = select(box.c.key, planned_for).where(box.c.tenant == tenant, box.c.source == source,
                                                 box.c.status == "sent")
-    query = select(items.c.outbox_key, items.c.invoice_id, items.c.item_id, items.c.level).where(
-        items.c.tenant == tenant, items.c.source == source)
-    first: dict[tuple[str, str, str], dt.date] = {}
+    query = (select(items.c.invoice_id, items.c.item_id, items.c.level, items.c.outbox_key)
+             .where(items.c.tenant == tenant, items.c.source == source)
+             .order_by(items.c.invoice_id, items.c.item_id, items.c.level))
+    by_invoice: dict[str, list[Reminded]] = {}
+    last: tuple[str, str, str] | None = None
     with store.engine.connect() as conn:
         days = {key: _day(day) for key, day in conn.execute(sent)}
         if not days:
             return {}
-        for outbox_key, invoice_id, item_id, level in conn.execute(query):
+        for invoice_id, item_id, level, outbox_key in conn.execute(query).all():
             day = days.get(outbox_key)
             if day is None:
                 continue
-            key = (invoice_id, item_id, level)
-            if key not in first or day < first[key]:
-                first[key] = day
-    by_invoice: dict[str, list[Reminded]] = {}
-    for (invoice_id, item_id, level), day in sorted(first.items()):
-        by_invoice.setdefault(invoice_id, []).append(Reminded(item_id, level, day))
+            if last == (invoice_id, item_id, level):  # another channel: the earliest day counts
+                reminded = by_invoice[invoice_id]
+                if day < reminded[-1].day:
+                    reminded[-1] = Reminded(item_id, level, day)
+                continue
+            last = (invoice_id, item_id, level)
+            by_invoice.setdefault(invoice_id, []).append(Reminded(item_id, level, day))
     return by_invoice

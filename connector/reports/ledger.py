@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from connector.models import Instalment
 
@@ -48,16 +47,15 @@ class Doc(Protocol):
     def updated_at(self) -> dt.datetime | None: ...
 
 
-@dataclass(frozen=True)
-class Settlement:
+class Settlement(NamedTuple):
     day: dt.date
     amount: Decimal
     dated: bool  # False when the date is a stand-in (no payment, no paid_date, no update date)
 
 
-@dataclass(frozen=True)
-class ScheduleItem:
-    """One due date of a document: the whole invoice, or one instalment (`INV#2`)."""
+class ScheduleItem(NamedTuple):
+    """One due date of a document: the whole invoice, or one instalment (`INV#2`). Tuples: the
+    report builds one per reminded document."""
 
     item_id: str
     due_date: dt.date

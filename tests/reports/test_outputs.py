@@ -7,9 +7,12 @@ import csv
 import datetime as dt
 import json
 import re
+from dataclasses import replace
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
+
+import pytest
 
 from connector.reports import Report
 from connector.reports.export import report_dict, sheet_title, write_csv, write_json, write_xlsx
@@ -194,6 +197,16 @@ def test_json_has_every_table(golden_report: Report, tmp_path: Path) -> None:
     assert data["reminders"][0] == {"level": "first", "reminded": 3, "paid": 1, "unpaid": 1,
                                     "pending": 1, "credited": 0, "judged": 2, "rate": "50.0"}
     assert report_dict(golden_report)["aging"][-1]["net"] == "2000.00"
+
+
+@pytest.mark.parametrize("name", ["Bâtiment « Sud » \u2028 \x1f\t\"q\" \\ 😀", "lone \udc80"])
+def test_json_is_the_standard_librarys_indented_text(golden_report: Report, name: str) -> None:
+    """`write_json` indents with orjson (fast) but must print the text `json.dumps` prints,
+    whatever a customer is called (orjson refuses a lone surrogate: the standard library's)."""
+    lines = [replace(line, name=name) for line in golden_report.customers]
+    report = replace(golden_report, customers=lines)
+    assert write_json(report) == json.dumps(report_dict(report), indent=2, ensure_ascii=False)
+    assert name in json.loads(write_json(report))["aging"][0]["customer"]
 
 
 def test_customers_without_a_balance_are_left_out_of_the_aged_balance(golden_store) -> None:  # type: ignore[no-untyped-def]
