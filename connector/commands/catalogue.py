@@ -7,6 +7,7 @@ pauses, bank, rules, report, penalties, users…).
 
 from __future__ import annotations
 
+from connector.app.lint_words import LINT
 from connector.commands.catalogue_desk import DESK
 
 LOOP: dict[str, tuple[str, str]] = {
@@ -237,6 +238,7 @@ LOOP: dict[str, tuple[str, str]] = {
     "hold.by": ("{what}, par {by}", "{what}, by {by}"),
 }
 
-MESSAGES: dict[str, tuple[str, str]] = {**LOOP, **DESK}
-if len(MESSAGES) != len(LOOP) + len(DESK):  # a key in both files: one would hide the other
-    raise RuntimeError(f"catalogue keys twice: {sorted(LOOP.keys() & DESK.keys())}")
+MESSAGES: dict[str, tuple[str, str]] = {**LOOP, **DESK, **LINT}  # LINT: `rules check`
+if len(MESSAGES) != len(LOOP) + len(DESK) + len(LINT):  # a key twice: one would hide another
+    raise RuntimeError("catalogue keys twice: "
+                       f"{sorted((LOOP.keys() & DESK.keys()) | ((LOOP | DESK).keys() & LINT))}")

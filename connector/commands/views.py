@@ -18,6 +18,7 @@ from connector.rules.engine import ReminderIntent
 if TYPE_CHECKING:  # loaded by the commands that deliver
     import datetime as dt
 
+    from connector.app.lint import Finding
     from connector.delivery.dispatch import DeliveryReport
     from connector.rules.calendar import BusinessCalendar
     from connector.rules.pauses import Pause
@@ -152,6 +153,16 @@ def _table_row(i: ReminderIntent, language: str) -> _TableRow:
 def elide(text: str, width: int) -> str:
     """`text` cut to `width` characters, an ellipsis marking the cut."""
     return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
+
+
+def finding_text(finding: Finding, language: str = "fr") -> str:
+    """A `rules check` finding in `language`, its dates as the language writes them; a text
+    worded elsewhere (a prescription, a rates file) as it came."""
+    from datetime import date
+    text = "".join(say(key, language, **{k: day(v, language) if isinstance(v, date) else v
+                                          for k, v in values.items()})
+                   for key, values in finding.parts) if finding.parts else finding.text
+    return say(f"rules.finding_{finding.severity}", language, where=finding.where, text=text)
 
 
 def cursor_summary(value: Any, language: str = "fr") -> str:
