@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -93,8 +94,23 @@ individual_fee = "15"
 ''')
     result = invoke("--config", str(bad), "--today", TODAY, "rules", "check")
     assert result.exit_code == 2
-    assert "policy.levels.again: no template 'fr/nosuch.j2'" in result.output
+    # in the tenant's language, French by default
+    assert "erreur : policy.levels.again : pas de modèle 'fr/nosuch.j2'" in result.output
     assert "penalties.contract_rate" in result.output and "penalties.individual_fee" in result.output
+    assert "les frais de recouvrement ne peuvent être facturés à un consommateur" in result.output
+    english = in_english(bad)
+    result = invoke("--config", str(english), "--today", TODAY, "rules", "check")
+    assert result.exit_code == 2
+    assert "error: policy.levels.again: no template 'fr/nosuch.j2'" in result.output
+    assert "recovery costs cannot be charged to a consumer" in result.output
+    assert result.output.splitlines()[-1].endswith(" warning(s)") and "erreur" not in result.output
+
+
+def in_english(path: Path) -> Path:
+    """The same config for an English-speaking tenant."""
+    english = path.parent / "relance-en.toml"
+    english.write_text('language = "en"\n' + path.read_text(encoding="utf-8"), encoding="utf-8")
+    return english
 
 
 def test_rules_and_check_refuse_letters_without_the_sender_identity(tmp_path: Path) -> None:
@@ -106,7 +122,7 @@ def test_rules_and_check_refuse_letters_without_the_sender_identity(tmp_path: Pa
     for command in (("rules", "check"), ("check",)):
         result = invoke("--config", str(path), "--today", TODAY, *command)
         assert result.exit_code == 2, result.output
-        assert "rcs_city, signatory_name missing" in result.output
+        assert "rcs_city, signatory_name manquant(s)" in result.output
         assert "formal_notice" in result.output
     # without a letter level, nothing requires them
     plain = write_config(tmp_path / "plain")
@@ -161,6 +177,9 @@ template = "formal_notice"
     bad = write_config(tmp_path / "bad", extra=levels.format(after="second"))
     result = invoke("--config", str(bad), "--today", TODAY, "rules", "check")
     assert result.exit_code == 2, result.output
+    assert "pas dans l'ordre écrit first → second → final → formal_notice" in result.output
+    assert "final serait sauté (donnez au niveau suivant `after = \"final\"`" in result.output
+    result = invoke("--config", str(in_english(bad)), "--today", TODAY, "rules", "check")
     assert "not in the written order" in result.output and "final would be skipped" in result.output
     good = write_config(tmp_path / "good", extra=levels.format(after="final"))
     result = invoke("--config", str(good), "--today", TODAY, "rules", "check")
@@ -191,8 +210,15 @@ template = "first"
 ''')
     result = invoke("--config", str(config), "--today", TODAY, "rules", "check")
     assert result.exit_code == 2
-    assert "unknown variable(s): amount_to_pai" in result.output
-    assert "policy.levels.eom: reached on" in result.output and "overlap" in result.output
+    assert "utilise des variables inconnues : amount_to_pai" in result.output
+    overlap = next(line for line in result.output.splitlines() if "policy.levels.eom" in line)
+    assert re.search(r"^erreur : policy\.levels\.eom : atteint le \d\d/\d\d/\d{4}, pas "
+                     r"après le niveau 'first' \(\d\d/\d\d/\d{4}\)", overlap), overlap
+    assert "se chevauchent" in overlap
+    english = invoke("--config", str(in_english(config)), "--today", TODAY, "rules", "check")
+    assert "unknown variable(s): amount_to_pai" in english.output
+    assert re.search(r"policy\.levels\.eom: reached on \d{4}-\d\d-\d\d, not after level "
+                     r"'first' \(\d{4}-\d\d-\d\d\)", english.output) and "overlap" in english.output
 
 
 @pytest.mark.parametrize(("template", "lang", "expected"), [

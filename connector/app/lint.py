@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from jinja2 import TemplateError, TemplateNotFound, meta, nodes
 
+from connector.app.lint_words import LINT
 from connector.config import Config
 from connector.delivery.messages import template_context
 from connector.delivery.render import LANGUAGES, environment, render
@@ -30,15 +32,28 @@ from connector.rules.policy import Policy
 from connector.rules.prescription import prescription_findings
 from connector.rules.rates import provisional_text
 
+Part = tuple[str, dict[str, Any]]
+"""A piece of a finding's text: a key of lint_words.LINT and its values."""
+
 
 @dataclass(frozen=True)
 class Finding:
     severity: str  # error | warning
     where: str
     text: str
+    """In English (logs, callers that read it); `parts` say it in any language."""
+    parts: tuple[Part, ...] = field(default=(), compare=False, hash=False)
+    """The text as catalogue parts, joined; none for a text worded elsewhere (a prescription,
+    a rates file), shown as it is."""
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.where}: {self.text}"
+
+
+def finding(severity: str, where: str, *parts: Part) -> Finding:
+    """A finding worded from the catalogue: its English text, and its parts for `rules check`."""
+    return Finding(severity, where, "".join(LINT[key][1].format(**values)
+                                            for key, values in parts), parts)
 
 
 def policies(config: Config) -> list[tuple[str, Policy]]:
@@ -70,9 +85,8 @@ def check_sender(config: Config) -> list[Finding]:
     missing = config.sender.missing_for_letters()
     if not letters or not missing:
         return []
-    return [Finding("error", "sender", f"{', '.join(missing)} missing: level {letters[0]} writes "
-                                       f"formal notices, which must carry them (add them to "
-                                       f"[sender])")]
+    return [finding("error", "sender", ("lint.sender", {"missing": ", ".join(missing),
+                                                        "level": letters[0]}))]
 
 
 def check_levels(where: str, policy: Policy, today: dt.date) -> list[Finding]:
@@ -85,20 +99,19 @@ def check_levels(where: str, policy: Policy, today: dt.date) -> list[Finding]:
     for index, level in enumerate(policy.levels):
         when = level_date(policy, index, due, sent, calendar)
         if when is None:
-            found.append(Finding("error", f"{where}.levels.{level.name}",
-                                 "can never be reached (no previous reminder to count from)"))
+            found.append(finding("error", f"{where}.levels.{level.name}",
+                                 ("lint.unreachable", {})))
             continue
         when = calendar.next_business_day(when)
         if previous is not None and when <= previous[1]:
-            found.append(Finding("error", f"{where}.levels.{level.name}",
-                                 f"reached on {when.isoformat()}, not after level "
-                                 f"{previous[0]!r} ({previous[1].isoformat()}) for an invoice due "
-                                 f"{due.isoformat()}: the two overlap and one would be skipped"))
+            found.append(finding("error", f"{where}.levels.{level.name}", (
+                "lint.overlap", {"when": when, "previous": previous[0],
+                                 "previous_day": previous[1], "due": due})))
         sent[level.name] = when
         previous = (level.name, when)
         if level.days > 0 and level.basis == "due_date" and index == 0 and level.days > 365:
-            found.append(Finding("warning", f"{where}.levels.{level.name}",
-                                 "first reminder more than a year after the due date"))
+            found.append(finding("warning", f"{where}.levels.{level.name}",
+                                 ("lint.late_first", {})))
     return found
 
 
@@ -121,18 +134,18 @@ def check_ladder(where: str, policy: Policy, today: dt.date) -> list[Finding]:
             top = index
         day += dt.timedelta(days=1)
     written = [level.name for level in policy.levels]
-    found = [Finding("error", f"{where}.levels.{level.name}", "a formal notice needs an earlier "
-                     "overdue reminder in the ladder (never the first one a customer gets)")
+    found = [finding("error", f"{where}.levels.{level.name}", ("lint.letter_first", {}))
              for index, level in enumerate(policy.levels) if "letter" in level.channel
              and not any(lv.overdue for lv in policy.levels[:index])]
     if order == written:
         return found
     skipped = [name for name in written if name not in order]
-    return found + [Finding("error", f"{where}.levels",
-                    f"levels go out as {' → '.join(order) or 'nothing'}, not in the written order "
-                    f"{' → '.join(written)}"
-                    + (f": {', '.join(skipped)} would be skipped (give the later level "
-                       f"`after = \"{skipped[0]}\"` or move it)" if skipped else ""))]
+    parts: list[Part] = [("lint.order", {"order": " → ".join(order),
+                                         "written": " → ".join(written)}) if order
+                         else ("lint.order_none", {"written": " → ".join(written)})]
+    if skipped:
+        parts.append(("lint.skipped", {"skipped": ", ".join(skipped), "first": skipped[0]}))
+    return found + [finding("error", f"{where}.levels", *parts)]
 
 
 def sample_payload(config: Config, template: str, *, kind: str = "company", language: str = "fr",
@@ -193,8 +206,8 @@ def check_templates(where: str, policy: Policy, config: Config, today: dt.date) 
     found: list[Finding] = []
     missing = [d for d in config.template_dirs if not d.is_dir()]
     if missing and where == "policy":
-        found.append(Finding("error", "templates_dir", f"{missing[0]} is not a directory "
-                             "(`relance templates copy` writes the defaults there)"))
+        found.append(finding("error", "templates_dir",
+                             ("lint.templates_dir", {"path": str(missing[0])})))
     for level in policy.levels:
         if set(level.channel) <= {"task"}:
             continue  # a task's text is built in code, not from the level template
@@ -213,8 +226,8 @@ def _check_template(where: str, name: str, language: str, config: Config,
     try:
         source = env.loader.get_source(env, path)[0]  # type: ignore[union-attr]
     except TemplateNotFound:
-        return [Finding("error", where, f"no template {path!r}: customers writing in "
-                                        f"{language} would get nothing")]
+        return [finding("error", where, ("lint.no_template", {"path": path,
+                                                               "language": language}))]
     known = set(template_context(sample_payload(config, name, today=today), config)) | {"layout"}
     tree = env.parse(source)
     # gettext's callables, and the macros a template imports (which Jinja's meta analysis reports
@@ -223,8 +236,8 @@ def _check_template(where: str, name: str, language: str, config: Config,
                                  for node in tree.find_all(nodes.FromImport) for n in node.names}
     unknown = meta.find_undeclared_variables(tree) - known
     if unknown:
-        return [Finding("error", where, f"{path} uses unknown variable(s): "
-                                        f"{', '.join(sorted(unknown))} (see docs/templates.md)")]
+        return [finding("error", where, ("lint.unknown_variables", {
+            "path": path, "names": ", ".join(sorted(unknown))}))]
     for kind in ("company", "individual", "public"):
         payload = sample_payload(config, name, kind=kind, language=language, channels=channels,
                                  today=today)
@@ -234,7 +247,8 @@ def _check_template(where: str, name: str, language: str, config: Config,
             else:
                 render(name, template_context(payload, config), language, config.template_dirs)
         except (TemplateError, ConfigError, TypeError, ValueError) as exc:
-            return [Finding("error", where, f"{path} fails on a sample {kind} reminder: {exc}")]
+            return [finding("error", where, ("lint.sample_fails", {"path": path, "kind": kind,
+                                                                   "error": str(exc)}))]
     return []
 
 
@@ -243,8 +257,8 @@ def check_segments(config: Config) -> list[Finding]:
     for number, segment in enumerate(config.policy.segments):
         conditions = segment.model_dump(exclude={"policy"}, exclude_none=True)
         if not conditions and number < len(config.policy.segments) - 1:
-            found.append(Finding("warning", f"policy.segments[{number}]",
-                                 "has no condition: the segments after it are never used"))
+            found.append(finding("warning", f"policy.segments[{number}]",
+                                 ("lint.segment_catches_all", {})))
     return found
 
 
@@ -252,9 +266,7 @@ def check_money(config: Config, today: dt.date) -> list[Finding]:
     found: list[Finding] = []
     terms = config.penalties
     if terms.individual_fee > 0:
-        found.append(Finding("error", "penalties.individual_fee",
-                             "recovery costs cannot be charged to a consumer without an "
-                             "enforceable title (CPCE L111-8); the €40 indemnity is B2B only"))
+        found.append(finding("error", "penalties.individual_fee", ("lint.individual_fee", {})))
     try:
         rates = tables_for(terms, config.base_dir)
     except ConfigError as exc:
@@ -264,10 +276,8 @@ def check_money(config: Config, today: dt.date) -> list[Finding]:
     floors = contract_floors(terms, start, today, rates)
     if floors:
         listed = ", ".join(f"{half.label} ({floor} %)" for half, floor in floors)
-        found.append(Finding("warning", "penalties.contract_rate",
-                             f"the contract rate {terms.contract_rate} % is under the legal floor "
-                             f"(3 × the legal interest rate, art. L. 441-10 II C. com.) in "
-                             f"{listed}: the floor is applied for those half-years"))
+        found.append(finding("warning", "penalties.contract_rate", (
+            "lint.contract_floor", {"rate": terms.contract_rate, "listed": listed})))
     provisional = rates.provisional_half_years(start, today)
     if provisional:
         found.append(Finding("warning", "rates", provisional_text(provisional, rates)))
@@ -282,6 +292,5 @@ def check_terms(invoices: Iterable[Invoice], periodic: bool = False) -> list[Fin
     if not long:
         return []
     examples = ", ".join(f"{i.number} ({(i.due_date - i.issue_date).days} d)" for i in long[:5])
-    cap = "45 days (periodic invoices)" if periodic else "60 days or 45 days end of month"
-    return [Finding("warning", "ledger", f"{len(long)} open invoice(s) with payment terms over "
-                                         f"{cap} (art. L. 441-10 I C. com.): {examples}")]
+    key = "lint.long_terms_periodic" if periodic else "lint.long_terms"
+    return [finding("warning", "ledger", (key, {"n": len(long), "examples": examples}))]

@@ -7,6 +7,7 @@ pauses, bank, rules, report, penalties, users…).
 
 from __future__ import annotations
 
+from connector.app.lint_words import LINT
 from connector.commands.catalogue_desk import DESK
 
 LOOP: dict[str, tuple[str, str]] = {
@@ -108,6 +109,20 @@ LOOP: dict[str, tuple[str, str]] = {
     "col.level": ("niveau", "level"),
     "col.channel": ("canal", "channel"),
     "col.to_pay": ("à payer", "to pay"),
+    # the plan table's levels and channels, in the words a collector reads in the messages
+    # and the cockpit (delivery/messages.py STAGE_WORDS, web/words.py channel_*; a test keeps
+    # them equal); a level the accountant named otherwise shows its own name
+    "level.courtesy": ("rappel avant échéance", "courtesy note"),
+    "level.first": ("première relance", "first reminder"),
+    "level.second": ("deuxième relance", "second reminder"),
+    "level.final": ("dernière relance avant mise en demeure", "final reminder"),
+    "level.formal_notice": ("mise en demeure", "formal notice"),
+    "level.escalate": ("recouvrement", "collection"),
+    "channel.email": ("e-mail", "email"),
+    "channel.letter": ("lettre recommandée", "registered letter"),
+    "channel.task": ("tâche", "task"),
+    "channel.note": ("note dans la source", "note in the source"),
+    "channel.source_email": ("e-mail par la source", "email through the source"),
     "plan.credit": ("; − avoir {amount}", "; − credit {amount}"),
     "plan.to_approve": ("  [à valider]", "  [to approve]"),
     "plan.total": ("{n} relance(s) pour {customers} client(s).",
@@ -223,6 +238,7 @@ LOOP: dict[str, tuple[str, str]] = {
     "hold.by": ("{what}, par {by}", "{what}, by {by}"),
 }
 
-MESSAGES: dict[str, tuple[str, str]] = {**LOOP, **DESK}
-if len(MESSAGES) != len(LOOP) + len(DESK):  # a key in both files: one would hide the other
-    raise RuntimeError(f"catalogue keys twice: {sorted(LOOP.keys() & DESK.keys())}")
+MESSAGES: dict[str, tuple[str, str]] = {**LOOP, **DESK, **LINT}  # LINT: `rules check`
+if len(MESSAGES) != len(LOOP) + len(DESK) + len(LINT):  # a key twice: one would hide another
+    raise RuntimeError("catalogue keys twice: "
+                       f"{sorted((LOOP.keys() & DESK.keys()) | ((LOOP | DESK).keys() & LINT))}")

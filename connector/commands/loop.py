@@ -69,7 +69,7 @@ def register(main: click.Group) -> None:
                        source=tenant.source))
         from connector.app import lint  # loaded by `check` only: other commands start faster
         for finding in lint.check_sender(tenant.config):
-            click.echo(str(finding), err=True)
+            click.echo(views.finding_text(finding, language), err=True)
             sys.exit(EXIT_USAGE)
         problems: list[str] = []
         usage = False  # credentials or configuration (exit 2) rather than reachability (exit 1)

@@ -12,6 +12,7 @@ import click
 
 from connector.app import lint
 from connector.clock import Clock
+from connector.commands.views import finding_text
 from connector.commands.words import say
 from connector.delivery.letter import letter_text
 from connector.delivery.messages import template_context
@@ -41,7 +42,7 @@ def register(main: click.Group) -> None:
         kinds = {c.external_id: str(c.kind) for c, _invs in ledger}
         findings = lint.check(obj.config, tenant.today, invoices, kinds)
         for finding in findings:
-            click.echo(str(finding))
+            click.echo(finding_text(finding, obj.language))
         errors = sum(f.severity == "error" for f in findings)
         click.echo(say("rules.count", obj.language, errors=errors,
                        warnings=len(findings) - errors))

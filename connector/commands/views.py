@@ -18,11 +18,13 @@ from connector.rules.engine import ReminderIntent
 if TYPE_CHECKING:  # loaded by the commands that deliver
     import datetime as dt
 
+    from connector.app.lint import Finding
     from connector.delivery.dispatch import DeliveryReport
     from connector.rules.calendar import BusinessCalendar
     from connector.rules.pauses import Pause
 
 SHOWN = 50  # delivery problems listed by `run` (the outbox has them all)
+NAME_MIN = 12  # the plan table's customer column, at the narrowest
 
 
 def screen_width() -> int:
@@ -91,7 +93,8 @@ def plan_json_chunks(intents: Iterable[ReminderIntent]) -> Iterator[str]:
 
 def plan_table(intents: Iterable[ReminderIntent], language: str = "fr", width: int = 80) -> str:
     """One line per reminder that fits `width` (the name gives way, never the amount), its
-    invoices wrapped on the lines below. Reads `intents` once, keeping only each one's text
+    level and channel in words (a custom level by its own name), its invoices wrapped on the
+    lines below. Reads `intents` once, keeping only each one's text
     (the columns' widths need every line first; a first plan at 100k is 20k reminders)."""
     rows = [_table_row(i, language) for i in intents]
     if not rows:
@@ -100,11 +103,13 @@ def plan_table(intents: Iterable[ReminderIntent], language: str = "fr", width: i
     level_w = max([len(head[1])] + [len(r.level) for r in rows])
     channel_w = max([len(head[2])] + [len(r.channel) for r in rows])
     amount_w = max([len(head[3])] + [len(r.amount) for r in rows])
-    name_w = max(12, width - 1 - level_w - channel_w - amount_w - 3)  # the last column stays free
+    # A long level ("dernière relance avant mise en demeure") gives way before the name does.
+    level_w = max(len(head[1]), min(level_w, width - 1 - NAME_MIN - channel_w - amount_w - 3))
+    name_w = max(NAME_MIN, width - 1 - level_w - channel_w - amount_w - 3)  # last column free
     lines = [(f"{head[0]:<{name_w}} {head[1]:<{level_w}} {head[2]:<{channel_w}} "
               f"{head[3]:>{amount_w}}")]
     for r in rows:
-        lines.append(f"{elide(r.name, name_w):<{name_w}} {r.level:<{level_w}} "
+        lines.append(f"{elide(r.name, name_w):<{name_w}} {elide(r.level, level_w):<{level_w}} "
                      f"{r.channel:<{channel_w}} {r.amount:>{amount_w}}")
         lines += _wrapped(r.numbers, width)
     lines.append(say("plan.total", language, n=len(rows),
@@ -140,13 +145,24 @@ def _table_row(i: ReminderIntent, language: str) -> _TableRow:
         numbers += say("plan.credit", language, amount=money(i.credits, i.currency, language))
     if i.review:
         numbers += say("plan.to_approve", language)
-    return _TableRow(i.customer_id, i.customer_name, i.level, i.channel,
+    return _TableRow(i.customer_id, i.customer_name, label("level", i.level, language),
+                     label("channel", i.channel, language),
                      money(i.amount_to_pay, i.currency, language), numbers, i.review)
 
 
 def elide(text: str, width: int) -> str:
     """`text` cut to `width` characters, an ellipsis marking the cut."""
     return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
+
+
+def finding_text(finding: Finding, language: str = "fr") -> str:
+    """A `rules check` finding in `language`, its dates as the language writes them; a text
+    worded elsewhere (a prescription, a rates file) as it came."""
+    from datetime import date
+    text = "".join(say(key, language, **{k: day(v, language) if isinstance(v, date) else v
+                                          for k, v in values.items()})
+                   for key, values in finding.parts) if finding.parts else finding.text
+    return say(f"rules.finding_{finding.severity}", language, where=finding.where, text=text)
 
 
 def cursor_summary(value: Any, language: str = "fr") -> str:

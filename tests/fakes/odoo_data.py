@@ -89,7 +89,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "account.journal": {"name": "char"},
     "account.account": {"name": "char"},
 }
-READ_OPS = {"search", "search_read", "search_count", "read"}
+READ_OPS = {"search", "search_read", "search_count", "read", "read_group",
+            "formatted_read_group"}
 ADMIN_ONLY = {"ir.model": "Models", "ir.model.data": "Model Data"}
 SINCE = {("account.move", "invoice_pdf_report_id"): 17, ("mail.activity", "active"): 18,
          ("mail.activity.type", "keep_done"): 18}
@@ -369,6 +370,24 @@ class OdooData:
         rows = self.search(model, domain or [], order=order, limit=limit, offset=offset,
                            context=context)
         return [self.export(model, r, fields) for r in rows]
+
+    def m_read_group(self, model: str, domain: list[Any], *args: Any,
+                     context: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """16-18: (domain, fields, groupby, …, lazy); 19+: (domain, groupby, aggregates, …)."""
+        from tests.fakes import odoo_groups
+        if self.major >= 19:
+            return odoo_groups.read_group_tuples(self, model, domain, *args, context=context,
+                                                 **kwargs)
+        return odoo_groups.read_group(self, model, domain, *args, context=context, **kwargs)
+
+    def m_formatted_read_group(self, model: str, domain: list[Any], *args: Any,
+                               context: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        from tests.fakes import odoo_groups
+        if self.major < 19:  # saas~18.3 and later; no x.0 release before 19.0
+            raise fault(1, f"AttributeError: The method 'formatted_read_group' does not exist "
+                           f"on the model '{model}'")
+        return odoo_groups.formatted_read_group(self, model, domain, *args, context=context,
+                                                **kwargs)
 
     def m_read(self, model: str, ids: list[int], fields: list[str] | None = None,
                context: dict[str, Any] | None = None, load: str = "_classic_read") -> list[dict]:

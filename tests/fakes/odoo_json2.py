@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from tests.fakes.odoo_server import FakeOdooServer
 
 MODEL_METHODS = frozenset({"search", "search_read", "search_count", "create",
-                           "check_access_rights", "fields_get"})  # @api.model: no ids
+                           "check_access_rights", "fields_get", "read_group",
+                           "formatted_read_group"})  # @api.model: no ids
 RETURNS_RECORDS = frozenset({"create", "message_post"})
 RENAMED = {("create", "vals_list"): "values"}  # the fake's handler names its parameter so
 

@@ -32,6 +32,8 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
     "search_read": ("domain", "fields", "offset", "limit", "order"),
     "search_count": ("domain", "limit"),
     "read": ("ids", "fields", "load"),
+    "formatted_read_group": ("domain", "groupby", "aggregates", "having", "offset", "limit",
+                             "order"),
     "create": ("vals_list",),
     "write": ("ids", "vals"),
     "unlink": ("ids",),
