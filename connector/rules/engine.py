@@ -278,9 +278,7 @@ def _listed(policy: Policy, item: DueItem, level: Level, state: ItemState,
     noticed = min((dates[n] for n in letters if n in dates), default=None) if dates else None
     if noticed is None and level.name in letters:
         noticed = today
-    return DueItem(item.item_id, item.invoice_id, item.number, item.issue_date, item.due_date,
-                   item.currency, item.total, item.residual, item.days_late, level.name, noticed,
-                   item.instalment, item.instalments)
+    return item.listed_at(level.name, noticed)
 
 
 def _item_state(policy: Policy, item: DueItem, history: History, paused: PauseIndex,

@@ -15,11 +15,23 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from connector.models import Invoice
 
 log = logging.getLogger(__name__)
+_F = TypeVar("_F")
+
+
+def _frozen(cls: type[_F], values: dict[str, Any]) -> _F:
+    """An instance of a frozen dataclass from every one of its fields' values, set at once.
+
+    Equal to calling the class (no `__post_init__` here), but the generated `__init__` of a frozen
+    dataclass sets each field through `object.__setattr__`: ~6 µs for DueItem's 16 fields, the
+    largest single cost of a first plan (two items per listed invoice, 200k at 100k invoices)."""
+    made = object.__new__(cls)
+    object.__setattr__(made, "__dict__", values)
+    return made
 
 
 @dataclass(frozen=True)
@@ -60,14 +72,26 @@ class DueItem:
            today: dt.date) -> DueItem:
         """One of `invoice.due_items()` as the rules list it on `today`."""
         if not invoice.instalments:  # a whole invoice: most items (100k in a first plan)
-            return cls(item_id, invoice.external_id, invoice.number, invoice.issue_date,
-                       due_date, invoice.currency, invoice.total, residual,
-                       (today - due_date).days)
+            return _frozen(cls, {
+                "item_id": item_id, "invoice_id": invoice.external_id, "number": invoice.number,
+                "issue_date": invoice.issue_date, "due_date": due_date,
+                "currency": invoice.currency, "total": invoice.total, "residual": residual,
+                "days_late": (today - due_date).days, "level": None, "noticed_on": None,
+                "instalment": 0, "instalments": 0, "paid_before": None, "notice_posted": None,
+                "notice_received": None})
         number, amount = item_share(invoice, item_id)
         return cls(item_id, invoice.external_id, invoice.number, invoice.issue_date, due_date,
                    invoice.currency, amount, residual, (today - due_date).days,
                    instalment=number, instalments=len(invoice.instalments) if number else 0,
                    paid_before=invoice.paid_before(item_id))
+
+    def listed_at(self, level: str, noticed_on: dt.date | None) -> DueItem:
+        """The item as a message lists it: at the message's level (the statement keeps it
+        without one); what is paid on earlier instalments is left to the freshness gate, which
+        sets it at send time. `replace()` without its cost: 100k listed items a first plan."""
+        return _frozen(DueItem, {**self.__dict__, "level": level, "noticed_on": noticed_on,
+                                 "paid_before": None, "notice_posted": None,
+                                 "notice_received": None})
 
     def to_dict(self) -> dict[str, Any]:
         return {"item_id": self.item_id, "invoice_id": self.invoice_id, "number": self.number,
