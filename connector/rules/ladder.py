@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from connector.rules.calendar import BusinessCalendar, end_of_month
 from connector.rules.policy import Policy
@@ -30,9 +31,9 @@ class Stage:
     items: frozenset[str]
 
 
-@dataclass(frozen=True)
-class ItemState:
-    """What the ladder needs to know of one open item."""
+class ItemState(NamedTuple):
+    """What the ladder needs to know of one open item (a tuple: one per open item a plan, 100k
+    in a first plan, where a frozen dataclass cost 2 µs each)."""
 
     item_id: str
     days_late: int

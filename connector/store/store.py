@@ -8,6 +8,7 @@ migrations on open. A cursor is written only inside the transaction that stored 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import re
@@ -417,7 +418,7 @@ class Store:
         query = (select(*_as_stored(inv, LEDGER_INVOICE)).where(
             inv.c.tenant == tenant, inv.c.source == source,
             inv.c.status.in_(("open", "partial", "disputed")), inv.c.residual_minor > 0)
-            .order_by(inv.c.customer_id, inv.c.due_date, inv.c.external_id))
+            .order_by(inv.c.customer_id))
         customers_query = select(*ledger_columns(cus)).where(
             cus.c.tenant == tenant, cus.c.source == source)
         if ids is not None:
@@ -431,11 +432,11 @@ class Store:
             for row in conn.execution_options(yield_per=2000).execute(query):
                 if row[2] != current:
                     if batch and current in known:
-                        yield customer_from_row(known[current]), batch
+                        yield customer_from_row(known[current]), sorted(batch, key=_by_due)
                     batch, current = [], row[2]
                 batch.append(_ledger_invoice(row))
             if batch and current in known:
-                yield customer_from_row(known[current]), batch
+                yield customer_from_row(known[current]), sorted(batch, key=_by_due)
 
     def receivables(self, tenant: str, today: dt.date) -> dict[str, tuple[int, int]]:
         """Per currency, (open, overdue) amounts of the tenant's invoices, in minor units."""
@@ -574,14 +575,27 @@ def _ledger_invoice(row: Sequence[Any]) -> Invoice:
     """`invoice_from_row` for a row of LEDGER_INVOICE's columns, by position (100k a plan)."""
     (external_id, number, customer_id, kind, status, issued, due, currency, total, residual,
      pdf_url, instalments, credited, company, paid, updated) = row
-    digits = currency_digits(currency)
+    unit = _minor_unit(currency)
     return trusted(Invoice, {
         "external_id": external_id, "number": number, "customer_id": customer_id,
         "kind": kind, "status": status, "issue_date": _day(issued), "due_date": _day(due),
-        "currency": currency, "total": Decimal(total).scaleb(-digits),
-        "residual": Decimal(residual).scaleb(-digits), "pdf_url": pdf_url,
+        "currency": currency, "total": Decimal(total) * unit,
+        "residual": Decimal(residual) * unit, "pdf_url": pdf_url,
         "instalments": _instalments(instalments), "credited_invoice_id": credited,
         "company_id": company, "paid_date": _day(paid), "updated_at": _moment(updated)})
+
+
+@functools.cache
+def _minor_unit(currency: str) -> Decimal:
+    """0.01 for EUR: minor units times it are `scaleb(-digits)` (same digits, same exponent) at
+    half the cost, twice per invoice read."""
+    return Decimal(1).scaleb(-currency_digits(currency))
+
+
+def _by_due(invoice: Invoice) -> tuple[dt.date, str]:
+    """A customer's invoices in the ledger's order, sorted here: an ORDER BY past the customer id
+    makes SQLite sort every customer's rows in a temporary B-tree (0.14 s at 100k invoices)."""
+    return invoice.due_date, invoice.external_id
 
 
 def _instalments(text: str) -> tuple[Instalment, ...]:

@@ -86,3 +86,19 @@ def test_open_ledger_streams_customers_with_open_items(store: Store) -> None:
     ledger = [(c.external_id, [i.external_id for i in items])
               for c, items in store.open_ledger("a", "demo")]
     assert ledger == [("C1", ["I1"]), ("C2", ["I3"])]
+
+
+def test_open_ledger_gives_each_customers_invoices_by_due_date_then_id(store: Store) -> None:
+    # saved out of order and interleaved: the rules list (and key) them in the ledger's order
+    store.save_page("a", "demo", "customers", [customer("C1"), customer("C2")], [], None, now=NOW)
+    later = DUE + dt.timedelta(days=3)
+    store.save_page("a", "demo", "invoices", [
+        invoice("I9", later, customer_id="C2"), invoice("I5", DUE, customer_id="C1"),
+        invoice("I7", later, customer_id="C1", total=Decimal("12.30"), residual="4.05"),
+        invoice("I2", later, customer_id="C1"), invoice("I4", DUE, customer_id="C2"),
+        invoice("I6", DUE, customer_id="C1")], [], None, now=NOW)
+    ledger = [(c.external_id, [(i.external_id, str(i.residual)) for i in items])
+              for c, items in store.open_ledger("a", "demo")]
+    assert ledger == [("C1", [("I5", "100.00"), ("I6", "100.00"), ("I2", "100.00"),
+                              ("I7", "4.05")]),
+                      ("C2", [("I4", "100.00"), ("I9", "100.00")])]
