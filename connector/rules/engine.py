@@ -27,7 +27,7 @@ from connector.rules.ladder import (
     reached_index,
 )
 from connector.rules.pauses import Pause, PauseIndex
-from connector.rules.payload import CreditLine, DueItem, ReminderPayload, frozen
+from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from connector.rules.policy import Level, Policy
 from connector.rules.sections import merge_currencies
 from connector.rules.segments import Rulebook
@@ -349,8 +349,8 @@ def _channel_intents(level: Level, policy: Policy, book: Rulebook, customer: Cus
     cc = book.cc(customer.external_id)
     for channel in channels:
         spec = CHANNELS[channel]
-        yield frozen(  # ReminderIntent(...), at once (20k in a first plan: see `frozen`)
-            ReminderIntent, key=reminder_key(tenant, source, customer.external_id, channel, items),
+        yield ReminderIntent(
+            key=reminder_key(tenant, source, customer.external_id, channel, items),
             tenant=tenant, source=source, customer_id=customer.external_id,
             customer_name=customer.name, customer_kind=customer.kind,
             language=customer.language, level=level.name, channel=channel,

@@ -10,47 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from connector.models import Invoice
 
 log = logging.getLogger(__name__)
-_F = TypeVar("_F")
-
-
-def frozen(cls: type[_F], **values: Any) -> _F:
-    """`cls(**values)` for a frozen dataclass of this module, its fields set at once.
-
-    The same instance (no `__post_init__` here; omitted fields take their defaults), but the
-    generated `__init__` of a frozen dataclass sets each field through `object.__setattr__`,
-    with 29 keywords: ~18 µs a ReminderPayload against ~13 µs, 20k in a first plan. Its dict
-    is not shared with the class's other instances (+0.5 kB each): not for the 200k DueItems
-    of a plan that `run` holds whole."""
-    kind: type = cls
-    fields = {**_defaults(kind), **values}
-    if len(fields) != len(_names(kind)):  # a name unknown, or one without a default missing
-        raise TypeError(f"{cls.__name__}: {sorted(fields.keys() ^ _names(kind))}: unknown or "
-                        "missing")
-    made = object.__new__(cls)
-    object.__setattr__(made, "__dict__", fields)
-    return made
-
-
-@functools.cache
-def _defaults(cls: type) -> dict[str, Any]:
-    return {f.name: f.default for f in dataclasses.fields(cls)
-            if f.default is not dataclasses.MISSING}
-
-
-@functools.cache
-def _names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in dataclasses.fields(cls))
 
 
 @dataclass(frozen=True)

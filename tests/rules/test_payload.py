@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from connector.rules.payload import CreditLine, DueItem, ReminderPayload, frozen
+from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from tests.helpers import invoice
 
 DAY = dt.date(2026, 11, 27)
@@ -112,22 +112,3 @@ def test_a_row_written_before_the_model_reads_and_writes_back_the_same_json() ->
     assert ReminderPayload.from_dict({**old, "added_later": 1}) == typed  # forward-compatible
 
 
-def test_a_payload_built_at_once_is_the_one_its_class_builds() -> None:
-    # the engine builds its 20k payloads a first plan with `frozen`: same payload, same JSON
-    fields = dict(
-        key="k" * 32, tenant="acme", source="odoo", customer_id="7", customer_name="Alpha",
-        customer_kind="company", language="fr", level="first", channel="email",
-        template="first", recipients=("a@alpha.example",), currency="EUR",
-        items=(item("1", "120.00"),), credit_notes=(credit("20.00"),), planned_for=DAY,
-        credit_used=Decimal("20.00"))
-    built = frozen(ReminderPayload, **fields)
-    assert built == ReminderPayload(**fields)  # type: ignore[arg-type]
-    assert repr(built) == repr(ReminderPayload(**fields))  # type: ignore[arg-type]
-    assert built.to_json() == ReminderPayload(**fields).to_json()  # type: ignore[arg-type]
-    assert built.amount_to_pay == Decimal("100.00")
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        built.level = "final"  # type: ignore[misc]
-    with pytest.raises(TypeError, match="lvl"):
-        frozen(ReminderPayload, **{**fields, "lvl": "final"})
-    with pytest.raises(TypeError, match="currency"):
-        frozen(ReminderPayload, **{k: v for k, v in fields.items() if k != "currency"})
