@@ -60,13 +60,14 @@ DAILY_NEVER = ("alembic", "mako", "jinja2", "requests", "urllib3", "tenacity", "
                "connector.sync", "connector.http")
 STATUS_NEVER = (*DAILY_NEVER, "holidays", "email_validator")
 MODULES_PROBE = """
-import json, sys
+import gc, json, sys
 from connector.cli import main
 try:
     main({args!r})
 except SystemExit as exc:
     code = exc.code
-print(json.dumps({{"code": code, "modules": sorted(sys.modules)}}), file=sys.stderr)
+print(json.dumps({{"code": code, "modules": sorted(sys.modules), "frozen": gc.get_freeze_count(),
+                  "collecting": gc.isenabled()}}), file=sys.stderr)
 """
 
 
@@ -88,3 +89,5 @@ def test_the_daily_commands_load_only_what_they_use(tmp_path: Path, command: lis
     assert done.stdout.strip(), "the command printed nothing: it measured nothing"
     loaded = [m for m in probe["modules"] if any(m == n or m.startswith(n + ".") for n in never)]
     assert not loaded, loaded
+    # what the imports built was frozen (no collection walks it again) and collecting is back on
+    assert probe["frozen"] > 10_000 and probe["collecting"], probe["frozen"]
