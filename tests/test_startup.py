@@ -54,11 +54,12 @@ def test_the_command_table_says_what_each_area_registers(area: str) -> None:
 
 # What the daily read-only commands must not load on a store that is already current: the
 # schema check compares revisions without Alembic, the source is not opened (no HTTP stack, no
-# keyring), nothing is delivered (no Jinja, MIME, PDF) and nothing is synced.
+# keyring), nothing is delivered (no Jinja, MIME, PDF), nothing is synced, and the public holidays
+# are computed from their rules (no `holidays` package).
 DAILY_NEVER = ("alembic", "mako", "jinja2", "requests", "urllib3", "tenacity", "keyring", "fpdf",
                "openpyxl", "sqlalchemy.dialects.postgresql", "connector.delivery",
-               "connector.sync", "connector.http")
-STATUS_NEVER = (*DAILY_NEVER, "holidays", "email_validator")
+               "connector.sync", "connector.http", "holidays")
+STATUS_NEVER = (*DAILY_NEVER, "email_validator")
 MODULES_PROBE = """
 import gc, json, sys
 from connector.cli import main
