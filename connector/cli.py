@@ -6,9 +6,12 @@ Exit codes: 0 ok, 1 some deliveries (or the sync) failed, 2 usage or configurati
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -17,6 +20,10 @@ from connector.commands import COMMANDS, load_area
 from connector.commands.context import EXAMPLE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Obj, parse_day
 
 __all__ = ["EXAMPLE", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "main"]
+
+# relance uses no pydantic plugin; without this, the first model class built reads the entry
+# points of every installed distribution to look for one (~10-15 ms of each command's start-up)
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
 class LazyGroup(click.Group):
@@ -27,7 +34,9 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.commands and name in COMMANDS:
-            for found, command in load_area(COMMANDS[name][0]).items():
+            with _no_collection_while_importing():
+                area = load_area(COMMANDS[name][0])
+            for found, command in area.items():
                 self.commands.setdefault(found, command)
         return self.commands.get(name)
 
@@ -36,6 +45,22 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+@contextmanager
+def _no_collection_while_importing() -> Iterator[None]:
+    """Importing a command's area (SQLAlchemy, pydantic, the models) allocates ~10^5 objects
+    that live as long as the process: cyclic collections meanwhile walk them again and again and
+    find nothing (~10 % of `status`, issue 18). Afterwards they are frozen, so that the
+    collections of a long command (`run`, `worker`) skip them too."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 @click.group(cls=LazyGroup)

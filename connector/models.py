@@ -204,7 +204,9 @@ _set = object.__setattr__
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # the validators are built when a record is first validated (a sync, a bank import), not at
+    # import: `plan` and `status` read rows the store wrote (`trusted`) and validate none
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod

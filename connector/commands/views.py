@@ -47,7 +47,8 @@ def closed_day(calendar: BusinessCalendar, value: dt.date, language: str) -> str
     if value.weekday() >= 5:
         weekday = format_date(value, "EEEE", locale=formatting.locale(language))
         return say("day.weekend", language, day=day(value, language), weekday=weekday)
-    return say("day.holiday", language, day=day(value, language), name=calendar.holiday(value))
+    return say("day.holiday", language, day=day(value, language),
+               name=calendar.holiday(value, language))
 
 
 def plan_rows(intents: Iterable[ReminderIntent]) -> list[dict[str, Any]]:

@@ -1,8 +1,8 @@
 """Business days, French public holidays and the send window. Pure: every function takes the date.
 
-Reminders go out on business days only: not on a weekend, not on a French public holiday (from the
-`holidays` package, which follows the legal list), and, for firms in Alsace-Moselle, not on Good
-Friday or 26 December either (local law, `calendar = "alsace-moselle"`). A plan asked for on a
+Reminders go out on business days only: not on a weekend, not on a French public holiday (the
+legal list, Code du travail L3133-1), and, for firms in Alsace-Moselle, not on Good Friday or
+26 December either (local law, L3134-13, `calendar = "alsace-moselle"`). A plan asked for on a
 non-business day is empty; the next business day catches up, because the engine always takes the
 highest level an invoice has reached, so no level is lost, only its date moves.
 """
@@ -11,55 +11,64 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
-import importlib.util
 import re
-import sys
-import types
 import zoneinfo
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
+
+from dateutil.easter import easter
 
 from connector.clock import DEFAULT_TIMEZONE
 
-if TYPE_CHECKING:
-    from holidays.countries.france import France
-
 CalendarName = Literal["france", "alsace-moselle", "none"]
-# holidays' subdivision code for Moselle (57); Bas-Rhin and Haut-Rhin share the same two days.
-_ALSACE_MOSELLE = "57"
+Names = tuple[str, str]  # French, English
 
-
-@lru_cache(maxsize=1)
-def _france() -> type[France]:
-    """The `holidays` package's France alone. Importing `holidays.countries.france` runs the
-    `holidays.countries` package first, which imports all ~280 countries (60-70 ms at every
-    start, issue 18); a package module standing for it, with the same search path, lets Python
-    find france.py without running that `__init__`. Any other country still imports by name."""
-    if "holidays.countries" not in sys.modules:
-        found = importlib.util.find_spec("holidays")
-        if found is not None and found.submodule_search_locations:
-            package = types.ModuleType("holidays.countries")
-            package.__path__ = [str(Path(next(iter(found.submodule_search_locations)))
-                                    / "countries")]
-            package.__package__ = "holidays.countries"
-            sys.modules["holidays.countries"] = package
-    from holidays.countries.france import France
-
-    return France
-
-
-def _calendar_of(name: str, year: int) -> France:
-    subdiv = _ALSACE_MOSELLE if name == "alsace-moselle" else None
-    return _france()(years=year, subdiv=subdiv)
+# The public holidays computed from their rules (Easter from python-dateutil), with the names the
+# `holidays` package gives them: the same days and names as its France (subdivision 57 for
+# Alsace-Moselle) for 1960-2060, compared in tests/rules/test_calendar.py. Importing that package
+# (its calendars, gettext catalogues) cost ~50 ms of every plan (issue 18).
+_ON_DATE: tuple[tuple[int, int, Names], ...] = (
+    (1, 1, ("Jour de l'an", "New Year's Day")),
+    (5, 1, ("Fête du Travail", "Labor Day")),
+    (7, 14, ("Fête nationale", "National Day")),
+    (8, 15, ("Assomption", "Assumption Day")),
+    (11, 1, ("Toussaint", "All Saints' Day")),
+    (11, 11, ("Armistice", "Armistice Day")),
+    (12, 25, ("Noël", "Christmas Day")),
+)
+_VICTORY = (5, 8, ("Fête de la Victoire", "Victory Day"))  # removed 1960, back since 1982
+_AFTER_EASTER: tuple[tuple[int, Names], ...] = (
+    (1, ("Lundi de Pâques", "Easter Monday")),
+    (39, ("Ascension", "Ascension Day")),
+)
+# a working day (the "journée de solidarité") from 2005 to 2007 (loi 2004-626, loi 2008-351)
+_WHIT_MONDAY = (50, ("Lundi de Pentecôte", "Pentecost Monday"))
+_ALSACE_MOSELLE_ON_DATE = ((12, 26, ("Saint-Étienne", "Saint Stephen's Day")),)
+_ALSACE_MOSELLE_AFTER_EASTER = ((-2, ("Vendredi saint", "Good Friday")),)
 
 
 @lru_cache(maxsize=64)
-def _holidays(name: str, year: int) -> frozenset[dt.date]:
+def _holidays(name: str, year: int) -> dict[dt.date, Names]:
     if name == "none":
-        return frozenset()
-    return frozenset(_calendar_of(name, year).keys())
+        return {}
+    on_date = list(_ON_DATE)
+    if year >= 1982:
+        on_date.append(_VICTORY)
+    after_easter = list(_AFTER_EASTER)
+    if not 2005 <= year <= 2007:
+        after_easter.append(_WHIT_MONDAY)
+    if name == "alsace-moselle":
+        on_date += _ALSACE_MOSELLE_ON_DATE
+        after_easter += _ALSACE_MOSELLE_AFTER_EASTER
+    sunday = easter(year)
+    named: dict[dt.date, list[Names]] = {}
+    for day, names in [*((dt.date(year, month, day), names) for month, day, names in on_date),
+                       *((sunday + dt.timedelta(days=n), names) for n, names in after_easter)]:
+        named.setdefault(day, []).append(names)
+    # Ascension on 1 or 8 May: both names, in the order the holidays package writes them
+    return {day: ("; ".join(sorted(fr for fr, _ in both)), "; ".join(sorted(en for _, en in both)))
+            for day, both in named.items()}
 
 
 @dataclass(frozen=True)
@@ -68,11 +77,12 @@ class BusinessCalendar:
 
     name: CalendarName = "france"
 
-    def holiday(self, day: dt.date) -> str | None:
-        """The holiday's name, or None (used by `rules explain`)."""
-        if day not in _holidays(self.name, day.year):
+    def holiday(self, day: dt.date, language: str = "fr") -> str | None:
+        """The holiday's name in French (or English), or None (used by `rules explain`)."""
+        names = _holidays(self.name, day.year).get(day)
+        if names is None:
             return None
-        return str(_calendar_of(self.name, day.year).get(day))
+        return names[1] if language == "en" else names[0]
 
     def is_business_day(self, day: dt.date) -> bool:
         if self.name == "none":
@@ -85,7 +95,7 @@ class BusinessCalendar:
             return None
         if day.weekday() >= 5:
             return f"{day.isoformat()} is a {day.strftime('%A')}"
-        return f"{day.isoformat()} is a public holiday ({self.holiday(day)})"
+        return f"{day.isoformat()} is a public holiday ({self.holiday(day, 'en')})"
 
     def add_business_days(self, start: dt.date, count: int) -> dt.date:
         """`count` business days after `start` (before it when negative); 0 gives `start`."""

@@ -27,8 +27,14 @@ CONTACTED = ("pending_approval", "planned", "sending", "sent", "uncertain")
 
 def candidate_customers(policy: Policy, tenant: str, source: str,
                         today: dt.date) -> Select[tuple[str]]:
-    """SELECT customer_id of customers that may have something due on `today`."""
-    inv, items = t.invoices, t.outbox_items
+    """SELECT the id of customers that may have something due on `today`.
+
+    Walked from the customers, not from their invoices: the customers contacted within the gap
+    (every one of them the day after a first run) are set aside without reading their invoices,
+    and for the others one invoice with something new is enough (0.09 -> 0.05 s at 100k open
+    invoices, issue 18). An invoice whose customer is not in the store is never planned
+    (`Store.open_ledger` reads customers with their invoices), so it is no candidate either."""
+    inv, cus, items = t.invoices, t.customers, t.outbox_items
     ranked = list(enumerate(policy.levels))
     always = any(getattr(level, "basis", "due_date") == "previous_reminder"
                  for level in policy.levels)
@@ -49,7 +55,10 @@ def candidate_customers(policy: Policy, tenant: str, source: str,
         t.outbox.c.planned_for > today - dt.timedelta(days=gap))
     something_new = or_(literal(always), inv.c.instalments != "[]",
                         reached > func.coalesce(planned_rank, literal(-1)))
-    return (select(inv.c.customer_id).distinct().where(and_(
-        inv.c.tenant == tenant, inv.c.source == source, inv.c.kind == "invoice",
-        inv.c.status.in_(OPEN), inv.c.residual_minor > 0, something_new,
-        inv.c.customer_id.not_in(recently_contacted))))
+    an_invoice_with_something_new = select(literal(1)).where(and_(
+        inv.c.tenant == cus.c.tenant, inv.c.source == cus.c.source,
+        inv.c.customer_id == cus.c.external_id, inv.c.kind == "invoice",
+        inv.c.status.in_(OPEN), inv.c.residual_minor > 0, something_new))
+    return select(cus.c.external_id).where(
+        cus.c.tenant == tenant, cus.c.source == source,
+        cus.c.external_id.not_in(recently_contacted), an_invoice_with_something_new.exists())
