@@ -192,8 +192,11 @@ def _customer_intents(policy: Policy, book: Rulebook, customer: Customer,
             unpaid_items(invoices, tolerance))
         stage_index = policy.rank(stage.level) if stage is not None and active else -1
         # Own pace in an active escalation: a new invoice climbs by its lateness to meet the stage.
+        # A courtesy note before the due date is no escalation: after one, the first overdue
+        # reminder is still the first level (a skip to the second otherwise).
+        escalating = stage_index >= max(policy.first_overdue(), 0)
         gentle = policy.onboarding != "resume" and not (
-            stage_index >= 0 and policy.new_invoices == "own_pace")
+            escalating and policy.new_invoices == "own_pace")
         pairs = [(item, _item_state(policy, item, history, paused, today, calendar, trace, cid,
                                     gentle, memo)) for item in due_items]
         index, listed = choose_message(policy, [s for _i, s in pairs], stage_index, today)

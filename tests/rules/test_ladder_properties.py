@@ -11,7 +11,7 @@ stage). Then, whatever the ledger:
 4. no courtesy note to a customer with an overdue invoice;
 5. a formal notice lists only invoices that had an earlier overdue reminder and the final one;
 6. an invoice's first overdue reminder is the first level, unless it joins the next message of a
-   customer already in escalation;
+   customer already in escalation (an invoice an earlier overdue reminder listed is unpaid);
 7. an open credit note is deducted once per customer: a message deducts at most what the credit
    notes leave after the customer's other late invoices, and never asks for a negative amount.
 """
@@ -132,6 +132,7 @@ def unpaid_on(bills: list[Bill], item_id: str, day: dt.date) -> bool:
 def check(bills: list[Bill], book: Book) -> None:
     per_item: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
     last: dict[str, tuple[dt.date, ReminderIntent]] = {}
+    sent: dict[str, list[tuple[dt.date, ReminderIntent]]] = defaultdict(list)
     for day, intent in book.messages:
         if intent.channel == "letter":
             continue  # the letter and its email are one message
@@ -139,12 +140,17 @@ def check(bills: list[Bill], book: Book) -> None:
         for item in intent.items:
             per_item[item.item_id].append((day, intent.level))
         before = last.get(intent.customer_id)
-        stage = -1
         if before is not None and any(unpaid_on(bills, i.item_id, day)
                                       for i in before[1].items):
-            stage = RANK[before[1].level]
-            assert RANK[intent.level] >= stage, (before, intent)  # 3
+            assert RANK[intent.level] >= RANK[before[1].level], (before, intent)  # 3
+        # in escalation: an invoice an earlier overdue reminder listed is still unpaid (not
+        # only one of the last message's: that one may list a newer invoice, paid since)
+        escalating = any(
+            earlier.level != "courtesy" and any(unpaid_on(bills, i.item_id, day)
+                                                for i in earlier.items)
+            for when, earlier in sent.get(intent.customer_id, ()) if when < day)
         last[intent.customer_id] = (day, intent)
+        sent[intent.customer_id].append((day, intent))
         if intent.level == "courtesy":  # 4
             assert not any(b.cid == intent.customer_id and not b.credit
                            and b.open_on((day - START).days) and b.due() < day for b in bills)
@@ -154,7 +160,7 @@ def check(bills: list[Bill], book: Book) -> None:
                 assert "final" in earlier and set(earlier) & {"first", "second", "final"}
             if not set(earlier) - {"courtesy"} and intent.level != "courtesy":  # 6
                 # gentle: it starts at the first level, or joins the customer's escalation
-                assert intent.level == "first" or stage >= 0, (item, intent)
+                assert intent.level == "first" or escalating, (item, intent)
         others = sum((i.residual for i in intent.statement
                       if i.days_late > 0 and i.item_id not in {x.item_id for x in intent.items}),
                      Decimal(0))
@@ -218,3 +224,29 @@ def test_a_credit_note_is_deducted_once_per_customer() -> None:
                                  tenant="t", source="demo") if i.channel == "email"]
     assert [(i.level, [x.number for x in i.items]) for i in later] == [("second", ["F-A"])]
     assert later[0].amount_to_pay == Decimal("96.60")  # the credit went against B already
+
+
+def test_after_a_courtesy_note_the_first_overdue_reminder_is_the_first_level_at_own_pace() -> None:
+    """Found by the properties above: a courtesy note, then no run until the invoice is 7 days
+    late. At its own pace it climbed "to meet the stage" as if the courtesy note were an
+    escalation, and its first overdue reminder was the second level."""
+    bills = [Bill("I0", "C1", issued=-22, terms=45, amount=20, paid_on=None)]
+    policy = Policy(levels=LEVELS, calendar="none", new_invoices="own_pace")
+    book = play(bills, [20, 30], policy)
+    assert [(day.isoformat(), intent.level) for day, intent in book.messages] == [
+        ("2026-01-25", "courtesy"), ("2026-02-04", "first")]
+    check(bills, book)
+
+
+def test_a_new_invoice_joins_an_escalation_whose_last_message_was_paid() -> None:
+    """Found by the properties above: I0 is in escalation (first on day 44, unpaid); I4 had a
+    first reminder of its own, then was paid; I5, newly late, joins I0's second reminder. The
+    customer is still in escalation, though its last message's invoice is paid."""
+    bills = [Bill("I0", "C2", issued=0, terms=15, amount=20, paid_on=None),
+             Bill("I4", "C2", issued=0, terms=45, amount=20, paid_on=54),
+             Bill("I5", "C2", issued=42, terms=15, amount=20, paid_on=None)]
+    policy = Policy(levels=LEVELS, calendar="none", min_gap_days=0)
+    book = play(bills, [0, 1, 2, 44, 49, 58], policy)
+    assert [(intent.level, [i.item_id for i in intent.items]) for _d, intent in book.messages] \
+        == [("first", ["I0"]), ("first", ["I4"]), ("second", ["I0", "I5"])]
+    check(bills, book)
