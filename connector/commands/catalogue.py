@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from connector.app.lint_words import LINT
 from connector.commands.catalogue_desk import DESK
+from connector.rules.words import CHANNEL_WORDS, LEVEL_WORDS
 
 LOOP: dict[str, tuple[str, str]] = {
     # shared (context.py)
@@ -109,20 +110,10 @@ LOOP: dict[str, tuple[str, str]] = {
     "col.level": ("niveau", "level"),
     "col.channel": ("canal", "channel"),
     "col.to_pay": ("à payer", "to pay"),
-    # the plan table's levels and channels, in the words a collector reads in the messages
-    # and the cockpit (delivery/messages.py STAGE_WORDS, web/words.py channel_*; a test keeps
-    # them equal); a level the accountant named otherwise shows its own name
-    "level.courtesy": ("rappel avant échéance", "courtesy note"),
-    "level.first": ("première relance", "first reminder"),
-    "level.second": ("deuxième relance", "second reminder"),
-    "level.final": ("dernière relance avant mise en demeure", "final reminder"),
-    "level.formal_notice": ("mise en demeure", "formal notice"),
-    "level.escalate": ("recouvrement", "collection"),
-    "channel.email": ("e-mail", "email"),
-    "channel.letter": ("lettre recommandée", "registered letter"),
-    "channel.task": ("tâche", "task"),
-    "channel.note": ("note dans la source", "note in the source"),
-    "channel.source_email": ("e-mail par la source", "email through the source"),
+    # the plan table's levels and channels, in the words of the messages and the cockpit; a
+    # level the accountant named otherwise shows its own name
+    **{f"level.{level}": pair for level, pair in LEVEL_WORDS.items()},
+    **{f"channel.{channel}": pair for channel, pair in CHANNEL_WORDS.items()},
     "plan.credit": ("; − avoir {amount}", "; − credit {amount}"),
     "plan.to_approve": ("  [à valider]", "  [to approve]"),
     "plan.total": ("{n} relance(s) pour {customers} client(s).",

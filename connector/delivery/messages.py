@@ -15,19 +15,13 @@ from connector.delivery.render import environment, pick_language
 from connector.rules.legal import court_for, french_half_year
 from connector.rules.payload import CreditLine, DueItem, ReminderPayload
 from connector.rules.penalties import DAY_COUNT, Claim, Movement, b2b_rate, claim, tables_for
+from connector.rules.words import STAGE_WORDS
 
 TASK_TITLES = {
     "fr": "Relancer {customer} : {amount} dû ({stage})",
     "en": "Chase {customer}: {amount} due ({stage})",
 }
 # What a person reads instead of the internal level names; other levels read as "relance".
-STAGE_WORDS = {
-    "fr": {"courtesy": "rappel avant échéance", "first": "première relance",
-           "second": "deuxième relance", "final": "dernière relance avant mise en demeure",
-           "formal_notice": "mise en demeure", "escalate": "recouvrement"},
-    "en": {"courtesy": "courtesy note", "first": "first reminder", "second": "second reminder",
-           "final": "final reminder", "formal_notice": "formal notice", "escalate": "collection"},
-}
 NOTE_TITLES = {
     "fr": "Relance « {level} » envoyée par {channel} à {recipients} : {amount}",
     "en": "Reminder '{level}' sent by {channel} to {recipients}: {amount}",

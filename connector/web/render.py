@@ -13,8 +13,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from connector import formatting
 from connector.clock import local_time
-from connector.delivery.messages import STAGE_WORDS
 from connector.reports.labels import labels
+from connector.rules.words import STAGE_WORDS
 from connector.web.words import known, word
 
 TEMPLATES = Path(__file__).with_name("templates")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from connector.rules.words import CHANNEL_WORDS
+
 WORDS: dict[str, tuple[str, str]] = {
     "app": ("relance — poste du recouvrement", "relance — collections cockpit"),
     "login": ("Connexion", "Log in"),
@@ -156,13 +158,9 @@ WORDS: dict[str, tuple[str, str]] = {
                  "Not open (paid, cancelled or credited): nothing to chase."),
     "nothing_today": ("pas de relance aujourd'hui pour cette facture",
                       "no reminder today for this invoice"),
-    # identifiers shown to a person (`|label(kind, lang)` in the templates); levels come from the
-    # task and note words of delivery/messages.py, a custom level shows its own name
-    "channel_email": ("e-mail", "email"),
-    "channel_letter": ("lettre recommandée", "registered letter"),
-    "channel_task": ("tâche", "task"),
-    "channel_note": ("note dans la source", "note in the source"),
-    "channel_source_email": ("e-mail par la source", "email through the source"),
+    # identifiers shown to a person (`|label(kind, lang)` in the templates); levels and channels
+    # in rules/words.py's words, a custom level shows its own name
+    **{f"channel_{channel}": pair for channel, pair in CHANNEL_WORDS.items()},
     "status_pending_approval": ("à valider", "pending approval"),
     "status_planned": ("planifié", "planned"),
     "status_sending": ("en cours d'envoi", "sending"),
