@@ -8,8 +8,6 @@ import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import orjson
-
 from connector import formatting
 from connector.clock import local_time
 from connector.commands.words import counts, label, say
@@ -76,17 +74,10 @@ def plan_json(intents: Iterable[ReminderIntent]) -> str:
 def plan_json_chunks(intents: Iterable[ReminderIntent]) -> Iterator[str]:
     """The JSON array of `plan --json`, one reminder at a time (the text `json.dumps(rows,
     indent=2, ensure_ascii=False)` gives, without holding every row: a first plan at 100k is 40k
-    of them). orjson, because the standard library indents in Python, with nested functions
-    that make reference cycles on every call: under `one_pass` (no cyclic GC) they piled up
-    (+57 MB at 100k)."""
+    of them), through `formatting.indented_json`."""
     opened = False
     for intent in intents:
-        values = plan_row(intent)
-        try:
-            row = orjson.dumps(values, option=orjson.OPT_INDENT_2).decode()
-        except orjson.JSONEncodeError:  # a lone surrogate in a name: the standard library's text
-            row = json.dumps(values, indent=2, ensure_ascii=False)
-        row = row.replace("\n", "\n  ")
+        row = formatting.indented_json(plan_row(intent)).replace("\n", "\n  ")
         yield (",\n  " if opened else "[\n  ") + row
         opened = True
     yield "\n]" if opened else "[]"
