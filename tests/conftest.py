@@ -50,6 +50,20 @@ class MemoryKeyring(KeyringBackend):
 
 
 @pytest.fixture(autouse=True)
+def fresh_process_budgets() -> Iterator[None]:
+    """Each test starts with no rate budget shared in this process, as a new process would:
+    `budget.shared_budget` keeps the first budget made for a (token, host), and a fake server's
+    port is reused by later tests on the same xdist worker, so a test found an earlier test's
+    budget with its limit (10,000 a minute where it asked 100: a CI failure of
+    test_budget_is_per_business)."""
+    from connector import budget
+
+    with budget._budgets_lock:
+        budget._budgets.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def memory_keyring() -> Iterator[MemoryKeyring]:
     previous = keyring.get_keyring()
     backend = MemoryKeyring()
